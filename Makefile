@@ -1,0 +1,87 @@
+# reclock: durable, enforced edit locks on PostgreSQL rows
+#
+#   make demo    install what is missing, build, install, and show two editors
+#                racing for a row in a throwaway cluster
+#   make test    install what is missing, build (test build), install, and run
+#                every test suite in a throwaway cluster
+#
+# The rest is the usual PGXS: make, make install, make installcheck.
+
+EXTENSION = reclock
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+MODULE_big = reclock
+OBJS = src/reclock.o src/keys.o src/store.o src/acquire.o src/guard.o src/cas.o
+DATA = $(wildcard src/reclock--*.sql)
+PGFILEDESC = "reclock - durable, enforced edit locks on rows"
+
+PG_CPPFLAGS = -DRECLOCK_VERSION=\"$(EXTVERSION)\"
+# a test build compiles in reclock.test_clock_offset, so tests move time
+ifdef RECLOCK_TESTING
+PG_CPPFLAGS += -DRECLOCK_TESTING
+endif
+
+REGRESS = acquire keys expiry errors guard guard_paths cas privileges
+REGRESS_OPTS = --load-extension=reclock
+
+ISOLATION = acquire_race acquire_waits_for_write release_refresh \
+	guard_takeover guard_release guard_rr cas_lost_update
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
+
+EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+# PGXS is not installed yet: only demo, test and deps work (they install it)
+all:
+	@echo "PostgreSQL's PGXS is missing: run 'make demo' or 'make test' (they install it), or install postgresql-server-dev-15" >&2
+	@exit 1
+endif
+
+PG_MAJOR ?= 15
+DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) \
+	postgresql-$(PG_MAJOR)-pgtap libipc-run-perl libtap-parser-sourcehandler-pgtap-perl
+WERROR = -Wall -Werror -Wno-unused-parameter
+
+.PHONY: deps demo test test-build test-run pgtap pgindent
+
+# install the Debian packages that are missing (needs root, or sudo)
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+
+demo: deps
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config all
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config install >/dev/null
+	pg_virtualenv -v $(PG_MAJOR) psql -X -q -v ON_ERROR_STOP=1 -f examples/psql/demo.sql
+
+test: deps
+	$(MAKE) --no-print-directory clean >/dev/null
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config install >/dev/null
+	pg_virtualenv -v $(PG_MAJOR) $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test-run
+
+# inside a throwaway cluster: pg_regress, isolation tester, pgTAP
+test-run:
+	@rc=0; \
+	$(MAKE) --no-print-directory installcheck || rc=1; \
+	if [ $$rc != 0 ]; then \
+	  for f in regression.diffs output_iso/regression.diffs; do [ -f $$f ] && cat $$f; done; exit 1; \
+	fi; \
+	$(MAKE) --no-print-directory pgtap
+
+pgtap:
+	psql -X -q -c 'DROP DATABASE IF EXISTS reclock_pgtap' -c 'CREATE DATABASE reclock_pgtap'
+	psql -X -q -d reclock_pgtap -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION reclock'
+	pg_prove -d reclock_pgtap test/pgtap/*.sql
+
+pgindent:
+	pgindent --typedefs=src/typedefs.list src/*.c src/*.h

@@ -1,0 +1,314 @@
+/*-------------------------------------------------------------------------
+ *
+ * acquire.c
+ *	  The SQL API of locks: acquire, valid, refresh, release, break, sweep.
+ *
+ * An acquire, in order: check the caller's rights on the table, make the
+ * key canonical, take reclock's advisory lock on (table, key) so that
+ * acquires of one row run one at a time, lock the row FOR SHARE as the
+ * caller (this waits for a transaction writing the row, and fails if the
+ * caller cannot see it), then read the lock with the latest snapshot and
+ * grant, extend or refuse.  The guard's ordering argument rests on the
+ * FOR SHARE coming before the grant is written (see guard.c).
+ *
+ * IDENTIFICATION
+ *	  src/acquire.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "reclock.h"
+
+PG_FUNCTION_INFO_V1(reclock_acquire);
+PG_FUNCTION_INFO_V1(reclock_valid);
+PG_FUNCTION_INFO_V1(reclock_refresh);
+PG_FUNCTION_INFO_V1(reclock_release);
+PG_FUNCTION_INFO_V1(reclock_break);
+PG_FUNCTION_INFO_V1(reclock_sweep);
+PG_FUNCTION_INFO_V1(reclock_clock);
+
+static inline void
+check_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+/* the caller may write the table: UPDATE on the table or on any column */
+static inline void
+check_update_privilege(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", RelationGetRelationName(rel)),
+				 errdetail("Locking a row requires UPDATE privilege on its table.")));
+}
+
+static inline void
+check_writable(const char *cmdname)
+{
+	PreventCommandIfReadOnly(cmdname);
+	PreventCommandDuringRecovery(cmdname);
+}
+
+/*
+ * The fence of the grant a token belongs to.
+ */
+static bool
+token_fence(pg_uuid_t *token, int64 *fence)
+{
+	uint8		hash[RECLOCK_HASH_LEN];
+
+	ReclockHashToken(token, hash);
+	return ReclockStoreFenceOfToken(hash, fence);
+}
+
+/*
+ * reclock_acquire(tbl regclass, key text, holder text, ttl interval)
+ *	 returns (acquired, token, holder, expires_at, fence)
+ */
+Datum
+reclock_acquire(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *keytext;
+	char	   *holder;
+	int64		ttl;
+	Relation	rel;
+	ReclockKeyInfo *ki;
+	Datum	   *keyvals;
+	char	   *key;
+	TupleDesc	tupdesc;
+	Datum		result[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	pg_uuid_t  *token = NULL;
+	ReclockLock old;
+	ReclockLock grant;
+
+	check_not_null(fcinfo, 0, "tbl");
+	check_not_null(fcinfo, 1, "key");
+	check_not_null(fcinfo, 2, "holder");
+	relid = PG_GETARG_OID(0);
+	keytext = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	holder = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (holder[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("holder must not be empty"),
+				 errhint("Name the holder, for example the application's user id.")));
+	ttl = ReclockTtlUsecs(PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3));
+	check_writable("reclock_acquire()");
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	rel = ReclockOpenTable(relid, "reclock_acquire()");
+	check_update_privilege(rel);
+	ki = ReclockGetKeyInfo(rel);
+	keyvals = palloc(sizeof(Datum) * ki->nkeys);
+	key = ReclockCanonicalKey(ki, keytext, keyvals);
+
+	/* one acquire of this row at a time */
+	ReclockLockKey(ki->rootid, key);
+
+	/* wait for a writer of the row; P0002 if the caller cannot see it */
+	if (!ReclockShareRow(ki, rel, keyvals))
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no row with key %s in table \"%s\"", key,
+						RelationGetRelationName(rel)),
+				 errdetail("The row does not exist or is not visible to the current role.")));
+
+	for (;;)
+	{
+		TimestampTz now = ReclockNow();
+
+		ReclockStoreGetByKey(ki->rootid, key, &old);
+		if (old.found && old.expires_at > now &&
+			!(old.acquired_by == GetUserId() && strcmp(old.holder, holder) == 0))
+		{
+			/* held by another: refuse, and say by whom */
+			nulls[1] = true;
+			result[0] = BoolGetDatum(false);
+			result[1] = (Datum) 0;
+			result[2] = CStringGetTextDatum(old.holder);
+			result[3] = TimestampTzGetDatum(old.expires_at);
+			result[4] = Int64GetDatum(old.fence);
+			break;
+		}
+
+		grant.found = true;
+		grant.relid = ki->rootid;
+		grant.key = key;
+		grant.holder = holder;
+		grant.acquired_by = GetUserId();
+		grant.expires_at = now + ttl;
+		if (old.found && old.expires_at > now)
+		{
+			/* the same holder again: extend the grant */
+			grant.fence = old.fence;
+			grant.acquired_at = old.acquired_at;
+		}
+		else
+		{
+			grant.fence = ReclockStoreNextFence();
+			grant.acquired_at = now;
+		}
+		if (!ReclockStoreWrite(&grant, &old))
+			continue;			/* the lock row changed under us: read again */
+
+		{
+			uint8		hash[RECLOCK_HASH_LEN];
+
+			token = palloc(sizeof(pg_uuid_t));
+			ReclockNewToken(token);
+			ReclockHashToken(token, hash);
+			ReclockStoreAddToken(hash, grant.fence);
+		}
+		result[0] = BoolGetDatum(true);
+		result[1] = UUIDPGetDatum(token);
+		result[2] = CStringGetTextDatum(holder);
+		result[3] = TimestampTzGetDatum(grant.expires_at);
+		result[4] = Int64GetDatum(grant.fence);
+		break;
+	}
+
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, result, nulls)));
+}
+
+/*
+ * reclock_valid(token uuid) returns boolean
+ */
+Datum
+reclock_valid(PG_FUNCTION_ARGS)
+{
+	int64		fence;
+	ReclockLock lock;
+
+	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
+		PG_RETURN_BOOL(false);
+	if (!ReclockStoreGetByFence(fence, &lock))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(lock.expires_at > ReclockNow());
+}
+
+/*
+ * reclock_refresh(token uuid, ttl interval) returns timestamptz
+ */
+Datum
+reclock_refresh(PG_FUNCTION_ARGS)
+{
+	int64		ttl;
+	int64		fence;
+	TimestampTz now;
+	ReclockLock lock;
+
+	ttl = ReclockTtlUsecs(PG_ARGISNULL(1) ? NULL : PG_GETARG_INTERVAL_P(1));
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	check_writable("reclock_refresh()");
+	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
+		PG_RETURN_NULL();
+	now = ReclockNow();
+	if (!ReclockStoreSetExpiry(fence, now, now + ttl, &lock))
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(lock.expires_at);
+}
+
+/*
+ * reclock_release(token uuid) returns boolean
+ */
+Datum
+reclock_release(PG_FUNCTION_ARGS)
+{
+	int64		fence;
+	TimestampTz now;
+
+	check_writable("reclock_release()");
+	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
+		PG_RETURN_BOOL(false);
+	now = ReclockNow();
+	PG_RETURN_BOOL(ReclockStoreSetExpiry(fence, now, now, NULL));
+}
+
+/*
+ * reclock_break(tbl regclass, key text) returns boolean
+ */
+Datum
+reclock_break(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Relation	rel;
+	ReclockKeyInfo *ki;
+	char	   *key;
+	ReclockLock lock;
+	TimestampTz now;
+	bool		broken = false;
+
+	check_not_null(fcinfo, 0, "tbl");
+	check_not_null(fcinfo, 1, "key");
+	relid = PG_GETARG_OID(0);
+	check_writable("reclock_break()");
+
+	rel = ReclockOpenTable(relid, "reclock_break()");
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
+	if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", RelationGetRelationName(rel)),
+				 errdetail("Only the table's owner or a superuser may break another's lock.")));
+	ki = ReclockGetKeyInfo(rel);
+	key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), NULL);
+
+	ReclockLockKey(ki->rootid, key);
+	now = ReclockNow();
+	if (ReclockStoreGetByKey(ki->rootid, key, &lock) && lock.expires_at > now)
+		broken = ReclockStoreSetExpiry(lock.fence, now, now, NULL);
+
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_BOOL(broken);
+}
+
+/*
+ * reclock_sweep() returns bigint
+ */
+Datum
+reclock_sweep(PG_FUNCTION_ARGS)
+{
+	check_writable("reclock_sweep()");
+	PG_RETURN_INT64(ReclockStoreSweep(ReclockNow()));
+}
+
+/*
+ * reclock_clock() returns timestamptz: the clock expiry is judged by.
+ */
+Datum
+reclock_clock(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(ReclockNow());
+}

@@ -1,0 +1,391 @@
+/*-------------------------------------------------------------------------
+ *
+ * cas.c
+ *	  Compare-and-swap and diff: catch lost updates without a version column.
+ *
+ * Each expected value is read with its column type's input function and
+ * compared with the type's default equality (from the type cache), NULL
+ * equal to NULL.  Everything runs as the caller: the row is read and
+ * locked FOR UPDATE, and swapped by an ordinary UPDATE, through SPI, so
+ * privileges, row-level security and the table's triggers (the guard
+ * among them) all apply.  Column names reach SQL only through
+ * quote_identifier; values only as parameters.
+ *
+ * IDENTIFICATION
+ *	  src/cas.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "reclock.h"
+
+PG_FUNCTION_INFO_V1(reclock_cas);
+PG_FUNCTION_INFO_V1(reclock_diff);
+
+/* one named column with the value given for it */
+typedef struct ColValue
+{
+	char	   *name;
+	AttrNumber	attnum;
+	Oid			typid;
+	Oid			collid;
+	Datum		value;
+	bool		isnull;
+	char	   *json;			/* the value as given, JSON text */
+} ColValue;
+
+static inline void
+check_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+static inline void
+check_object(Jsonb *jb, const char *name)
+{
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a JSON object", name),
+				 errdetail("Give an object that maps column names to values, like {\"qty\": 3}.")));
+}
+
+/* a JSON value as the text a type input function reads */
+static char *
+json_value_text(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return DatumGetCString(DirectFunctionCall1(numeric_out,
+													   NumericGetDatum(v->val.numeric)));
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		default:
+			return JsonbToCString(NULL, &JsonbValueToJsonb(v)->root, 0);
+	}
+}
+
+/*
+ * Read a JSON object of column => value into ColValues, each value read by
+ * its column type's input function.  for_write refuses columns that cannot
+ * be written.
+ */
+static ColValue *
+read_columns(Relation rel, Jsonb *jb, bool for_write, int *ncols)
+{
+	JsonbIterator *it = JsonbIteratorInit(&jb->root);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	ColValue   *cols = palloc0(sizeof(ColValue) * Max(JB_ROOT_COUNT(jb), 1));
+	int			n = 0;
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		ColValue   *c;
+		Form_pg_attribute attr;
+		Oid			infunc;
+		Oid			ioparam;
+
+		if (tok != WJB_KEY)
+			continue;
+		c = &cols[n];
+		c->name = pnstrdup(v.val.string.val, v.val.string.len);
+		c->attnum = get_attnum(RelationGetRelid(rel), c->name);
+		if (c->attnum == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							c->name, RelationGetRelationName(rel))));
+		if (c->attnum < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("cannot use system column \"%s\"", c->name),
+					 errdetail("Only the table's own columns can be compared or written.")));
+		attr = TupleDescAttr(desc, c->attnum - 1);
+		if (for_write && attr->attgenerated)
+			ereport(ERROR,
+					(errcode(ERRCODE_GENERATED_ALWAYS),
+					 errmsg("cannot write generated column \"%s\"", c->name),
+					 errdetail("Column \"%s\" is a generated column.", c->name)));
+		c->typid = attr->atttypid;
+		c->collid = attr->attcollation;
+
+		tok = JsonbIteratorNext(&it, &v, true);
+		Assert(tok == WJB_VALUE);
+		c->json = (v.type == jbvBinary)
+			? JsonbToCString(NULL, v.val.binary.data, v.val.binary.len)
+			: JsonbToCString(NULL, &JsonbValueToJsonb(&v)->root, 0);
+		if (v.type == jbvNull)
+		{
+			c->isnull = true;
+			c->value = (Datum) 0;
+		}
+		else if (getBaseType(c->typid) == JSONBOID)
+		{
+			/* a jsonb column takes the JSON value itself */
+			char	   *text = v.type == jbvBinary ? c->json :
+				JsonbToCString(NULL, &JsonbValueToJsonb(&v)->root, 0);
+
+			getTypeInputInfo(c->typid, &infunc, &ioparam);
+			c->value = OidInputFunctionCall(infunc, text, ioparam, attr->atttypmod);
+		}
+		else if (getBaseType(c->typid) == JSONOID)
+		{
+			getTypeInputInfo(c->typid, &infunc, &ioparam);
+			c->value = OidInputFunctionCall(infunc, c->json, ioparam, attr->atttypmod);
+		}
+		else
+		{
+			char	   *text = v.type == jbvBinary ? c->json : json_value_text(&v);
+
+			getTypeInputInfo(c->typid, &infunc, &ioparam);
+			c->value = OidInputFunctionCall(infunc, text, ioparam, attr->atttypmod);
+		}
+		n++;
+	}
+	*ncols = n;
+	return cols;
+}
+
+/* the type's default equality, or a clear error */
+static FmgrInfo *
+equality_of(Oid typid)
+{
+	TypeCacheEntry *tc = lookup_type_cache(typid, TYPECACHE_EQ_OPR_FINFO);
+
+	if (!OidIsValid(tc->eq_opr))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("could not identify an equality operator for type %s",
+						format_type_be(typid)),
+				 errdetail("reclock compares values with the type's default equality.")));
+	return &tc->eq_opr_finfo;
+}
+
+static bool
+values_equal(ColValue *c, Datum current, bool isnull)
+{
+	if (c->isnull || isnull)
+		return c->isnull && isnull;
+	return DatumGetBool(FunctionCall2Coll(equality_of(c->typid), c->collid,
+										  current, c->value));
+}
+
+/*
+ * Shared part of cas and diff: open the table, parse the key and the
+ * expected values, and read the row's current values (locking it FOR
+ * UPDATE for cas).  Returns false if the row is gone.  Leaves SPI connected.
+ */
+typedef struct CasState
+{
+	Relation	rel;
+	ReclockKeyInfo *ki;
+	Datum	   *keyvals;
+	ColValue   *cols;
+	int			ncols;
+	HeapTuple	row;
+	TupleDesc	rowdesc;
+} CasState;
+
+static bool
+cas_read(FunctionCallInfo fcinfo, CasState *st, bool for_update, bool with_json)
+{
+	Jsonb	   *expected;
+	char	   *key;
+	StringInfoData sql;
+	int			i;
+	int			ret;
+
+	check_not_null(fcinfo, 0, "tbl");
+	check_not_null(fcinfo, 1, "key");
+	check_not_null(fcinfo, 2, "expected");
+	expected = PG_GETARG_JSONB_P(2);
+	check_object(expected, "expected");
+
+	st->rel = ReclockOpenTable(PG_GETARG_OID(0), for_update ? "reclock_cas()" : "reclock_diff()");
+	st->ki = ReclockGetKeyInfo(st->rel);
+	st->keyvals = palloc(sizeof(Datum) * st->ki->nkeys);
+	key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	(void) ReclockCanonicalKey(st->ki, key, st->keyvals);
+	st->cols = read_columns(st->rel, expected, false, &st->ncols);
+	for (i = 0; i < st->ncols; i++)
+		(void) equality_of(st->cols[i].typid);
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT 1");
+	for (i = 0; i < st->ncols; i++)
+	{
+		const char *q = quote_identifier(st->cols[i].name);
+
+		appendStringInfo(&sql, ", %s", q);
+		if (with_json)
+			appendStringInfo(&sql, ", pg_catalog.to_jsonb(%s)", q);
+	}
+	appendStringInfo(&sql, " FROM %s WHERE %s%s", ReclockRelationSql(st->rel),
+					 ReclockKeyWhereSql(st->ki), for_update ? " FOR UPDATE" : "");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(sql.data, st->ki->nkeys, st->ki->typids,
+								st->keyvals, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return false;
+	st->row = SPI_tuptable->vals[0];
+	st->rowdesc = SPI_tuptable->tupdesc;
+	return true;
+}
+
+/*
+ * reclock_cas(tbl regclass, key text, expected jsonb, new jsonb) returns boolean
+ */
+Datum
+reclock_cas(PG_FUNCTION_ARGS)
+{
+	CasState	st;
+	ColValue   *newcols = NULL;
+	int			nnew = 0;
+	int			i;
+	bool		same = true;
+
+	/* read and check new before anything is locked */
+	if (!PG_ARGISNULL(3))
+	{
+		Jsonb	   *newjb = PG_GETARG_JSONB_P(3);
+
+		check_object(newjb, "new");
+		st.rel = ReclockOpenTable(PG_GETARG_OID(0), "reclock_cas()");
+		newcols = read_columns(st.rel, newjb, true, &nnew);
+		relation_close(st.rel, AccessShareLock);
+	}
+
+	if (!cas_read(fcinfo, &st, true, false))
+	{
+		SPI_finish();
+		relation_close(st.rel, AccessShareLock);
+		PG_RETURN_BOOL(false);
+	}
+
+	for (i = 0; i < st.ncols && same; i++)
+	{
+		bool		isnull;
+		Datum		cur = SPI_getbinval(st.row, st.rowdesc, i + 2, &isnull);
+
+		same = values_equal(&st.cols[i], cur, isnull);
+	}
+
+	if (same && nnew > 0)
+	{
+		StringInfoData sql;
+		int			nparams = st.ki->nkeys + nnew;
+		Oid		   *types = palloc(sizeof(Oid) * nparams);
+		Datum	   *values = palloc(sizeof(Datum) * nparams);
+		char	   *nulls = palloc(nparams);
+		int			ret;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "UPDATE %s SET ", ReclockRelationSql(st.rel));
+		for (i = 0; i < st.ki->nkeys; i++)
+		{
+			types[i] = st.ki->typids[i];
+			values[i] = st.keyvals[i];
+			nulls[i] = ' ';
+		}
+		for (i = 0; i < nnew; i++)
+		{
+			int			p = st.ki->nkeys + i;
+
+			appendStringInfo(&sql, "%s%s = $%d", i > 0 ? ", " : "",
+							 quote_identifier(newcols[i].name), p + 1);
+			types[p] = newcols[i].typid;
+			values[p] = newcols[i].value;
+			nulls[p] = newcols[i].isnull ? 'n' : ' ';
+		}
+		appendStringInfo(&sql, " WHERE %s", ReclockKeyWhereSql(st.ki));
+		ret = SPI_execute_with_args(sql.data, nparams, types, values, nulls, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		/* a BEFORE trigger may skip the row: then nothing was swapped */
+		same = SPI_processed > 0;
+	}
+
+	SPI_finish();
+	relation_close(st.rel, AccessShareLock);
+	PG_RETURN_BOOL(same);
+}
+
+/*
+ * reclock_diff(tbl regclass, key text, expected jsonb) returns jsonb
+ */
+Datum
+reclock_diff(PG_FUNCTION_ARGS)
+{
+	CasState	st;
+	StringInfoData out;
+	MemoryContext caller = CurrentMemoryContext;
+	Datum		result;
+	int			i;
+	int			ndiff = 0;
+
+	if (!cas_read(fcinfo, &st, false, true))
+	{
+		SPI_finish();
+		relation_close(st.rel, AccessShareLock);
+		PG_RETURN_NULL();
+	}
+
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(caller);
+
+		initStringInfo(&out);
+		MemoryContextSwitchTo(spicxt);
+	}
+	appendStringInfoChar(&out, '{');
+	for (i = 0; i < st.ncols; i++)
+	{
+		bool		isnull;
+		bool		jnull;
+		Datum		cur = SPI_getbinval(st.row, st.rowdesc, 2 * i + 2, &isnull);
+		Datum		curjson = SPI_getbinval(st.row, st.rowdesc, 2 * i + 3, &jnull);
+
+		if (values_equal(&st.cols[i], cur, isnull))
+			continue;
+		if (ndiff++ > 0)
+			appendStringInfoString(&out, ", ");
+		escape_json(&out, st.cols[i].name);
+		appendStringInfo(&out, ": {\"expected\": %s, \"current\": %s}",
+						 st.cols[i].json,
+						 jnull ? "null" : JsonbToCString(NULL, &DatumGetJsonbP(curjson)->root, 0));
+	}
+	appendStringInfoChar(&out, '}');
+
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
+	relation_close(st.rel, AccessShareLock);
+	PG_RETURN_DATUM(result);
+}

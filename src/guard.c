@@ -1,0 +1,295 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.c
+ *	  The guard: a row trigger that refuses UPDATE and DELETE of a locked
+ *	  row unless the transaction presents the lock's token.
+ *
+ * Ordering.  reclock_acquire locks the target row FOR SHARE before it
+ * writes a grant, in the grant's transaction.  An UPDATE or DELETE locks
+ * each row before that row's BEFORE trigger runs.  So for a writer W and an
+ * acquirer A of one row, either W locked the row first (A waits for W to
+ * end, and W wrote before the grant existed), or A did (W waits for A to
+ * commit, and this trigger runs after the grant is committed).  In the
+ * second case W's own snapshot may predate the grant (REPEATABLE READ, or
+ * a statement that began earlier), so the lock is read with the latest
+ * snapshot, never the transaction's.  No heavyweight lock is taken per row.
+ *
+ * IDENTIFICATION
+ *	  src/guard.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "reclock.h"
+
+PG_FUNCTION_INFO_V1(reclock_guard);
+PG_FUNCTION_INFO_V1(reclock_guard_truncate);
+PG_FUNCTION_INFO_V1(reclock_protect);
+PG_FUNCTION_INFO_V1(reclock_unprotect);
+
+#define GUARD_TRIGGER		"reclock_guard"
+#define TRUNCATE_TRIGGER	"reclock_guard_truncate"
+
+static void refuse_locked(Relation rel, const char *key, ReclockLock *lock);
+
+/*
+ * Has this transaction presented a token of the grant with this fence?
+ */
+bool
+ReclockHoldsToken(int64 fence)
+{
+	const uint8 *hashes;
+	int			n = ReclockPresentedTokens(&hashes);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		int64		f;
+
+		if (ReclockStoreFenceOfToken(hashes + i * RECLOCK_HASH_LEN, &f) && f == fence)
+			return true;
+	}
+	return false;
+}
+
+static void
+refuse_locked(Relation rel, const char *key, ReclockLock *lock)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("row %s of table \"%s\" is locked by \"%s\" until %s",
+					key, RelationGetRelationName(rel), lock->holder,
+					timestamptz_to_str(lock->expires_at)),
+			 errdetail("Only a transaction that presents the lock's token may update or delete the row."),
+			 errhint("Present the token in the writing transaction with SELECT set_config('reclock.token', <token>, true).")));
+}
+
+/*
+ * Check one row about to be written: by the lock on its key, if live.
+ * Returns the live lock the writer presented a token of (found = false if
+ * none).
+ */
+static void
+guard_row(Relation rel, ReclockKeyInfo *ki, const char *key, bool require_lock,
+		  TimestampTz now, ReclockLock *lock)
+{
+	if (ReclockStoreGetByKey(ki->rootid, key, lock) && lock->expires_at > now)
+	{
+		if (!ReclockHoldsToken(lock->fence))
+			refuse_locked(rel, key, lock);
+		return;
+	}
+	lock->found = false;
+	if (require_lock)
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("row %s of table \"%s\" is not locked", key,
+						RelationGetRelationName(rel)),
+				 errdetail("The table is protected with require_lock: every update or delete needs a live lock."),
+				 errhint("Acquire the row with reclock_acquire() and present its token with set_config('reclock.token', <token>, true).")));
+}
+
+Datum
+reclock_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	ReclockKeyInfo *ki;
+	bool		require_lock;
+	char	   *key;
+	TimestampTz now;
+	ReclockLock lock;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_guard: not called by trigger manager")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_guard: must be fired before event, for each row")));
+	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) &&
+		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_guard: must be fired for UPDATE or DELETE")));
+
+	rel = trigdata->tg_relation;
+	require_lock = trigdata->tg_trigger->tgnargs > 0 &&
+		strcmp(trigdata->tg_trigger->tgargs[0], "require_lock") == 0;
+	ki = ReclockGetKeyInfo(rel);
+	key = ReclockTupleKey(ki, trigdata->tg_trigtuple, RelationGetDescr(rel));
+	now = ReclockNow();
+
+	guard_row(rel, ki, key, require_lock, now, &lock);
+
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		return PointerGetDatum(trigdata->tg_trigtuple);
+
+	/* a change of the key: refused under another's lock, carried by the holder */
+	{
+		char	   *newkey = ReclockTupleKey(ki, trigdata->tg_newtuple,
+											 RelationGetDescr(rel));
+
+		if (strcmp(newkey, key) != 0)
+		{
+			ReclockLock target;
+
+			if (ReclockStoreGetByKey(ki->rootid, newkey, &target) &&
+				target.expires_at > now && !ReclockHoldsToken(target.fence))
+				refuse_locked(rel, newkey, &target);
+			if (lock.found)
+				ReclockStoreMoveKey(ki->rootid, key, newkey, now);
+		}
+	}
+	return PointerGetDatum(trigdata->tg_newtuple);
+}
+
+Datum
+reclock_guard_truncate(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	Oid			rootid;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_guard_truncate: not called by trigger manager")));
+	if (!TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_guard_truncate: must be fired before TRUNCATE")));
+
+	rel = trigdata->tg_relation;
+	rootid = ReclockRootOf(RelationGetRelid(rel));
+	if (ReclockStoreAnyLive(rootid, ReclockNow()))
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("cannot truncate table \"%s\" while it has live locks",
+						RelationGetRelationName(rel)),
+				 errdetail("TRUNCATE would remove rows that holders have locked."),
+				 errhint("Wait for the locks to end, or end them with reclock_break().")));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * The caller must own the table.
+ */
+static Relation
+open_owned_table(Oid relid, const char *fname)
+{
+	Relation	rel = ReclockOpenTable(relid, fname);
+
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
+	if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", RelationGetRelationName(rel))));
+	return rel;
+}
+
+static void
+run_ddl(const char *sql)
+{
+	int			ret = SPI_execute(sql, false, 0);
+
+	if (ret != SPI_OK_UTILITY)
+		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql, SPI_result_code_string(ret));
+}
+
+/*
+ * Add or drop the guard's triggers on one table.  TRUNCATE triggers are
+ * statement triggers, which partitions do not inherit: each partition gets
+ * its own.
+ */
+static void
+set_triggers(Relation rel, bool add, bool require_lock)
+{
+	char	   *qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel));
+	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	List	   *parts = NIL;
+	ListCell   *lc;
+
+	if (OidIsValid(get_trigger_oid(RelationGetRelid(rel), GUARD_TRIGGER, true)))
+		run_ddl(psprintf("DROP TRIGGER %s ON %s", GUARD_TRIGGER, qname));
+	if (add)
+		run_ddl(psprintf("CREATE TRIGGER %s BEFORE UPDATE OR DELETE ON %s"
+						 " FOR EACH ROW EXECUTE FUNCTION %s.reclock_guard(%s)",
+						 GUARD_TRIGGER, qname, schema,
+						 require_lock ? "'require_lock'" : ""));
+
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		parts = find_all_inheritors(RelationGetRelid(rel), AccessShareLock, NULL);
+	else
+		parts = list_make1_oid(RelationGetRelid(rel));
+	foreach(lc, parts)
+	{
+		Oid			part = lfirst_oid(lc);
+		char	   *pname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(part)),
+													   get_rel_name(part));
+
+		if (OidIsValid(get_trigger_oid(part, TRUNCATE_TRIGGER, true)))
+			run_ddl(psprintf("DROP TRIGGER %s ON %s", TRUNCATE_TRIGGER, pname));
+		if (add)
+			run_ddl(psprintf("CREATE TRIGGER %s BEFORE TRUNCATE ON %s"
+							 " FOR EACH STATEMENT EXECUTE FUNCTION %s.reclock_guard_truncate()",
+							 TRUNCATE_TRIGGER, pname, schema));
+	}
+}
+
+/*
+ * reclock_protect(tbl regclass, require_lock boolean) returns void
+ */
+Datum
+reclock_protect(PG_FUNCTION_ARGS)
+{
+	Relation	rel = open_owned_table(PG_GETARG_OID(0), "reclock_protect()");
+
+	(void) ReclockGetKeyInfo(rel);	/* 55000 if there is no primary key */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	set_triggers(rel, true, PG_GETARG_BOOL(1));
+	SPI_finish();
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_VOID();
+}
+
+/*
+ * reclock_unprotect(tbl regclass) returns void
+ */
+Datum
+reclock_unprotect(PG_FUNCTION_ARGS)
+{
+	Relation	rel = open_owned_table(PG_GETARG_OID(0), "reclock_unprotect()");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	set_triggers(rel, false, false);
+	SPI_finish();
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,431 @@
+/*-------------------------------------------------------------------------
+ *
+ * keys.c
+ *	  The row key of a table: its primary key, in one canonical text form.
+ *
+ * A key is parsed with the key columns' own input functions and written
+ * back with their output functions, so '042' and '42' name one row of an
+ * integer key.  A composite key is a row literal of the key columns, read
+ * and written by record_in and record_out over a blessed record type of the
+ * key columns.  Acquire, the guard, CAS and notices all go through here, so
+ * they agree on what a key is.  Locks of a partition are keyed by the root
+ * of its partition tree.
+ *
+ * The facts about a table's key are cached per backend, and dropped by a
+ * relcache invalidation of the table or of its root.
+ *
+ * IDENTIFICATION
+ *	  src/keys.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "reclock.h"
+
+static HTAB *keyinfo_cache = NULL;
+static FmgrInfo record_in_finfo;
+static FmgrInfo record_out_finfo;
+
+static void keyinfo_invalidate(Datum arg, Oid relid);
+static void keyinfo_build(ReclockKeyInfo *ki, Relation rel);
+static void keyinfo_free(ReclockKeyInfo *ki);
+static SPIPlanPtr keyinfo_plan(ReclockKeyInfo *ki, Relation rel);
+
+static void
+keyinfo_invalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	ReclockKeyInfo *ki;
+
+	hash_seq_init(&status, keyinfo_cache);
+	while ((ki = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || ki->relid == relid || ki->rootid == relid)
+			ki->valid = false;
+	}
+}
+
+/*
+ * The root of a partition's tree, or the relation itself.
+ */
+Oid
+ReclockRootOf(Oid relid)
+{
+	if (get_rel_relispartition(relid))
+	{
+		List	   *ancestors = get_partition_ancestors(relid);
+
+		return llast_oid(ancestors);
+	}
+	return relid;
+}
+
+/*
+ * Open a relation that reclock works on: a table or a partitioned table.
+ */
+Relation
+ReclockOpenTable(Oid relid, const char *fname)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION &&
+		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
+				 errdetail("%s works only on tables and partitioned tables.", fname)));
+	return rel;
+}
+
+static void
+keyinfo_free(ReclockKeyInfo *ki)
+{
+	if (ki->share_plan)
+		SPI_freeplan(ki->share_plan);
+	if (ki->attnums)
+		pfree(ki->attnums);
+	if (ki->typids)
+		pfree(ki->typids);
+	if (ki->typmods)
+		pfree(ki->typmods);
+	if (ki->outfuncs)
+		pfree(ki->outfuncs);
+	if (ki->infuncs)
+		pfree(ki->infuncs);
+	if (ki->ioparams)
+		pfree(ki->ioparams);
+	if (ki->keydesc)
+		FreeTupleDesc(ki->keydesc);
+	ki->share_plan = NULL;
+	ki->attnums = NULL;
+	ki->typids = NULL;
+	ki->typmods = NULL;
+	ki->outfuncs = NULL;
+	ki->infuncs = NULL;
+	ki->ioparams = NULL;
+	ki->keydesc = NULL;
+}
+
+static void
+keyinfo_build(ReclockKeyInfo *ki, Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			rootid = ReclockRootOf(relid);
+	Relation	root;
+	Oid			pkoid;
+	HeapTuple	indtup;
+	Form_pg_index index;
+	MemoryContext oldcxt;
+	int			i;
+
+	root = (rootid == relid) ? rel : relation_open(rootid, AccessShareLock);
+	pkoid = RelationGetPrimaryKeyIndex(root);
+	if (!OidIsValid(pkoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has no primary key", RelationGetRelationName(root)),
+				 errdetail("reclock names a row by its primary key."),
+				 errhint("Add a primary key to the table.")));
+
+	indtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid));
+	if (!HeapTupleIsValid(indtup))
+		elog(ERROR, "cache lookup failed for index %u", pkoid);
+	index = (Form_pg_index) GETSTRUCT(indtup);
+
+	oldcxt = MemoryContextSwitchTo(CacheMemoryContext);
+	ki->relid = relid;
+	ki->rootid = rootid;
+	ki->nkeys = index->indnkeyatts;
+	ki->attnums = palloc(sizeof(AttrNumber) * ki->nkeys);
+	ki->typids = palloc(sizeof(Oid) * ki->nkeys);
+	ki->typmods = palloc(sizeof(int32) * ki->nkeys);
+	ki->outfuncs = palloc(sizeof(FmgrInfo) * ki->nkeys);
+	ki->infuncs = palloc(sizeof(FmgrInfo) * ki->nkeys);
+	ki->ioparams = palloc(sizeof(Oid) * ki->nkeys);
+	if (ki->nkeys > 1)
+		ki->keydesc = CreateTemplateTupleDesc(ki->nkeys);
+
+	for (i = 0; i < ki->nkeys; i++)
+	{
+		AttrNumber	rootatt = index->indkey.values[i];
+		Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(root), rootatt - 1);
+		Oid			func;
+		bool		isvarlena;
+
+		if (rootatt <= 0)
+			elog(ERROR, "primary key of \"%s\" has an expression column",
+				 RelationGetRelationName(root));
+
+		/* the same column in this relation (a partition may number it otherwise) */
+		if (root == rel)
+			ki->attnums[i] = rootatt;
+		else
+		{
+			ki->attnums[i] = get_attnum(relid, NameStr(attr->attname));
+			if (ki->attnums[i] == InvalidAttrNumber)
+				elog(ERROR, "column \"%s\" missing in partition \"%s\"",
+					 NameStr(attr->attname), RelationGetRelationName(rel));
+		}
+		ki->typids[i] = attr->atttypid;
+		ki->typmods[i] = attr->atttypmod;
+		getTypeOutputInfo(attr->atttypid, &func, &isvarlena);
+		fmgr_info_cxt(func, &ki->outfuncs[i], CacheMemoryContext);
+		getTypeInputInfo(attr->atttypid, &func, &ki->ioparams[i]);
+		fmgr_info_cxt(func, &ki->infuncs[i], CacheMemoryContext);
+		if (ki->keydesc)
+			TupleDescInitEntry(ki->keydesc, i + 1, NameStr(attr->attname),
+							   attr->atttypid, attr->atttypmod, 0);
+	}
+	if (ki->keydesc)
+		BlessTupleDesc(ki->keydesc);
+	MemoryContextSwitchTo(oldcxt);
+
+	ReleaseSysCache(indtup);
+	if (root != rel)
+		relation_close(root, AccessShareLock);
+	ki->valid = true;
+}
+
+/*
+ * The key facts of a table, from the cache or built anew.  Errors (55000)
+ * if the table has no primary key.
+ */
+ReclockKeyInfo *
+ReclockGetKeyInfo(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	ReclockKeyInfo *ki;
+	bool		found;
+
+	if (keyinfo_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(ReclockKeyInfo);
+		ctl.hcxt = CacheMemoryContext;
+		keyinfo_cache = hash_create("reclock key info", 64, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(keyinfo_invalidate, (Datum) 0);
+		fmgr_info_cxt(F_RECORD_IN, &record_in_finfo, CacheMemoryContext);
+		fmgr_info_cxt(F_RECORD_OUT, &record_out_finfo, CacheMemoryContext);
+	}
+
+	ki = hash_search(keyinfo_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset(((char *) ki) + sizeof(Oid), 0, sizeof(ReclockKeyInfo) - sizeof(Oid));
+		ki->relid = relid;
+	}
+	if (!ki->valid)
+	{
+		keyinfo_free(ki);
+		PG_TRY();
+		{
+			keyinfo_build(ki, rel);
+		}
+		PG_CATCH();
+		{
+			keyinfo_free(ki);
+			ki->valid = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	return ki;
+}
+
+/*
+ * Parse a key given as text into the key columns' values (if values is
+ * not NULL) and return its canonical form.  22P02 if the key columns'
+ * types cannot read it.
+ */
+char *
+ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key, Datum *values)
+{
+	char	   *canon;
+
+	if (ki->nkeys == 1)
+	{
+		Datum		v = InputFunctionCall(&ki->infuncs[0], (char *) key,
+										  ki->ioparams[0], ki->typmods[0]);
+
+		canon = OutputFunctionCall(&ki->outfuncs[0], v);
+		if (values)
+			values[0] = v;
+	}
+	else
+	{
+		Datum		rec;
+		HeapTupleHeader hdr;
+		HeapTupleData tmptup;
+		Datum	   *vals = palloc(sizeof(Datum) * ki->nkeys);
+		bool	   *nulls = palloc(sizeof(bool) * ki->nkeys);
+		int			i;
+
+		rec = InputFunctionCall(&record_in_finfo, (char *) key, RECORDOID,
+								ki->keydesc->tdtypmod);
+		hdr = DatumGetHeapTupleHeader(rec);
+		tmptup.t_len = HeapTupleHeaderGetDatumLength(hdr);
+		ItemPointerSetInvalid(&tmptup.t_self);
+		tmptup.t_tableOid = InvalidOid;
+		tmptup.t_data = hdr;
+		heap_deform_tuple(&tmptup, ki->keydesc, vals, nulls);
+		for (i = 0; i < ki->nkeys; i++)
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("invalid key \"%s\"", key),
+						 errdetail("A primary key column cannot be null.")));
+		canon = OutputFunctionCall(&record_out_finfo, rec);
+		if (values)
+			memcpy(values, vals, sizeof(Datum) * ki->nkeys);
+	}
+	return canon;
+}
+
+/*
+ * The canonical key of a row of the relation ki describes.
+ */
+char *
+ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple, TupleDesc tupdesc)
+{
+	bool		isnull;
+
+	if (ki->nkeys == 1)
+	{
+		Datum		v = heap_getattr(tuple, ki->attnums[0], tupdesc, &isnull);
+
+		if (isnull)
+			elog(ERROR, "primary key column is null");
+		return OutputFunctionCall(&ki->outfuncs[0], v);
+	}
+	else
+	{
+		Datum	   *vals = palloc(sizeof(Datum) * ki->nkeys);
+		bool	   *nulls = palloc(sizeof(bool) * ki->nkeys);
+		HeapTuple	keytup;
+		int			i;
+
+		for (i = 0; i < ki->nkeys; i++)
+			vals[i] = heap_getattr(tuple, ki->attnums[i], tupdesc, &nulls[i]);
+		keytup = heap_form_tuple(ki->keydesc, vals, nulls);
+		return OutputFunctionCall(&record_out_finfo, HeapTupleGetDatum(keytup));
+	}
+}
+
+/*
+ * The relation's name for a query: schema-qualified, ONLY unless it is
+ * partitioned (locks of an inheritance parent do not cover its children).
+ */
+char *
+ReclockRelationSql(Relation rel)
+{
+	return psprintf("%s%s",
+					rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+					quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											   RelationGetRelationName(rel)));
+}
+
+/*
+ * A WHERE clause that finds one row by key, with the key columns' default
+ * equality operators, schema-qualified; parameters $1 .. $nkeys.
+ */
+char *
+ReclockKeyWhereSql(ReclockKeyInfo *ki)
+{
+	StringInfoData sql;
+	int			i;
+
+	initStringInfo(&sql);
+	for (i = 0; i < ki->nkeys; i++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(ki->typids[i], TYPECACHE_EQ_OPR);
+		HeapTuple	optup;
+		Form_pg_operator op;
+		char	   *colname = get_attname(ki->relid, ki->attnums[i], false);
+
+		if (!OidIsValid(tc->eq_opr))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("could not identify an equality operator for type %s",
+							format_type_be(ki->typids[i]))));
+		optup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
+		if (!HeapTupleIsValid(optup))
+			elog(ERROR, "cache lookup failed for operator %u", tc->eq_opr);
+		op = (Form_pg_operator) GETSTRUCT(optup);
+		appendStringInfo(&sql, "%s%s OPERATOR(%s.%s) $%d",
+						 i > 0 ? " AND " : "",
+						 quote_identifier(colname),
+						 quote_identifier(get_namespace_name(op->oprnamespace)),
+						 NameStr(op->oprname),
+						 i + 1);
+		ReleaseSysCache(optup);
+	}
+	return sql.data;
+}
+
+/*
+ * The query that locks one row by key FOR SHARE (acquire).  It runs with
+ * the caller's rights, so privileges and row-level security apply.
+ */
+static SPIPlanPtr
+keyinfo_plan(ReclockKeyInfo *ki, Relation rel)
+{
+	char	   *sql;
+	SPIPlanPtr	plan;
+
+	sql = psprintf("SELECT 1 FROM %s WHERE %s FOR SHARE",
+				   ReclockRelationSql(rel), ReclockKeyWhereSql(ki));
+	plan = SPI_prepare(sql, ki->nkeys, ki->typids);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	pfree(sql);
+	return plan;
+}
+
+/*
+ * Lock the row with the given key values FOR SHARE, as the caller.  False
+ * if there is no such row the caller can see.
+ */
+bool
+ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
+{
+	int			ret;
+	bool		found;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (ki->share_plan == NULL)
+		ki->share_plan = keyinfo_plan(ki, rel);
+	ret = SPI_execute_plan(ki->share_plan, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}

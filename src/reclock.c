@@ -1,0 +1,323 @@
+/*-------------------------------------------------------------------------
+ *
+ * reclock.c
+ *	  Module magic, settings, the clock and tokens of the reclock extension.
+ *
+ * reclock.token is the list of tokens a transaction presents to the guard.
+ * Its check hook parses the list and hashes each token once; its assign
+ * hook tags the value with the local transaction id in which it was set,
+ * so that a value left over from an earlier transaction (a session-level
+ * SET, or one a pooled connection carries from another client) counts for
+ * nothing.
+ *
+ * IDENTIFICATION
+ *	  src/reclock.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "common/cryptohash.h"
+#include "datatype/timestamp.h"
+#include "storage/proc.h"
+#include "common/int.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "reclock.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
+
+/*--- Variables exported ---*/
+int			reclock_default_ttl = 300;
+int			reclock_max_ttl = 86400;
+
+/*--- Settings' storage ---*/
+static char *reclock_token_string = NULL;
+#ifdef RECLOCK_TESTING
+static int	reclock_test_clock_offset = 0;
+#endif
+
+/* parsed reclock.token: the hashes of the tokens, kept as the GUC's extra */
+typedef struct PresentedTokens
+{
+	int			ntokens;
+	uint8		hashes[FLEXIBLE_ARRAY_MEMBER];	/* ntokens * RECLOCK_HASH_LEN */
+} PresentedTokens;
+
+#if PG_VERSION_NUM >= 160000
+#define GUC_MALLOC(sz) guc_malloc(LOG, (sz))
+#else
+#define GUC_MALLOC(sz) malloc(sz)	/* the GUC machinery free()s extras */
+#endif
+
+static PresentedTokens *presented = NULL;
+static LocalTransactionId presented_lxid = InvalidLocalTransactionId;
+
+static bool check_token(char **newval, void **extra, GucSource source);
+static void assign_token(const char *newval, void *extra);
+static bool parse_uuid(const char *s, int len, pg_uuid_t *uuid);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("reclock.default_ttl",
+							"Sets the lifetime of a lock when acquire or refresh is given no ttl.",
+							NULL,
+							&reclock_default_ttl,
+							300, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("reclock.max_ttl",
+							"Sets the largest lifetime a lock may be given.",
+							NULL,
+							&reclock_max_ttl,
+							86400, 1, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("reclock.token",
+							   "Sets the lock tokens this transaction presents to the guard.",
+							   "A comma-separated list of uuids. Honoured only in the transaction that set it: use SET LOCAL or set_config(..., true).",
+							   &reclock_token_string,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   check_token, assign_token, NULL);
+
+#ifdef RECLOCK_TESTING
+	DefineCustomIntVariable("reclock.test_clock_offset",
+							"Shifts reclock's clock (test builds only).",
+							NULL,
+							&reclock_test_clock_offset,
+							0, -INT_MAX, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+#endif
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("reclock");
+#else
+	EmitWarningsOnPlaceholders("reclock");
+#endif
+}
+
+/*
+ * The clock expiry is judged by: the time of the call, never the start of
+ * the transaction.
+ */
+TimestampTz
+ReclockNow(void)
+{
+#ifdef RECLOCK_TESTING
+	return GetCurrentTimestamp() + (int64) reclock_test_clock_offset * USECS_PER_SEC;
+#else
+	return GetCurrentTimestamp();
+#endif
+}
+
+/*
+ * Validate a ttl and return it in microseconds.  NULL means
+ * reclock.default_ttl.  A ttl is an absolute duration: a day is 86400 s.
+ */
+int64
+ReclockTtlUsecs(Interval *ttl)
+{
+	int64		usecs;
+
+	if (ttl == NULL)
+		usecs = (int64) reclock_default_ttl * USECS_PER_SEC;
+	else
+	{
+#ifdef INTERVAL_NOT_FINITE
+		if (INTERVAL_NOT_FINITE(ttl))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("ttl must be finite")));
+#endif
+		if (ttl->month != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("ttl must not have month or year units"),
+					 errdetail("A month has no fixed length."),
+					 errhint("Write the ttl in days, hours, minutes or seconds.")));
+		if (pg_mul_s64_overflow((int64) ttl->day, USECS_PER_DAY, &usecs) ||
+			pg_add_s64_overflow(usecs, ttl->time, &usecs))
+			usecs = PG_INT64_MAX;
+	}
+
+	if (usecs <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must be positive")));
+	if (usecs > (int64) reclock_max_ttl * USECS_PER_SEC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ttl must not exceed reclock.max_ttl"),
+				 errdetail("reclock.max_ttl is %d seconds.", reclock_max_ttl)));
+	return usecs;
+}
+
+/*
+ * A new token: 122 random bits from a strong source, as a version 4 uuid.
+ */
+void
+ReclockNewToken(pg_uuid_t *token)
+{
+	if (!pg_strong_random(token->data, UUID_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random token")));
+	token->data[6] = (token->data[6] & 0x0f) | 0x40;
+	token->data[8] = (token->data[8] & 0x3f) | 0x80;
+}
+
+/*
+ * SHA-256 of a token: the only form in which the store keeps it.
+ */
+void
+ReclockHashToken(const pg_uuid_t *token, uint8 *hash)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ctx == NULL ||
+		pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, token->data, UUID_LEN) < 0 ||
+		pg_cryptohash_final(ctx, hash, RECLOCK_HASH_LEN) < 0)
+	{
+		if (ctx)
+			pg_cryptohash_free(ctx);
+		elog(ERROR, "could not compute a SHA-256 hash");
+	}
+	pg_cryptohash_free(ctx);
+}
+
+/*
+ * The hashes of the tokens presented in the current transaction; none if
+ * reclock.token was set in another transaction.
+ */
+int
+ReclockPresentedTokens(const uint8 **hashes)
+{
+	if (presented == NULL || presented->ntokens == 0 ||
+		MyProc == NULL || presented_lxid != MY_LXID)
+		return 0;
+	*hashes = presented->hashes;
+	return presented->ntokens;
+}
+
+/* a uuid in its usual forms: 32 hex digits, hyphens allowed between groups */
+static bool
+parse_uuid(const char *s, int len, pg_uuid_t *uuid)
+{
+	int			nhex = 0;
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		char		c = s[i];
+		int			v;
+
+		if (c == '-' && nhex > 0 && nhex % 4 == 0 && i + 1 < len && s[i + 1] != '-')
+			continue;
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return false;
+		if (nhex >= 2 * UUID_LEN)
+			return false;
+		if (nhex % 2 == 0)
+			uuid->data[nhex / 2] = v << 4;
+		else
+			uuid->data[nhex / 2] |= v;
+		nhex++;
+	}
+	return nhex == 2 * UUID_LEN;
+}
+
+static bool
+check_token(char **newval, void **extra, GucSource source)
+{
+	const char *s = *newval;
+	int			n = 0;
+	PresentedTokens *pt;
+	const char *p;
+
+	/* count the items, to size the extra */
+	for (p = s; *p; p++)
+		if (*p == ',')
+			n++;
+	n++;
+
+	pt = GUC_MALLOC(offsetof(PresentedTokens, hashes) + (Size) n * RECLOCK_HASH_LEN);
+	if (pt == NULL)
+		return false;
+	pt->ntokens = 0;
+
+	p = s;
+	while (*p)
+	{
+		const char *start;
+		const char *end;
+		pg_uuid_t	uuid;
+
+		while (*p && isspace((unsigned char) *p))
+			p++;
+		start = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > start && isspace((unsigned char) end[-1]))
+			end--;
+		if (*p == ',')
+			p++;
+		if (end == start)
+		{
+			if (*p == '\0' && pt->ntokens == 0 && start == s + strlen(s))
+				break;			/* empty or blank value: no tokens */
+			free(pt);
+			GUC_check_errmsg("invalid value for parameter \"reclock.token\"");
+			GUC_check_errdetail("The list of tokens has an empty item.");
+			return false;
+		}
+		if (!parse_uuid(start, end - start, &uuid))
+		{
+			free(pt);
+			/* never echo the value: it may hold valid tokens */
+			GUC_check_errmsg("invalid value for parameter \"reclock.token\"");
+			GUC_check_errdetail("Each item must be a uuid, as returned by reclock_acquire().");
+			return false;
+		}
+		ReclockHashToken(&uuid, pt->hashes + pt->ntokens * RECLOCK_HASH_LEN);
+		explicit_bzero(&uuid, sizeof(uuid));
+		pt->ntokens++;
+	}
+
+	*extra = pt;
+	return true;
+}
+
+static void
+assign_token(const char *newval, void *extra)
+{
+	presented = (PresentedTokens *) extra;
+	presented_lxid = MyProc ? MY_LXID : InvalidLocalTransactionId;
+}

@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * reclock.h
+ *	  Declarations shared by the files of the reclock extension.
+ *
+ * IDENTIFICATION
+ *	  src/reclock.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RECLOCK_H
+#define RECLOCK_H
+
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/relcache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#define RECLOCK_HASH_LEN	32	/* SHA-256 */
+
+/* locktag_field4 of reclock's advisory locks; pg_advisory_lock uses 1 and 2 */
+#define RECLOCK_LOCKTAG_FIELD4	0x5243
+
+/*--- reclock.c: settings and clock ---*/
+extern int	reclock_default_ttl;	/* seconds */
+extern int	reclock_max_ttl;		/* seconds */
+
+extern TimestampTz ReclockNow(void);
+extern int64 ReclockTtlUsecs(Interval *ttl);
+
+/* tokens presented in this transaction (reclock.token), as hashes */
+extern int	ReclockPresentedTokens(const uint8 **hashes);
+
+extern void ReclockHashToken(const pg_uuid_t *token, uint8 *hash);
+extern void ReclockNewToken(pg_uuid_t *token);
+
+/*--- keys.c: the row key of a table ---*/
+typedef struct ReclockKeyInfo
+{
+	Oid			relid;			/* the relation this entry describes */
+	Oid			rootid;			/* locks are keyed by this (partition root) */
+	bool		valid;			/* false once invalidated */
+	int			nkeys;
+	AttrNumber *attnums;		/* key columns in relid's numbering */
+	Oid		   *typids;
+	int32	   *typmods;
+	FmgrInfo   *outfuncs;
+	FmgrInfo   *infuncs;
+	Oid		   *ioparams;
+	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
+	SPIPlanPtr	share_plan;		/* SELECT ... FOR SHARE by key (acquire) */
+} ReclockKeyInfo;
+
+extern ReclockKeyInfo *ReclockGetKeyInfo(Relation rel);
+extern Oid	ReclockRootOf(Oid relid);
+extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
+								 Datum *values);
+extern char *ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
+							 TupleDesc tupdesc);
+extern Relation ReclockOpenTable(Oid relid, const char *fname);
+extern bool ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
+extern char *ReclockRelationSql(Relation rel);
+extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
+
+/*--- store.c: the lock store ---*/
+typedef struct ReclockLock
+{
+	bool		found;
+	Oid			relid;
+	char	   *key;
+	char	   *holder;
+	Oid			acquired_by;
+	int64		fence;
+	TimestampTz acquired_at;
+	TimestampTz expires_at;
+} ReclockLock;
+
+extern Oid	ReclockExtensionSchema(void);
+extern bool ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock);
+extern bool ReclockStoreGetByFence(int64 fence, ReclockLock *lock);
+extern bool ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence);
+extern bool ReclockStoreAnyLive(Oid relid, TimestampTz now);
+extern int64 ReclockStoreNextFence(void);
+extern bool ReclockStoreWrite(ReclockLock *lock, ReclockLock *old);
+extern void ReclockStoreAddToken(const uint8 *hash, int64 fence);
+extern bool ReclockStoreSetExpiry(int64 fence, TimestampTz now,
+								  TimestampTz expires_at, ReclockLock *lock);
+extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
+								const char *newkey, TimestampTz now);
+extern int64 ReclockStoreSweep(TimestampTz now);
+extern void ReclockLockKey(Oid relid, const char *key);
+
+/*--- guard.c ---*/
+extern bool ReclockHoldsToken(int64 fence);
+
+#endif							/* RECLOCK_H */

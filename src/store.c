@@ -1,0 +1,567 @@
+/*-------------------------------------------------------------------------
+ *
+ * store.c
+ *	  The lock store: every read and write of reclock's own tables.
+ *
+ * Reads go straight to the indexes (genam) with the latest snapshot, never
+ * the caller's: a grant committed after a REPEATABLE READ transaction took
+ * its snapshot must still count.  Writes go through SPI plans prepared once
+ * per backend, run as the extension owner (ordinary roles have no rights
+ * on the store), with the latest snapshot too.  The callers check the
+ * caller's rights on the target table before they get here.
+ *
+ * IDENTIFICATION
+ *	  src/store.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/sequence.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "reclock.h"
+
+/* the store's objects, resolved once per backend */
+typedef struct StoreCache
+{
+	bool		valid;
+	Oid			nsp;
+	Oid			owner;
+	Oid			lockrel;
+	Oid			lockpkey;
+	Oid			lockfence;
+	Oid			tokenrel;
+	Oid			tokenpkey;
+	Oid			seq;
+	SPIPlanPtr	upsert;
+	SPIPlanPtr	addtoken;
+	SPIPlanPtr	setexpiry;
+	SPIPlanPtr	delkey;
+	SPIPlanPtr	movekey;
+	SPIPlanPtr	sweeplocks;
+	SPIPlanPtr	sweeptokens;
+} StoreCache;
+
+static StoreCache store;
+static bool callback_registered = false;
+
+static void store_invalidate(Datum arg, Oid relid);
+static void store_load(void);
+static Oid	store_relid(const char *name);
+static SPIPlanPtr store_prepare(const char *fmt, int nargs, Oid *argtypes);
+static void store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock);
+static int	store_exec(SPIPlanPtr plan, Datum *values, const char *nulls);
+
+/*
+ * The schema reclock is installed in (get_extension_schema() is not
+ * exported before PostgreSQL 16).
+ */
+Oid
+ReclockExtensionSchema(void)
+{
+	Oid			extoid = get_extension_oid("reclock", false);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(nsp))
+		elog(ERROR, "could not find the schema of extension \"reclock\"");
+	return nsp;
+}
+
+static void
+store_invalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == store.lockrel || relid == store.tokenrel)
+		store.valid = false;
+}
+
+static Oid
+store_relid(const char *name)
+{
+	Oid			relid = get_relname_relid(name, store.nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"reclock\" is damaged: relation \"%s\" is missing", name)));
+	return relid;
+}
+
+static SPIPlanPtr
+store_prepare(const char *fmt, int nargs, Oid *argtypes)
+{
+	const char *s = quote_identifier(get_namespace_name(store.nsp));
+	char	   *sql = psprintf(fmt, s, s);
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	pfree(sql);
+	return plan;
+}
+
+/*
+ * Resolve the store's objects and prepare the write plans.  Must be called
+ * inside SPI for the plans; the OIDs are cached on first use.
+ */
+static void
+store_load(void)
+{
+	Oid			extoid;
+	SPIPlanPtr *plans[] = {&store.upsert, &store.addtoken, &store.setexpiry,
+	&store.delkey, &store.movekey, &store.sweeplocks, &store.sweeptokens};
+	int			i;
+
+	if (store.valid)
+		return;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(store_invalidate, (Datum) 0);
+		callback_registered = true;
+	}
+
+	for (i = 0; i < lengthof(plans); i++)
+	{
+		if (*plans[i])
+			SPI_freeplan(*plans[i]);
+		*plans[i] = NULL;
+	}
+
+	extoid = get_extension_oid("reclock", true);
+	if (!OidIsValid(extoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"reclock\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION reclock.")));
+	store.nsp = ReclockExtensionSchema();
+	store.lockrel = store_relid("reclock_lock_store");
+	store.lockpkey = store_relid("reclock_lock_store_pkey");
+	store.lockfence = store_relid("reclock_lock_store_fence_key");
+	store.tokenrel = store_relid("reclock_token_store");
+	store.tokenpkey = store_relid("reclock_token_store_pkey");
+	store.seq = store_relid("reclock_fence_seq");
+	{
+		Relation	rel = table_open(store.lockrel, AccessShareLock);
+
+		store.owner = rel->rd_rel->relowner;
+		table_close(rel, AccessShareLock);
+	}
+	store.valid = true;
+}
+
+/* prepare the write plans on first use (inside SPI) */
+static void
+store_plans(void)
+{
+	Oid			t_upsert[] = {OIDOID, TEXTOID, TEXTOID, OIDOID, INT8OID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
+	Oid			t_addtoken[] = {BYTEAOID, INT8OID};
+	Oid			t_setexpiry[] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Oid			t_key[] = {OIDOID, TEXTOID, TIMESTAMPTZOID};
+	Oid			t_move[] = {OIDOID, TEXTOID, TEXTOID};
+	Oid			t_sweep[] = {TIMESTAMPTZOID};
+
+	store_load();
+	if (store.upsert)
+		return;
+
+	store.upsert = store_prepare(
+								 "INSERT INTO %s.reclock_lock_store AS l"
+								 " (relid, key, holder, acquired_by, fence, acquired_at, expires_at)"
+								 " VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, $4, $5, $6, $7)"
+								 " ON CONFLICT (relid, key) DO UPDATE SET"
+								 " holder = excluded.holder, acquired_by = excluded.acquired_by,"
+								 " fence = excluded.fence, acquired_at = excluded.acquired_at,"
+								 " expires_at = excluded.expires_at"
+								 " WHERE l.fence OPERATOR(pg_catalog.=) $8"
+								 " AND l.expires_at OPERATOR(pg_catalog.=) $9",
+								 9, t_upsert);
+	store.addtoken = store_prepare(
+								   "INSERT INTO %s.reclock_token_store (hash, fence) VALUES ($1, $2)",
+								   2, t_addtoken);
+	store.setexpiry = store_prepare(
+									"UPDATE %s.reclock_lock_store SET expires_at = $3"
+									" WHERE fence OPERATOR(pg_catalog.=) $1"
+									" AND expires_at OPERATOR(pg_catalog.>) $2"
+									" RETURNING relid, key, holder, acquired_by, fence, acquired_at, expires_at",
+									3, t_setexpiry);
+	store.delkey = store_prepare(
+								 "DELETE FROM %s.reclock_lock_store"
+								 " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass"
+								 " AND key OPERATOR(pg_catalog.=) $2"
+								 " AND expires_at OPERATOR(pg_catalog.<=) $3",
+								 3, t_key);
+	store.movekey = store_prepare(
+								  "UPDATE %s.reclock_lock_store SET key = $3"
+								  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass"
+								  " AND key OPERATOR(pg_catalog.=) $2",
+								  3, t_move);
+	store.sweeplocks = store_prepare(
+									 "DELETE FROM %s.reclock_lock_store l"
+									 " WHERE l.expires_at OPERATOR(pg_catalog.<=) $1"
+									 " OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c"
+									 " WHERE c.oid OPERATOR(pg_catalog.=) l.relid::pg_catalog.oid)",
+									 1, t_sweep);
+	store.sweeptokens = store_prepare(
+									  "DELETE FROM %s.reclock_token_store t"
+									  " WHERE NOT EXISTS (SELECT FROM %s.reclock_lock_store l"
+									  " WHERE l.fence OPERATOR(pg_catalog.=) t.fence"
+									  " AND l.expires_at OPERATOR(pg_catalog.>) $1)",
+									  1, t_sweep);
+}
+
+/*
+ * Run a write plan as the extension owner, with the latest snapshot.
+ */
+static int
+store_exec(SPIPlanPtr plan, Datum *values, const char *nulls)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(store.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+							   InvalidSnapshot, false, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
+	return ret;
+}
+
+static void
+store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock)
+{
+	bool		isnull;
+
+	lock->found = true;
+	lock->relid = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
+	lock->key = TextDatumGetCString(heap_getattr(tup, 2, desc, &isnull));
+	lock->holder = TextDatumGetCString(heap_getattr(tup, 3, desc, &isnull));
+	lock->acquired_by = DatumGetObjectId(heap_getattr(tup, 4, desc, &isnull));
+	lock->fence = DatumGetInt64(heap_getattr(tup, 5, desc, &isnull));
+	lock->acquired_at = DatumGetTimestampTz(heap_getattr(tup, 6, desc, &isnull));
+	lock->expires_at = DatumGetTimestampTz(heap_getattr(tup, 7, desc, &isnull));
+}
+
+/*
+ * One index probe of the lock store, with the latest snapshot.
+ */
+static bool
+store_probe(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys, ReclockLock *lock)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snap;
+	bool		found = false;
+
+	store_load();
+	rel = table_open(relid, AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, indexid, true, snap, nkeys, keys);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		found = true;
+		if (lock)
+			store_fill(tup, RelationGetDescr(rel), lock);
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	if (!found && lock)
+		lock->found = false;
+	return found;
+}
+
+bool
+ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock)
+{
+	ScanKeyData skey[2];
+
+	store_load();
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_TEXTEQ,
+				CStringGetTextDatum(key));
+	skey[1].sk_collation = C_COLLATION_OID;
+	return store_probe(store.lockrel, store.lockpkey, skey, 2, lock);
+}
+
+bool
+ReclockStoreGetByFence(int64 fence, ReclockLock *lock)
+{
+	ScanKeyData skey[1];
+
+	store_load();
+	ScanKeyInit(&skey[0], 5, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(fence));
+	return store_probe(store.lockrel, store.lockfence, skey, 1, lock);
+}
+
+/*
+ * The fence of the grant a token hash belongs to.
+ */
+bool
+ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence)
+{
+	ScanKeyData skey[1];
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snap;
+	bytea	   *h = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
+	bool		found = false;
+
+	store_load();
+	SET_VARSIZE(h, VARHDRSZ + RECLOCK_HASH_LEN);
+	memcpy(VARDATA(h), hash, RECLOCK_HASH_LEN);
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_BYTEAEQ,
+				PointerGetDatum(h));
+
+	rel = table_open(store.tokenrel, AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, store.tokenpkey, true, snap, 1, skey);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		bytea	   *stored = DatumGetByteaPP(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull));
+
+		/* the index found it; confirm in constant time all the same */
+		if (VARSIZE_ANY_EXHDR(stored) == RECLOCK_HASH_LEN &&
+			timingsafe_bcmp(VARDATA_ANY(stored), hash, RECLOCK_HASH_LEN) == 0)
+		{
+			*fence = DatumGetInt64(heap_getattr(tup, 2, RelationGetDescr(rel), &isnull));
+			found = true;
+		}
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	pfree(h);
+	return found;
+}
+
+/*
+ * Does the table have any live lock?  (TRUNCATE's check.)
+ */
+bool
+ReclockStoreAnyLive(Oid relid, TimestampTz now)
+{
+	ScanKeyData skey[1];
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snap;
+	bool		found = false;
+
+	store_load();
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	rel = table_open(store.lockrel, AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, store.lockpkey, true, snap, 1, skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+
+		if (DatumGetTimestampTz(heap_getattr(tup, 7, RelationGetDescr(rel), &isnull)) > now)
+		{
+			found = true;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+int64
+ReclockStoreNextFence(void)
+{
+	store_load();
+	return nextval_internal(store.seq, false);
+}
+
+/*
+ * Write a grant: a new one, or the extension of a live one.  The write is
+ * conditional on the row still being what the caller read (old); false if
+ * it changed meanwhile, and the caller reads again.
+ */
+bool
+ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
+{
+	Datum		values[9];
+	char		nulls[9] = "         ";
+	int			processed;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	store_plans();
+	values[0] = ObjectIdGetDatum(lock->relid);
+	values[1] = CStringGetTextDatum(lock->key);
+	values[2] = CStringGetTextDatum(lock->holder);
+	values[3] = ObjectIdGetDatum(lock->acquired_by);
+	values[4] = Int64GetDatum(lock->fence);
+	values[5] = TimestampTzGetDatum(lock->acquired_at);
+	values[6] = TimestampTzGetDatum(lock->expires_at);
+	if (old->found)
+	{
+		values[7] = Int64GetDatum(old->fence);
+		values[8] = TimestampTzGetDatum(old->expires_at);
+	}
+	else
+	{
+		values[7] = values[8] = (Datum) 0;
+		nulls[7] = nulls[8] = 'n';
+	}
+	store_exec(store.upsert, values, nulls);
+	processed = SPI_processed;
+	SPI_finish();
+	return processed == 1;
+}
+
+void
+ReclockStoreAddToken(const uint8 *hash, int64 fence)
+{
+	Datum		values[2];
+	bytea	   *h = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
+
+	SET_VARSIZE(h, VARHDRSZ + RECLOCK_HASH_LEN);
+	memcpy(VARDATA(h), hash, RECLOCK_HASH_LEN);
+	values[0] = PointerGetDatum(h);
+	values[1] = Int64GetDatum(fence);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	store_plans();
+	store_exec(store.addtoken, values, NULL);
+	SPI_finish();
+	pfree(h);
+}
+
+/*
+ * Set the expiry of the grant with this fence, if it is live at now.
+ * Refresh extends, release and break end (expires_at = now).  Fills lock
+ * with the grant as written; false if it was not live.
+ */
+bool
+ReclockStoreSetExpiry(int64 fence, TimestampTz now, TimestampTz expires_at,
+					  ReclockLock *lock)
+{
+	Datum		values[3];
+	bool		found;
+	MemoryContext caller;
+
+	values[0] = Int64GetDatum(fence);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = TimestampTzGetDatum(expires_at);
+	caller = CurrentMemoryContext;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	store_plans();
+	store_exec(store.setexpiry, values, NULL);
+	found = SPI_processed > 0;
+	if (found && lock)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(caller);
+
+		store_fill(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, lock);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	else if (lock)
+		lock->found = false;
+	SPI_finish();
+	return found;
+}
+
+/*
+ * A holder changed the row's key: carry the lock to the new key.  A dead
+ * lock row at the new key is dropped first.
+ */
+void
+ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
+					TimestampTz now)
+{
+	Datum		values[3];
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	store_plans();
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(newkey);
+	values[2] = TimestampTzGetDatum(now);
+	store_exec(store.delkey, values, NULL);
+	values[1] = CStringGetTextDatum(oldkey);
+	values[2] = CStringGetTextDatum(newkey);
+	store_exec(store.movekey, values, NULL);
+	SPI_finish();
+}
+
+int64
+ReclockStoreSweep(TimestampTz now)
+{
+	Datum		values[1];
+	int64		n;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	store_plans();
+	values[0] = TimestampTzGetDatum(now);
+	store_exec(store.sweeplocks, values, NULL);
+	n = SPI_processed;
+	store_exec(store.sweeptokens, values, NULL);
+	SPI_finish();
+	return n;
+}
+
+/*
+ * Serialize acquires of one row: a transaction-level advisory lock in
+ * reclock's own key space (locktag_field4 never used by pg_advisory_lock).
+ */
+void
+ReclockLockKey(Oid relid, const char *key)
+{
+	LOCKTAG		tag;
+	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, strlen(key)));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, h, RECLOCK_LOCKTAG_FIELD4);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
