@@ -99,6 +99,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	ReclockKeyInfo *ki;
 	Datum	   *keyvals;
 	char	   *key;
+	char	   *rowkey;
 	TupleDesc	tupdesc;
 	Datum		result[5];
 	bool		nulls[5] = {false, false, false, false, false};
@@ -129,16 +130,23 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	keyvals = palloc(sizeof(Datum) * ki->nkeys);
 	key = ReclockCanonicalKey(ki, keytext, keyvals);
 
-	/* one acquire of this row at a time */
-	ReclockLockKey(ki->rootid, key);
-
-	/* wait for a writer of the row; P0002 if the caller cannot see it */
-	if (!ReclockShareRow(ki, rel, keyvals))
+	/*
+	 * Lock the row FOR SHARE: this waits for a transaction writing it, so
+	 * the new holder reads what the old one wrote, and orders the grant
+	 * before any later write (see guard.c).  P0002 if the caller cannot see
+	 * it.  The key is then taken from the row itself.
+	 */
+	rowkey = ReclockShareRow(ki, rel, keyvals);
+	if (rowkey == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no row with key %s in table \"%s\"", key,
 						RelationGetRelationName(rel)),
 				 errdetail("The row does not exist or is not visible to the current role.")));
+	key = rowkey;
+
+	/* one acquire of this row at a time */
+	ReclockLockKey(ki->rootid, key);
 
 	for (;;)
 	{
@@ -263,6 +271,8 @@ reclock_break(PG_FUNCTION_ARGS)
 	Relation	rel;
 	ReclockKeyInfo *ki;
 	char	   *key;
+	char	   *rowkey;
+	Datum	   *keyvals;
 	ReclockLock lock;
 	TimestampTz now;
 	bool		broken = false;
@@ -283,7 +293,12 @@ reclock_break(PG_FUNCTION_ARGS)
 				 errmsg("must be owner of table %s", RelationGetRelationName(rel)),
 				 errdetail("Only the table's owner or a superuser may break another's lock.")));
 	ki = ReclockGetKeyInfo(rel);
-	key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), NULL);
+	keyvals = palloc(sizeof(Datum) * ki->nkeys);
+	key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), keyvals);
+	/* the row's own key if it is still there (a numeric '1.5' is '1.50') */
+	rowkey = ReclockShareRow(ki, rel, keyvals);
+	if (rowkey)
+		key = rowkey;
 
 	ReclockLockKey(ki->rootid, key);
 	now = ReclockNow();

@@ -92,6 +92,9 @@ json_value_text(JsonbValue *v)
  * its column type's input function.  for_write refuses columns that cannot
  * be written.
  */
+static Datum read_value(Relation rel, const char *colname, Oid typid,
+						int32 typmod, char *text);
+
 static ColValue *
 read_columns(Relation rel, Jsonb *jb, bool for_write, int *ncols)
 {
@@ -106,8 +109,6 @@ read_columns(Relation rel, Jsonb *jb, bool for_write, int *ncols)
 	{
 		ColValue   *c;
 		Form_pg_attribute attr;
-		Oid			infunc;
-		Oid			ioparam;
 
 		if (tok != WJB_KEY)
 			continue;
@@ -143,31 +144,57 @@ read_columns(Relation rel, Jsonb *jb, bool for_write, int *ncols)
 			c->isnull = true;
 			c->value = (Datum) 0;
 		}
-		else if (getBaseType(c->typid) == JSONBOID)
-		{
-			/* a jsonb column takes the JSON value itself */
-			char	   *text = v.type == jbvBinary ? c->json :
-				JsonbToCString(NULL, &JsonbValueToJsonb(&v)->root, 0);
-
-			getTypeInputInfo(c->typid, &infunc, &ioparam);
-			c->value = OidInputFunctionCall(infunc, text, ioparam, attr->atttypmod);
-		}
-		else if (getBaseType(c->typid) == JSONOID)
-		{
-			getTypeInputInfo(c->typid, &infunc, &ioparam);
-			c->value = OidInputFunctionCall(infunc, c->json, ioparam, attr->atttypmod);
-		}
 		else
 		{
-			char	   *text = v.type == jbvBinary ? c->json : json_value_text(&v);
+			Oid			base = getBaseType(c->typid);
 
-			getTypeInputInfo(c->typid, &infunc, &ioparam);
-			c->value = OidInputFunctionCall(infunc, text, ioparam, attr->atttypmod);
+			/* a json or jsonb column takes the JSON value itself */
+			char	   *text = (base == JSONBOID || base == JSONOID || v.type == jbvBinary)
+				? c->json : json_value_text(&v);
+
+			c->value = read_value(rel, c->name, c->typid, attr->atttypmod, text);
 		}
 		n++;
 	}
 	*ncols = n;
 	return cols;
+}
+
+/*
+ * Read a value with its column type's input function.  A value the type
+ * cannot read is 22P02, whatever SQLSTATE the input function chose; the
+ * error is caught only to be raised again at once.
+ */
+static Datum
+read_value(Relation rel, const char *colname, Oid typid, int32 typmod, char *text)
+{
+	Oid			infunc;
+	Oid			ioparam;
+	Datum		value = (Datum) 0;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	getTypeInputInfo(typid, &infunc, &ioparam);
+	PG_TRY();
+	{
+		value = OidInputFunctionCall(infunc, text, ioparam, typmod);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid value for column \"%s\" of relation \"%s\"",
+						colname, RelationGetRelationName(rel)),
+				 errdetail("%s", edata->message)));
+	}
+	PG_END_TRY();
+	return value;
 }
 
 /* the type's default equality, or a clear error */

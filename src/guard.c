@@ -31,6 +31,8 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -48,6 +50,63 @@ PG_FUNCTION_INFO_V1(reclock_unprotect);
 #define TRUNCATE_TRIGGER	"reclock_guard_truncate"
 
 static void refuse_locked(Relation rel, const char *key, ReclockLock *lock);
+
+/*
+ * Keys this transaction moved a lock away from.  An UPDATE that moves a row
+ * to another partition fires BEFORE UPDATE (which moves the lock to the new
+ * key) and then BEFORE DELETE of the old row on the source partition; under
+ * require_lock that delete must pass.
+ */
+typedef struct MovedKey
+{
+	Oid			rootid;
+	char	   *key;
+} MovedKey;
+
+static List *moved_keys = NIL;
+static LocalTransactionId moved_lxid = InvalidLocalTransactionId;
+
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
+
+static void
+remember_moved(Oid rootid, const char *key)
+{
+	MemoryContext oldcxt;
+	MovedKey   *mk;
+
+	if (moved_lxid != MY_LXID)
+	{
+		moved_keys = NIL;		/* its memory went with the old transaction */
+		moved_lxid = MY_LXID;
+	}
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	mk = palloc(sizeof(MovedKey));
+	mk->rootid = rootid;
+	mk->key = pstrdup(key);
+	moved_keys = lappend(moved_keys, mk);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static bool
+was_moved(Oid rootid, const char *key)
+{
+	ListCell   *lc;
+
+	if (moved_lxid != MY_LXID)
+		return false;
+	foreach(lc, moved_keys)
+	{
+		MovedKey   *mk = lfirst(lc);
+
+		if (mk->rootid == rootid && strcmp(mk->key, key) == 0)
+			return true;
+	}
+	return false;
+}
 
 /*
  * Has this transaction presented a token of the grant with this fence?
@@ -97,7 +156,7 @@ guard_row(Relation rel, ReclockKeyInfo *ki, const char *key, bool require_lock,
 		return;
 	}
 	lock->found = false;
-	if (require_lock)
+	if (require_lock && !was_moved(ki->rootid, key))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("row %s of table \"%s\" is not locked", key,
@@ -157,7 +216,10 @@ reclock_guard(PG_FUNCTION_ARGS)
 				target.expires_at > now && !ReclockHoldsToken(target.fence))
 				refuse_locked(rel, newkey, &target);
 			if (lock.found)
+			{
 				ReclockStoreMoveKey(ki->rootid, key, newkey, now);
+				remember_moved(ki->rootid, key);
+			}
 		}
 	}
 	return PointerGetDatum(trigdata->tg_newtuple);

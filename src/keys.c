@@ -41,6 +41,10 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+#include "utils/bytea.h"
+#include "utils/datetime.h"
+#include "utils/float.h"
+#include "pgtime.h"
 
 #include "reclock.h"
 
@@ -49,6 +53,8 @@ static FmgrInfo record_in_finfo;
 static FmgrInfo record_out_finfo;
 
 static void keyinfo_invalidate(Datum arg, Oid relid);
+static char *canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values);
+static char *key_text(ReclockKeyInfo *ki, Datum *vals, bool *nulls);
 static void keyinfo_build(ReclockKeyInfo *ki, Relation rel);
 static void keyinfo_free(ReclockKeyInfo *ki);
 static SPIPlanPtr keyinfo_plan(ReclockKeyInfo *ki, Relation rel);
@@ -265,25 +271,56 @@ ReclockGetKeyInfo(Relation rel)
 char *
 ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key, Datum *values)
 {
-	char	   *canon;
+	char	   *canon = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	/*
+	 * A key the key types cannot read is 22P02, whatever SQLSTATE the input
+	 * function chose (22003 for an integer out of range, 22007 for a bad
+	 * date): the error is caught only to be raised again at once.
+	 */
+	PG_TRY();
+	{
+		canon = canonical_key(ki, key, values);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid key \"%s\" for table \"%s\"", key, get_rel_name(ki->rootid)),
+				 errdetail("%s", edata->message),
+				 ki->nkeys > 1 ?
+				 errhint("Write a composite key as a row literal of the primary key columns, like (7,2).") : 0));
+	}
+	PG_END_TRY();
+	return canon;
+}
+
+static char *
+canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values)
+{
+	Datum		vals[INDEX_MAX_KEYS];
+	bool		nulls[INDEX_MAX_KEYS];
+	int			i;
 
 	if (ki->nkeys == 1)
 	{
-		Datum		v = InputFunctionCall(&ki->infuncs[0], (char *) key,
-										  ki->ioparams[0], ki->typmods[0]);
-
-		canon = OutputFunctionCall(&ki->outfuncs[0], v);
-		if (values)
-			values[0] = v;
+		vals[0] = InputFunctionCall(&ki->infuncs[0], (char *) key,
+									ki->ioparams[0], ki->typmods[0]);
+		nulls[0] = false;
 	}
 	else
 	{
 		Datum		rec;
 		HeapTupleHeader hdr;
 		HeapTupleData tmptup;
-		Datum	   *vals = palloc(sizeof(Datum) * ki->nkeys);
-		bool	   *nulls = palloc(sizeof(bool) * ki->nkeys);
-		int			i;
 
 		rec = InputFunctionCall(&record_in_finfo, (char *) key, RECORDOID,
 								ki->keydesc->tdtypmod);
@@ -297,43 +334,106 @@ ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key, Datum *values)
 			if (nulls[i])
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						 errmsg("invalid key \"%s\"", key),
-						 errdetail("A primary key column cannot be null.")));
-		canon = OutputFunctionCall(&record_out_finfo, rec);
-		if (values)
-			memcpy(values, vals, sizeof(Datum) * ki->nkeys);
+						 errmsg("a primary key column cannot be null")));
 	}
-	return canon;
+	if (values)
+		memcpy(values, vals, sizeof(Datum) * ki->nkeys);
+	return key_text(ki, vals, nulls);
 }
 
 /*
- * The canonical key of a row of the relation ki describes.
+ * The output of key values must not depend on the session: a date key
+ * written under DateStyle 'SQL, DMY' and one written under 'ISO' must be
+ * one lock.  Output is made with fixed settings (ISO dates, UTC, the
+ * default IntervalStyle, shortest exact floats, hex bytea), set around
+ * the output functions and always put back.
+ */
+typedef struct OutputSettings
+{
+	int			datestyle;
+	int			dateorder;
+	int			intervalstyle;
+	int			extra_float_digits;
+	int			bytea_output;
+	pg_tz	   *timezone;
+} OutputSettings;
+
+static void
+canonical_settings(OutputSettings *saved)
+{
+	static pg_tz *utc = NULL;
+
+	if (utc == NULL)
+		utc = pg_tzset("UTC");
+	saved->datestyle = DateStyle;
+	saved->dateorder = DateOrder;
+	saved->intervalstyle = IntervalStyle;
+	saved->extra_float_digits = extra_float_digits;
+	saved->bytea_output = bytea_output;
+	saved->timezone = session_timezone;
+	DateStyle = USE_ISO_DATES;
+	DateOrder = DATEORDER_YMD;
+	IntervalStyle = INTSTYLE_POSTGRES;
+	extra_float_digits = 1;
+	bytea_output = BYTEA_OUTPUT_HEX;
+	if (utc)
+		session_timezone = utc;
+}
+
+static void
+restore_settings(OutputSettings *saved)
+{
+	DateStyle = saved->datestyle;
+	DateOrder = saved->dateorder;
+	IntervalStyle = saved->intervalstyle;
+	extra_float_digits = saved->extra_float_digits;
+	bytea_output = saved->bytea_output;
+	session_timezone = saved->timezone;
+}
+
+/* the canonical text of key column values */
+static char *
+key_text(ReclockKeyInfo *ki, Datum *vals, bool *nulls)
+{
+	OutputSettings saved;
+	char	   *text;
+	int			i;
+
+	for (i = 0; i < ki->nkeys; i++)
+		if (nulls[i])
+			elog(ERROR, "primary key column is null");
+	canonical_settings(&saved);
+	PG_TRY();
+	{
+		if (ki->nkeys == 1)
+			text = OutputFunctionCall(&ki->outfuncs[0], vals[0]);
+		else
+			text = OutputFunctionCall(&record_out_finfo,
+									  HeapTupleGetDatum(heap_form_tuple(ki->keydesc, vals, nulls)));
+	}
+	PG_FINALLY();
+	{
+		restore_settings(&saved);
+	}
+	PG_END_TRY();
+	return text;
+}
+
+/*
+ * The canonical key of a row of the relation ki describes.  Made from the
+ * values stored in the row, so that keys that are equal but written
+ * otherwise ('1.5' and '1.50' of a numeric key) name one lock.
  */
 char *
 ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple, TupleDesc tupdesc)
 {
-	bool		isnull;
+	Datum		vals[INDEX_MAX_KEYS];
+	bool		nulls[INDEX_MAX_KEYS];
+	int			i;
 
-	if (ki->nkeys == 1)
-	{
-		Datum		v = heap_getattr(tuple, ki->attnums[0], tupdesc, &isnull);
-
-		if (isnull)
-			elog(ERROR, "primary key column is null");
-		return OutputFunctionCall(&ki->outfuncs[0], v);
-	}
-	else
-	{
-		Datum	   *vals = palloc(sizeof(Datum) * ki->nkeys);
-		bool	   *nulls = palloc(sizeof(bool) * ki->nkeys);
-		HeapTuple	keytup;
-		int			i;
-
-		for (i = 0; i < ki->nkeys; i++)
-			vals[i] = heap_getattr(tuple, ki->attnums[i], tupdesc, &nulls[i]);
-		keytup = heap_form_tuple(ki->keydesc, vals, nulls);
-		return OutputFunctionCall(&record_out_finfo, HeapTupleGetDatum(keytup));
-	}
+	for (i = 0; i < ki->nkeys; i++)
+		vals[i] = heap_getattr(tuple, ki->attnums[i], tupdesc, &nulls[i]);
+	return key_text(ki, vals, nulls);
 }
 
 /*
@@ -397,8 +497,15 @@ keyinfo_plan(ReclockKeyInfo *ki, Relation rel)
 	char	   *sql;
 	SPIPlanPtr	plan;
 
-	sql = psprintf("SELECT 1 FROM %s WHERE %s FOR SHARE",
-				   ReclockRelationSql(rel), ReclockKeyWhereSql(ki));
+	StringInfoData cols;
+	int			i;
+
+	initStringInfo(&cols);
+	for (i = 0; i < ki->nkeys; i++)
+		appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(get_attname(ki->relid, ki->attnums[i], false)));
+	sql = psprintf("SELECT %s FROM %s WHERE %s FOR SHARE",
+				   cols.data, ReclockRelationSql(rel), ReclockKeyWhereSql(ki));
 	plan = SPI_prepare(sql, ki->nkeys, ki->typids);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
@@ -409,14 +516,16 @@ keyinfo_plan(ReclockKeyInfo *ki, Relation rel)
 }
 
 /*
- * Lock the row with the given key values FOR SHARE, as the caller.  False
- * if there is no such row the caller can see.
+ * Lock the row with the given key values FOR SHARE, as the caller, and
+ * return its canonical key as stored in the row.  NULL if there is no such
+ * row the caller can see.
  */
-bool
+char *
 ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
 {
 	int			ret;
-	bool		found;
+	char	   *key = NULL;
+	MemoryContext caller = CurrentMemoryContext;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -425,7 +534,19 @@ ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
 	ret = SPI_execute_plan(ki->share_plan, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
-	found = SPI_processed > 0;
+	if (SPI_processed > 0)
+	{
+		Datum		vals[INDEX_MAX_KEYS];
+		bool		nulls[INDEX_MAX_KEYS];
+		MemoryContext spicxt = MemoryContextSwitchTo(caller);
+		int			i;
+
+		for (i = 0; i < ki->nkeys; i++)
+			vals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									i + 1, &nulls[i]);
+		key = key_text(ki, vals, nulls);
+		MemoryContextSwitchTo(spicxt);
+	}
 	SPI_finish();
-	return found;
+	return key;
 }

@@ -287,12 +287,16 @@ check_token(char **newval, void **extra, GucSource source)
 		end = p;
 		while (end > start && isspace((unsigned char) end[-1]))
 			end--;
+		if (end == start && *p == '\0' && pt->ntokens == 0)
+			break;				/* an empty or blank value: no tokens */
 		if (*p == ',')
+		{
 			p++;
+			if (*p == '\0')
+				end = start;	/* a trailing comma: an empty last item */
+		}
 		if (end == start)
 		{
-			if (*p == '\0' && pt->ntokens == 0 && start == s + strlen(s))
-				break;			/* empty or blank value: no tokens */
 			free(pt);
 			GUC_check_errmsg("invalid value for parameter \"reclock.token\"");
 			GUC_check_errdetail("The list of tokens has an empty item.");

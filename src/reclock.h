@@ -61,7 +61,7 @@ extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 extern char *ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
 							 TupleDesc tupdesc);
 extern Relation ReclockOpenTable(Oid relid, const char *fname);
-extern bool ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
+extern char *ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 

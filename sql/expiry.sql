@@ -1,0 +1,61 @@
+--
+-- expiry: judged against the clock at the moment of the check; moved here
+-- with reclock.test_clock_offset (test builds only) instead of sleeping
+--
+\set VERBOSITY terse
+CREATE TABLE docs (id int PRIMARY KEY, body text);
+INSERT INTO docs SELECT g, 'doc ' || g FROM generate_series(1, 5) g;
+SET reclock.test_clock_offset = 0;
+
+SELECT token AS t1, fence AS f1 FROM reclock_acquire('docs', '1', 'alice', '1 min') \gset
+SELECT reclock_valid(:'t1');
+
+-- 59 s later: still live, still refused to bob
+SET reclock.test_clock_offset = '59s';
+SELECT reclock_valid(:'t1');
+SELECT acquired, holder FROM reclock_acquire('docs', '1', 'bob');
+
+-- 61 s later: dead; the view hides it; refresh does not revive it
+SET reclock.test_clock_offset = '61s';
+SELECT reclock_valid(:'t1');
+SELECT count(*) FROM reclock_locks WHERE relation = 'docs'::regclass;
+SELECT reclock_refresh(:'t1') IS NULL AS not_revived;
+SELECT reclock_release(:'t1') AS was_live;
+
+-- the expired lock is taken over: new token, larger fence; the old token stays dead
+SELECT acquired, holder, fence > :f1 AS larger_fence FROM reclock_acquire('docs', '1', 'bob', '1 min');
+SELECT reclock_valid(:'t1');
+
+-- an expired lock of the same holder is not extended: a new grant, new fence
+SELECT token AS t2, fence AS f2 FROM reclock_acquire('docs', '2', 'alice', '1 min') \gset
+SET reclock.test_clock_offset = '200s';
+SELECT acquired, fence > :f2 AS new_grant FROM reclock_acquire('docs', '2', 'alice', '1 min');
+SELECT reclock_valid(:'t2');
+
+-- refresh keeps a lock alive past its first expiry
+SELECT token AS t3 FROM reclock_acquire('docs', '3', 'alice', '1 min') \gset
+SET reclock.test_clock_offset = '250s';
+SELECT reclock_refresh(:'t3', '1 min') IS NOT NULL AS refreshed;
+SET reclock.test_clock_offset = '300s';
+SELECT reclock_valid(:'t3');
+SET reclock.test_clock_offset = '320s';
+SELECT reclock_valid(:'t3');
+
+-- expiry is judged by the clock at the check, not the transaction's start
+RESET reclock.test_clock_offset;
+BEGIN;
+SELECT token AS t4 FROM reclock_acquire('docs', '4', 'alice', '1 s') \gset
+SELECT reclock_valid(:'t4');
+SELECT pg_sleep(1.2);
+SELECT reclock_valid(:'t4');
+COMMIT;
+
+-- sweep removes the dead ones (all of docs' locks are dead by then), and
+-- their token hashes
+SET reclock.test_clock_offset = '400s';
+SELECT count(*) FROM reclock_lock_store WHERE relid = 'docs'::regclass;
+SELECT reclock_sweep() >= 4 AS swept;
+SELECT count(*) FROM reclock_lock_store WHERE relid = 'docs'::regclass;
+SELECT count(*) FROM reclock_token_store t
+ WHERE NOT EXISTS (SELECT FROM reclock_lock_store l WHERE l.fence = t.fence);
+RESET reclock.test_clock_offset;

@@ -1,0 +1,153 @@
+--
+-- guard: only the lock holder can change or delete a locked row
+--
+\set VERBOSITY terse
+\set SHOW_CONTEXT never
+\i sql/include/try.sql
+SET reclock.test_clock_offset = 0;
+CREATE TABLE acct (id int PRIMARY KEY, owner text, balance numeric);
+INSERT INTO acct SELECT g, 'owner ' || g, 100 FROM generate_series(1, 6) g;
+SELECT reclock_protect('acct');
+-- idempotent
+SELECT reclock_protect('acct');
+SELECT tgname, tgtype FROM pg_trigger WHERE tgrelid = 'acct'::regclass ORDER BY tgname;
+
+-- no lock: anyone writes
+SELECT try($t$UPDATE acct SET balance = 101 WHERE id = 1$t$);
+
+SELECT token AS alice FROM reclock_acquire('acct', '1', 'alice') \gset
+SELECT token AS bob FROM reclock_acquire('acct', '2', 'bob') \gset
+
+-- a locked row without its token: 55P03, naming the holder and the expiry
+SELECT try_verbose($t$UPDATE acct SET balance = 0 WHERE id = 1$t$);
+SELECT try($t$DELETE FROM acct WHERE id = 1$t$);
+-- another lock's token is not this lock's token
+BEGIN;
+SELECT set_config('reclock.token', :'bob', true) IS NOT NULL;
+SELECT try($t$UPDATE acct SET balance = 0 WHERE id = 1$t$);
+ROLLBACK;
+
+-- the holder presents the token with set_config(..., true) and writes
+BEGIN;
+SELECT set_config('reclock.token', :'alice', true) IS NOT NULL;
+SELECT try($t$UPDATE acct SET balance = 150 WHERE id = 1$t$);
+COMMIT;
+-- SET LOCAL works too, and a list presents several
+BEGIN;
+SET LOCAL reclock.token = :'alice';
+SELECT try($t$UPDATE acct SET balance = 151 WHERE id = 1$t$);
+COMMIT;
+BEGIN;
+SELECT set_config('reclock.token', :'alice' || ', ' || :'bob', true) IS NOT NULL;
+SELECT try($t$UPDATE acct SET balance = balance + 1 WHERE id IN (1, 2)$t$);
+COMMIT;
+SELECT id, balance FROM acct WHERE id IN (1, 2) ORDER BY id;
+
+-- a token counts only in the transaction that set it: a session-level SET
+-- made earlier is not honoured by a later transaction
+SET reclock.token = :'alice';
+SELECT try($t$UPDATE acct SET balance = 0 WHERE id = 1$t$);
+BEGIN;
+SELECT try($t$UPDATE acct SET balance = 0 WHERE id = 1$t$);
+ROLLBACK;
+-- ... but within the transaction that set it, it is
+BEGIN;
+SET reclock.token = :'alice';
+SELECT try($t$UPDATE acct SET balance = 152 WHERE id = 1$t$);
+COMMIT;
+RESET reclock.token;
+-- SET LOCAL is gone after the transaction
+BEGIN;
+SET LOCAL reclock.token = :'alice';
+COMMIT;
+SELECT try($t$UPDATE acct SET balance = 0 WHERE id = 1$t$);
+
+-- an unlocked row of a protected table is free to write, also when a token is presented
+BEGIN;
+SET LOCAL reclock.token = :'alice';
+SELECT try($t$UPDATE acct SET balance = 300 WHERE id = 3$t$);
+COMMIT;
+
+-- a released lock no longer guards; its token no longer helps
+SELECT reclock_release(:'bob');
+SELECT try($t$UPDATE acct SET balance = 200 WHERE id = 2$t$);
+
+-- an expired lock no longer guards
+SELECT token AS carol FROM reclock_acquire('acct', '4', 'carol', '1 min') \gset
+SELECT try($t$UPDATE acct SET balance = 0 WHERE id = 4$t$);
+SET reclock.test_clock_offset = '2 min';
+SELECT try($t$UPDATE acct SET balance = 400 WHERE id = 4$t$);
+-- ... and its token does not let anyone write under a new holder's lock
+SELECT token AS dave FROM reclock_acquire('acct', '4', 'dave', '1 min') \gset
+BEGIN;
+SET LOCAL reclock.token = :'carol';
+SELECT try($t$UPDATE acct SET balance = 0 WHERE id = 4$t$);
+ROLLBACK;
+RESET reclock.test_clock_offset;
+
+-- a statement over many rows stops at the first locked one, and writes nothing
+SELECT token AS alice FROM reclock_acquire('acct', '1', 'alice') \gset
+SELECT try($t$UPDATE acct SET balance = balance + 1$t$);
+SELECT id, balance FROM acct ORDER BY id;
+
+-- TRUNCATE is refused while the table has a live lock
+SELECT try($t$TRUNCATE acct$t$);
+-- require_lock: every update needs a live lock with its token
+CREATE TABLE strict (id int PRIMARY KEY, v text);
+INSERT INTO strict VALUES (1, 'a'), (2, 'b');
+SELECT reclock_protect('strict', require_lock => true);
+SELECT try($t$UPDATE strict SET v = 'x' WHERE id = 1$t$);
+SELECT try($t$DELETE FROM strict WHERE id = 2$t$);
+SELECT token AS s1 FROM reclock_acquire('strict', '1', 'alice') \gset
+BEGIN;
+SET LOCAL reclock.token = :'s1';
+SELECT try($t$UPDATE strict SET v = 'x' WHERE id = 1$t$);
+SELECT try($t$UPDATE strict SET v = 'y' WHERE id = 2$t$);
+ROLLBACK;
+BEGIN;
+SET LOCAL reclock.token = :'s1';
+SELECT try($t$UPDATE strict SET v = 'x' WHERE id = 1$t$);
+COMMIT;
+-- INSERT is not guarded
+INSERT INTO strict VALUES (3, 'c');
+SELECT * FROM strict ORDER BY id;
+-- protect again without require_lock relaxes it
+SELECT reclock_protect('strict');
+SELECT try($t$UPDATE strict SET v = 'z' WHERE id = 2$t$);
+
+-- the holder changes the key: the lock moves with the row
+SELECT token AS k5 FROM reclock_acquire('acct', '5', 'erin') \gset
+SELECT try($t$UPDATE acct SET id = 50 WHERE id = 5$t$);
+BEGIN;
+SET LOCAL reclock.token = :'k5';
+SELECT try($t$UPDATE acct SET id = 50 WHERE id = 5$t$);
+COMMIT;
+SELECT key, holder FROM reclock_locks WHERE relation = 'acct'::regclass AND holder = 'erin';
+SELECT try($t$UPDATE acct SET owner = 'x' WHERE id = 50$t$);
+SELECT reclock_valid(:'k5');
+SELECT reclock_release(:'k5');
+-- a lock outlives its row; a non-holder may not move another row onto it
+SELECT token AS k6 FROM reclock_acquire('acct', '6', 'frank') \gset
+BEGIN;
+SET LOCAL reclock.token = :'k6';
+SELECT try($t$DELETE FROM acct WHERE id = 6$t$);
+COMMIT;
+SELECT try($t$UPDATE acct SET id = 6 WHERE id = 3$t$);
+SELECT reclock_release(:'k6');
+SELECT try($t$UPDATE acct SET id = 6 WHERE id = 3$t$);
+
+-- unprotect removes the guard (and needs ownership)
+SELECT reclock_unprotect('acct');
+SELECT count(*) FROM pg_trigger WHERE tgrelid = 'acct'::regclass;
+SELECT try($t$UPDATE acct SET balance = 999 WHERE id = 1$t$);
+SELECT reclock_unprotect('acct');
+
+-- the guard function refuses to be used wrongly
+CREATE TABLE wrong (id int PRIMARY KEY);
+CREATE TRIGGER wrong_after AFTER UPDATE ON wrong FOR EACH ROW EXECUTE FUNCTION reclock_guard();
+SELECT try($t$INSERT INTO wrong VALUES (1)$t$);
+SELECT try($t$UPDATE wrong SET id = 2$t$);
+DROP TRIGGER wrong_after ON wrong;
+CREATE TRIGGER wrong_insert BEFORE INSERT ON wrong FOR EACH ROW EXECUTE FUNCTION reclock_guard();
+SELECT try($t$INSERT INTO wrong VALUES (3)$t$);
+SELECT reclock_guard();
