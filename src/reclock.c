@@ -46,6 +46,7 @@ int			reclock_max_ttl = 86400;
 static char *reclock_token_string = NULL;
 #ifdef RECLOCK_TESTING
 static int	reclock_test_clock_offset = 0;
+static int	reclock_test_clock_epoch = 0;
 #endif
 
 /* parsed reclock.token: the hashes of the tokens, kept as the GUC's extra */
@@ -107,6 +108,14 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("reclock.test_clock_epoch",
+							"Stops reclock's clock at this Unix time, if not 0 (test builds only).",
+							NULL,
+							&reclock_test_clock_epoch,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
 #endif
 
 #if PG_VERSION_NUM >= 150000
@@ -124,7 +133,12 @@ TimestampTz
 ReclockNow(void)
 {
 #ifdef RECLOCK_TESTING
-	return GetCurrentTimestamp() + (int64) reclock_test_clock_offset * USECS_PER_SEC;
+	TimestampTz base = GetCurrentTimestamp();
+
+	if (reclock_test_clock_epoch > 0)
+		base = ((int64) reclock_test_clock_epoch -
+				(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) * USECS_PER_SEC;
+	return base + (int64) reclock_test_clock_offset * USECS_PER_SEC;
 #else
 	return GetCurrentTimestamp();
 #endif
