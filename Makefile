@@ -59,6 +59,7 @@ deps:
 	fi
 
 demo: deps
+	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config install >/dev/null
 	pg_virtualenv -v $(PG_MAJOR) psql -X -q -v ON_ERROR_STOP=1 -f examples/psql/demo.sql
@@ -77,6 +78,8 @@ test-run:
 	  for f in regression.diffs output_iso/regression.diffs; do [ -f $$f ] && cat $$f; done; exit 1; \
 	fi; \
 	$(MAKE) --no-print-directory pgtap
+	@echo "== demo (examples/psql/demo.sql)"
+	psql -X -q -v ON_ERROR_STOP=1 -f examples/psql/demo.sql >/dev/null
 
 pgtap:
 	psql -X -q -c 'DROP DATABASE IF EXISTS reclock_pgtap' -c 'CREATE DATABASE reclock_pgtap'

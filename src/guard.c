@@ -135,7 +135,7 @@ refuse_locked(Relation rel, const char *key, ReclockLock *lock)
 			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 			 errmsg("row %s of table \"%s\" is locked by \"%s\" until %s",
 					key, RelationGetRelationName(rel), lock->holder,
-					timestamptz_to_str(lock->expires_at)),
+					timestamptz_to_str(lock->expires_at - lock->expires_at % USECS_PER_SEC)),
 			 errdetail("Only a transaction that presents the lock's token may update or delete the row."),
 			 errhint("Present the token in the writing transaction with SELECT set_config('reclock.token', <token>, true).")));
 }
