@@ -27,7 +27,7 @@ ISOLATION = acquire_race acquire_waits_for_write release_refresh \
 	guard_takeover guard_release guard_rr cas_lost_update
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
-EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log
+EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -44,8 +44,9 @@ PG_MAJOR ?= 15
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) \
 	postgresql-$(PG_MAJOR)-pgtap libipc-run-perl libtap-parser-sourcehandler-pgtap-perl
 WERROR = -Wall -Werror -Wno-unused-parameter
+STRESS_SECONDS ?= 10
 
-.PHONY: deps demo test test-run tap tap-run pgtap pgindent
+.PHONY: deps demo test test-run tap tap-run pgtap stress pgindent
 
 # install the Debian packages that are missing (needs root, or sudo)
 deps:
@@ -80,7 +81,11 @@ test-run:
 	fi; \
 	$(MAKE) --no-print-directory pgtap
 	@echo "== demo (examples/psql/demo.sql)"
-	psql -X -q -v ON_ERROR_STOP=1 -f examples/psql/demo.sql >/dev/null
+	@psql -X -q -v ON_ERROR_STOP=1 -f examples/psql/demo.sql >demo.out 2>&1 || { cat demo.out; exit 1; }
+	@grep -q 'locked by "alice"' demo.out && grep -q '"current": 15, "expected": 12' demo.out || { echo "demo: unexpected output"; cat demo.out; exit 1; }
+	@echo "demo: ok"
+	@echo "== stress ($(STRESS_SECONDS)s; make stress runs 30s)"
+	STRESS_SECONDS=$(STRESS_SECONDS) test/stress/run.sh
 
 # Perl TAP (PostgreSQL::Test::Cluster): crash, restart, standby, killed
 # backends.  initdb refuses root, so as root the tests run as user postgres
@@ -104,6 +109,10 @@ pgtap:
 	psql -X -q -c 'DROP DATABASE IF EXISTS reclock_pgtap' -c 'CREATE DATABASE reclock_pgtap'
 	psql -X -q -d reclock_pgtap -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION reclock'
 	pg_prove -d reclock_pgtap test/pgtap/*.sql
+
+# the stress test alone, 30 s, in a throwaway cluster (needs a built and installed reclock)
+stress:
+	pg_virtualenv -v $(PG_MAJOR) env STRESS_SECONDS=30 test/stress/run.sh
 
 pgindent:
 	pgindent --typedefs=src/typedefs.list src/*.c src/*.h

@@ -257,7 +257,7 @@ store_exec(SPIPlanPtr plan, Datum *values, const char *nulls)
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(store.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
-							   InvalidSnapshot, false, false, 0);
+							   InvalidSnapshot, false, true, 0);
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Stress: 8 holder clients acquire, write with their token and release random
+# rows of a 10-row hot table, while 2 rogue clients write without tokens, for
+# STRESS_SECONDS (default 30).  Then the invariants are checked from the audit
+# the test keeps; any violation, or any aborted client, fails the run.
+# Needs a running server (PGHOST etc.); run by `make stress` in a throwaway cluster.
+set -euo pipefail
+cd "$(dirname "$0")"
+secs=${STRESS_SECONDS:-30}
+db=reclock_stress
+psql -X -q -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f setup.sql >/dev/null 2>&1
+out=$(mktemp -d)
+echo "stress: 8 holders + 2 rogues for ${secs}s on 10 hot rows"
+pgbench -n -M simple -c 8 -j 2 -T "$secs" -f holder.sql "$db" >"$out/holders.log" 2>&1 &
+h=$!
+pgbench -n -M simple -c 2 -j 1 -T "$secs" -f rogue.sql "$db" >"$out/rogues.log" 2>&1 &
+r=$!
+rc=0
+wait $h || rc=1
+wait $r || rc=1
+grep -E "number of transactions actually processed|number of failed|tps =" "$out/holders.log" | sed 's/^/  holders: /'
+grep -E "number of transactions actually processed|number of failed|tps =" "$out/rogues.log" | sed 's/^/  rogues:  /'
+if [ $rc != 0 ] || grep -q "aborted" "$out"/*.log; then
+  echo "stress: a pgbench client failed:"; cat "$out"/*.log; exit 1
+fi
+psql -X -q -d "$db" -f check.sql | tee "$out/check.out"
+if awk -F'|' '/^ violation:/ { gsub(/ /, "", $2); if ($2 != "0") bad = 1 } END { exit bad ? 0 : 1 }' "$out/check.out"; then
+  echo "stress: INVARIANT VIOLATED"; exit 1
+fi
+grep -q "violation" "$out/check.out" || { echo "stress: the check did not run"; exit 1; }
+echo "stress: 0 violations"
+rm -rf "$out"
