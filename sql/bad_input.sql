@@ -1,0 +1,93 @@
+--
+-- bad_input: odd, huge and hostile inputs get a clear error or a documented
+-- result, and never crash a backend
+--
+\set VERBOSITY terse
+\set SHOW_CONTEXT never
+\i sql/include/try.sql
+SET reclock.test_clock_offset = 0;
+CREATE TABLE bi (id int PRIMARY KEY, v text);
+INSERT INTO bi VALUES (1, 'a'), (2, 'b');
+CREATE TABLE bi_text (code text PRIMARY KEY);
+INSERT INTO bi_text VALUES ('it''s'), ('a,b'), ('(x)'), ('"q"'), ('ünï ✓'), (' lead'), ('');
+
+-- NULL in each argument
+SELECT try($$SELECT reclock_acquire('bi', '1', 'x', NULL)$$) AS null_ttl_is_default;
+SELECT reclock_release(token) FROM reclock_acquire('bi', '1', 'x');
+SELECT reclock_valid(NULL) IS NULL AS valid_null, reclock_refresh(NULL, NULL) IS NULL AS refresh_null,
+       reclock_release(NULL) IS NULL AS release_null;
+SELECT try($$SELECT reclock_cas('bi', '1', '{}', NULL)$$) AS cas_null_new;
+SELECT try($$SELECT reclock_diff(NULL, '1', '{}')$$);
+SELECT try($$SELECT reclock_diff('bi', NULL, '{}')$$);
+SELECT try($$SELECT reclock_diff('bi', '1', NULL)$$);
+SELECT reclock_protect(NULL) IS NULL AS protect_null_is_noop, reclock_unprotect(NULL) IS NULL AS unprotect_null_is_noop;
+
+-- keys with quotes, commas, parentheses, unicode, leading blanks, the empty string
+SELECT code, (SELECT acquired FROM reclock_acquire('bi_text', code, 'alice')) AS acquired
+  FROM bi_text ORDER BY code;
+SELECT key FROM reclock_locks WHERE relation = 'bi_text'::regclass ORDER BY key;
+
+-- a 1 MB holder is stored and reported as is
+SELECT acquired, length(holder) FROM reclock_acquire('bi', '2', repeat('h', 1000000));
+SELECT length(holder) FROM reclock_locks WHERE relation = 'bi'::regclass AND key = '2';
+SELECT reclock_break('bi', '2');
+-- a 1 MB key: not an integer (22P02); no such text row (P0002)
+SELECT left(try($$SELECT reclock_acquire('bi', repeat('9', 1000000), 'alice')$$), 30);
+SELECT left(try($$SELECT reclock_acquire('bi_text', repeat('k', 1000000), 'alice')$$), 30);
+SELECT left(try($$SELECT reclock_cas('bi', repeat('1', 1000000), '{}')$$), 30);
+
+-- intervals: negative, zero, huge, tiny, months; 'infinity' is not an interval before PG 17
+SELECT try($$SELECT reclock_acquire('bi', '1', 'alice', '-1 s')$$);
+SELECT try($$SELECT reclock_acquire('bi', '1', 'alice', '0 s')$$);
+SELECT try($$SELECT reclock_acquire('bi', '1', 'alice', '100000000 days')$$);
+SELECT try($$SELECT reclock_acquire('bi', '1', 'alice', '2147483647 hours')$$);
+SELECT try($$SELECT reclock_acquire('bi', '1', 'alice', '1 microsecond')$$);
+SELECT try($$SELECT reclock_acquire('bi', '1', 'alice', '1 mon -30 days')$$);
+
+-- tokens of another row, and garbage in reclock.token
+SELECT reclock_protect('bi');
+SELECT token AS t1 FROM reclock_acquire('bi', '1', 'alice') \gset
+SELECT token AS t2 FROM reclock_acquire('bi', '2', 'bob') \gset
+BEGIN;
+SELECT set_config('reclock.token', :'t2', true) IS NOT NULL;
+SELECT try($$UPDATE bi SET v = 'x' WHERE id = 1$$);
+ROLLBACK;
+SELECT try($$SET reclock.token = 'garbage'$$);
+SELECT try($$SET reclock.token = '''; DROP TABLE bi; --'$$);
+SELECT try($$SET reclock.token = ','$$);
+SELECT try(format('SET reclock.token = %L', repeat('0', 100000)));
+-- a list of 1000 tokens is accepted (and checked one by one)
+SELECT try(format('SET LOCAL reclock.token = %L',
+  (SELECT string_agg(gen_random_uuid()::text, ',') FROM generate_series(1, 1000))));
+
+-- a table renamed after its rows were locked keeps its locks (they name it by OID)
+ALTER TABLE bi RENAME TO bi_renamed;
+SELECT relation, key, holder FROM reclock_locks WHERE relation = 'bi_renamed'::regclass ORDER BY key;
+SELECT try($$UPDATE bi_renamed SET v = 'x' WHERE id = 1$$);
+ALTER TABLE bi_renamed RENAME TO bi;
+
+-- the primary key changed after locks were taken: the old locks no longer
+-- name any row (their keys are in the old form) and expire by themselves
+CREATE TABLE bi_pk (a int, b int, v text, CONSTRAINT bi_pk_pkey PRIMARY KEY (a));
+INSERT INTO bi_pk VALUES (1, 1, 'x');
+SELECT acquired FROM reclock_acquire('bi_pk', '1', 'alice');
+ALTER TABLE bi_pk DROP CONSTRAINT bi_pk_pkey, ADD PRIMARY KEY (a, b);
+SELECT acquired, holder FROM reclock_acquire('bi_pk', '(1,1)', 'bob');
+SELECT key, holder FROM reclock_locks WHERE relation = 'bi_pk'::regclass ORDER BY key;
+SELECT try($$SELECT reclock_acquire('bi_pk', '1', 'carol')$$);
+ALTER TABLE bi_pk DROP CONSTRAINT bi_pk_pkey;
+SELECT try($$SELECT reclock_acquire('bi_pk', '(1,1)', 'carol')$$);
+
+-- a dropped table: its locks stay in the store, hidden from the view, until sweep
+CREATE TABLE bi_drop (id int PRIMARY KEY);
+INSERT INTO bi_drop VALUES (1);
+SELECT acquired FROM reclock_acquire('bi_drop', '1', 'alice');
+SELECT 'bi_drop'::regclass::oid AS drop_oid \gset
+DROP TABLE bi_drop;
+SELECT count(*) AS in_view FROM reclock_locks WHERE relation = :drop_oid;
+SELECT count(*) AS in_store FROM reclock_lock_store WHERE relid = :drop_oid;
+SELECT reclock_sweep() >= 1 AS swept;
+SELECT count(*) AS in_store FROM reclock_lock_store WHERE relid = :drop_oid;
+
+-- no backend crashed along the way
+SELECT 'still connected' AS status;
