@@ -24,10 +24,10 @@ REGRESS = acquire keys expiry errors guard guard_paths cas privileges bad_input
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh \
-	guard_takeover guard_release guard_rr cas_lost_update
+	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
-EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out
+EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -40,13 +40,24 @@ all:
 	@exit 1
 endif
 
+# rebuild the objects when the build flags change (a test build and a
+# production build must never be mixed); PGXS marks every file .SECONDARY,
+# so the flags file is written while the Makefile is read, not by a rule
+ifneq ($(PGXS),)
+BUILD_FLAGS := $(PG_CPPFLAGS) $(PROFILE)
+ifneq ($(BUILD_FLAGS),$(shell cat reclock.flags 2>/dev/null))
+$(shell echo '$(BUILD_FLAGS)' > reclock.flags)
+endif
+$(OBJS): reclock.flags
+endif
+
 PG_MAJOR ?= 15
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) \
 	postgresql-$(PG_MAJOR)-pgtap libipc-run-perl libtap-parser-sourcehandler-pgtap-perl
 WERROR = -Wall -Werror -Wno-unused-parameter
 STRESS_SECONDS ?= 10
 
-.PHONY: deps demo test test-run tap tap-run pgtap stress pgindent
+.PHONY: deps demo test test-run tap tap-run pgtap stress bench pgindent
 
 # install the Debian packages that are missing (needs root, or sudo)
 deps:
@@ -68,7 +79,7 @@ demo: deps
 test: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
-	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config install >/dev/null
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
 	pg_virtualenv -v $(PG_MAJOR) $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test-run
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config tap
 
@@ -113,6 +124,14 @@ pgtap:
 # the stress test alone, 30 s, in a throwaway cluster (needs a built and installed reclock)
 stress:
 	pg_virtualenv -v $(PG_MAJOR) env STRESS_SECONDS=30 test/stress/run.sh
+
+# the bench (not part of make test): a production build, one throwaway
+# cluster, every scenario side by side with its comparators
+bench: deps
+	$(MAKE) --no-print-directory clean >/dev/null
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config all
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config install >/dev/null
+	pg_virtualenv -v $(PG_MAJOR) bench/run.sh
 
 pgindent:
 	pgindent --typedefs=src/typedefs.list src/*.c src/*.h

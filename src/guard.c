@@ -37,6 +37,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "reclock.h"
@@ -109,6 +110,21 @@ was_moved(Oid rootid, const char *key)
 }
 
 /*
+ * The fences of the presented tokens, looked up once per transaction and
+ * list: a token's grant never changes, and a token cannot be presented
+ * before it exists, so a fence found stays right (one not found is looked
+ * up again).
+ */
+#define MAX_CACHED_TOKENS 16
+static struct
+{
+	LocalTransactionId lxid;
+	const uint8 *hashes;
+	bool		known[MAX_CACHED_TOKENS];
+	int64		fences[MAX_CACHED_TOKENS];
+}			token_cache;
+
+/*
  * Has this transaction presented a token of the grant with this fence?
  */
 bool
@@ -118,13 +134,74 @@ ReclockHoldsToken(int64 fence)
 	int			n = ReclockPresentedTokens(&hashes);
 	int			i;
 
+	if (n == 0)
+		return false;
+	if (token_cache.lxid != MY_LXID || token_cache.hashes != hashes)
+	{
+		memset(&token_cache, 0, sizeof(token_cache));
+		token_cache.lxid = MY_LXID;
+		token_cache.hashes = hashes;
+	}
 	for (i = 0; i < n; i++)
 	{
 		int64		f;
 
-		if (ReclockStoreFenceOfToken(hashes + i * RECLOCK_HASH_LEN, &f) && f == fence)
+		if (i < MAX_CACHED_TOKENS && token_cache.known[i])
+			f = token_cache.fences[i];
+		else if (ReclockStoreFenceOfToken(hashes + i * RECLOCK_HASH_LEN, &f))
+		{
+			if (i < MAX_CACHED_TOKENS)
+			{
+				token_cache.known[i] = true;
+				token_cache.fences[i] = f;
+			}
+		}
+		else
+			continue;
+		if (f == fence)
 			return true;
 	}
+	return false;
+}
+
+/*
+ * The fast path: does the table have no live lock at all?  Then a write
+ * needs no key and no probe.  The answer is trusted only while no
+ * transaction has committed anywhere since it was found (a fresh snapshot's
+ * xactCompletionCount is unchanged), this backend has not written the store,
+ * and the clock has not gone back; a grant can only appear through one of
+ * those.  A writer that waited for an acquirer's row lock sees the count
+ * moved, because the acquirer's commit became visible before its locks were
+ * released.  The table's lock rows are scanned (at most a few) only when two
+ * guard calls in a row saw the same count, once per count, and at most 1000
+ * of them; so a busy server, where the count moves all the time, pays one
+ * probe per row as before and nothing more.
+ */
+static bool
+table_has_no_live_lock(ReclockKeyInfo *ki, TimestampTz now)
+{
+#if PG_VERSION_NUM >= 140000
+	uint64		count = GetLatestSnapshot()->snapXactCompletionCount;
+	uint64		writes = ReclockStoreLocalWrites();
+
+	if (ki->nolock_valid && ki->nolock_count == count &&
+		ki->nolock_writes == writes && now >= ki->nolock_now)
+		return true;
+	ki->nolock_valid = false;
+	if (ki->last_count == count && ki->last_writes == writes &&
+		ki->tried_count != count &&
+		(ki->tried_count = count,
+		 ReclockStoreLiveState(ki->rootid, now, 1000) == 0))
+	{
+		ki->nolock_valid = true;
+		ki->nolock_count = count;
+		ki->nolock_writes = writes;
+		ki->nolock_now = now;
+		return true;
+	}
+	ki->last_count = count;
+	ki->last_writes = writes;
+#endif
 	return false;
 }
 
@@ -195,8 +272,14 @@ reclock_guard(PG_FUNCTION_ARGS)
 	require_lock = trigdata->tg_trigger->tgnargs > 0 &&
 		strcmp(trigdata->tg_trigger->tgargs[0], "require_lock") == 0;
 	ki = ReclockGetKeyInfo(rel);
-	key = ReclockTupleKey(ki, trigdata->tg_trigtuple, RelationGetDescr(rel));
 	now = ReclockNow();
+
+	/* no live lock in the whole table: nothing to check, nothing to move */
+	if (!require_lock && table_has_no_live_lock(ki, now))
+		return PointerGetDatum(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
+							   trigdata->tg_trigtuple : trigdata->tg_newtuple);
+
+	key = ReclockTupleKey(ki, trigdata->tg_trigtuple, RelationGetDescr(rel));
 
 	guard_row(rel, ki, key, require_lock, now, &lock);
 

@@ -211,6 +211,8 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	ReleaseSysCache(indtup);
 	if (root != rel)
 		relation_close(root, AccessShareLock);
+	ki->nolock_valid = false;
+	ki->last_count = ki->last_writes = ki->tried_count = 0;
 	ki->valid = true;
 }
 

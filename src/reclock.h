@@ -52,6 +52,14 @@ typedef struct ReclockKeyInfo
 	Oid		   *ioparams;
 	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
 	SPIPlanPtr	share_plan;		/* SELECT ... FOR SHARE by key (acquire) */
+	/* guard's fast path: the table had no live lock at all (see guard.c) */
+	bool		nolock_valid;
+	uint64		nolock_count;	/* xactCompletionCount when found so */
+	uint64		nolock_writes;	/* this backend's store writes then */
+	TimestampTz nolock_now;
+	uint64		tried_count;	/* count at the last scan of the table's locks */
+	uint64		last_count;		/* the previous guard call's view */
+	uint64		last_writes;
 } ReclockKeyInfo;
 
 extern ReclockKeyInfo *ReclockGetKeyInfo(Relation rel);
@@ -83,6 +91,8 @@ extern bool ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock);
 extern bool ReclockStoreGetByFence(int64 fence, ReclockLock *lock);
 extern bool ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence);
 extern bool ReclockStoreAnyLive(Oid relid, TimestampTz now);
+extern int	ReclockStoreLiveState(Oid relid, TimestampTz now, int maxrows);
+extern uint64 ReclockStoreLocalWrites(void);
 extern int64 ReclockStoreNextFence(void);
 extern bool ReclockStoreWrite(ReclockLock *lock, ReclockLock *old);
 extern void ReclockStoreAddToken(const uint8 *hash, int64 fence);

@@ -63,6 +63,7 @@ typedef struct StoreCache
 
 static StoreCache store;
 static bool callback_registered = false;
+static uint64 local_writes = 0;	/* writes of the store by this backend */
 
 static void store_invalidate(Datum arg, Oid relid);
 static void store_load(void);
@@ -254,6 +255,7 @@ store_exec(SPIPlanPtr plan, Datum *values, const char *nulls)
 	int			save_sec;
 	int			ret;
 
+	local_writes++;
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(store.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
@@ -412,6 +414,54 @@ ReclockStoreAnyLive(Oid relid, TimestampTz now)
 	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/*
+ * Does the table have a live lock?  0 no, 1 yes, -1 unknown: it has more
+ * than maxrows lock rows (live or dead) and looking further is not worth it.
+ */
+int
+ReclockStoreLiveState(Oid relid, TimestampTz now, int maxrows)
+{
+	ScanKeyData skey[1];
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snap;
+	int			state = 0;
+	int			n = 0;
+
+	store_load();
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	rel = table_open(store.lockrel, AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, store.lockpkey, true, snap, 1, skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+
+		if (DatumGetTimestampTz(heap_getattr(tup, 7, RelationGetDescr(rel), &isnull)) > now)
+		{
+			state = 1;
+			break;
+		}
+		if (++n >= maxrows)
+		{
+			state = -1;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	return state;
+}
+
+uint64
+ReclockStoreLocalWrites(void)
+{
+	return local_writes;
 }
 
 int64

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# reclock bench: each scenario side by side with its comparators in ONE
+# cluster, alternating them, REPS repetitions of SECS seconds each; prints
+# median TPS and ratios.  Run by `make bench` inside a throwaway cluster.
+set -euo pipefail
+cd "$(dirname "$0")"
+SECS=${SECS:-5}
+REPS=${REPS:-3}
+DB=reclock_bench
+out=$(mktemp -d)
+psql -X -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f setup.sql >/dev/null 2>&1
+
+# tps SCRIPT CLIENTS [PGOPTIONS] -> prints the TPS of one run
+tps() {
+	PGOPTIONS="${3:-}" pgbench -n -M simple -c "$2" -j "$(( $2 < 2 ? 1 : 2 ))" -T "$SECS" -f "$1" "$DB" 2>&1 |
+		awk '/^tps = / { print $3 }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# compare NAME CLIENTS OPTIONS SCRIPT... -> median TPS per script, alternating
+compare() {
+	local name=$1 clients=$2 opts=$3; shift 3
+	local s r
+	for r in $(seq "$REPS"); do
+		for s in "$@"; do tps "$s" "$clients" "$opts" >> "$out/$name.$s"; done
+	done
+	for s in "$@"; do printf '%s %s\n' "$s" "$(median < "$out/$name.$s")"; done > "$out/$name"
+}
+get() { awk -v s="$2" '$1 == s { print $2 }' "$out/$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "reclock bench: $(date -u +%Y-%m-%d), $(nproc) cores, $(psql -X -At -c 'SHOW server_version'), ${REPS}x${SECS}s per figure, median"
+echo
+
+echo "1. acquire+release cycle, random rows of 100 000 (1 client)"
+printf '%-22s %10s %10s %10s %10s | %8s %8s %8s\n' synchronous_commit reclock plpgsql advisory floor 'r/plpgsql' 'r/floor' 'r/advis'
+for sc in on off; do
+	compare "cycle_$sc" 1 "-c synchronous_commit=$sc" cycle_reclock.sql cycle_plpgsql.sql cycle_advisory.sql cycle_floor.sql
+	r=$(get "cycle_$sc" cycle_reclock.sql); p=$(get "cycle_$sc" cycle_plpgsql.sql)
+	a=$(get "cycle_$sc" cycle_advisory.sql); f=$(get "cycle_$sc" cycle_floor.sql)
+	printf '%-22s %10.0f %10.0f %10.0f %10.0f | %8s %8s %8s\n' "$sc" "$r" "$p" "$a" "$f" \
+		"$(ratio "$r" "$p")" "$(ratio "$r" "$f")" "$(ratio "$r" "$a")"
+done
+echo
+
+echo "2. contended acquire: 8 clients, 16 hot rows (zipfian), synchronous_commit=off"
+PGOPTIONS="-c synchronous_commit=off" pgbench -n -M simple -c 8 -j 2 -T "$SECS" -f contended.sql \
+	-l --log-prefix="$out/cont" "$DB" > "$out/cont.txt" 2>&1
+psql -X -q -d "$DB" -At -c "SELECT count(*) FROM reclock_lock_store WHERE relid = 'hot'::regclass" >/dev/null
+cat "$out"/cont.* 2>/dev/null | grep -v '^$' | awk '{ print $3 }' | sort -n > "$out/cont.lat" || true
+n=$(wc -l < "$out/cont.lat")
+att=$(awk '/^tps = / { print $3 }' "$out/cont.txt")
+granted=$(psql -X -At -d "$DB" -c "SELECT count(DISTINCT fence) FROM reclock_lock_store WHERE relid = 'hot'::regclass")
+fmax=$(psql -X -At -d "$DB" -c "SELECT max(fence) FROM reclock_lock_store WHERE relid = 'hot'::regclass")
+p50=$(awk -v n="$n" 'NR == int(n * 0.50) + 1 { print $1 / 1000; exit }' "$out/cont.lat")
+p99=$(awk -v n="$n" 'NR == int(n * 0.99) + 1 { print $1 / 1000; exit }' "$out/cont.lat")
+echo "attempts/s $att, attempts $n, p50 ${p50} ms, p99 ${p99} ms"
+echo
+
+echo "3. guard overhead: UPDATE by primary key, protected vs unprotected"
+printf '%-26s %8s %10s %10s %8s\n' 'live locks' clients unprotected protected ratio
+for locked in none 10pct; do
+	if [ "$locked" = 10pct ]; then
+		psql -X -q -d "$DB" -c "INSERT INTO bench_tokens SELECT g, (reclock_acquire('bt_prot', g::text, 'writer', '1 day')).token FROM generate_series(1, 100000, 10) g" \
+			-c "INSERT INTO bench_tokens SELECT id, NULL FROM bt_plain WHERE id % 10 <> 1" -c "ANALYZE bench_tokens" >/dev/null
+	else
+		psql -X -q -d "$DB" -c "INSERT INTO bench_tokens SELECT id, NULL FROM bt_plain" -c "ANALYZE bench_tokens" >/dev/null
+	fi
+	for c in 1 2 8; do
+		compare "guard_${locked}_$c" "$c" "" update_plain.sql update_prot.sql
+		u=$(get "guard_${locked}_$c" update_plain.sql); p=$(get "guard_${locked}_$c" update_prot.sql)
+		printf '%-26s %8s %10.0f %10.0f %8s\n' "$([ "$locked" = none ] && echo 'none' || echo '10 % of rows (own tokens)')" "$c" "$u" "$p" "$(ratio "$p" "$u")"
+	done
+	psql -X -q -d "$DB" -c "TRUNCATE bench_tokens" >/dev/null
+done
+echo
+
+echo "4. CAS check+swap vs plain UPDATE (1 client)"
+psql -X -q -d "$DB" -c "UPDATE bt_plain SET v = 1" -c "VACUUM bt_plain" >/dev/null
+compare cas 1 "" cas_swap.sql cas_plain.sql
+c=$(get cas cas_swap.sql); u=$(get cas cas_plain.sql)
+printf 'reclock_cas %.0f tps, UPDATE %.0f tps, ratio %s\n' "$c" "$u" "$(ratio "$c" "$u")"
+echo
+
+echo "5. scale"
+lat() {  # p99 latency (ms) of acquire_only.sql, 1 client
+	rm -f "$out"/acq.*
+	pgbench -n -M simple -c 1 -T "$SECS" -f acquire_only.sql -l --log-prefix="$out/acq" "$DB" >/dev/null 2>&1
+	cat "$out"/acq.* | awk '{ print $3 }' | sort -n | awk '{ a[NR] = $1 } END { printf "p50 %.3f ms, p99 %.3f ms", a[int(NR * 0.5) + 1] / 1000, a[int(NR * 0.99) + 1] / 1000 }'
+}
+fill() {  # N live locks on another table, written straight into the store
+	psql -X -q -d "$DB" -c "DELETE FROM reclock_lock_store" -c "DELETE FROM reclock_token_store" \
+		-c "INSERT INTO reclock_lock_store SELECT 'floor_t'::regclass, g::text, 'filler', 10, nextval('reclock_fence_seq'), now(), now() + '1 day' FROM generate_series(1, $1) g" \
+		-c "VACUUM ANALYZE reclock_lock_store" >/dev/null
+}
+fill 1000;    l1k=$(lat)
+fill 1000000; l1m=$(lat)
+echo "acquire with 1 000 live locks:     $l1k"
+echo "acquire with 1 000 000 live locks: $l1m"
+psql -X -q -d "$DB" -c "UPDATE reclock_lock_store SET expires_at = now() - '1 s'::interval" >/dev/null
+echo "reclock_sweep() of 1 000 000 dead locks: $(psql -X -At -d "$DB" -c '\timing on' -c 'SELECT reclock_sweep()' | awk '/^Time/ { print $2, $3 }') ($(psql -X -At -d "$DB" -c 'SELECT count(*) FROM reclock_lock_store') left)"
+psql -X -q -d "$DB" -c "CREATE TABLE big_plain AS SELECT g AS id, 0 AS v FROM generate_series(1, 1000000) g" \
+	-c "ALTER TABLE big_plain ADD PRIMARY KEY (id)" \
+	-c "CREATE TABLE big_prot AS SELECT * FROM big_plain" -c "ALTER TABLE big_prot ADD PRIMARY KEY (id)" \
+	-c "SELECT reclock_protect('big_prot')" -c "VACUUM ANALYZE big_plain, big_prot" >/dev/null
+for t in big_plain big_prot big_plain big_prot; do
+	psql -X -At -d "$DB" -c '\timing on' -c 'BEGIN' -c "UPDATE $t SET v = v + 1" \
+		-c "SELECT 'locks ' || count(*) FROM pg_locks WHERE pid = pg_backend_pid()" -c 'COMMIT' |
+		awk -v t="$t" '/^Time/ { ms = $2 } /^locks/ { l = $2 } /^UPDATE/ { u = $2 } END { }
+			/^Time/ && ++n == 2 { print t, ms } /^locks/ { print t "_locks", l }' >> "$out/big"
+	psql -X -q -d "$DB" -c "VACUUM $t" >/dev/null
+done
+bp=$(awk '$1 == "big_plain" { print $2 }' "$out/big" | median)
+bq=$(awk '$1 == "big_prot" { print $2 }' "$out/big" | median)
+echo "1 000 000-row UPDATE: unprotected $bp ms, protected $bq ms, ratio $(ratio "$bq" "$bp"); pg_locks rows of the backend: $(awk '$1 == "big_plain_locks" { print $2; exit }' "$out/big") unprotected, $(awk '$1 == "big_prot_locks" { print $2; exit }' "$out/big") protected"
+rm -rf "$out"
