@@ -56,7 +56,17 @@ SELECT reclock_break('priv', '1');
 -- protect and unprotect need ownership
 SELECT reclock_protect('priv');
 SELECT reclock_unprotect('priv');
+-- so does switching change notices
+SELECT reclock_notify('priv');
+SELECT reclock_notify('priv', false);
 RESET ROLE;
+SELECT reclock_notify('priv');
+SELECT count(*) FROM reclock_notify_store WHERE relid = 'priv'::regclass;
+SELECT reclock_notify('priv', false);
+SELECT count(*) FROM reclock_notify_store WHERE relid = 'priv'::regclass;
+CREATE VIEW priv_v AS SELECT * FROM priv;
+SELECT reclock_notify('priv_v');
+DROP VIEW priv_v;
 
 -- row-level security: a row the role cannot see cannot be locked (P0002)
 ALTER TABLE priv ENABLE ROW LEVEL SECURITY;

@@ -185,6 +185,8 @@ reclock_acquire(PG_FUNCTION_ARGS)
 		}
 		if (!ReclockStoreWrite(&grant, &old))
 			continue;			/* the lock row changed under us: read again */
+		if (!(old.found && old.expires_at > now) && ReclockNotifyOn(ki))
+			ReclockNotify("acquired", ki->rootid, key, NULL, &grant);
 
 		{
 			uint8		hash[RECLOCK_HASH_LEN];
@@ -253,12 +255,17 @@ reclock_release(PG_FUNCTION_ARGS)
 {
 	int64		fence;
 	TimestampTz now;
+	ReclockLock lock;
 
 	check_writable("reclock_release()");
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
 		PG_RETURN_BOOL(false);
 	now = ReclockNow();
-	PG_RETURN_BOOL(ReclockStoreSetExpiry(fence, now, now, NULL));
+	if (!ReclockStoreSetExpiry(fence, now, now, &lock))
+		PG_RETURN_BOOL(false);
+	if (ReclockStoreNotifyEnabled(lock.relid))
+		ReclockNotify("released", lock.relid, lock.key, NULL, &lock);
+	PG_RETURN_BOOL(true);
 }
 
 /*
@@ -303,7 +310,9 @@ reclock_break(PG_FUNCTION_ARGS)
 	ReclockLockKey(ki->rootid, key);
 	now = ReclockNow();
 	if (ReclockStoreGetByKey(ki->rootid, key, &lock) && lock.expires_at > now)
-		broken = ReclockStoreSetExpiry(lock.fence, now, now, NULL);
+		broken = ReclockStoreSetExpiry(lock.fence, now, now, &lock);
+	if (broken && ReclockNotifyOn(ki))
+		ReclockNotify("broken", ki->rootid, key, NULL, &lock);
 
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_BOOL(broken);

@@ -275,7 +275,7 @@ reclock_guard(PG_FUNCTION_ARGS)
 	now = ReclockNow();
 
 	/* no live lock in the whole table: nothing to check, nothing to move */
-	if (!require_lock && table_has_no_live_lock(ki, now))
+	if (!require_lock && !ReclockNotifyOn(ki) && table_has_no_live_lock(ki, now))
 		return PointerGetDatum(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
 							   trigdata->tg_trigtuple : trigdata->tg_newtuple);
 
@@ -284,7 +284,11 @@ reclock_guard(PG_FUNCTION_ARGS)
 	guard_row(rel, ki, key, require_lock, now, &lock);
 
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		if (ReclockNotifyOn(ki))
+			ReclockNotify("deleted", ki->rootid, key, NULL, &lock);
 		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
 
 	/* a change of the key: refused under another's lock, carried by the holder */
 	{
@@ -304,6 +308,9 @@ reclock_guard(PG_FUNCTION_ARGS)
 				remember_moved(ki->rootid, key);
 			}
 		}
+		if (ReclockNotifyOn(ki))
+			ReclockNotify("updated", ki->rootid, key,
+						  strcmp(newkey, key) != 0 ? newkey : NULL, &lock);
 	}
 	return PointerGetDatum(trigdata->tg_newtuple);
 }

@@ -213,6 +213,7 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 		relation_close(root, AccessShareLock);
 	ki->nolock_valid = false;
 	ki->last_count = ki->last_writes = ki->tried_count = 0;
+	ki->notify_known = false;
 	ki->valid = true;
 }
 
@@ -391,6 +392,38 @@ restore_settings(OutputSettings *saved)
 	extra_float_digits = saved->extra_float_digits;
 	bytea_output = saved->bytea_output;
 	session_timezone = saved->timezone;
+}
+
+/* a timestamp as notices write it: ISO 8601, in UTC */
+char *
+ReclockTimestampText(TimestampTz ts)
+{
+	OutputSettings saved;
+	char	   *text;
+
+	canonical_settings(&saved);
+	PG_TRY();
+	{
+		text = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(ts)));
+	}
+	PG_FINALLY();
+	{
+		restore_settings(&saved);
+	}
+	PG_END_TRY();
+	return text;
+}
+
+/* are change notices on for the table (cached until its relcache entry goes)? */
+bool
+ReclockNotifyOn(ReclockKeyInfo *ki)
+{
+	if (!ki->notify_known)
+	{
+		ki->notify_on = ReclockStoreNotifyEnabled(ki->rootid);
+		ki->notify_known = true;
+	}
+	return ki->notify_on;
 }
 
 /* the canonical text of key column values */

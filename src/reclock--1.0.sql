@@ -41,7 +41,15 @@ CREATE TABLE @extschema@.reclock_token_store (
 CREATE INDEX reclock_token_store_fence_idx ON @extschema@.reclock_token_store (fence);
 COMMENT ON TABLE @extschema@.reclock_token_store IS 'reclock internal: SHA-256 hashes of the tokens of each grant';
 
+-- Tables whose changes are broadcast (reclock_notify); off unless listed.
+CREATE TABLE @extschema@.reclock_notify_store (
+	relid		pg_catalog.regclass NOT NULL,
+	CONSTRAINT reclock_notify_store_pkey PRIMARY KEY (relid)
+);
+COMMENT ON TABLE @extschema@.reclock_notify_store IS 'reclock internal: tables with change notices on';
+
 -- Private: no role but the extension owner reads or writes the store.
+REVOKE ALL ON @extschema@.reclock_notify_store FROM PUBLIC;
 REVOKE ALL ON @extschema@.reclock_lock_store FROM PUBLIC;
 REVOKE ALL ON @extschema@.reclock_token_store FROM PUBLIC;
 REVOKE ALL ON SEQUENCE @extschema@.reclock_fence_seq FROM PUBLIC;
@@ -51,6 +59,7 @@ REVOKE ALL ON SEQUENCE @extschema@.reclock_fence_seq FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_lock_store', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_token_store', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_fence_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_notify_store', '');
 
 --
 -- Functions.  None is SECURITY DEFINER: the C functions run as the caller,
@@ -167,6 +176,17 @@ AS 'MODULE_PATHNAME', 'reclock_diff'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.reclock_diff(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb)
 	IS 'which of the named columns differ from the expected values';
+
+--
+-- Change notices.
+--
+
+CREATE FUNCTION @extschema@.reclock_notify(tbl pg_catalog.regclass, enabled pg_catalog.bool DEFAULT true)
+RETURNS void
+AS 'MODULE_PATHNAME', 'reclock_notify'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_notify(pg_catalog.regclass, pg_catalog.bool)
+	IS 'turn change notices (NOTIFY reclock) for a table on or off';
 
 --
 -- The view.  It reads the store with the view owner's rights, shows no token

@@ -60,12 +60,17 @@ typedef struct ReclockKeyInfo
 	uint64		tried_count;	/* count at the last scan of the table's locks */
 	uint64		last_count;		/* the previous guard call's view */
 	uint64		last_writes;
+	/* change notices on for the table? (reclock_notify) */
+	bool		notify_known;
+	bool		notify_on;
 } ReclockKeyInfo;
 
 extern ReclockKeyInfo *ReclockGetKeyInfo(Relation rel);
 extern Oid	ReclockRootOf(Oid relid);
 extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 								 Datum *values);
+extern char *ReclockTimestampText(TimestampTz ts);
+extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
 extern char *ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
 							 TupleDesc tupdesc);
 extern Relation ReclockOpenTable(Oid relid, const char *fname);
@@ -101,9 +106,15 @@ extern bool ReclockStoreSetExpiry(int64 fence, TimestampTz now,
 extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
 								const char *newkey, TimestampTz now);
 extern int64 ReclockStoreSweep(TimestampTz now);
+extern bool ReclockStoreNotifyEnabled(Oid relid);
+extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);
 
 /*--- guard.c ---*/
 extern bool ReclockHoldsToken(int64 fence);
+
+/*--- notify.c ---*/
+extern void ReclockNotify(const char *event, Oid relid, const char *key,
+						  const char *new_key, ReclockLock *lock);
 
 #endif							/* RECLOCK_H */

@@ -52,6 +52,8 @@ typedef struct StoreCache
 	Oid			tokenrel;
 	Oid			tokenpkey;
 	Oid			seq;
+	Oid			notifyrel;
+	Oid			notifypkey;
 	SPIPlanPtr	upsert;
 	SPIPlanPtr	addtoken;
 	SPIPlanPtr	setexpiry;
@@ -59,6 +61,8 @@ typedef struct StoreCache
 	SPIPlanPtr	movekey;
 	SPIPlanPtr	sweeplocks;
 	SPIPlanPtr	sweeptokens;
+	SPIPlanPtr	notifyon;
+	SPIPlanPtr	notifyoff;
 } StoreCache;
 
 static StoreCache store;
@@ -103,7 +107,8 @@ ReclockExtensionSchema(void)
 static void
 store_invalidate(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == store.lockrel || relid == store.tokenrel)
+	if (relid == InvalidOid || relid == store.lockrel || relid == store.tokenrel ||
+		relid == store.notifyrel)
 		store.valid = false;
 }
 
@@ -143,7 +148,8 @@ store_load(void)
 {
 	Oid			extoid;
 	SPIPlanPtr *plans[] = {&store.upsert, &store.addtoken, &store.setexpiry,
-	&store.delkey, &store.movekey, &store.sweeplocks, &store.sweeptokens};
+	&store.delkey, &store.movekey, &store.sweeplocks, &store.sweeptokens,
+	&store.notifyon, &store.notifyoff};
 	int			i;
 
 	if (store.valid)
@@ -175,6 +181,8 @@ store_load(void)
 	store.tokenrel = store_relid("reclock_token_store");
 	store.tokenpkey = store_relid("reclock_token_store_pkey");
 	store.seq = store_relid("reclock_fence_seq");
+	store.notifyrel = store_relid("reclock_notify_store");
+	store.notifypkey = store_relid("reclock_notify_store_pkey");
 	{
 		Relation	rel = table_open(store.lockrel, AccessShareLock);
 
@@ -195,6 +203,7 @@ store_plans(void)
 	Oid			t_key[] = {OIDOID, TEXTOID, TIMESTAMPTZOID};
 	Oid			t_move[] = {OIDOID, TEXTOID, TEXTOID};
 	Oid			t_sweep[] = {TIMESTAMPTZOID};
+	Oid			t_notify[] = {OIDOID};
 
 	store_load();
 	if (store.upsert)
@@ -243,6 +252,14 @@ store_plans(void)
 									  " WHERE l.fence OPERATOR(pg_catalog.=) t.fence"
 									  " AND l.expires_at OPERATOR(pg_catalog.>) $1)",
 									  1, t_sweep);
+	store.notifyon = store_prepare(
+								   "INSERT INTO %s.reclock_notify_store (relid)"
+								   " VALUES ($1::pg_catalog.oid::pg_catalog.regclass) ON CONFLICT DO NOTHING",
+								   1, t_notify);
+	store.notifyoff = store_prepare(
+									"DELETE FROM %s.reclock_notify_store"
+									" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass",
+									1, t_notify);
 }
 
 /*
@@ -600,6 +617,33 @@ ReclockStoreSweep(TimestampTz now)
 	store_exec(store.sweeptokens, values, NULL);
 	SPI_finish();
 	return n;
+}
+
+/*
+ * Are change notices on for the table?  One probe of reclock_notify_store.
+ */
+bool
+ReclockStoreNotifyEnabled(Oid relid)
+{
+	ScanKeyData skey[1];
+
+	store_load();
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	return store_probe(store.notifyrel, store.notifypkey, skey, 1, NULL);
+}
+
+void
+ReclockStoreSetNotify(Oid relid, bool enabled)
+{
+	Datum		values[1];
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	store_plans();
+	values[0] = ObjectIdGetDatum(relid);
+	store_exec(enabled ? store.notifyon : store.notifyoff, values, NULL);
+	SPI_finish();
 }
 
 /*
