@@ -53,7 +53,8 @@ endif
 
 PG_MAJOR ?= 15
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) \
-	postgresql-$(PG_MAJOR)-pgtap libipc-run-perl libtap-parser-sourcehandler-pgtap-perl
+	postgresql-$(PG_MAJOR)-pgtap libipc-run-perl libtap-parser-sourcehandler-pgtap-perl \
+	pgbouncer python3-psycopg2 python3-django python3-selenium chromium chromium-driver
 WERROR = -Wall -Werror -Wno-unused-parameter
 STRESS_SECONDS ?= 10
 
@@ -95,6 +96,8 @@ test-run:
 	@psql -X -q -v ON_ERROR_STOP=1 -f examples/psql/demo.sql >demo.out 2>&1 || { cat demo.out; exit 1; }
 	@grep -q 'locked by "alice"' demo.out && grep -q '"current": 15, "expected": 12' demo.out || { echo "demo: unexpected output"; cat demo.out; exit 1; }
 	@echo "demo: ok"
+	@echo "== pooler (test/pooler)"
+	test/pooler/run.sh
 	@echo "== stress ($(STRESS_SECONDS)s; make stress runs 30s)"
 	STRESS_SECONDS=$(STRESS_SECONDS) test/stress/run.sh
 
