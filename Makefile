@@ -98,6 +98,10 @@ test-run:
 	@echo "demo: ok"
 	@echo "== pooler (test/pooler)"
 	test/pooler/run.sh
+	@echo "== examples/node"
+	examples/node/run.sh
+	@echo "== browser (test/browser: the Django example in headless Chromium)"
+	test/browser/run.sh
 	@echo "== stress ($(STRESS_SECONDS)s; make stress runs 30s)"
 	STRESS_SECONDS=$(STRESS_SECONDS) test/stress/run.sh
 
