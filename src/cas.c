@@ -26,6 +26,8 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -37,6 +39,89 @@
 
 PG_FUNCTION_INFO_V1(reclock_cas);
 PG_FUNCTION_INFO_V1(reclock_diff);
+
+/*
+ * Plans of the CAS and diff queries, kept per (table, query text): a form
+ * saves the same columns again and again.  Dropped when the table's relcache
+ * entry is invalidated (the plan cache revalidates them too; this only
+ * frees them).
+ */
+#define PLAN_KEY_LEN 512
+typedef struct CasPlan
+{
+	char		key[PLAN_KEY_LEN];	/* relid, then the query text */
+	Oid			relid;
+	SPIPlanPtr	plan;
+} CasPlan;
+
+static HTAB *cas_plans = NULL;
+
+static void
+cas_plans_invalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	CasPlan    *p;
+
+	hash_seq_init(&status, cas_plans);
+	while ((p = hash_seq_search(&status)) != NULL)
+	{
+		if (relid == InvalidOid || p->relid == relid)
+		{
+			if (p->plan)
+				SPI_freeplan(p->plan);
+			hash_search(cas_plans, p->key, HASH_REMOVE, NULL);
+		}
+	}
+}
+
+/*
+ * Run a query as the caller, with a plan cached per table and query text
+ * (queries too long for the key are planned each time).
+ */
+static int
+cas_execute(Oid relid, const char *sql, int nargs, Oid *types, Datum *values,
+			const char *nulls, long count)
+{
+	char		key[PLAN_KEY_LEN];
+	CasPlan    *p;
+	bool		found;
+	int			len;
+
+	len = snprintf(key, sizeof(key), "%u:%s", relid, sql);
+	if (len >= PLAN_KEY_LEN)
+		return SPI_execute_with_args(sql, nargs, types, values, nulls, false, count);
+
+	if (cas_plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = PLAN_KEY_LEN;
+		ctl.entrysize = sizeof(CasPlan);
+		ctl.hcxt = CacheMemoryContext;
+		cas_plans = hash_create("reclock cas plans", 64, &ctl,
+								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(cas_plans_invalidate, (Datum) 0);
+	}
+	p = hash_search(cas_plans, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		p->relid = relid;
+		p->plan = NULL;
+	}
+	if (p->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+		if (plan == NULL)
+		{
+			hash_search(cas_plans, key, HASH_REMOVE, NULL);
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		}
+		SPI_keepplan(plan);
+		p->plan = plan;
+	}
+	return SPI_execute_plan(p->plan, values, nulls, false, count);
+}
 
 /* one named column with the value given for it */
 typedef struct ColValue
@@ -276,8 +361,8 @@ cas_read(FunctionCallInfo fcinfo, CasState *st, bool for_update, bool with_json)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args(sql.data, st->ki->nkeys, st->ki->typids,
-								st->keyvals, NULL, false, 1);
+	ret = cas_execute(RelationGetRelid(st->rel), sql.data, st->ki->nkeys,
+					  st->ki->typids, st->keyvals, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -353,7 +438,8 @@ reclock_cas(PG_FUNCTION_ARGS)
 			nulls[p] = newcols[i].isnull ? 'n' : ' ';
 		}
 		appendStringInfo(&sql, " WHERE %s", ReclockKeyWhereSql(st.ki));
-		ret = SPI_execute_with_args(sql.data, nparams, types, values, nulls, false, 0);
+		ret = cas_execute(RelationGetRelid(st.rel), sql.data, nparams, types,
+						  values, nulls, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 		/* a BEFORE trigger may skip the row: then nothing was swapped */

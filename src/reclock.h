@@ -82,6 +82,7 @@ extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 typedef struct ReclockLock
 {
 	bool		found;
+	ItemPointerData tid;		/* where the store row was read (genam reads) */
 	Oid			relid;
 	char	   *key;
 	char	   *holder;

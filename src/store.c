@@ -40,6 +40,10 @@
 
 #include "reclock.h"
 
+#ifndef ItemPointerGetDatum
+#define ItemPointerGetDatum(X) PointerGetDatum(X)	/* PostgreSQL 16 has it */
+#endif
+
 /* the store's objects, resolved once per backend */
 typedef struct StoreCache
 {
@@ -72,7 +76,20 @@ static uint64 local_writes = 0;	/* writes of the store by this backend */
 static void store_invalidate(Datum arg, Oid relid);
 static void store_load(void);
 static Oid	store_relid(const char *name);
-static SPIPlanPtr store_prepare(const char *fmt, int nargs, Oid *argtypes);
+static SPIPlanPtr store_prepare_opts(const char *fmt, int nargs, Oid *argtypes,
+									 int options);
+
+/* an INSERT has no scan to plan: one generic plan serves */
+#define store_prepare(fmt, nargs, argtypes) \
+	store_prepare_opts(fmt, nargs, argtypes, 0)
+
+/*
+ * A keyed write (by ctid) is planned at each call: a generic plan made while
+ * the store was small, or had just been analyzed empty, would keep a
+ * sequential scan of the whole store once it has grown.
+ */
+#define store_prepare_keyed(fmt, nargs, argtypes) \
+	store_prepare_opts(fmt, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN)
 static void store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock);
 static int	store_exec(SPIPlanPtr plan, Datum *values, const char *nulls);
 
@@ -125,11 +142,11 @@ store_relid(const char *name)
 }
 
 static SPIPlanPtr
-store_prepare(const char *fmt, int nargs, Oid *argtypes)
+store_prepare_opts(const char *fmt, int nargs, Oid *argtypes, int options)
 {
 	const char *s = quote_identifier(get_namespace_name(store.nsp));
 	char	   *sql = psprintf(fmt, s, s);
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, options);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
@@ -199,9 +216,9 @@ store_plans(void)
 	Oid			t_upsert[] = {OIDOID, TEXTOID, TEXTOID, OIDOID, INT8OID,
 	TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
 	Oid			t_addtoken[] = {BYTEAOID, INT8OID};
-	Oid			t_setexpiry[] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Oid			t_key[] = {OIDOID, TEXTOID, TIMESTAMPTZOID};
-	Oid			t_move[] = {OIDOID, TEXTOID, TEXTOID};
+	Oid			t_setexpiry[] = {TIDOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Oid			t_key[] = {TIDOID, TIMESTAMPTZOID};
+	Oid			t_move[] = {TIDOID, TEXTOID};
 	Oid			t_sweep[] = {TIMESTAMPTZOID};
 	Oid			t_notify[] = {OIDOID};
 
@@ -223,23 +240,29 @@ store_plans(void)
 	store.addtoken = store_prepare(
 								   "INSERT INTO %s.reclock_token_store (hash, fence) VALUES ($1, $2)",
 								   2, t_addtoken);
-	store.setexpiry = store_prepare(
-									"UPDATE %s.reclock_lock_store SET expires_at = $3"
-									" WHERE fence OPERATOR(pg_catalog.=) $1"
-									" AND expires_at OPERATOR(pg_catalog.>) $2"
+	/*
+	 * Rows are found by an index probe first and then written by ctid (a TID
+	 * scan whatever the statistics say: a generic plan made while the store
+	 * was small must never scan it whole).  Under READ COMMITTED a row
+	 * updated meanwhile is followed to its new version and the conditions
+	 * are checked again.
+	 */
+	store.setexpiry = store_prepare_keyed(
+									"UPDATE %s.reclock_lock_store SET expires_at = $4"
+									" WHERE ctid OPERATOR(pg_catalog.=) $1"
+									" AND fence OPERATOR(pg_catalog.=) $2"
+									" AND expires_at OPERATOR(pg_catalog.>) $3"
 									" RETURNING relid, key, holder, acquired_by, fence, acquired_at, expires_at",
-									3, t_setexpiry);
-	store.delkey = store_prepare(
+									4, t_setexpiry);
+	store.delkey = store_prepare_keyed(
 								 "DELETE FROM %s.reclock_lock_store"
-								 " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass"
-								 " AND key OPERATOR(pg_catalog.=) $2"
-								 " AND expires_at OPERATOR(pg_catalog.<=) $3",
-								 3, t_key);
-	store.movekey = store_prepare(
-								  "UPDATE %s.reclock_lock_store SET key = $3"
-								  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass"
-								  " AND key OPERATOR(pg_catalog.=) $2",
-								  3, t_move);
+								 " WHERE ctid OPERATOR(pg_catalog.=) $1"
+								 " AND expires_at OPERATOR(pg_catalog.<=) $2",
+								 2, t_key);
+	store.movekey = store_prepare_keyed(
+								  "UPDATE %s.reclock_lock_store SET key = $2"
+								  " WHERE ctid OPERATOR(pg_catalog.=) $1",
+								  2, t_move);
 	store.sweeplocks = store_prepare(
 									 "DELETE FROM %s.reclock_lock_store l"
 									 " WHERE l.expires_at OPERATOR(pg_catalog.<=) $1"
@@ -289,6 +312,7 @@ store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock)
 	bool		isnull;
 
 	lock->found = true;
+	lock->tid = tup->t_self;
 	lock->relid = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
 	lock->key = TextDatumGetCString(heap_getattr(tup, 2, desc, &isnull));
 	lock->holder = TextDatumGetCString(heap_getattr(tup, 3, desc, &isnull));
@@ -545,21 +569,23 @@ ReclockStoreAddToken(const uint8 *hash, int64 fence)
 }
 
 /*
- * Set the expiry of the grant with this fence, if it is live at now.
- * Refresh extends, release and break end (expires_at = now).  Fills lock
- * with the grant as written; false if it was not live.
+ * Set the expiry of the grant cur (as read by a probe) by its ctid, if it
+ * is still that grant and live at now.  False if nothing was written: the
+ * row was not live, or it was changed since it was read (a ctid does not
+ * follow an update; the caller reads again).
  */
-bool
-ReclockStoreSetExpiry(int64 fence, TimestampTz now, TimestampTz expires_at,
-					  ReclockLock *lock)
+static bool
+set_expiry_once(ReclockLock *cur, TimestampTz now, TimestampTz expires_at,
+				ReclockLock *lock)
 {
-	Datum		values[3];
+	Datum		values[4];
 	bool		found;
 	MemoryContext caller;
 
-	values[0] = Int64GetDatum(fence);
-	values[1] = TimestampTzGetDatum(now);
-	values[2] = TimestampTzGetDatum(expires_at);
+	values[0] = ItemPointerGetDatum(&cur->tid);
+	values[1] = Int64GetDatum(cur->fence);
+	values[2] = TimestampTzGetDatum(now);
+	values[3] = TimestampTzGetDatum(expires_at);
 	caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -573,32 +599,65 @@ ReclockStoreSetExpiry(int64 fence, TimestampTz now, TimestampTz expires_at,
 		store_fill(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, lock);
 		MemoryContextSwitchTo(oldcxt);
 	}
-	else if (lock)
-		lock->found = false;
 	SPI_finish();
 	return found;
 }
 
 /*
- * A holder changed the row's key: carry the lock to the new key.  A dead
- * lock row at the new key is dropped first.
+ * Set the expiry of the grant with this fence, if it is live at now.
+ * Refresh extends, release and break end (expires_at = now).  Fills lock
+ * with the grant as written; false if it was not live.
+ */
+bool
+ReclockStoreSetExpiry(int64 fence, TimestampTz now, TimestampTz expires_at,
+					  ReclockLock *lock)
+{
+	ReclockLock cur;
+
+	for (;;)
+	{
+		if (!ReclockStoreGetByFence(fence, &cur) || cur.expires_at <= now)
+		{
+			if (lock)
+				lock->found = false;
+			return false;
+		}
+		if (set_expiry_once(&cur, now, expires_at, lock))
+			return true;
+		/* changed since read (a concurrent refresh, say): read it again */
+	}
+}
+
+/*
+ * A holder changed the row's key: carry the lock at oldkey to newkey.  A
+ * dead lock row at the new key is dropped first.
  */
 void
 ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 					TimestampTz now)
 {
-	Datum		values[3];
+	ReclockLock cur;
+	Datum		values[2];
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	store_plans();
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = CStringGetTextDatum(newkey);
-	values[2] = TimestampTzGetDatum(now);
-	store_exec(store.delkey, values, NULL);
-	values[1] = CStringGetTextDatum(oldkey);
-	values[2] = CStringGetTextDatum(newkey);
-	store_exec(store.movekey, values, NULL);
+	while (ReclockStoreGetByKey(relid, newkey, &cur) && cur.expires_at <= now)
+	{
+		values[0] = ItemPointerGetDatum(&cur.tid);
+		values[1] = TimestampTzGetDatum(now);
+		store_exec(store.delkey, values, NULL);
+		if (SPI_processed > 0)
+			break;
+	}
+	while (ReclockStoreGetByKey(relid, oldkey, &cur))
+	{
+		values[0] = ItemPointerGetDatum(&cur.tid);
+		values[1] = CStringGetTextDatum(newkey);
+		store_exec(store.movekey, values, NULL);
+		if (SPI_processed > 0)
+			break;
+	}
 	SPI_finish();
 }
 
