@@ -1,3 +1,5 @@
 \set id random(1, 100000)
-SELECT token FROM reclock_acquire('bt', ':id', 'h:client_id', '5 min') \gset
+SELECT acquired, token FROM reclock_acquire('bt', ':id', 'h:client_id', '5 min') \gset
+\if :acquired
 SELECT reclock_release(':token');
+\endif

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECS=${SECS:-5}
 REPS=${REPS:-3}
+SCENARIOS=${SCENARIOS:-1 2 3 4 5 6}   # which sections to run
+want() { case " $SCENARIOS " in *" $1 "*) return 0;; esac; return 1; }
 DB=reclock_bench
 out=$(mktemp -d)
 psql -X -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>/dev/null
@@ -33,6 +35,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "reclock bench: $(date -u +%Y-%m-%d), $(nproc) cores, $(psql -X -At -c 'SHOW server_version'), ${REPS}x${SECS}s per figure, median"
 echo
 
+if want 1; then
 echo "1. acquire+release cycle, random rows of 100 000 (1 client)"
 printf '%-22s %10s %10s %10s %10s | %8s %8s %8s\n' synchronous_commit reclock plpgsql advisory floor 'r/plpgsql' 'r/floor' 'r/advis'
 for sc in on off; do
@@ -43,7 +46,9 @@ for sc in on off; do
 		"$(ratio "$r" "$p")" "$(ratio "$r" "$f")" "$(ratio "$r" "$a")"
 done
 echo
+fi
 
+if want 2; then
 echo "2. contended acquire: 8 clients, 16 hot rows (zipfian), synchronous_commit=off"
 PGOPTIONS="-c synchronous_commit=off" pgbench -n -M simple -c 8 -j 2 -T "$SECS" -f contended.sql \
 	-l --log-prefix="$out/cont" "$DB" > "$out/cont.txt" 2>&1
@@ -57,7 +62,9 @@ p50=$(awk -v n="$n" 'NR == int(n * 0.50) + 1 { print $1 / 1000; exit }' "$out/co
 p99=$(awk -v n="$n" 'NR == int(n * 0.99) + 1 { print $1 / 1000; exit }' "$out/cont.lat")
 echo "attempts/s $att, attempts $n, p50 ${p50} ms, p99 ${p99} ms"
 echo
+fi
 
+if want 3; then
 echo "3. guard overhead: UPDATE by primary key, protected vs unprotected"
 printf '%-26s %8s %10s %10s %8s\n' 'live locks' clients unprotected protected ratio
 for locked in none 10pct; do
@@ -75,14 +82,32 @@ for locked in none 10pct; do
 	psql -X -q -d "$DB" -c "TRUNCATE bench_tokens" >/dev/null
 done
 echo
+fi
 
+if want 4; then
 echo "4. CAS check+swap vs plain UPDATE (1 client)"
 psql -X -q -d "$DB" -c "UPDATE bt_plain SET v = 1" -c "VACUUM bt_plain" >/dev/null
 compare cas 1 "" cas_swap.sql cas_plain.sql
 c=$(get cas cas_swap.sql); u=$(get cas cas_plain.sql)
 printf 'reclock_cas %.0f tps, UPDATE %.0f tps, ratio %s\n' "$c" "$u" "$(ratio "$c" "$u")"
 echo
+fi
 
+if want 6; then
+echo "6. change notices on vs off (synchronous_commit=off)"
+printf '%-42s %8s %10s %10s %8s\n' scenario clients off on ratio
+for c in 1 8; do
+	compare "notify_cycle_$c" "$c" "-c synchronous_commit=off" cycle_reclock.sql cycle_notify.sql
+	f=$(get "notify_cycle_$c" cycle_reclock.sql); n=$(get "notify_cycle_$c" cycle_notify.sql)
+	printf '%-42s %8s %10.0f %10.0f %8s\n' 'acquire+release cycle' "$c" "$f" "$n" "$(ratio "$n" "$f")"
+	compare "notify_update_$c" "$c" "-c synchronous_commit=off" update_prot_quiet.sql update_prot_notify.sql
+	f=$(get "notify_update_$c" update_prot_quiet.sql); n=$(get "notify_update_$c" update_prot_notify.sql)
+	printf '%-42s %8s %10.0f %10.0f %8s\n' 'guarded UPDATE by primary key (no lock)' "$c" "$f" "$n" "$(ratio "$n" "$f")"
+done
+echo
+fi
+
+if want 5; then
 echo "5. scale"
 lat() {  # p99 latency (ms) of acquire_only.sql, 1 client
 	rm -f "$out"/acq.*
@@ -114,4 +139,5 @@ done
 bp=$(awk '$1 == "big_plain" { print $2 }' "$out/big" | median)
 bq=$(awk '$1 == "big_prot" { print $2 }' "$out/big" | median)
 echo "1 000 000-row UPDATE: unprotected $bp ms, protected $bq ms, ratio $(ratio "$bq" "$bp"); pg_locks rows of the backend: $(awk '$1 == "big_plain_locks" { print $2; exit }' "$out/big") unprotected, $(awk '$1 == "big_prot_locks" { print $2; exit }' "$out/big") protected"
+fi
 rm -rf "$out"

@@ -1,6 +1,6 @@
 -- bench setup: tables of 100 000 rows, and the comparators
 CREATE EXTENSION IF NOT EXISTS reclock;
-DROP TABLE IF EXISTS bt, bt_plain, bt_prot, floor_t, pl_locks, bench_tokens, hot CASCADE;
+DROP TABLE IF EXISTS bt, bt_plain, bt_prot, bt_n, bt_prot_n, floor_t, pl_locks, bench_tokens, hot CASCADE;
 
 CREATE TABLE bt (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);          -- acquire target
 CREATE TABLE bt_plain (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);    -- unprotected
@@ -10,6 +10,14 @@ INSERT INTO bt SELECT generate_series(1, 100000);
 INSERT INTO bt_plain SELECT generate_series(1, 100000);
 INSERT INTO bt_prot SELECT generate_series(1, 100000);
 INSERT INTO floor_t SELECT generate_series(1, 100000);
+-- the same, with change notices on (reclock_notify)
+CREATE TABLE bt_n (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
+CREATE TABLE bt_prot_n (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
+INSERT INTO bt_n SELECT generate_series(1, 100000);
+INSERT INTO bt_prot_n SELECT generate_series(1, 100000);
+SELECT reclock_protect('bt_prot_n');
+SELECT reclock_notify('bt_n');
+SELECT reclock_notify('bt_prot_n');
 CREATE TABLE hot (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
 INSERT INTO hot SELECT generate_series(1, 16);
 SELECT reclock_protect('bt_prot');
