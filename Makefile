@@ -54,11 +54,12 @@ endif
 PG_MAJOR ?= 15
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) \
 	postgresql-$(PG_MAJOR)-pgtap libipc-run-perl libtap-parser-sourcehandler-pgtap-perl \
-	pgbouncer python3-psycopg2 python3-django python3-selenium chromium chromium-driver
+	pgbouncer python3-psycopg2 python3-django python3-selenium chromium chromium-driver \
+	sqlsmith
 WERROR = -Wall -Werror -Wno-unused-parameter
 STRESS_SECONDS ?= 10
 
-.PHONY: deps demo test test-run tap tap-run pgtap stress bench pgindent
+.PHONY: deps demo test test-run tap tap-run pgtap stress bench check-memory pgindent
 
 # install the Debian packages that are missing (needs root, or sudo)
 deps:
@@ -102,6 +103,8 @@ test-run:
 	examples/node/run.sh
 	@echo "== browser (test/browser: the Django example in headless Chromium)"
 	test/browser/run.sh
+	@echo "== fuzz (sqlsmith and random calls, as an unprivileged role)"
+	test/fuzz/run.sh
 	@echo "== stress ($(STRESS_SECONDS)s; make stress runs 30s)"
 	STRESS_SECONDS=$(STRESS_SECONDS) test/stress/run.sh
 
@@ -122,6 +125,23 @@ tap:
 
 tap-run:
 	$(MAKE) --no-print-directory installcheck REGRESS= ISOLATION= TAP_TESTS=1 PROVE_TESTS='test/t/*.pl' PROVE_FLAGS=--timer
+
+# reclock's C code under valgrind memcheck (a test build; not part of make test:
+# it takes minutes).  As root, it runs as user postgres from a copy of the tree.
+check-memory: deps
+	$(MAKE) --no-print-directory clean >/dev/null
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 all
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 install >/dev/null
+	@if ! command -v valgrind >/dev/null; then apt-get install -y -qq valgrind >/dev/null; fi
+	@if [ "$$(id -u)" = 0 ]; then \
+	  dir=$$(mktemp -d /tmp/reclock-mem.XXXXXX); \
+	  tar --exclude=.git -cf - . | tar -xf - -C $$dir; \
+	  chown -R $(TAP_USER) $$dir; \
+	  runuser -u $(TAP_USER) -- $$dir/test/memory/run.sh; \
+	  rc=$$?; rm -rf $$dir; exit $$rc; \
+	else \
+	  test/memory/run.sh; \
+	fi
 
 pgtap:
 	psql -X -q -c 'DROP DATABASE IF EXISTS reclock_pgtap' -c 'CREATE DATABASE reclock_pgtap'
