@@ -42,15 +42,6 @@ PG_FUNCTION_INFO_V1(reclock_break);
 PG_FUNCTION_INFO_V1(reclock_sweep);
 PG_FUNCTION_INFO_V1(reclock_clock);
 
-static inline void
-check_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
-}
-
 /* the caller may write the table: UPDATE on the table or on any column */
 static inline void
 check_update_privilege(Relation rel)
@@ -107,9 +98,9 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	ReclockLock old;
 	ReclockLock grant;
 
-	check_not_null(fcinfo, 0, "tbl");
-	check_not_null(fcinfo, 1, "key");
-	check_not_null(fcinfo, 2, "holder");
+	ReclockCheckNotNull(fcinfo, 0, "tbl");
+	ReclockCheckNotNull(fcinfo, 1, "key");
+	ReclockCheckNotNull(fcinfo, 2, "holder");
 	relid = PG_GETARG_OID(0);
 	keytext = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	holder = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -284,21 +275,13 @@ reclock_break(PG_FUNCTION_ARGS)
 	TimestampTz now;
 	bool		broken = false;
 
-	check_not_null(fcinfo, 0, "tbl");
-	check_not_null(fcinfo, 1, "key");
+	ReclockCheckNotNull(fcinfo, 0, "tbl");
+	ReclockCheckNotNull(fcinfo, 1, "key");
 	relid = PG_GETARG_OID(0);
 	check_writable("reclock_break()");
 
 	rel = ReclockOpenTable(relid, "reclock_break()");
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", RelationGetRelationName(rel)),
-				 errdetail("Only the table's owner or a superuser may break another's lock.")));
+	ReclockCheckOwner(rel, "Only the table's owner or a superuser may break another's lock.");
 	ki = ReclockGetKeyInfo(rel);
 	keyvals = palloc(sizeof(Datum) * ki->nkeys);
 	key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), keyvals);

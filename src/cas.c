@@ -136,15 +136,6 @@ typedef struct ColValue
 } ColValue;
 
 static inline void
-check_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
-}
-
-static inline void
 check_object(Jsonb *jb, const char *name)
 {
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
@@ -247,8 +238,7 @@ read_columns(Relation rel, Jsonb *jb, bool for_write, int *ncols)
 
 /*
  * Read a value with its column type's input function.  A value the type
- * cannot read is 22P02, whatever SQLSTATE the input function chose; the
- * error is caught only to be raised again at once.
+ * cannot read is 22P02 (see ReclockRaiseInvalidText).
  */
 static Datum
 read_value(Relation rel, const char *colname, Oid typid, int32 typmod, char *text)
@@ -265,18 +255,10 @@ read_value(Relation rel, const char *colname, Oid typid, int32 typmod, char *tex
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
-			PG_RE_THROW();
-		FlushErrorState();
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid value for column \"%s\" of relation \"%s\"",
-						colname, RelationGetRelationName(rel)),
-				 errdetail("%s", edata->message)));
+		ReclockRaiseInvalidText(cxt,
+								psprintf("invalid value for column \"%s\" of relation \"%s\"",
+										 colname, RelationGetRelationName(rel)),
+								NULL);
 	}
 	PG_END_TRY();
 	return value;
@@ -331,9 +313,9 @@ cas_read(FunctionCallInfo fcinfo, CasState *st, bool for_update, bool with_json)
 	int			i;
 	int			ret;
 
-	check_not_null(fcinfo, 0, "tbl");
-	check_not_null(fcinfo, 1, "key");
-	check_not_null(fcinfo, 2, "expected");
+	ReclockCheckNotNull(fcinfo, 0, "tbl");
+	ReclockCheckNotNull(fcinfo, 1, "key");
+	ReclockCheckNotNull(fcinfo, 2, "expected");
 	expected = PG_GETARG_JSONB_P(2);
 	check_object(expected, "expected");
 

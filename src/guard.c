@@ -67,12 +67,6 @@ typedef struct MovedKey
 static List *moved_keys = NIL;
 static LocalTransactionId moved_lxid = InvalidLocalTransactionId;
 
-#if PG_VERSION_NUM >= 170000
-#define MY_LXID (MyProc->vxid.lxid)
-#else
-#define MY_LXID (MyProc->lxid)
-#endif
-
 static void
 remember_moved(Oid rootid, const char *key)
 {
@@ -334,7 +328,7 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 
 	rel = trigdata->tg_relation;
 	rootid = ReclockRootOf(RelationGetRelid(rel));
-	if (ReclockStoreAnyLive(rootid, ReclockNow()))
+	if (ReclockStoreLiveState(rootid, ReclockNow(), INT_MAX) == 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("cannot truncate table \"%s\" while it has live locks",
@@ -352,14 +346,7 @@ open_owned_table(Oid relid, const char *fname)
 {
 	Relation	rel = ReclockOpenTable(relid, fname);
 
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", RelationGetRelationName(rel))));
+	ReclockCheckOwner(rel, NULL);
 	return rel;
 }
 

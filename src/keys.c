@@ -33,6 +33,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -103,6 +104,49 @@ ReclockOpenTable(Oid relid, const char *fname)
 				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
 				 errdetail("%s works only on tables and partitioned tables.", fname)));
 	return rel;
+}
+
+/*
+ * The caller must own the table (or be a superuser): 42501 otherwise.
+ */
+void
+ReclockCheckOwner(Relation rel, const char *detail)
+{
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, RelationGetRelid(rel), GetUserId()))
+#else
+	if (!pg_class_ownercheck(RelationGetRelid(rel), GetUserId()))
+#endif
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", RelationGetRelationName(rel)),
+				 detail ? errdetail("%s", detail) : 0));
+}
+
+/*
+ * In a PG_CATCH block around input functions: raise a data exception again
+ * as 22P02 (invalid_text_representation) with msg, the type's own message
+ * as the detail, whatever SQLSTATE the input function chose (22003 for an
+ * integer out of range, 22007 for a bad date).  Other errors are re-thrown
+ * as they are.  The error is caught only to be raised again at once.
+ */
+void
+ReclockRaiseInvalidText(MemoryContext cxt, const char *msg, const char *hint)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+		PG_RE_THROW();
+	/* msg may live in ErrorContext (built inside PG_CATCH): copy it first */
+	msg = pstrdup(msg);
+	FlushErrorState();
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("%s", msg),
+			 errdetail("%s", edata->message),
+			 hint ? errhint("%s", hint) : 0));
 }
 
 static void
@@ -277,30 +321,18 @@ ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key, Datum *values)
 	char	   *canon = NULL;
 	MemoryContext cxt = CurrentMemoryContext;
 
-	/*
-	 * A key the key types cannot read is 22P02, whatever SQLSTATE the input
-	 * function chose (22003 for an integer out of range, 22007 for a bad
-	 * date): the error is caught only to be raised again at once.
-	 */
+	/* a key the key types cannot read is 22P02 */
 	PG_TRY();
 	{
 		canon = canonical_key(ki, key, values);
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
-			PG_RE_THROW();
-		FlushErrorState();
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid key \"%s\" for table \"%s\"", key, get_rel_name(ki->rootid)),
-				 errdetail("%s", edata->message),
-				 ki->nkeys > 1 ?
-				 errhint("Write a composite key as a row literal of the primary key columns, like (7,2).") : 0));
+		ReclockRaiseInvalidText(cxt,
+								psprintf("invalid key \"%s\" for table \"%s\"",
+										 key, get_rel_name(ki->rootid)),
+								ki->nkeys > 1 ?
+								"Write a composite key as a row literal of the primary key columns, like (7,2)." : NULL);
 	}
 	PG_END_TRY();
 	return canon;

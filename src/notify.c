@@ -124,15 +124,7 @@ reclock_notify(PG_FUNCTION_ARGS)
 	Relation	rel = ReclockOpenTable(relid, "reclock_notify()");
 	Oid			rootid;
 
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", RelationGetRelationName(rel)),
-				 errdetail("Only the table's owner decides whether its keys and holders are broadcast.")));
+	ReclockCheckOwner(rel, "Only the table's owner decides whether its keys and holders are broadcast.");
 	PreventCommandIfReadOnly("reclock_notify()");
 	rootid = ReclockRootOf(relid);
 	ReclockStoreSetNotify(rootid, enabled);

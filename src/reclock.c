@@ -32,12 +32,6 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-#if PG_VERSION_NUM >= 170000
-#define MY_LXID (MyProc->vxid.lxid)
-#else
-#define MY_LXID (MyProc->lxid)
-#endif
-
 /*--- Variables exported ---*/
 int			reclock_default_ttl = 300;
 int			reclock_max_ttl = 86400;

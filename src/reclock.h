@@ -21,6 +21,23 @@
 
 #define RECLOCK_HASH_LEN	32	/* SHA-256 */
 
+/* the local id of the current top-level transaction */
+#if PG_VERSION_NUM >= 170000
+#define MY_LXID (MyProc->vxid.lxid)
+#else
+#define MY_LXID (MyProc->lxid)
+#endif
+
+/* an argument that must not be NULL: 22004 */
+static inline void
+ReclockCheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
 /* locktag_field4 of reclock's advisory locks; pg_advisory_lock uses 1 and 2 */
 #define RECLOCK_LOCKTAG_FIELD4	0x5243
 
@@ -74,6 +91,9 @@ extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
 extern char *ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
 							 TupleDesc tupdesc);
 extern Relation ReclockOpenTable(Oid relid, const char *fname);
+extern void ReclockCheckOwner(Relation rel, const char *detail);
+extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
+									const char *hint);
 extern char *ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
@@ -96,7 +116,6 @@ extern Oid	ReclockExtensionSchema(void);
 extern bool ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock);
 extern bool ReclockStoreGetByFence(int64 fence, ReclockLock *lock);
 extern bool ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence);
-extern bool ReclockStoreAnyLive(Oid relid, TimestampTz now);
 extern int	ReclockStoreLiveState(Oid relid, TimestampTz now, int maxrows);
 extern uint64 ReclockStoreLocalWrites(void);
 extern int64 ReclockStoreNextFence(void);

@@ -423,43 +423,9 @@ ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence)
 }
 
 /*
- * Does the table have any live lock?  (TRUNCATE's check.)
- */
-bool
-ReclockStoreAnyLive(Oid relid, TimestampTz now)
-{
-	ScanKeyData skey[1];
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Snapshot	snap;
-	bool		found = false;
-
-	store_load();
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	rel = table_open(store.lockrel, AccessShareLock);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, store.lockpkey, true, snap, 1, skey);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-
-		if (DatumGetTimestampTz(heap_getattr(tup, 7, RelationGetDescr(rel), &isnull)) > now)
-		{
-			found = true;
-			break;
-		}
-	}
-	systable_endscan(scan);
-	UnregisterSnapshot(snap);
-	table_close(rel, AccessShareLock);
-	return found;
-}
-
-/*
  * Does the table have a live lock?  0 no, 1 yes, -1 unknown: it has more
- * than maxrows lock rows (live or dead) and looking further is not worth it.
+ * than maxrows lock rows (live or dead) and looking further is not worth it
+ * (TRUNCATE's check passes INT_MAX).
  */
 int
 ReclockStoreLiveState(Oid relid, TimestampTz now, int maxrows)
