@@ -28,11 +28,14 @@
 #include "commands/sequence.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "executor/spi_priv.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/plancache.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -84,12 +87,17 @@ static SPIPlanPtr store_prepare_opts(const char *fmt, int nargs, Oid *argtypes,
 	store_prepare_opts(fmt, nargs, argtypes, 0)
 
 /*
- * A keyed write (by ctid) is planned at each call: a generic plan made while
- * the store was small, or had just been analyzed empty, would keep a
- * sequential scan of the whole store once it has grown.
+ * A keyed write (by ctid) always runs its generic plan, and that plan is
+ * built with enable_seqscan off (see store_keyed_ready): a plan made while
+ * the store was small, or had just been analyzed empty, would otherwise
+ * keep a sequential scan of the whole store once it has grown (measured:
+ * every release read every lock row), and planning at each call instead
+ * cost more than the rest of a release.
  */
 #define store_prepare_keyed(fmt, nargs, argtypes) \
-	store_prepare_opts(fmt, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN)
+	store_prepare_opts(fmt, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN)
+
+static void store_keyed_ready(SPIPlanPtr plan);
 static void store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock);
 static int	store_exec(SPIPlanPtr plan, Datum *values, const char *nulls);
 
@@ -286,6 +294,29 @@ store_plans(void)
 }
 
 /*
+ * Make sure the generic plan of a keyed write is built, and built with
+ * enable_seqscan off; it is rebuilt only after an invalidation, so the
+ * setting is switched only then.
+ */
+static void
+store_keyed_ready(SPIPlanPtr plan)
+{
+	CachedPlanSource *ps = linitial(((_SPI_plan *) plan)->plancache_list);
+	CachedPlan *cp;
+	int			nestlevel;
+
+	if (ps->is_valid && ps->gplan && ps->gplan->is_valid)
+		return;
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	cp = SPI_plan_get_cached_plan(plan);
+	if (cp)
+		ReleaseCachedPlan(cp, CurrentResourceOwner);
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
  * Run a write plan as the extension owner, with the latest snapshot.
  */
 static int
@@ -296,6 +327,8 @@ store_exec(SPIPlanPtr plan, Datum *values, const char *nulls)
 	int			ret;
 
 	local_writes++;
+	if (plan == store.setexpiry || plan == store.delkey || plan == store.movekey)
+		store_keyed_ready(plan);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(store.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
