@@ -99,6 +99,20 @@ SELECT reclock_cas('form', '1', '{"price": 13}', '{"price": 14}');
 COMMIT;
 SELECT price, code FROM form;
 
+-- the table's cache entries are invalidated while a swap runs (a trigger
+-- grants a privilege: a relcache invalidation of the table mid-UPDATE); the
+-- running plan must survive it, and the next swap replans
+CREATE TABLE inv (id int PRIMARY KEY, v int);
+INSERT INTO inv VALUES (1, 0);
+CREATE FUNCTION inv_grant() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN GRANT SELECT ON inv TO PUBLIC; REVOKE SELECT ON inv FROM PUBLIC; RETURN NEW; END $$;
+CREATE TRIGGER inv_grant BEFORE UPDATE ON inv FOR EACH ROW EXECUTE FUNCTION inv_grant();
+SELECT reclock_cas('inv', '1', '{"v": 0}', '{"v": 1}');
+SELECT reclock_cas('inv', '1', '{"v": 1}', '{"v": 2}');
+SELECT reclock_cas('inv', '1', '{"v": 2}', '{"v": 3}');
+SELECT reclock_diff('inv', '1', '{"v": 2}');
+SELECT v FROM inv;
+
 -- a composite key
 CREATE TABLE line (order_id int, line_no int, qty int, PRIMARY KEY (order_id, line_no));
 INSERT INTO line VALUES (7, 2, 5);

@@ -41,17 +41,22 @@ PG_FUNCTION_INFO_V1(reclock_cas);
 PG_FUNCTION_INFO_V1(reclock_diff);
 
 /*
- * Plans of the CAS and diff queries, kept per (table, query text): a form
- * saves the same columns again and again.  Dropped when the table's relcache
- * entry is invalidated (the plan cache revalidates them too; this only
- * frees them).
+ * Plans of the CAS and diff queries, kept per (table, query text, parameter
+ * types): a form saves the same columns again and again.  A relcache
+ * invalidation of the table only marks its plans stale; a stale plan is
+ * replaced at its next use, and freed then unless it is running (a CAS
+ * fired from a trigger of a CAS's own UPDATE), in which case it is left
+ * alone.  An invalidation callback never frees a plan: it can arrive while
+ * that very plan executes.
  */
 #define PLAN_KEY_LEN 512
 typedef struct CasPlan
 {
-	char		key[PLAN_KEY_LEN];	/* relid, then the query text */
+	char		key[PLAN_KEY_LEN];	/* relid, parameter types, query text */
 	Oid			relid;
 	SPIPlanPtr	plan;
+	bool		stale;
+	int			busy;			/* executions in progress */
 } CasPlan;
 
 static HTAB *cas_plans = NULL;
@@ -64,31 +69,30 @@ cas_plans_invalidate(Datum arg, Oid relid)
 
 	hash_seq_init(&status, cas_plans);
 	while ((p = hash_seq_search(&status)) != NULL)
-	{
 		if (relid == InvalidOid || p->relid == relid)
-		{
-			if (p->plan)
-				SPI_freeplan(p->plan);
-			hash_search(cas_plans, p->key, HASH_REMOVE, NULL);
-		}
-	}
+			p->stale = true;
 }
 
 /*
- * Run a query as the caller, with a plan cached per table and query text
- * (queries too long for the key are planned each time).
+ * Run a query as the caller, with a plan cached per table, query text and
+ * parameter types (queries too long for the key are planned each time).
  */
 static int
 cas_execute(Oid relid, const char *sql, int nargs, Oid *types, Datum *values,
 			const char *nulls, long count)
 {
-	char		key[PLAN_KEY_LEN];
+	StringInfoData key;
 	CasPlan    *p;
 	bool		found;
-	int			len;
+	int			ret;
+	int			i;
 
-	len = snprintf(key, sizeof(key), "%u:%s", relid, sql);
-	if (len >= PLAN_KEY_LEN)
+	initStringInfo(&key);
+	appendStringInfo(&key, "%u", relid);
+	for (i = 0; i < nargs; i++)
+		appendStringInfo(&key, ",%u", types[i]);
+	appendStringInfo(&key, ":%s", sql);
+	if (key.len >= PLAN_KEY_LEN)
 		return SPI_execute_with_args(sql, nargs, types, values, nulls, false, count);
 
 	if (cas_plans == NULL)
@@ -102,10 +106,18 @@ cas_execute(Oid relid, const char *sql, int nargs, Oid *types, Datum *values,
 								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 		CacheRegisterRelcacheCallback(cas_plans_invalidate, (Datum) 0);
 	}
-	p = hash_search(cas_plans, key, HASH_ENTER, &found);
+	p = hash_search(cas_plans, key.data, HASH_ENTER, &found);
 	if (!found)
 	{
 		p->relid = relid;
+		p->plan = NULL;
+		p->stale = false;
+		p->busy = 0;
+	}
+	if (p->plan != NULL && p->stale)
+	{
+		if (p->busy == 0)
+			SPI_freeplan(p->plan);
 		p->plan = NULL;
 	}
 	if (p->plan == NULL)
@@ -113,14 +125,22 @@ cas_execute(Oid relid, const char *sql, int nargs, Oid *types, Datum *values,
 		SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
 
 		if (plan == NULL)
-		{
-			hash_search(cas_plans, key, HASH_REMOVE, NULL);
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		}
 		SPI_keepplan(plan);
 		p->plan = plan;
+		p->stale = false;
 	}
-	return SPI_execute_plan(p->plan, values, nulls, false, count);
+	p->busy++;
+	PG_TRY();
+	{
+		ret = SPI_execute_plan(p->plan, values, nulls, false, count);
+	}
+	PG_FINALLY();
+	{
+		p->busy--;
+	}
+	PG_END_TRY();
+	return ret;
 }
 
 /* one named column with the value given for it */

@@ -152,7 +152,8 @@ ReclockRaiseInvalidText(MemoryContext cxt, const char *msg, const char *hint)
 static void
 keyinfo_free(ReclockKeyInfo *ki)
 {
-	if (ki->share_plan)
+	/* a plan that is running (a re-entrant acquire) is left alone */
+	if (ki->share_plan && ki->share_busy == 0)
 		SPI_freeplan(ki->share_plan);
 	if (ki->attnums)
 		pfree(ki->attnums);
@@ -598,7 +599,16 @@ ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
 		elog(ERROR, "SPI_connect failed");
 	if (ki->share_plan == NULL)
 		ki->share_plan = keyinfo_plan(ki, rel);
-	ret = SPI_execute_plan(ki->share_plan, values, NULL, false, 1);
+	ki->share_busy++;
+	PG_TRY();
+	{
+		ret = SPI_execute_plan(ki->share_plan, values, NULL, false, 1);
+	}
+	PG_FINALLY();
+	{
+		ki->share_busy--;
+	}
+	PG_END_TRY();
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)

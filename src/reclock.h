@@ -69,6 +69,7 @@ typedef struct ReclockKeyInfo
 	Oid		   *ioparams;
 	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
 	SPIPlanPtr	share_plan;		/* SELECT ... FOR SHARE by key (acquire) */
+	int			share_busy;		/* executions of share_plan in progress */
 	/* guard's fast path: the table had no live lock at all (see guard.c) */
 	bool		nolock_valid;
 	uint64		nolock_count;	/* xactCompletionCount when found so */

@@ -75,6 +75,7 @@ typedef struct StoreCache
 static StoreCache store;
 static bool callback_registered = false;
 static uint64 local_writes = 0;	/* writes of the store by this backend */
+static int	store_busy = 0;		/* store plans executing (re-entrancy) */
 
 static void store_invalidate(Datum arg, Oid relid);
 static void store_load(void);
@@ -186,9 +187,13 @@ store_load(void)
 		callback_registered = true;
 	}
 
+	/*
+	 * Drop the plans of the old objects.  One may be running, if a trigger
+	 * on the store called back into reclock: those are left alone.
+	 */
 	for (i = 0; i < lengthof(plans); i++)
 	{
-		if (*plans[i])
+		if (*plans[i] && store_busy == 0)
 			SPI_freeplan(*plans[i]);
 		*plans[i] = NULL;
 	}
@@ -331,8 +336,17 @@ store_exec(SPIPlanPtr plan, Datum *values, const char *nulls)
 		store_keyed_ready(plan);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(store.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
-							   InvalidSnapshot, false, true, 0);
+	store_busy++;
+	PG_TRY();
+	{
+		ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+								   InvalidSnapshot, false, true, 0);
+	}
+	PG_FINALLY();
+	{
+		store_busy--;
+	}
+	PG_END_TRY();
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
