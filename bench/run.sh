@@ -79,7 +79,9 @@ for locked in none 10pct; do
 		u=$(get "guard_${locked}_$c" update_plain.sql); p=$(get "guard_${locked}_$c" update_prot.sql)
 		printf '%-26s %8s %10.0f %10.0f %8s\n' "$([ "$locked" = none ] && echo 'none' || echo '10 % of rows (own tokens)')" "$c" "$u" "$p" "$(ratio "$p" "$u")"
 	done
-	psql -X -q -d "$DB" -c "TRUNCATE bench_tokens" >/dev/null
+	# end the writers' locks, so that later scenarios find bt_prot free
+	psql -X -q -d "$DB" -c "SELECT count(reclock_break('bt_prot', id::text)) FROM bench_tokens WHERE token IS NOT NULL" \
+		-c "TRUNCATE bench_tokens" >/dev/null
 done
 echo
 fi

@@ -42,6 +42,13 @@ SELECT set_config('reclock.token', :'alice' || ', ' || :'bob', true) IS NOT NULL
 SELECT try($t$UPDATE acct SET balance = balance + 1 WHERE id IN (1, 2)$t$);
 COMMIT;
 SELECT id, balance FROM acct WHERE id IN (1, 2) ORDER BY id;
+-- presenting other tokens later in the same transaction takes the first back
+BEGIN;
+SELECT set_config('reclock.token', :'alice', true) IS NOT NULL;
+SELECT try($t$UPDATE acct SET balance = balance WHERE id = 1$t$);
+SELECT set_config('reclock.token', '00000000-0000-4000-8000-000000000001', true) IS NOT NULL;
+SELECT try($t$UPDATE acct SET balance = balance WHERE id = 1$t$);
+ROLLBACK;
 
 -- a token counts only in the transaction that set it: a session-level SET
 -- made earlier is not honoured by a later transaction

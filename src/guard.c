@@ -105,15 +105,15 @@ was_moved(Oid rootid, const char *key)
 
 /*
  * The fences of the presented tokens, looked up once per transaction and
- * list: a token's grant never changes, and a token cannot be presented
- * before it exists, so a fence found stays right (one not found is looked
- * up again).
+ * value of reclock.token: a token's grant never changes, and a token cannot
+ * be presented before it exists, so a fence found stays right (one not
+ * found is looked up again).
  */
 #define MAX_CACHED_TOKENS 16
 static struct
 {
 	LocalTransactionId lxid;
-	const uint8 *hashes;
+	uint64		generation;		/* of the reclock.token value they came from */
 	bool		known[MAX_CACHED_TOKENS];
 	int64		fences[MAX_CACHED_TOKENS];
 }			token_cache;
@@ -125,16 +125,17 @@ bool
 ReclockHoldsToken(int64 fence)
 {
 	const uint8 *hashes;
-	int			n = ReclockPresentedTokens(&hashes);
+	uint64		generation;
+	int			n = ReclockPresentedTokens(&hashes, &generation);
 	int			i;
 
 	if (n == 0)
 		return false;
-	if (token_cache.lxid != MY_LXID || token_cache.hashes != hashes)
+	if (token_cache.lxid != MY_LXID || token_cache.generation != generation)
 	{
 		memset(&token_cache, 0, sizeof(token_cache));
 		token_cache.lxid = MY_LXID;
-		token_cache.hashes = hashes;
+		token_cache.generation = generation;
 	}
 	for (i = 0; i < n; i++)
 	{

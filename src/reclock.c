@@ -58,6 +58,7 @@ typedef struct PresentedTokens
 
 static PresentedTokens *presented = NULL;
 static LocalTransactionId presented_lxid = InvalidLocalTransactionId;
+static uint64 presented_generation = 0;	/* bumped at every assignment */
 
 static bool check_token(char **newval, void **extra, GucSource source);
 static void assign_token(const char *newval, void *extra);
@@ -219,8 +220,9 @@ ReclockHashToken(const pg_uuid_t *token, uint8 *hash)
  * reclock.token was set in another transaction.
  */
 int
-ReclockPresentedTokens(const uint8 **hashes)
+ReclockPresentedTokens(const uint8 **hashes, uint64 *generation)
 {
+	*generation = presented_generation;
 	if (presented == NULL || presented->ntokens == 0 ||
 		MyProc == NULL || presented_lxid != MY_LXID)
 		return 0;
@@ -332,4 +334,5 @@ assign_token(const char *newval, void *extra)
 {
 	presented = (PresentedTokens *) extra;
 	presented_lxid = MyProc ? MY_LXID : InvalidLocalTransactionId;
+	presented_generation++;
 }

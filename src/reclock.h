@@ -49,7 +49,7 @@ extern TimestampTz ReclockNow(void);
 extern int64 ReclockTtlUsecs(Interval *ttl);
 
 /* tokens presented in this transaction (reclock.token), as hashes */
-extern int	ReclockPresentedTokens(const uint8 **hashes);
+extern int	ReclockPresentedTokens(const uint8 **hashes, uint64 *generation);
 
 extern void ReclockHashToken(const pg_uuid_t *token, uint8 *hash);
 extern void ReclockNewToken(pg_uuid_t *token);
