@@ -50,17 +50,17 @@ fi
 
 if want 2; then
 echo "2. contended acquire: 8 clients, 16 hot rows (zipfian), synchronous_commit=off"
+f0=$(psql -X -At -d "$DB" -c "SELECT last_value FROM reclock_fence_seq")
 PGOPTIONS="-c synchronous_commit=off" pgbench -n -M simple -c 8 -j 2 -T "$SECS" -f contended.sql \
-	-l --log-prefix="$out/cont" "$DB" > "$out/cont.txt" 2>&1
-psql -X -q -d "$DB" -At -c "SELECT count(*) FROM reclock_lock_store WHERE relid = 'hot'::regclass" >/dev/null
-cat "$out"/cont.* 2>/dev/null | grep -v '^$' | awk '{ print $3 }' | sort -n > "$out/cont.lat" || true
+	-l --log-prefix="$out/lat" "$DB" > "$out/cont.txt" 2>&1
+f1=$(psql -X -At -d "$DB" -c "SELECT last_value FROM reclock_fence_seq")
+cat "$out"/lat.* 2>/dev/null | grep -v '^$' | awk '{ print $3 }' | sort -n > "$out/cont.lat" || true
 n=$(wc -l < "$out/cont.lat")
-att=$(awk '/^tps = / { print $3 }' "$out/cont.txt")
-granted=$(psql -X -At -d "$DB" -c "SELECT count(DISTINCT fence) FROM reclock_lock_store WHERE relid = 'hot'::regclass")
-fmax=$(psql -X -At -d "$DB" -c "SELECT max(fence) FROM reclock_lock_store WHERE relid = 'hot'::regclass")
+att=$(awk '/^tps = / { printf "%.0f", $3 }' "$out/cont.txt")
 p50=$(awk -v n="$n" 'NR == int(n * 0.50) + 1 { print $1 / 1000; exit }' "$out/cont.lat")
 p99=$(awk -v n="$n" 'NR == int(n * 0.99) + 1 { print $1 / 1000; exit }' "$out/cont.lat")
-echo "attempts/s $att, attempts $n, p50 ${p50} ms, p99 ${p99} ms"
+granted=$((f1 - f0))
+echo "attempts/s $att, attempts $n, granted $granted ($(awk -v g="$granted" -v n="$n" 'BEGIN { printf "%.1f", 100 * g / n }') %), p50 ${p50} ms, p99 ${p99} ms"
 echo
 fi
 
