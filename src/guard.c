@@ -23,6 +23,7 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -31,6 +32,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
 #include "utils/acl.h"
@@ -172,12 +174,64 @@ ReclockHoldsToken(int64 fence)
  * of them; so a busy server, where the count moves all the time, pays one
  * probe per row as before and nothing more.
  */
+#if PG_VERSION_NUM >= 140000
+/*
+ * At the backend's own commit: a fast-path answer found at completion count
+ * C stays good if the count is now exactly C plus this commit (nobody else
+ * committed meanwhile) and this transaction did not write the store.  So a
+ * backend running one short transaction after another on a quiet server
+ * keeps the fast path; any other commit still ends it.
+ */
+typedef struct OwnCommit
+{
+	uint64		before;			/* the count a valid answer must carry */
+	uint64		after;
+	uint64		writes;
+} OwnCommit;
+
+static void
+carry_over(ReclockKeyInfo *ki, void *arg)
+{
+	OwnCommit  *oc = (OwnCommit *) arg;
+
+	if (ki->nolock_valid && ki->nolock_count == oc->before &&
+		ki->nolock_writes == oc->writes)
+		ki->nolock_count = oc->after;
+	if (ki->last_count == oc->before && ki->last_writes == oc->writes)
+		ki->last_count = oc->after;
+}
+
+static void
+guard_xact_callback(XactEvent event, void *arg)
+{
+	OwnCommit	oc;
+
+	if (event != XACT_EVENT_COMMIT)
+		return;
+	LWLockAcquire(ProcArrayLock, LW_SHARED);
+	oc.after = ShmemVariableCache->xactCompletionCount;
+	LWLockRelease(ProcArrayLock);
+	oc.before = oc.after - (TransactionIdIsValid(GetTopTransactionIdIfAny()) ? 1 : 0);
+	oc.writes = ReclockStoreLocalWrites();
+	ReclockForEachKeyInfo(carry_over, &oc);
+}
+#endif
+
 static bool
 table_has_no_live_lock(ReclockKeyInfo *ki, TimestampTz now)
 {
 #if PG_VERSION_NUM >= 140000
-	uint64		count = GetLatestSnapshot()->snapXactCompletionCount;
-	uint64		writes = ReclockStoreLocalWrites();
+	static bool callback_registered = false;
+	uint64		count;
+	uint64		writes;
+
+	if (!callback_registered)
+	{
+		RegisterXactCallback(guard_xact_callback, NULL);
+		callback_registered = true;
+	}
+	count = GetLatestSnapshot()->snapXactCompletionCount;
+	writes = ReclockStoreLocalWrites();
 
 	if (ki->nolock_valid && ki->nolock_count == count &&
 		ki->nolock_writes == writes && now >= ki->nolock_now)

@@ -75,6 +75,22 @@ keyinfo_invalidate(Datum arg, Oid relid)
 }
 
 /*
+ * Call fn for every cached key info.
+ */
+void
+ReclockForEachKeyInfo(void (*fn) (ReclockKeyInfo *ki, void *arg), void *arg)
+{
+	HASH_SEQ_STATUS status;
+	ReclockKeyInfo *ki;
+
+	if (keyinfo_cache == NULL)
+		return;
+	hash_seq_init(&status, keyinfo_cache);
+	while ((ki = hash_seq_search(&status)) != NULL)
+		fn(ki, arg);
+}
+
+/*
  * The root of a partition's tree, or the relation itself.
  */
 Oid

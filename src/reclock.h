@@ -84,6 +84,8 @@ typedef struct ReclockKeyInfo
 } ReclockKeyInfo;
 
 extern ReclockKeyInfo *ReclockGetKeyInfo(Relation rel);
+extern void ReclockForEachKeyInfo(void (*fn) (ReclockKeyInfo *ki, void *arg),
+								  void *arg);
 extern Oid	ReclockRootOf(Oid relid);
 extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 								 Datum *values);
