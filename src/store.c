@@ -370,34 +370,62 @@ store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock)
 }
 
 /*
- * One index probe of the lock store, with the latest snapshot.
+ * An index scan of one of the store's tables with the latest snapshot:
+ * visit is called for each tuple found until it returns true.
  */
-static bool
-store_probe(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys, ReclockLock *lock)
+typedef bool (*StoreVisit) (HeapTuple tup, TupleDesc desc, void *arg);
+
+static void
+store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
+		   StoreVisit visit, void *arg)
 {
 	Relation	rel;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Snapshot	snap;
-	bool		found = false;
 
 	store_load();
 	rel = table_open(relid, AccessShareLock);
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	scan = systable_beginscan(rel, indexid, true, snap, nkeys, keys);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-	{
-		found = true;
-		if (lock)
-			store_fill(tup, RelationGetDescr(rel), lock);
-	}
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (visit(tup, RelationGetDescr(rel), arg))
+			break;
 	systable_endscan(scan);
 	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
-	if (!found && lock)
+}
+
+/* the first lock row found; lock may be NULL (only whether there is one) */
+typedef struct LockVisit
+{
+	ReclockLock *lock;
+	bool		found;
+} LockVisit;
+
+static bool
+visit_lock(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	LockVisit  *v = (LockVisit *) arg;
+
+	v->found = true;
+	if (v->lock)
+		store_fill(tup, desc, v->lock);
+	return true;
+}
+
+/*
+ * One index probe of the lock store, with the latest snapshot.
+ */
+static bool
+store_probe(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys, ReclockLock *lock)
+{
+	LockVisit	v = {lock, false};
+
+	store_scan(relid, indexid, keys, nkeys, visit_lock, &v);
+	if (!v.found && lock)
 		lock->found = false;
-	return found;
+	return v.found;
 }
 
 bool
@@ -425,6 +453,30 @@ ReclockStoreGetByFence(int64 fence, ReclockLock *lock)
 	return store_probe(store.lockrel, store.lockfence, skey, 1, lock);
 }
 
+typedef struct TokenVisit
+{
+	const uint8 *hash;
+	int64		fence;
+	bool		found;
+} TokenVisit;
+
+static bool
+visit_token(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	TokenVisit *tv = (TokenVisit *) arg;
+	bool		isnull;
+	bytea	   *stored = DatumGetByteaPP(heap_getattr(tup, 1, desc, &isnull));
+
+	/* the index found it; confirm in constant time all the same */
+	if (VARSIZE_ANY_EXHDR(stored) == RECLOCK_HASH_LEN &&
+		timingsafe_bcmp(VARDATA_ANY(stored), tv->hash, RECLOCK_HASH_LEN) == 0)
+	{
+		tv->fence = DatumGetInt64(heap_getattr(tup, 2, desc, &isnull));
+		tv->found = true;
+	}
+	return true;
+}
+
 /*
  * The fence of the grant a token hash belongs to.
  */
@@ -432,41 +484,40 @@ bool
 ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence)
 {
 	ScanKeyData skey[1];
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Snapshot	snap;
 	bytea	   *h = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
-	bool		found = false;
+	TokenVisit	tv = {hash, 0, false};
 
-	store_load();
 	SET_VARSIZE(h, VARHDRSZ + RECLOCK_HASH_LEN);
 	memcpy(VARDATA(h), hash, RECLOCK_HASH_LEN);
 	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_BYTEAEQ,
 				PointerGetDatum(h));
-
-	rel = table_open(store.tokenrel, AccessShareLock);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, store.tokenpkey, true, snap, 1, skey);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-	{
-		bool		isnull;
-		bytea	   *stored = DatumGetByteaPP(heap_getattr(tup, 1, RelationGetDescr(rel), &isnull));
-
-		/* the index found it; confirm in constant time all the same */
-		if (VARSIZE_ANY_EXHDR(stored) == RECLOCK_HASH_LEN &&
-			timingsafe_bcmp(VARDATA_ANY(stored), hash, RECLOCK_HASH_LEN) == 0)
-		{
-			*fence = DatumGetInt64(heap_getattr(tup, 2, RelationGetDescr(rel), &isnull));
-			found = true;
-		}
-	}
-	systable_endscan(scan);
-	UnregisterSnapshot(snap);
-	table_close(rel, AccessShareLock);
+	store_load();
+	store_scan(store.tokenrel, store.tokenpkey, skey, 1, visit_token, &tv);
 	pfree(h);
-	return found;
+	if (tv.found)
+		*fence = tv.fence;
+	return tv.found;
+}
+
+typedef struct LiveVisit
+{
+	TimestampTz now;
+	int			maxrows;
+	int			rows;
+	int			state;
+} LiveVisit;
+
+static bool
+visit_live(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	LiveVisit  *lv = (LiveVisit *) arg;
+	bool		isnull;
+
+	if (DatumGetTimestampTz(heap_getattr(tup, 7, desc, &isnull)) > lv->now)
+		lv->state = 1;
+	else if (++lv->rows >= lv->maxrows)
+		lv->state = -1;
+	return lv->state != 0;
 }
 
 /*
@@ -478,38 +529,13 @@ int
 ReclockStoreLiveState(Oid relid, TimestampTz now, int maxrows)
 {
 	ScanKeyData skey[1];
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Snapshot	snap;
-	int			state = 0;
-	int			n = 0;
+	LiveVisit	lv = {now, maxrows, 0, 0};
 
 	store_load();
 	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(relid));
-	rel = table_open(store.lockrel, AccessShareLock);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, store.lockpkey, true, snap, 1, skey);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-
-		if (DatumGetTimestampTz(heap_getattr(tup, 7, RelationGetDescr(rel), &isnull)) > now)
-		{
-			state = 1;
-			break;
-		}
-		if (++n >= maxrows)
-		{
-			state = -1;
-			break;
-		}
-	}
-	systable_endscan(scan);
-	UnregisterSnapshot(snap);
-	table_close(rel, AccessShareLock);
-	return state;
+	store_scan(store.lockrel, store.lockpkey, skey, 1, visit_live, &lv);
+	return lv.state;
 }
 
 uint64
