@@ -82,7 +82,7 @@ test: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
-	pg_virtualenv -v $(PG_MAJOR) $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test-run
+	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test-run
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config tap
 
 # inside a throwaway cluster: pg_regress, isolation tester, pgTAP
@@ -150,7 +150,7 @@ pgtap:
 
 # the stress test alone, 30 s, in a throwaway cluster (needs a built and installed reclock)
 stress:
-	pg_virtualenv -v $(PG_MAJOR) env STRESS_SECONDS=30 test/stress/run.sh
+	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical env STRESS_SECONDS=30 test/stress/run.sh
 
 # the bench (not part of make test): a production build, one throwaway
 # cluster, every scenario side by side with its comparators

@@ -5,7 +5,13 @@
  *
  * Reads go straight to the indexes (genam) with the latest snapshot, never
  * the caller's: a grant committed after a REPEATABLE READ transaction took
- * its snapshot must still count.  Writes go through SPI plans prepared once
+ * its snapshot must still count.  The writes of the hot path (a grant, a
+ * token, a new expiry) go straight to the heap and its indexes too, the way
+ * catalog rows are written: a row is read by an index probe and then
+ * updated at the TID it was read at, and if another transaction changed it
+ * meanwhile the caller reads it again.  Executor start-up for a one-row
+ * statement cost more than the write itself (callgrind).  The rarer writes
+ * (sweep, key moves, notice settings) go through SPI plans prepared once
  * per backend, run as the extension owner (ordinary roles have no rights
  * on the store), with the latest snapshot too.  The callers check the
  * caller's rights on the target table before they get here.
@@ -18,8 +24,11 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_extension.h"
@@ -29,6 +38,8 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/spi_priv.h"
+#include "executor/tuptable.h"
+#include "nodes/execnodes.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
@@ -61,9 +72,6 @@ typedef struct StoreCache
 	Oid			seq;
 	Oid			notifyrel;
 	Oid			notifypkey;
-	SPIPlanPtr	upsert;
-	SPIPlanPtr	addtoken;
-	SPIPlanPtr	setexpiry;
 	SPIPlanPtr	delkey;
 	SPIPlanPtr	movekey;
 	SPIPlanPtr	sweeplocks;
@@ -173,9 +181,8 @@ static void
 store_load(void)
 {
 	Oid			extoid;
-	SPIPlanPtr *plans[] = {&store.upsert, &store.addtoken, &store.setexpiry,
-	&store.delkey, &store.movekey, &store.sweeplocks, &store.sweeptokens,
-	&store.notifyon, &store.notifyoff};
+	SPIPlanPtr *plans[] = {&store.delkey, &store.movekey, &store.sweeplocks,
+	&store.sweeptokens, &store.notifyon, &store.notifyoff};
 	int			i;
 
 	if (store.valid)
@@ -226,33 +233,15 @@ store_load(void)
 static void
 store_plans(void)
 {
-	Oid			t_upsert[] = {OIDOID, TEXTOID, TEXTOID, OIDOID, INT8OID,
-	TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
-	Oid			t_addtoken[] = {BYTEAOID, INT8OID};
-	Oid			t_setexpiry[] = {TIDOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Oid			t_key[] = {TIDOID, TIMESTAMPTZOID};
 	Oid			t_move[] = {TIDOID, TEXTOID};
 	Oid			t_sweep[] = {TIMESTAMPTZOID};
 	Oid			t_notify[] = {OIDOID};
 
 	store_load();
-	if (store.upsert)
+	if (store.delkey)
 		return;
 
-	store.upsert = store_prepare(
-								 "INSERT INTO %s.reclock_lock_store AS l"
-								 " (relid, key, holder, acquired_by, fence, acquired_at, expires_at)"
-								 " VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, $4, $5, $6, $7)"
-								 " ON CONFLICT (relid, key) DO UPDATE SET"
-								 " holder = excluded.holder, acquired_by = excluded.acquired_by,"
-								 " fence = excluded.fence, acquired_at = excluded.acquired_at,"
-								 " expires_at = excluded.expires_at"
-								 " WHERE l.fence OPERATOR(pg_catalog.=) $8"
-								 " AND l.expires_at OPERATOR(pg_catalog.=) $9",
-								 9, t_upsert);
-	store.addtoken = store_prepare(
-								   "INSERT INTO %s.reclock_token_store (hash, fence) VALUES ($1, $2)",
-								   2, t_addtoken);
 	/*
 	 * Rows are found by an index probe first and then written by ctid (a TID
 	 * scan whatever the statistics say: a generic plan made while the store
@@ -260,13 +249,6 @@ store_plans(void)
 	 * updated meanwhile is followed to its new version and the conditions
 	 * are checked again.
 	 */
-	store.setexpiry = store_prepare_keyed(
-									"UPDATE %s.reclock_lock_store SET expires_at = $4"
-									" WHERE ctid OPERATOR(pg_catalog.=) $1"
-									" AND fence OPERATOR(pg_catalog.=) $2"
-									" AND expires_at OPERATOR(pg_catalog.>) $3"
-									" RETURNING relid, key, holder, acquired_by, fence, acquired_at, expires_at",
-									4, t_setexpiry);
 	store.delkey = store_prepare_keyed(
 								 "DELETE FROM %s.reclock_lock_store"
 								 " WHERE ctid OPERATOR(pg_catalog.=) $1"
@@ -332,7 +314,7 @@ store_exec(SPIPlanPtr plan, Datum *values, const char *nulls)
 	int			ret;
 
 	local_writes++;
-	if (plan == store.setexpiry || plan == store.delkey || plan == store.movekey)
+	if (plan == store.delkey || plan == store.movekey)
 		store_keyed_ready(plan);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(store.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
@@ -552,20 +534,140 @@ ReclockStoreNextFence(void)
 }
 
 /*
- * Write a grant: a new one, or the extension of a live one.  The write is
- * conditional on the row still being what the caller read (old); false if
- * it changed meanwhile, and the caller reads again.
+ * Direct writes.  Each opens the table with RowExclusiveLock (held to the
+ * end of the transaction, like any writer's), writes the heap tuple (WAL,
+ * TOAST and logical decoding as for any heap write) and then its index
+ * entries, and makes the write visible to the next read of this
+ * transaction.  Triggers on the store do not fire: it is reclock's own
+ * table, written the way PostgreSQL writes its catalogs.
  */
-bool
-ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
-{
-	Datum		values[9];
-	char		nulls[9] = "         ";
-	int			processed;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	store_plans();
+#define LOCK_STORE_NATTS	7
+#define TOKEN_STORE_NATTS	2
+
+static Relation
+store_open_for_write(Oid relid, int natts)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+
+	if (RelationGetDescr(rel)->natts != natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"reclock\" is damaged: table \"%s\" has been altered",
+						RelationGetRelationName(rel))));
+	local_writes++;
+	return rel;
+}
+
+/*
+ * The index entries of a new heap tuple; on PostgreSQL 16 and later, an
+ * update that only needs the summarizing indexes (BRIN) passes
+ * summarizing_only.
+ */
+static void
+store_index_insert(Relation rel, HeapTuple tup, bool summarizing_only)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel),
+													&TTSOpsHeapTuple);
+
+	ExecStoreHeapTuple(tup, slot, false);
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+		IndexInfo  *ii = BuildIndexInfo(idx);
+		Datum		values[INDEX_MAX_KEYS];
+		bool		isnull[INDEX_MAX_KEYS];
+
+#if PG_VERSION_NUM >= 160000
+		if (summarizing_only && !ii->ii_Summarizing)
+		{
+			index_close(idx, RowExclusiveLock);
+			continue;
+		}
+#endif
+		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL ||
+			ii->ii_ExclusionOps != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("index \"%s\" on reclock's store is not supported",
+							RelationGetRelationName(idx)),
+					 errdetail("reclock writes its store directly and maintains only plain indexes on it."),
+					 errhint("Drop the index.")));
+		if (ii->ii_ReadyForInserts)
+		{
+			FormIndexDatum(ii, slot, NULL, values, isnull);
+			index_insert(idx, values, isnull, &tup->t_self, rel,
+						 ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+#if PG_VERSION_NUM >= 140000
+						 false,
+#endif
+						 ii);
+		}
+		index_close(idx, RowExclusiveLock);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	list_free(indexes);
+}
+
+static void
+store_insert(Relation rel, HeapTuple tup)
+{
+	heap_insert(rel, tup, GetCurrentCommandId(true), 0, NULL);
+	store_index_insert(rel, tup, false);
+}
+
+/*
+ * Replace the tuple at otid, read by the caller, with newtup.  Waits for a
+ * transaction writing it; false if it was updated or deleted since it was
+ * read (the caller reads again).
+ */
+static bool
+store_update(Relation rel, ItemPointer otid, HeapTuple newtup)
+{
+	TM_Result	res;
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
+#if PG_VERSION_NUM >= 160000
+	TU_UpdateIndexes update_indexes;
+
+	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true),
+					  InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
+#else
+	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true),
+					  InvalidSnapshot, true, &tmfd, &lockmode);
+#endif
+	switch (res)
+	{
+		case TM_Ok:
+			break;
+		case TM_Updated:
+		case TM_Deleted:
+			return false;
+		case TM_SelfModified:
+			/* by this transaction, in this command: make it visible, read again */
+			CommandCounterIncrement();
+			return false;
+		default:
+			elog(ERROR, "unexpected heap_update status: %u", res);
+	}
+#if PG_VERSION_NUM >= 160000
+	if (update_indexes != TU_None)
+		store_index_insert(rel, newtup, update_indexes == TU_Summarizing);
+#else
+	if (!HeapTupleIsHeapOnly(newtup))
+		store_index_insert(rel, newtup, false);
+#endif
+	return true;
+}
+
+static HeapTuple
+store_form_lock(Relation rel, ReclockLock *lock)
+{
+	Datum		values[LOCK_STORE_NATTS];
+	bool		nulls[LOCK_STORE_NATTS] = {false};
+
 	values[0] = ObjectIdGetDatum(lock->relid);
 	values[1] = CStringGetTextDatum(lock->key);
 	values[2] = CStringGetTextDatum(lock->holder);
@@ -573,73 +675,87 @@ ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
 	values[4] = Int64GetDatum(lock->fence);
 	values[5] = TimestampTzGetDatum(lock->acquired_at);
 	values[6] = TimestampTzGetDatum(lock->expires_at);
+	return heap_form_tuple(RelationGetDescr(rel), values, nulls);
+}
+
+/*
+ * Write a grant: a new one, or the extension of a live one.  The write is
+ * conditional on the row still being what the caller read (old); false if
+ * it changed meanwhile, and the caller reads again.  Acquires of one key
+ * run one at a time (ReclockLockKey), so a new row's key is free.
+ */
+bool
+ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
+{
+	Relation	rel;
+	HeapTuple	tup;
+	bool		ok = true;
+
+	store_load();
+	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
+	tup = store_form_lock(rel, lock);
 	if (old->found)
-	{
-		values[7] = Int64GetDatum(old->fence);
-		values[8] = TimestampTzGetDatum(old->expires_at);
-	}
+		ok = store_update(rel, &old->tid, tup);
 	else
-	{
-		values[7] = values[8] = (Datum) 0;
-		nulls[7] = nulls[8] = 'n';
-	}
-	store_exec(store.upsert, values, nulls);
-	processed = SPI_processed;
-	SPI_finish();
-	return processed == 1;
+		store_insert(rel, tup);
+	if (ok)
+		lock->tid = tup->t_self;
+	heap_freetuple(tup);
+	table_close(rel, NoLock);
+	if (ok)
+		CommandCounterIncrement();
+	return ok;
 }
 
 void
 ReclockStoreAddToken(const uint8 *hash, int64 fence)
 {
-	Datum		values[2];
+	Relation	rel;
+	HeapTuple	tup;
+	Datum		values[TOKEN_STORE_NATTS];
+	bool		nulls[TOKEN_STORE_NATTS] = {false};
 	bytea	   *h = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
 
 	SET_VARSIZE(h, VARHDRSZ + RECLOCK_HASH_LEN);
 	memcpy(VARDATA(h), hash, RECLOCK_HASH_LEN);
 	values[0] = PointerGetDatum(h);
 	values[1] = Int64GetDatum(fence);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	store_plans();
-	store_exec(store.addtoken, values, NULL);
-	SPI_finish();
+	store_load();
+	rel = store_open_for_write(store.tokenrel, TOKEN_STORE_NATTS);
+	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	store_insert(rel, tup);
+	heap_freetuple(tup);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
 	pfree(h);
 }
 
 /*
- * Set the expiry of the grant cur (as read by a probe) by its ctid, if it
- * is still that grant and live at now.  False if nothing was written: the
- * row was not live, or it was changed since it was read (a ctid does not
- * follow an update; the caller reads again).
+ * Set the expiry of the grant cur (as read by a probe), if the row is still
+ * the one read.  False if nothing was written: it was changed or removed
+ * since it was read, and the caller reads again.
  */
 static bool
-set_expiry_once(ReclockLock *cur, TimestampTz now, TimestampTz expires_at,
-				ReclockLock *lock)
+set_expiry_once(ReclockLock *cur, TimestampTz expires_at, ReclockLock *lock)
 {
-	Datum		values[4];
-	bool		found;
-	MemoryContext caller;
+	Relation	rel;
+	HeapTuple	tup;
+	ReclockLock next = *cur;
+	bool		ok;
 
-	values[0] = ItemPointerGetDatum(&cur->tid);
-	values[1] = Int64GetDatum(cur->fence);
-	values[2] = TimestampTzGetDatum(now);
-	values[3] = TimestampTzGetDatum(expires_at);
-	caller = CurrentMemoryContext;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	store_plans();
-	store_exec(store.setexpiry, values, NULL);
-	found = SPI_processed > 0;
-	if (found && lock)
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(caller);
-
-		store_fill(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, lock);
-		MemoryContextSwitchTo(oldcxt);
-	}
-	SPI_finish();
-	return found;
+	next.expires_at = expires_at;
+	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
+	tup = store_form_lock(rel, &next);
+	ok = store_update(rel, &cur->tid, tup);
+	next.tid = tup->t_self;
+	heap_freetuple(tup);
+	table_close(rel, NoLock);
+	if (!ok)
+		return false;
+	CommandCounterIncrement();
+	if (lock)
+		*lock = next;
+	return true;
 }
 
 /*
@@ -661,7 +777,7 @@ ReclockStoreSetExpiry(int64 fence, TimestampTz now, TimestampTz expires_at,
 				lock->found = false;
 			return false;
 		}
-		if (set_expiry_once(&cur, now, expires_at, lock))
+		if (set_expiry_once(&cur, expires_at, lock))
 			return true;
 		/* changed since read (a concurrent refresh, say): read it again */
 	}
@@ -669,7 +785,8 @@ ReclockStoreSetExpiry(int64 fence, TimestampTz now, TimestampTz expires_at,
 
 /*
  * A holder changed the row's key: carry the lock at oldkey to newkey.  A
- * dead lock row at the new key is dropped first.
+ * dead lock row at the new key is dropped first.  The new key is locked as
+ * an acquire locks it: no grant of that key is written meanwhile.
  */
 void
 ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
@@ -678,6 +795,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 	ReclockLock cur;
 	Datum		values[2];
 
+	ReclockLockKey(relid, newkey);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	store_plans();

@@ -1,5 +1,23 @@
 -- the invariants, from the audit and the grant log; each count must be 0
 \pset footer off
+-- the grant log: every INSERT and UPDATE of the lock store, in commit order,
+-- decoded by test_decoding, e.g.
+--   table reclock.reclock_lock_store: UPDATE: relid[regclass]:'hot' key[text]:'3'
+--   holder[text]:'holder2' ... fence[bigint]:17 acquired_at[timestamp with time zone]:'...' ...
+CREATE TEMP TABLE store_changes AS
+  SELECT data, n
+    FROM pg_logical_slot_get_changes('reclock_stress', NULL, NULL) WITH ORDINALITY AS c(lsn, xid, data, n)
+   WHERE data ~ '^table [^ ]*\.reclock_lock_store: (INSERT|UPDATE):';
+CREATE TEMP TABLE grant_log AS
+  SELECT m[1] AS key, m[2] AS holder, m[3]::bigint AS fence, m[4]::timestamptz AS acquired_at,
+         m[5]::timestamptz AS expires_at, n AS logged_at
+    FROM store_changes c,
+         regexp_match(c.data,
+           '^table [^ ]*\.reclock_lock_store: (?:INSERT|UPDATE): relid\[regclass\]:''?hot''? '
+           'key\[text\]:''([^'']*)'' holder\[text\]:''([^'']*)'' acquired_by\[oid\]:[0-9]+ '
+           'fence\[bigint\]:([0-9]+) acquired_at\[timestamp with time zone\]:''([^'']*)'' '
+           'expires_at\[timestamp with time zone\]:''([^'']*)''$') m;
+SELECT pg_drop_replication_slot('reclock_stress') \g /dev/null
 -- a grant's life: from acquired_at to its last expires_at
 CREATE TEMP VIEW grants AS
   SELECT key::int AS id, fence, min(holder) AS holder, min(acquired_at) AS acquired_at,
@@ -15,6 +33,9 @@ UNION ALL SELECT 'rogue writes refused', count(*) FROM rogue_log WHERE NOT ok;
 SELECT 'violation: rogue write while a lock was live' AS invariant, count(*) AS violations
   FROM audit a JOIN grants g ON g.id = a.id
  WHERE a.fence = 0 AND a.at >= g.acquired_at AND a.at < g.ended_at
+UNION ALL
+SELECT 'violation: decoded lock store changes the check could not read',
+       (SELECT count(*) FROM store_changes) - (SELECT count(*) FROM grant_log)
 UNION ALL
 SELECT 'violation: holder write outside its grant', count(*)
   FROM audit a LEFT JOIN grants g ON g.id = a.id AND g.fence = a.fence

@@ -3,13 +3,16 @@
 # rows of a 10-row hot table, while 2 rogue clients write without tokens, for
 # STRESS_SECONDS (default 30).  Then the invariants are checked from the audit
 # the test keeps; any violation, or any aborted client, fails the run.
-# Needs a running server (PGHOST etc.); run by `make stress` in a throwaway cluster.
+# Needs a running server (PGHOST etc.) with wal_level=logical (the history of
+# the lock store is read back by logical decoding); run by `make stress` in a
+# throwaway cluster.
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${STRESS_SECONDS:-30}
 db=reclock_stress
-psql -X -q -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f setup.sql >/dev/null 2>&1
+psql -X -q -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'reclock_stress'" \
+  -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f setup.sql >/dev/null
 out=$(mktemp -d)
 echo "stress: 8 holders + 2 rogues for ${secs}s on 10 hot rows"
 pgbench -n -M simple -c 8 -j 2 -T "$secs" -f holder.sql "$db" >"$out/holders.log" 2>&1 &
