@@ -65,8 +65,8 @@ echo
 fi
 
 if want 3; then
-echo "3. guard overhead: UPDATE by primary key, protected vs unprotected"
-printf '%-26s %8s %10s %10s %8s\n' 'live locks' clients unprotected protected ratio
+echo "3. guard overhead: UPDATE by primary key, protected vs unprotected (and, for scale, a no-op C row trigger)"
+printf '%-26s %8s %10s %10s %8s %10s %8s\n' 'live locks' clients unprotected protected ratio 'no-op trg' ratio
 for locked in none 10pct; do
 	if [ "$locked" = 10pct ]; then
 		psql -X -q -d "$DB" -c "INSERT INTO bench_tokens SELECT g, (reclock_acquire('bt_prot', g::text, 'writer', '1 day')).token FROM generate_series(1, 100000, 10) g" \
@@ -75,9 +75,10 @@ for locked in none 10pct; do
 		psql -X -q -d "$DB" -c "INSERT INTO bench_tokens SELECT id, NULL FROM bt_plain" -c "ANALYZE bench_tokens" >/dev/null
 	fi
 	for c in 1 2 8; do
-		compare "guard_${locked}_$c" "$c" "" update_plain.sql update_prot.sql
+		compare "guard_${locked}_$c" "$c" "" update_plain.sql update_prot.sql update_noop.sql
 		u=$(get "guard_${locked}_$c" update_plain.sql); p=$(get "guard_${locked}_$c" update_prot.sql)
-		printf '%-26s %8s %10.0f %10.0f %8s\n' "$([ "$locked" = none ] && echo 'none' || echo '10 % of rows (own tokens)')" "$c" "$u" "$p" "$(ratio "$p" "$u")"
+		n=$(get "guard_${locked}_$c" update_noop.sql)
+		printf '%-26s %8s %10.0f %10.0f %8s %10.0f %8s\n' "$([ "$locked" = none ] && echo 'none' || echo '10 % of rows (own tokens)')" "$c" "$u" "$p" "$(ratio "$p" "$u")" "$n" "$(ratio "$n" "$u")"
 	done
 	# end the writers' locks, so that later scenarios find bt_prot free
 	psql -X -q -d "$DB" -c "SELECT count(reclock_break('bt_prot', id::text)) FROM bench_tokens WHERE token IS NOT NULL" \
@@ -130,8 +131,11 @@ echo "reclock_sweep() of 1 000 000 dead locks: $(psql -X -At -d "$DB" -c '\timin
 psql -X -q -d "$DB" -c "CREATE TABLE big_plain AS SELECT g AS id, 0 AS v FROM generate_series(1, 1000000) g" \
 	-c "ALTER TABLE big_plain ADD PRIMARY KEY (id)" \
 	-c "CREATE TABLE big_prot AS SELECT * FROM big_plain" -c "ALTER TABLE big_prot ADD PRIMARY KEY (id)" \
-	-c "SELECT reclock_protect('big_prot')" -c "VACUUM ANALYZE big_plain, big_prot" >/dev/null
-for t in big_plain big_prot big_plain big_prot; do
+	-c "SELECT reclock_protect('big_prot')" \
+	-c "CREATE TABLE big_noop AS SELECT * FROM big_plain" -c "ALTER TABLE big_noop ADD PRIMARY KEY (id)" \
+	-c "CREATE TRIGGER noop BEFORE UPDATE ON big_noop FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()" \
+	-c "VACUUM ANALYZE big_plain, big_prot, big_noop" >/dev/null
+for t in big_plain big_prot big_noop big_plain big_prot big_noop big_plain big_prot big_noop; do
 	psql -X -At -d "$DB" -c '\timing on' -c 'BEGIN' -c "UPDATE $t SET v = v + 1" \
 		-c "SELECT 'locks ' || count(*) FROM pg_locks WHERE pid = pg_backend_pid()" -c 'COMMIT' |
 		awk -v t="$t" '/^Time/ { ms = $2 } /^locks/ { l = $2 } /^UPDATE/ { u = $2 } END { }
@@ -140,6 +144,8 @@ for t in big_plain big_prot big_plain big_prot; do
 done
 bp=$(awk '$1 == "big_plain" { print $2 }' "$out/big" | median)
 bq=$(awk '$1 == "big_prot" { print $2 }' "$out/big" | median)
-echo "1 000 000-row UPDATE: unprotected $bp ms, protected $bq ms, ratio $(ratio "$bq" "$bp"); pg_locks rows of the backend: $(awk '$1 == "big_plain_locks" { print $2; exit }' "$out/big") unprotected, $(awk '$1 == "big_prot_locks" { print $2; exit }' "$out/big") protected"
+bn=$(awk '$1 == "big_noop" { print $2 }' "$out/big" | median)
+echo "1 000 000-row UPDATE (median of 3): unprotected $bp ms, protected $bq ms, ratio $(ratio "$bq" "$bp"); with a no-op C row trigger instead $bn ms, ratio $(ratio "$bn" "$bp")"
+echo "pg_locks rows of the backend during it: $(awk '$1 == "big_plain_locks" { print $2; exit }' "$out/big") unprotected, $(awk '$1 == "big_prot_locks" { print $2; exit }' "$out/big") protected"
 fi
 rm -rf "$out"

@@ -172,8 +172,12 @@ ReclockHoldsToken(int64 fence)
  * released.  The table's lock rows are scanned (at most a few) only when two
  * guard calls in a row saw the same count, once per count, and at most 1000
  * of them; so a busy server, where the count moves all the time, pays one
- * probe per row as before and nothing more.
+ * probe per row as before and nothing more.  A scan that finds a live lock
+ * (or too many lock rows) is not repeated for SCAN_BACKOFF: a table that
+ * keeps some rows locked would otherwise pay a scan for each transaction of
+ * a lone writer, on top of its probes.
  */
+#define SCAN_BACKOFF	(USECS_PER_SEC / 4)
 #if PG_VERSION_NUM >= 140000
 /*
  * At the backend's own commit: a fast-path answer found at completion count
@@ -238,15 +242,19 @@ table_has_no_live_lock(ReclockKeyInfo *ki, TimestampTz now)
 		return true;
 	ki->nolock_valid = false;
 	if (ki->last_count == count && ki->last_writes == writes &&
-		ki->tried_count != count &&
-		(ki->tried_count = count,
-		 ReclockStoreLiveState(ki->rootid, now, 1000) == 0))
+		ki->tried_count != count && now >= ki->scan_after)
 	{
-		ki->nolock_valid = true;
-		ki->nolock_count = count;
-		ki->nolock_writes = writes;
-		ki->nolock_now = now;
-		return true;
+		ki->tried_count = count;
+		if (ReclockStoreLiveState(ki->rootid, now, 1000) == 0)
+		{
+			ki->nolock_valid = true;
+			ki->nolock_count = count;
+			ki->nolock_writes = writes;
+			ki->nolock_now = now;
+			return true;
+		}
+		/* a live lock (or many rows): each row probes; scan again in a while */
+		ki->scan_after = now + SCAN_BACKOFF;
 	}
 	ki->last_count = count;
 	ki->last_writes = writes;

@@ -274,6 +274,7 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 		relation_close(root, AccessShareLock);
 	ki->nolock_valid = false;
 	ki->last_count = ki->last_writes = ki->tried_count = 0;
+	ki->scan_after = 0;
 	ki->notify_known = false;
 	ki->valid = true;
 }

@@ -76,6 +76,7 @@ typedef struct ReclockKeyInfo
 	uint64		nolock_writes;	/* this backend's store writes then */
 	TimestampTz nolock_now;
 	uint64		tried_count;	/* count at the last scan of the table's locks */
+	TimestampTz scan_after;		/* no scan before: the last one found a live lock */
 	uint64		last_count;		/* the previous guard call's view */
 	uint64		last_writes;
 	/* change notices on for the table? (reclock_notify) */

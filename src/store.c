@@ -362,20 +362,29 @@ store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
 		   StoreVisit visit, void *arg)
 {
 	Relation	rel;
+	Relation	idx;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Snapshot	snap;
 
 	store_load();
 	rel = table_open(relid, AccessShareLock);
+	idx = index_open(indexid, AccessShareLock);
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, indexid, true, snap, nkeys, keys);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	scan = systable_beginscan_ordered(rel, idx, snap, nkeys, keys);
+	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
 		if (visit(tup, RelationGetDescr(rel), arg))
 			break;
-	systable_endscan(scan);
+	systable_endscan_ordered(scan);
 	UnregisterSnapshot(snap);
-	table_close(rel, AccessShareLock);
+
+	/*
+	 * The locks are kept to the end of the transaction, as a query's are:
+	 * the guard probes once per row, and releasing and taking them again
+	 * each time went through the shared lock manager.
+	 */
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
 }
 
 /* the first lock row found; lock may be NULL (only whether there is one) */
