@@ -88,11 +88,12 @@ SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_p
 COMMIT;
 SELECT count(*) FROM reclock_locks WHERE key = '10';
 
--- acquire holds reclock's advisory lock (field4 is its own) until commit,
--- and takes no session-level lock
+-- acquire holds reclock's advisory locks (field4 is its own: 0x5243 = 21059
+-- on the row's key, 0x5244 = 21060 the table's epoch lock, shared) until
+-- commit, and takes no session-level lock
 BEGIN;
 SELECT acquired FROM reclock_acquire('orders', '10', 'dave');
-SELECT objsubid, mode, granted FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+SELECT objsubid, mode, granted FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() ORDER BY objsubid;
 COMMIT;
 SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
 

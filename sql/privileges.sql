@@ -21,6 +21,7 @@ DELETE FROM reclock_lock_store;
 UPDATE reclock_lock_store SET expires_at = now();
 INSERT INTO reclock_token_store VALUES ('\x00', 1);
 SELECT nextval('reclock_fence_seq');
+SELECT setval('reclock_epoch_seq', 1);
 RESET ROLE;
 
 -- a read-only role cannot lock others out (42501)

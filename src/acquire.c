@@ -174,6 +174,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 			grant.fence = ReclockStoreNextFence();
 			grant.acquired_at = now;
 		}
+		ReclockStoreMoveEpoch(ki->rootid);
 		if (!ReclockStoreWrite(&grant, &old))
 			continue;			/* the lock row changed under us: read again */
 		if (!(old.found && old.expires_at > now) && ReclockNotifyOn(ki))

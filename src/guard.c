@@ -162,33 +162,72 @@ ReclockHoldsToken(int64 fence)
 }
 
 /*
- * The fast path: does the table have no live lock at all?  Then a write
- * needs no key and no probe.  The answer is trusted only while no
- * transaction has committed anywhere since it was found (a fresh snapshot's
- * xactCompletionCount is unchanged), this backend has not written the store,
- * and the clock has not gone back; a grant can only appear through one of
- * those.  A writer that waited for an acquirer's row lock sees the count
- * moved, because the acquirer's commit became visible before its locks were
- * released.  The table's lock rows are scanned (at most a few) only when two
- * guard calls in a row saw the same count, once per count, and at most 1000
- * of them; so a busy server, where the count moves all the time, pays one
- * probe per row as before and nothing more.  A scan that finds a live lock
- * (or too many lock rows) is not repeated for SCAN_BACKOFF: a table that
- * keeps some rows locked would otherwise pay a scan for each transaction of
- * a lone writer, on top of its probes.
+ * The fast path: the keys of the table's live locks, remembered.  A row
+ * whose key (old and new) is not among them needs no probe of the lock
+ * table; if there are none, not even its key.  The set is read by a scan
+ * of the table's lock rows and trusted while
+ *
+ *	 - this backend has not written the lock table since, and its clock has
+ *	   not gone back (time alone only ends locks), and
+ *	 - either no transaction has committed anywhere since (a fresh
+ *	   snapshot's xactCompletionCount, PostgreSQL 14 and later), or the
+ *	   epoch has not moved since (and no epoch lock of the table was held
+ *	   when the set was read).
+ *
+ * The epoch (reclock_epoch_seq) is moved by every write that can make a lock
+ * live -- a grant, an extension, a refresh, a key move -- after the writer
+ * took the table's epoch lock in share mode, which it holds to its end.  The
+ * scan reads the epoch, then checks that no epoch lock of the table is held
+ * (so no such writer had moved the epoch without having committed), then
+ * reads the lock rows with a fresh snapshot.  A writer that moved the epoch
+ * before it was read had committed before the check, so the scan saw its
+ * write; any later one moved it past the value read.  A writer W that
+ * waited for an acquirer's row lock finds the count moved, because the
+ * acquirer's commit became visible before its locks were released, and then
+ * the epoch too, moved before that commit.  So on a busy server, where the
+ * count moves all the time, a row costs one read of the epoch's page, not a
+ * probe, while nobody takes or extends locks of the table.
+ *
+ * A scan costs a visit of each of the table's lock rows (at most
+ * MAX_SCAN_ROWS, live or dead), so it runs only when two guard calls in a
+ * row saw the same epoch or count, and only after as many probes as a
+ * quarter of the rows the last scan visited; one that found too many rows is
+ * not repeated for SCAN_BACKOFF.
  */
+#define MAX_SCAN_ROWS	20000
 #define SCAN_BACKOFF	(USECS_PER_SEC / 4)
+
 #if PG_VERSION_NUM >= 140000
+#define HAVE_COMPLETION_COUNT 1
+#endif
+
+static inline bool
+epoch_equal(const ReclockEpoch *a, const ReclockEpoch *b)
+{
+	return a->value == b->value && a->called == b->called;
+}
+
+static uint64
+completion_count(void)
+{
+#ifdef HAVE_COMPLETION_COUNT
+	return GetLatestSnapshot()->snapXactCompletionCount;
+#else
+	return 0;
+#endif
+}
+
+#ifdef HAVE_COMPLETION_COUNT
 /*
- * At the backend's own commit: a fast-path answer found at completion count
- * C stays good if the count is now exactly C plus this commit (nobody else
- * committed meanwhile) and this transaction did not write the store.  So a
- * backend running one short transaction after another on a quiet server
- * keeps the fast path; any other commit still ends it.
+ * At the backend's own commit: a set found at completion count C stays good
+ * if the count is now exactly C plus this commit (nobody else committed
+ * meanwhile) and this transaction did not write the store.  So a backend
+ * running one short transaction after another on a quiet server does not
+ * even read the epoch.
  */
 typedef struct OwnCommit
 {
-	uint64		before;			/* the count a valid answer must carry */
+	uint64		before;			/* the count a valid set must carry */
 	uint64		after;
 	uint64		writes;
 } OwnCommit;
@@ -198,11 +237,8 @@ carry_over(ReclockKeyInfo *ki, void *arg)
 {
 	OwnCommit  *oc = (OwnCommit *) arg;
 
-	if (ki->nolock_valid && ki->nolock_count == oc->before &&
-		ki->nolock_writes == oc->writes)
-		ki->nolock_count = oc->after;
-	if (ki->last_count == oc->before && ki->last_writes == oc->writes)
-		ki->last_count = oc->after;
+	if (ki->lk_valid && ki->lk_count == oc->before && ki->lk_writes == oc->writes)
+		ki->lk_count = oc->after;
 }
 
 static void
@@ -221,45 +257,127 @@ guard_xact_callback(XactEvent event, void *arg)
 }
 #endif
 
-static bool
-table_has_no_live_lock(ReclockKeyInfo *ki, TimestampTz now)
+static int
+compare_keys(const void *a, const void *b)
 {
-#if PG_VERSION_NUM >= 140000
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * Scan the table's lock rows into ki's set.  count is the completion count
+ * seen before; the epoch is read here, before the check and the scan.
+ */
+static bool
+scan_live_keys(ReclockKeyInfo *ki, uint64 count, uint64 writes, TimestampTz now)
+{
+	ReclockEpoch epoch;
+	bool		has_epoch = ReclockStoreEpoch(&epoch);
+	bool		quiet = has_epoch && ReclockStoreEpochQuiet(ki->rootid);
+	char	  **keys;
+	int			n;
+	int			rows;
+
+	if (ki->lk_cxt == NULL)
+		ki->lk_cxt = AllocSetContextCreate(CacheMemoryContext, "reclock live keys",
+										   ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(ki->lk_cxt);
+	ki->lk_valid = false;
+	n = ReclockStoreLiveKeys(ki->rootid, now, MAX_SCAN_ROWS, ki->lk_cxt, &keys, &rows);
+	ki->misses = 0;
+	ki->last_rows = rows;
+	if (n < 0)
+	{
+		ki->scan_after = now + SCAN_BACKOFF;
+		MemoryContextReset(ki->lk_cxt);
+		return false;
+	}
+#ifndef HAVE_COMPLETION_COUNT
+	if (!quiet)
+	{
+		ki->scan_after = now + SCAN_BACKOFF;	/* nothing would vouch for it */
+		MemoryContextReset(ki->lk_cxt);
+		return false;
+	}
+#endif
+	/* in key order already (the primary key's, C collation); make sure */
+	qsort(keys, n, sizeof(char *), compare_keys);
+	ki->lk_keys = keys;
+	ki->lk_nkeys = n;
+	ki->lk_count = count;
+	ki->lk_has_epoch = quiet;
+	ki->lk_epoch = epoch;
+	ki->lk_writes = writes;
+	ki->lk_now = now;
+	ki->lk_valid = true;
+	return true;
+}
+
+/*
+ * The set of the table's live lock keys, if it can be trusted now; NULL if
+ * each row must probe.
+ */
+static ReclockKeyInfo *
+live_keys(ReclockKeyInfo *ki, TimestampTz now)
+{
 	static bool callback_registered = false;
 	uint64		count;
 	uint64		writes;
+	ReclockEpoch epoch;
+	bool		has_epoch = false;
 
 	if (!callback_registered)
 	{
+#ifdef HAVE_COMPLETION_COUNT
 		RegisterXactCallback(guard_xact_callback, NULL);
+#endif
 		callback_registered = true;
 	}
-	count = GetLatestSnapshot()->snapXactCompletionCount;
+	count = completion_count();
 	writes = ReclockStoreLocalWrites();
 
-	if (ki->nolock_valid && ki->nolock_count == count &&
-		ki->nolock_writes == writes && now >= ki->nolock_now)
-		return true;
-	ki->nolock_valid = false;
-	if (ki->last_count == count && ki->last_writes == writes &&
-		ki->tried_count != count && now >= ki->scan_after)
+	if (ki->lk_valid && ki->lk_writes == writes && now >= ki->lk_now)
 	{
-		ki->tried_count = count;
-		if (ReclockStoreLiveState(ki->rootid, now, 1000) == 0)
+#ifdef HAVE_COMPLETION_COUNT
+		if (ki->lk_count == count)
+			return ki;
+#endif
+		if (ki->lk_has_epoch && (has_epoch = ReclockStoreEpoch(&epoch)) &&
+			epoch_equal(&epoch, &ki->lk_epoch))
 		{
-			ki->nolock_valid = true;
-			ki->nolock_count = count;
-			ki->nolock_writes = writes;
-			ki->nolock_now = now;
-			return true;
+			/* nothing made a lock live up to now: the count read vouches next */
+			ki->lk_count = count;
+			return ki;
 		}
-		/* a live lock (or many rows): each row probes; scan again in a while */
-		ki->scan_after = now + SCAN_BACKOFF;
+	}
+	ki->lk_valid = false;
+
+	ki->misses++;
+	if (now < ki->scan_after || ki->misses < ki->last_rows / 4)
+		return NULL;
+	if (!has_epoch)
+		has_epoch = ReclockStoreEpoch(&epoch);
+
+	/* two calls in a row saw the same state: the table is quiet, scan it */
+	if (
+#ifdef HAVE_COMPLETION_COUNT
+		ki->last_count == count ||
+#endif
+		(has_epoch && ki->last_has_epoch && epoch_equal(&epoch, &ki->last_epoch)))
+	{
+		if (scan_live_keys(ki, count, writes, now))
+			return ki;
 	}
 	ki->last_count = count;
-	ki->last_writes = writes;
-#endif
-	return false;
+	ki->last_has_epoch = has_epoch;
+	if (has_epoch)
+		ki->last_epoch = epoch;
+	return NULL;
+}
+
+static inline bool
+key_is_live(ReclockKeyInfo *ki, const char *key)
+{
+	return bsearch(&key, ki->lk_keys, ki->lk_nkeys, sizeof(char *), compare_keys) != NULL;
 }
 
 static void
@@ -306,7 +424,9 @@ reclock_guard(PG_FUNCTION_ARGS)
 	Relation	rel;
 	ReclockKeyInfo *ki;
 	bool		require_lock;
-	char	   *key;
+	char	   *key = NULL;
+	char	   *newkey = NULL;
+	TupleDesc	desc;
 	TimestampTz now;
 	ReclockLock lock;
 
@@ -326,17 +446,38 @@ reclock_guard(PG_FUNCTION_ARGS)
 				 errmsg("reclock_guard: must be fired for UPDATE or DELETE")));
 
 	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
 	require_lock = trigdata->tg_trigger->tgnargs > 0 &&
 		strcmp(trigdata->tg_trigger->tgargs[0], "require_lock") == 0;
 	ki = ReclockGetKeyInfo(rel);
 	now = ReclockNow();
 
-	/* no live lock in the whole table: nothing to check, nothing to move */
-	if (!require_lock && !ReclockNotifyOn(ki) && table_has_no_live_lock(ki, now))
-		return PointerGetDatum(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
-							   trigdata->tg_trigtuple : trigdata->tg_newtuple);
+	/*
+	 * The fast path: neither the row's key nor its new key has a live lock
+	 * (no live lock in the table at all: not even a key to make).  Nothing
+	 * to check, nothing to move.
+	 */
+	if (!require_lock && !ReclockNotifyOn(ki) && live_keys(ki, now) != NULL)
+	{
+		HeapTuple	pass = TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
+			trigdata->tg_trigtuple : trigdata->tg_newtuple;
 
-	key = ReclockTupleKey(ki, trigdata->tg_trigtuple, RelationGetDescr(rel));
+		if (ki->lk_nkeys == 0)
+			return PointerGetDatum(pass);
+		key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc);
+		if (!key_is_live(ki, key))
+		{
+			if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+				ReclockKeyUnchanged(ki, trigdata->tg_trigtuple, trigdata->tg_newtuple, desc))
+				return PointerGetDatum(pass);
+			newkey = ReclockTupleKey(ki, trigdata->tg_newtuple, desc);
+			if (!key_is_live(ki, newkey))
+				return PointerGetDatum(pass);
+		}
+	}
+
+	if (key == NULL)
+		key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc);
 
 	guard_row(rel, ki, key, require_lock, now, &lock);
 
@@ -349,9 +490,10 @@ reclock_guard(PG_FUNCTION_ARGS)
 
 	/* a change of the key: refused under another's lock, carried by the holder */
 	{
-		char	   *newkey = ReclockTupleKey(ki, trigdata->tg_newtuple,
-											 RelationGetDescr(rel));
-
+		if (newkey == NULL)
+			newkey = ReclockKeyUnchanged(ki, trigdata->tg_trigtuple,
+										 trigdata->tg_newtuple, desc) ? key :
+				ReclockTupleKey(ki, trigdata->tg_newtuple, desc);
 		if (strcmp(newkey, key) != 0)
 		{
 			ReclockLock target;

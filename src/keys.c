@@ -35,6 +35,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -183,6 +184,10 @@ keyinfo_free(ReclockKeyInfo *ki)
 		pfree(ki->infuncs);
 	if (ki->ioparams)
 		pfree(ki->ioparams);
+	if (ki->typlens)
+		pfree(ki->typlens);
+	if (ki->typbyvals)
+		pfree(ki->typbyvals);
 	if (ki->keydesc)
 		FreeTupleDesc(ki->keydesc);
 	ki->share_plan = NULL;
@@ -192,6 +197,8 @@ keyinfo_free(ReclockKeyInfo *ki)
 	ki->outfuncs = NULL;
 	ki->infuncs = NULL;
 	ki->ioparams = NULL;
+	ki->typlens = NULL;
+	ki->typbyvals = NULL;
 	ki->keydesc = NULL;
 }
 
@@ -228,6 +235,8 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	ki->attnums = palloc(sizeof(AttrNumber) * ki->nkeys);
 	ki->typids = palloc(sizeof(Oid) * ki->nkeys);
 	ki->typmods = palloc(sizeof(int32) * ki->nkeys);
+	ki->typlens = palloc(sizeof(int16) * ki->nkeys);
+	ki->typbyvals = palloc(sizeof(bool) * ki->nkeys);
 	ki->outfuncs = palloc(sizeof(FmgrInfo) * ki->nkeys);
 	ki->infuncs = palloc(sizeof(FmgrInfo) * ki->nkeys);
 	ki->ioparams = palloc(sizeof(Oid) * ki->nkeys);
@@ -257,6 +266,8 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 		}
 		ki->typids[i] = attr->atttypid;
 		ki->typmods[i] = attr->atttypmod;
+		ki->typlens[i] = attr->attlen;
+		ki->typbyvals[i] = attr->attbyval;
 		getTypeOutputInfo(attr->atttypid, &func, &isvarlena);
 		fmgr_info_cxt(func, &ki->outfuncs[i], CacheMemoryContext);
 		getTypeInputInfo(attr->atttypid, &func, &ki->ioparams[i]);
@@ -272,9 +283,11 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	ReleaseSysCache(indtup);
 	if (root != rel)
 		relation_close(root, AccessShareLock);
-	ki->nolock_valid = false;
-	ki->last_count = ki->last_writes = ki->tried_count = 0;
+	ki->lk_valid = false;
 	ki->scan_after = 0;
+	ki->last_count = 0;
+	ki->last_has_epoch = false;
+	ki->misses = ki->last_rows = 0;
 	ki->notify_known = false;
 	ki->valid = true;
 }
@@ -519,6 +532,30 @@ ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple, TupleDesc tupdesc)
 	for (i = 0; i < ki->nkeys; i++)
 		vals[i] = heap_getattr(tuple, ki->attnums[i], tupdesc, &nulls[i]);
 	return key_text(ki, vals, nulls);
+}
+
+/*
+ * Are the key columns of two versions of a row the same bytes?  Then they
+ * name the same lock (the converse need not hold).
+ */
+bool
+ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup, HeapTuple newtup,
+					TupleDesc tupdesc)
+{
+	int			i;
+
+	for (i = 0; i < ki->nkeys; i++)
+	{
+		bool		n1,
+					n2;
+		Datum		d1 = heap_getattr(oldtup, ki->attnums[i], tupdesc, &n1);
+		Datum		d2 = heap_getattr(newtup, ki->attnums[i], tupdesc, &n2);
+
+		if (n1 != n2 ||
+			(!n1 && !datumIsEqual(d1, d2, ki->typbyvals[i], ki->typlens[i])))
+			return false;
+	}
+	return true;
 }
 
 /*

@@ -14,6 +14,10 @@
 -- deletes and crashes (a sequence never goes back after a crash).
 CREATE SEQUENCE @extschema@.reclock_fence_seq AS bigint;
 COMMENT ON SEQUENCE @extschema@.reclock_fence_seq IS 'reclock internal: source of lock fences';
+-- Moves (nextval) before every write that can make a lock live: a grant, an
+-- extension, a refresh, a key move.  The guard's fast path compares it.
+CREATE SEQUENCE @extschema@.reclock_epoch_seq AS bigint;
+COMMENT ON SEQUENCE @extschema@.reclock_epoch_seq IS 'reclock internal: moves whenever a lock may become live';
 
 -- One row per (table, key) ever locked; later grants reuse it.  A lock is
 -- live while expires_at is in the future; release and break set expires_at
@@ -53,6 +57,7 @@ REVOKE ALL ON @extschema@.reclock_notify_store FROM PUBLIC;
 REVOKE ALL ON @extschema@.reclock_lock_store FROM PUBLIC;
 REVOKE ALL ON @extschema@.reclock_token_store FROM PUBLIC;
 REVOKE ALL ON SEQUENCE @extschema@.reclock_fence_seq FROM PUBLIC;
+REVOKE ALL ON SEQUENCE @extschema@.reclock_epoch_seq FROM PUBLIC;
 
 -- pg_dump dumps the locks and the sequence, so that after a restore no fence
 -- goes back and live locks stay live.

@@ -40,6 +40,9 @@ ReclockCheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
 
 /* locktag_field4 of reclock's advisory locks; pg_advisory_lock uses 1 and 2 */
 #define RECLOCK_LOCKTAG_FIELD4	0x5243
+/* advisory lock (db, table, 0, this): held in share mode by a transaction
+ * that may make a lock of the table live, from before it moves the epoch */
+#define RECLOCK_LOCKTAG_TABLE	0x5244
 
 /*--- reclock.c: settings and clock ---*/
 extern int	reclock_default_ttl;	/* seconds */
@@ -55,6 +58,13 @@ extern void ReclockHashToken(const pg_uuid_t *token, uint8 *hash);
 extern void ReclockNewToken(pg_uuid_t *token);
 
 /*--- keys.c: the row key of a table ---*/
+/* the epoch: (last_value, is_called) of reclock_epoch_seq */
+typedef struct ReclockEpoch
+{
+	int64		value;
+	bool		called;
+} ReclockEpoch;
+
 typedef struct ReclockKeyInfo
 {
 	Oid			relid;			/* the relation this entry describes */
@@ -70,15 +80,24 @@ typedef struct ReclockKeyInfo
 	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
 	SPIPlanPtr	share_plan;		/* SELECT ... FOR SHARE by key (acquire) */
 	int			share_busy;		/* executions of share_plan in progress */
-	/* guard's fast path: the table had no live lock at all (see guard.c) */
-	bool		nolock_valid;
-	uint64		nolock_count;	/* xactCompletionCount when found so */
-	uint64		nolock_writes;	/* this backend's store writes then */
-	TimestampTz nolock_now;
-	uint64		tried_count;	/* count at the last scan of the table's locks */
-	TimestampTz scan_after;		/* no scan before: the last one found a live lock */
-	uint64		last_count;		/* the previous guard call's view */
-	uint64		last_writes;
+	int16	   *typlens;
+	bool	   *typbyvals;
+	/* guard's fast path: the keys of the table's live locks (see guard.c) */
+	bool		lk_valid;
+	int			lk_nkeys;
+	char	  **lk_keys;		/* sorted, C collation */
+	MemoryContext lk_cxt;
+	uint64		lk_count;		/* xactCompletionCount before the scan */
+	bool		lk_has_epoch;	/* lk_epoch vouches for the set too */
+	ReclockEpoch lk_epoch;		/* the epoch before the scan */
+	uint64		lk_writes;		/* this backend's store writes then */
+	TimestampTz lk_now;			/* the clock then */
+	TimestampTz scan_after;		/* no scan before (backoff) */
+	uint64		last_count;		/* what the previous guard call saw */
+	ReclockEpoch last_epoch;
+	bool		last_has_epoch;
+	int			misses;			/* probes since the set was lost */
+	int			last_rows;		/* lock rows the last scan visited */
 	/* change notices on for the table? (reclock_notify) */
 	bool		notify_known;
 	bool		notify_on;
@@ -92,6 +111,8 @@ extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 								 Datum *values);
 extern char *ReclockTimestampText(TimestampTz ts);
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
+extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
+								HeapTuple newtup, TupleDesc tupdesc);
 extern char *ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
 							 TupleDesc tupdesc);
 extern Relation ReclockOpenTable(Oid relid, const char *fname);
@@ -121,6 +142,12 @@ extern bool ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock);
 extern bool ReclockStoreGetByFence(int64 fence, ReclockLock *lock);
 extern bool ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence);
 extern int	ReclockStoreLiveState(Oid relid, TimestampTz now, int maxrows);
+extern int	ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
+								 MemoryContext cxt, char ***keys, int *rows);
+
+extern bool ReclockStoreEpoch(ReclockEpoch *epoch);
+extern void ReclockStoreMoveEpoch(Oid relid);
+extern bool ReclockStoreEpochQuiet(Oid relid);
 extern uint64 ReclockStoreLocalWrites(void);
 extern int64 ReclockStoreNextFence(void);
 extern bool ReclockStoreWrite(ReclockLock *lock, ReclockLock *old);

@@ -51,6 +51,9 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "catalog/pg_sequence.h"
+#include "storage/bufmgr.h"
 
 #include "reclock.h"
 
@@ -70,6 +73,8 @@ typedef struct StoreCache
 	Oid			tokenrel;
 	Oid			tokenpkey;
 	Oid			seq;
+	Oid			epochseq;
+	bool		epoch_usable;	/* reclock_epoch_seq has CACHE 1 */
 	Oid			notifyrel;
 	Oid			notifypkey;
 	SPIPlanPtr	delkey;
@@ -142,8 +147,15 @@ static void
 store_invalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == store.lockrel || relid == store.tokenrel ||
-		relid == store.notifyrel)
+		relid == store.notifyrel || relid == store.epochseq)
 		store.valid = false;
+}
+
+/* ALTER SEQUENCE changes pg_sequence */
+static void
+store_invalidate_seq(Datum arg, int cacheid, uint32 hashvalue)
+{
+	store.valid = false;
 }
 
 static Oid
@@ -191,6 +203,7 @@ store_load(void)
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(store_invalidate, (Datum) 0);
+		CacheRegisterSyscacheCallback(SEQRELID, store_invalidate_seq, (Datum) 0);
 		callback_registered = true;
 	}
 
@@ -218,6 +231,23 @@ store_load(void)
 	store.tokenrel = store_relid("reclock_token_store");
 	store.tokenpkey = store_relid("reclock_token_store_pkey");
 	store.seq = store_relid("reclock_fence_seq");
+	store.epochseq = store_relid("reclock_epoch_seq");
+	{
+		HeapTuple	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(store.epochseq));
+
+		/*
+		 * A backend-local cache of sequence values would let nextval return
+		 * without moving the shared value the guard compares.
+		 */
+		store.epoch_usable = false;
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_sequence seqform = (Form_pg_sequence) GETSTRUCT(tup);
+
+			store.epoch_usable = seqform->seqcache == 1 && seqform->seqincrement > 0;
+			ReleaseSysCache(tup);
+		}
+	}
 	store.notifyrel = store_relid("reclock_notify_store");
 	store.notifypkey = store_relid("reclock_notify_store_pkey");
 	{
@@ -529,6 +559,142 @@ ReclockStoreLiveState(Oid relid, TimestampTz now, int maxrows)
 	return lv.state;
 }
 
+/* the keys of the live locks, and the number of lock rows seen */
+typedef struct KeysVisit
+{
+	TimestampTz now;
+	int			maxrows;
+	int			rows;
+	int			nkeys;
+	int			size;
+	MemoryContext cxt;
+	char	  **keys;
+	bool		overflow;
+} KeysVisit;
+
+static bool
+visit_keys(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	KeysVisit  *kv = (KeysVisit *) arg;
+	bool		isnull;
+
+	if (++kv->rows > kv->maxrows)
+	{
+		kv->overflow = true;
+		return true;
+	}
+	if (DatumGetTimestampTz(heap_getattr(tup, 7, desc, &isnull)) > kv->now)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(kv->cxt);
+
+		if (kv->nkeys == kv->size)
+		{
+			kv->size *= 2;
+			kv->keys = repalloc(kv->keys, sizeof(char *) * kv->size);
+		}
+		kv->keys[kv->nkeys++] = TextDatumGetCString(heap_getattr(tup, 2, desc, &isnull));
+		MemoryContextSwitchTo(oldcxt);
+	}
+	return false;
+}
+
+/*
+ * The keys of the table's live locks, in key order (the primary key's
+ * order, C collation), allocated in cxt; their number, or -1 if the table
+ * has more than maxrows lock rows (live or dead).  *rows: the rows visited.
+ */
+int
+ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
+					 MemoryContext cxt, char ***keys, int *rows)
+{
+	ScanKeyData skey[1];
+	KeysVisit	kv = {now, maxrows, 0, 0, 16, cxt, NULL, false};
+
+	kv.keys = MemoryContextAlloc(cxt, sizeof(char *) * kv.size);
+	store_load();
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	store_scan(store.lockrel, store.lockpkey, skey, 1, visit_keys, &kv);
+	*keys = kv.keys;
+	*rows = kv.rows;
+	return kv.overflow ? -1 : kv.nkeys;
+}
+
+/*
+ * The epoch, read from the sequence's page (no nextval, no lock beyond the
+ * buffer's).  False if the epoch cannot be used (the sequence was altered
+ * to cache values).
+ */
+#define RECLOCK_SEQ_MAGIC	0x1717	/* sequence.c's SEQ_MAGIC */
+
+bool
+ReclockStoreEpoch(ReclockEpoch *epoch)
+{
+	Relation	rel;
+	Buffer		buf;
+	Page		page;
+	ItemId		lp;
+	HeapTupleData tup;
+	Form_pg_sequence_data seq;
+
+	store_load();
+	if (!store.epoch_usable)
+		return false;
+	rel = relation_open(store.epochseq, AccessShareLock);
+	buf = ReadBuffer(rel, 0);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (*((uint32 *) PageGetSpecialPointer(page)) != RECLOCK_SEQ_MAGIC)
+		elog(ERROR, "bad magic number in sequence \"%s\"", RelationGetRelationName(rel));
+	lp = PageGetItemId(page, FirstOffsetNumber);
+	tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+	tup.t_len = ItemIdGetLength(lp);
+	seq = (Form_pg_sequence_data) GETSTRUCT(&tup);
+	epoch->value = seq->last_value;
+	epoch->called = seq->is_called;
+	UnlockReleaseBuffer(buf);
+	relation_close(rel, NoLock);
+	return true;
+}
+
+static void
+epoch_locktag(LOCKTAG *tag, Oid relid)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, relid, 0, RECLOCK_LOCKTAG_TABLE);
+}
+
+/*
+ * Before a write that can make a lock of the table live: take the table's
+ * epoch lock in share mode (held to the end of the transaction), then move
+ * the epoch.  Every such write does this, in this order.
+ */
+void
+ReclockStoreMoveEpoch(Oid relid)
+{
+	LOCKTAG		tag;
+
+	store_load();
+	epoch_locktag(&tag, relid);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+	(void) nextval_internal(store.epochseq, false);
+}
+
+/*
+ * Is no transaction that may make a lock of the table live in flight?  (Its
+ * epoch lock is free at this instant.)  Waits for nothing.
+ */
+bool
+ReclockStoreEpochQuiet(Oid relid)
+{
+	LOCKTAG		tag;
+
+	epoch_locktag(&tag, relid);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		return false;
+	LockRelease(&tag, ExclusiveLock, false);
+	return true;
+}
+
 uint64
 ReclockStoreLocalWrites(void)
 {
@@ -786,6 +952,8 @@ ReclockStoreSetExpiry(int64 fence, TimestampTz now, TimestampTz expires_at,
 				lock->found = false;
 			return false;
 		}
+		if (expires_at > now)
+			ReclockStoreMoveEpoch(cur.relid);	/* a refresh keeps it live */
 		if (set_expiry_once(&cur, expires_at, lock))
 			return true;
 		/* changed since read (a concurrent refresh, say): read it again */
@@ -805,6 +973,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 	Datum		values[2];
 
 	ReclockLockKey(relid, newkey);
+	ReclockStoreMoveEpoch(relid);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	store_plans();

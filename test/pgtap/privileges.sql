@@ -2,7 +2,7 @@
 -- closed, tokens are never readable, and reclock lets no role do what it
 -- could not do before.
 BEGIN;
-SELECT plan(27);
+SELECT plan(29);
 
 CREATE ROLE regress_tap_app;
 CREATE ROLE regress_tap_ro;
@@ -16,6 +16,7 @@ SELECT reclock_protect('tap_orders');
 SELECT table_privs_are('reclock_lock_store', 'regress_tap_app', ARRAY[]::text[], 'app role has no privilege on the lock store');
 SELECT table_privs_are('reclock_token_store', 'regress_tap_app', ARRAY[]::text[], 'app role has no privilege on the token store');
 SELECT sequence_privs_are('reclock_fence_seq', 'regress_tap_app', ARRAY[]::text[], 'app role has no privilege on the fence sequence');
+SELECT sequence_privs_are('reclock_epoch_seq', 'regress_tap_app', ARRAY[]::text[], 'app role has no privilege on the epoch sequence');
 SELECT table_privs_are('reclock_locks', 'regress_tap_app', ARRAY['SELECT'], 'app role may only read the view');
 
 SET LOCAL ROLE regress_tap_ro;
@@ -33,6 +34,7 @@ SELECT throws_ok($$UPDATE reclock_lock_store SET expires_at = now()$$, '42501', 
 SELECT throws_ok($$UPDATE reclock_lock_store SET holder = 'mallory'$$, '42501', NULL, 'app role cannot steal locks directly');
 SELECT throws_ok($$INSERT INTO reclock_token_store VALUES ('\x00', 1)$$, '42501', NULL, 'app role cannot forge token hashes');
 SELECT throws_ok($$SELECT setval('reclock_fence_seq', 1)$$, '42501', NULL, 'app role cannot rewind fences');
+SELECT throws_ok($$SELECT setval('reclock_epoch_seq', 1)$$, '42501', NULL, 'app role cannot rewind the epoch the guard trusts');
 SELECT throws_ok($$TRUNCATE reclock_lock_store$$, '42501', NULL, 'app role cannot truncate the lock store');
 
 -- the view shows the lock but no token, in no column
