@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Instruction counts of the hot paths, steadier than TPS on a noisy machine:
+# each workload runs in a single-user backend (postgres --single, one
+# transaction per statement, synchronous_commit=off) under
+# valgrind --tool=callgrind, with 200 and with 2 200 units; the difference
+# divided by 2 000 (by 40 000 rows for bulk_*) is the cost of one unit.
+#
+#   bench/callgrind.sh [WORKLOAD...]     (as a user that may run initdb,
+#                                         after make install; needs valgrind)
+# WORKLOAD: reclock (acquire+release, one statement), pl (the PL/pgSQL lock
+# table's cycle), floor (two single-row UPDATE transactions), upd_TABLE (one
+# single-row UPDATE of bt_plain, bt_prot or bt_noop), bulk_TABLE (UPDATE of
+# many rows), upd_locked (bt_prot with one live lock on it).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+"$bin/initdb" -D data -A trust >/dev/null
+"$bin/pg_ctl" -D data -o "-p 55439 -k $work -c listen_addresses=" -l log -w start >/dev/null
+psql -X -q -h "$work" -p 55439 -d postgres -v ON_ERROR_STOP=1 -f "$here/setup.sql" >/dev/null 2>&1
+psql -X -q -h "$work" -p 55439 -d postgres -c "CREATE TABLE bt_locked AS SELECT * FROM bt_prot" \
+	-c "ALTER TABLE bt_locked ADD PRIMARY KEY (id)" -c "SELECT reclock_protect('bt_locked')" \
+	-c "SELECT acquired FROM reclock_acquire('bt_locked', '1', 'someone', '1 day')" \
+	-c "VACUUM ANALYZE bt_locked" >/dev/null
+"$bin/pg_ctl" -D data -w stop >/dev/null
+
+gen() {  # WORKLOAD N -> N units of SQL
+	case $1 in
+	reclock) awk -v n="$2" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "SELECT reclock_release(token) FROM reclock_acquire(\047bt\047, \047%d\047, \047h\047);\n", int(rand() * 99999) + 1 }' ;;
+	pl) awk -v n="$2" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "SELECT pl_release(token) FROM pl_acquire(\047bt\047, \047%d\047, \047h\047);\n", int(rand() * 99999) + 1 }' ;;
+	floor) awk -v n="$2" 'BEGIN { srand(7); for (i = 0; i < n; i++) { k = int(rand() * 99999) + 1; printf "UPDATE floor_t SET v = v + 1 WHERE id = %d;\nUPDATE floor_t SET v = v + 1 WHERE id = %d;\n", k, k } }' ;;
+	upd_locked) gen upd_bt_locked "$2" ;;
+	upd_*) awk -v n="$2" -v t="${1#upd_}" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "UPDATE %s SET v = v + 1 WHERE id = %d;\n", t, int(rand() * 99998) + 2 }' ;;
+	bulk_*) echo "UPDATE ${1#bulk_} SET v = v + 1 WHERE id <= $(($2 * 20));" ;;
+	esac
+}
+for w in "${@:-reclock pl floor upd_bt_plain upd_bt_prot upd_bt_noop upd_locked bulk_bt_plain bulk_bt_prot bulk_bt_noop}"; do
+	for w1 in $w; do
+		for n in 200 2200; do
+			gen "$w1" "$n" > w.sql
+			valgrind --tool=callgrind --callgrind-out-file="cg.$w1.$n" "$bin/postgres" --single -D data \
+				-c synchronous_commit=off postgres < w.sql > "out.$w1.$n" 2> "vg.$w1.$n"
+			eval "c$n=$(grep -o 'Collected : [0-9]*' "vg.$w1.$n" | grep -o '[0-9]*$')"
+		done
+		case $w1 in bulk_*) d=40000 ;; *) d=2000 ;; esac
+		printf '%-16s %8d instructions per %s\n' "$w1" $(( (c2200 - c200) / d )) "$([ $d = 40000 ] && echo row || echo unit)"
+	done
+done
