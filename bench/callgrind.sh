@@ -10,7 +10,8 @@
 # WORKLOAD: reclock (acquire+release, one statement), pl (the PL/pgSQL lock
 # table's cycle), floor (two single-row UPDATE transactions), upd_TABLE (one
 # single-row UPDATE of bt_plain, bt_prot or bt_noop), bulk_TABLE (UPDATE of
-# many rows), upd_locked (bt_prot with one live lock on it).
+# many rows), upd_locked (bt_prot with one live lock on it), cas (reclock_cas
+# check+swap of one row) and cas_plain (the plain UPDATE it is compared with).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
@@ -23,7 +24,9 @@ psql -X -q -h "$work" -p 55439 -d postgres -v ON_ERROR_STOP=1 -f "$here/setup.sq
 psql -X -q -h "$work" -p 55439 -d postgres -c "CREATE TABLE bt_locked AS SELECT * FROM bt_prot" \
 	-c "ALTER TABLE bt_locked ADD PRIMARY KEY (id)" -c "SELECT reclock_protect('bt_locked')" \
 	-c "SELECT acquired FROM reclock_acquire('bt_locked', '1', 'someone', '1 day')" \
-	-c "VACUUM ANALYZE bt_locked" >/dev/null
+	-c "VACUUM ANALYZE bt_locked" \
+	-c "CREATE TABLE bt_cas AS SELECT id, 1 AS v FROM bt_plain" -c "ALTER TABLE bt_cas ADD PRIMARY KEY (id)" \
+	-c "VACUUM ANALYZE bt_cas" >/dev/null
 "$bin/pg_ctl" -D data -w stop >/dev/null
 
 gen() {  # WORKLOAD N -> N units of SQL
@@ -32,11 +35,13 @@ gen() {  # WORKLOAD N -> N units of SQL
 	pl) awk -v n="$2" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "SELECT pl_release(token) FROM pl_acquire(\047bt\047, \047%d\047, \047h\047);\n", int(rand() * 99999) + 1 }' ;;
 	floor) awk -v n="$2" 'BEGIN { srand(7); for (i = 0; i < n; i++) { k = int(rand() * 99999) + 1; printf "UPDATE floor_t SET v = v + 1 WHERE id = %d;\nUPDATE floor_t SET v = v + 1 WHERE id = %d;\n", k, k } }' ;;
 	upd_locked) gen upd_bt_locked "$2" ;;
+	cas) awk -v n="$2" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "SELECT reclock_cas(\047bt_cas\047, \047%d\047, \047{\"v\": 1}\047, \047{\"v\": 1}\047);\n", int(rand() * 99999) + 1 }' ;;
+	cas_plain) gen upd_bt_cas "$2" | sed 's/v = v + 1/v = 1/' ;;
 	upd_*) awk -v n="$2" -v t="${1#upd_}" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "UPDATE %s SET v = v + 1 WHERE id = %d;\n", t, int(rand() * 99998) + 2 }' ;;
 	bulk_*) echo "UPDATE ${1#bulk_} SET v = v + 1 WHERE id <= $(($2 * 20));" ;;
 	esac
 }
-for w in "${@:-reclock pl floor upd_bt_plain upd_bt_prot upd_bt_noop upd_locked bulk_bt_plain bulk_bt_prot bulk_bt_noop}"; do
+for w in "${@:-reclock pl floor upd_bt_plain upd_bt_prot upd_bt_noop upd_locked cas cas_plain bulk_bt_plain bulk_bt_prot bulk_bt_noop}"; do
 	for w1 in $w; do
 		for n in 200 2200; do
 			gen "$w1" "$n" > w.sql
