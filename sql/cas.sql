@@ -45,11 +45,30 @@ SELECT reclock_cas('form', '1', '{"note": "hello"}');
 SELECT reclock_cas('form', '1', '{"flag": true, "ratio": 0.5, "code": "X1"}');
 SELECT reclock_cas('form', '1', '{"flag": "t", "ratio": "5e-1"}');
 SELECT reclock_cas('form', '1', '{"flag": false}');
+-- the same comparisons through the swap path, where one conditional UPDATE
+-- checks and writes (here it writes code's own value back)
+SELECT reclock_cas('form', '1', '{"price": "9.5"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"price": 9.51}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"due": "May 1, 2024"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"seen": "2024-05-01T14:00:00+02:00"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"seen": "2024-05-01 12:00:01+00"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"tags": "{a,b}"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"tags": "{b,a}"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"meta": {"k": [1, 2]}}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"meta": {"k": [2, 1]}}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"m": "ok"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"m": "happy"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"note": "hello"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"flag": "t", "ratio": "5e-1", "code": "X1"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"flag": false}', '{"code": "X1"}');
 -- NULL equals NULL, and only NULL
 UPDATE form SET note = NULL WHERE id = 1;
 SELECT reclock_cas('form', '1', '{"note": null}');
 SELECT reclock_cas('form', '1', '{"note": "hello"}');
 SELECT reclock_cas('form', '1', '{"price": null}');
+SELECT reclock_cas('form', '1', '{"note": null}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"note": "hello"}', '{"code": "X1"}');
+SELECT reclock_cas('form', '1', '{"price": null}', '{"code": "X1"}');
 -- columns not named are not compared; {} compares nothing
 SELECT reclock_cas('form', '1', '{}');
 -- a column with an odd name is an identifier, never SQL
@@ -112,6 +131,17 @@ SELECT reclock_cas('inv', '1', '{"v": 1}', '{"v": 2}');
 SELECT reclock_cas('inv', '1', '{"v": 2}', '{"v": 3}');
 SELECT reclock_diff('inv', '1', '{"v": 2}');
 SELECT v FROM inv;
+
+-- text is compared in the column's collation, on both paths
+CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE coll (id int PRIMARY KEY, c text COLLATE "C", i text COLLATE ci);
+INSERT INTO coll VALUES (1, 'abc', 'abc');
+SELECT reclock_cas('coll', '1', '{"i": "ABC"}');
+SELECT reclock_cas('coll', '1', '{"c": "ABC"}');
+SELECT reclock_cas('coll', '1', '{"i": "ABC", "c": "abc"}', '{"i": "Abc"}');
+SELECT reclock_cas('coll', '1', '{"c": "ABC"}', '{"i": "x"}');
+SELECT reclock_diff('coll', '1', '{"i": "ABC", "c": "ABC"}');
+SELECT c, i FROM coll;
 
 -- a composite key
 CREATE TABLE line (order_id int, line_no int, qty int, PRIMARY KEY (order_id, line_no));

@@ -4,11 +4,14 @@
  *	  Compare-and-swap and diff: catch lost updates without a version column.
  *
  * Each expected value is read with its column type's input function and
- * compared with the type's default equality (from the type cache), NULL
- * equal to NULL.  Everything runs as the caller: the row is read and
- * locked FOR UPDATE, and swapped by an ordinary UPDATE, through SPI, so
- * privileges, row-level security and the table's triggers (the guard
- * among them) all apply.  Column names reach SQL only through
+ * compared with the type's default equality (from the type cache), in the
+ * column's collation, NULL equal to NULL.  Everything runs as the caller,
+ * through SPI, so privileges, row-level security and the table's triggers
+ * (the guard among them) all apply.  With new values, one conditional
+ * UPDATE checks and swaps (callgrind: a read and then an UPDATE cost 1.4
+ * times a plain UPDATE, one UPDATE 1.16 times); only when it writes nothing
+ * is the row read FOR UPDATE, to lock it all the same.  Without, the row is
+ * read FOR UPDATE and compared here.  Column names reach SQL only through
  * quote_identifier; values only as parameters.
  *
  * IDENTIFICATION
@@ -21,6 +24,8 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_attribute.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -324,14 +329,13 @@ typedef struct CasState
 	TupleDesc	rowdesc;
 } CasState;
 
-static bool
-cas_read(FunctionCallInfo fcinfo, CasState *st, bool for_update, bool with_json)
+/* open the table, parse the key and the expected values */
+static void
+cas_parse(FunctionCallInfo fcinfo, CasState *st, const char *fname)
 {
 	Jsonb	   *expected;
 	char	   *key;
-	StringInfoData sql;
 	int			i;
-	int			ret;
 
 	ReclockCheckNotNull(fcinfo, 0, "tbl");
 	ReclockCheckNotNull(fcinfo, 1, "key");
@@ -339,7 +343,7 @@ cas_read(FunctionCallInfo fcinfo, CasState *st, bool for_update, bool with_json)
 	expected = PG_GETARG_JSONB_P(2);
 	check_object(expected, "expected");
 
-	st->rel = ReclockOpenTable(PG_GETARG_OID(0), for_update ? "reclock_cas()" : "reclock_diff()");
+	st->rel = ReclockOpenTable(PG_GETARG_OID(0), fname);
 	st->ki = ReclockGetKeyInfo(st->rel);
 	st->keyvals = palloc(sizeof(Datum) * st->ki->nkeys);
 	key = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -347,6 +351,19 @@ cas_read(FunctionCallInfo fcinfo, CasState *st, bool for_update, bool with_json)
 	st->cols = read_columns(st->rel, expected, false, &st->ncols);
 	for (i = 0; i < st->ncols; i++)
 		(void) equality_of(st->cols[i].typid);
+}
+
+/*
+ * Read the row's current values of the expected columns (and, with_json,
+ * each as jsonb), locking it FOR UPDATE if asked.  False if the row is
+ * gone.  Connects SPI and leaves it connected.
+ */
+static bool
+cas_fetch(CasState *st, bool for_update, bool with_json)
+{
+	StringInfoData sql;
+	int			i;
+	int			ret;
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT 1");
@@ -374,6 +391,119 @@ cas_read(FunctionCallInfo fcinfo, CasState *st, bool for_update, bool with_json)
 	return true;
 }
 
+static bool
+cas_read(FunctionCallInfo fcinfo, CasState *st, bool for_update, bool with_json)
+{
+	cas_parse(fcinfo, st, for_update ? "reclock_cas()" : "reclock_diff()");
+	return cas_fetch(st, for_update, with_json);
+}
+
+/* " COLLATE schema.name" for a collatable column, else "" */
+static char *
+collate_clause(Oid collid)
+{
+	HeapTuple	tup;
+	Form_pg_collation coll;
+	char	   *clause;
+
+	if (!OidIsValid(collid))
+		return "";
+	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for collation %u", collid);
+	coll = (Form_pg_collation) GETSTRUCT(tup);
+	clause = psprintf(" COLLATE %s.%s",
+					  quote_identifier(get_namespace_name(coll->collnamespace)),
+					  quote_identifier(NameStr(coll->collname)));
+	ReleaseSysCache(tup);
+	return clause;
+}
+
+/* "OPERATOR(schema.name)" of the type's default equality */
+static char *
+equality_sql(Oid typid)
+{
+	TypeCacheEntry *tc = lookup_type_cache(typid, TYPECACHE_EQ_OPR);
+	HeapTuple	tup;
+	Form_pg_operator op;
+	char	   *sql;
+
+	(void) equality_of(typid);	/* 42883 if there is none */
+	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", tc->eq_opr);
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	sql = psprintf("OPERATOR(%s.%s)",
+				   quote_identifier(get_namespace_name(op->oprnamespace)),
+				   NameStr(op->oprname));
+	ReleaseSysCache(tup);
+	return sql;
+}
+
+/*
+ * Check and swap in one UPDATE: it writes the new values only where the
+ * key matches and every expected column equals its value (the type's
+ * default equality, in the column's collation; NULL equal to NULL).  Under
+ * READ COMMITTED a row changed meanwhile is compared again in its new
+ * version, after its writer ended.  True if the row was written.  Connects
+ * SPI and leaves it connected.
+ */
+static bool
+cas_swap(CasState *st, ColValue *newcols, int nnew)
+{
+	StringInfoData sql;
+	int			nparams = 0;
+	int			max = st->ki->nkeys + nnew + st->ncols;
+	Oid		   *types = palloc(sizeof(Oid) * max);
+	Datum	   *values = palloc(sizeof(Datum) * max);
+	char	   *nulls = palloc(max);
+	int			i;
+	int			ret;
+
+	for (i = 0; i < st->ki->nkeys; i++)
+	{
+		types[nparams] = st->ki->typids[i];
+		values[nparams] = st->keyvals[i];
+		nulls[nparams++] = ' ';
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE %s SET ", ReclockRelationSql(st->rel));
+	for (i = 0; i < nnew; i++)
+	{
+		appendStringInfo(&sql, "%s%s = $%d", i > 0 ? ", " : "",
+						 quote_identifier(newcols[i].name), nparams + 1);
+		types[nparams] = newcols[i].typid;
+		values[nparams] = newcols[i].value;
+		nulls[nparams++] = newcols[i].isnull ? 'n' : ' ';
+	}
+	appendStringInfo(&sql, " WHERE %s", ReclockKeyWhereSql(st->ki));
+	for (i = 0; i < st->ncols; i++)
+	{
+		ColValue   *c = &st->cols[i];
+		const char *q = quote_identifier(c->name);
+
+		if (c->isnull)
+		{
+			appendStringInfo(&sql, " AND %s IS NULL", q);
+			continue;
+		}
+		appendStringInfo(&sql, " AND %s %s $%d%s", q, equality_sql(c->typid),
+						 nparams + 1, collate_clause(c->collid));
+		types[nparams] = c->typid;
+		values[nparams] = c->value;
+		nulls[nparams++] = ' ';
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = cas_execute(RelationGetRelid(st->rel), sql.data, nparams, types,
+					  values, nulls, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	/* none: a value differs, the row is gone, or a BEFORE trigger skipped it */
+	return SPI_processed > 0;
+}
+
 /*
  * reclock_cas(tbl regclass, key text, expected jsonb, new jsonb) returns boolean
  */
@@ -397,57 +527,36 @@ reclock_cas(PG_FUNCTION_ARGS)
 		relation_close(st.rel, AccessShareLock);
 	}
 
-	if (!cas_read(fcinfo, &st, true, false))
+	cas_parse(fcinfo, &st, "reclock_cas()");
+
+	if (nnew > 0)
 	{
+		bool		swapped = cas_swap(&st, newcols, nnew);
+
 		SPI_finish();
+		if (!swapped)
+		{
+			/* nothing written: the row stays locked all the same, as promised */
+			(void) cas_fetch(&st, true, false);
+			SPI_finish();
+		}
 		relation_close(st.rel, AccessShareLock);
-		PG_RETURN_BOOL(false);
+		PG_RETURN_BOOL(swapped);
 	}
 
-	for (i = 0; i < st.ncols && same; i++)
+	/* no new values: lock the row and compare */
+	if (cas_fetch(&st, true, false))
 	{
-		bool		isnull;
-		Datum		cur = SPI_getbinval(st.row, st.rowdesc, i + 2, &isnull);
-
-		same = values_equal(&st.cols[i], cur, isnull);
-	}
-
-	if (same && nnew > 0)
-	{
-		StringInfoData sql;
-		int			nparams = st.ki->nkeys + nnew;
-		Oid		   *types = palloc(sizeof(Oid) * nparams);
-		Datum	   *values = palloc(sizeof(Datum) * nparams);
-		char	   *nulls = palloc(nparams);
-		int			ret;
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "UPDATE %s SET ", ReclockRelationSql(st.rel));
-		for (i = 0; i < st.ki->nkeys; i++)
+		for (i = 0; i < st.ncols && same; i++)
 		{
-			types[i] = st.ki->typids[i];
-			values[i] = st.keyvals[i];
-			nulls[i] = ' ';
-		}
-		for (i = 0; i < nnew; i++)
-		{
-			int			p = st.ki->nkeys + i;
+			bool		isnull;
+			Datum		cur = SPI_getbinval(st.row, st.rowdesc, i + 2, &isnull);
 
-			appendStringInfo(&sql, "%s%s = $%d", i > 0 ? ", " : "",
-							 quote_identifier(newcols[i].name), p + 1);
-			types[p] = newcols[i].typid;
-			values[p] = newcols[i].value;
-			nulls[p] = newcols[i].isnull ? 'n' : ' ';
+			same = values_equal(&st.cols[i], cur, isnull);
 		}
-		appendStringInfo(&sql, " WHERE %s", ReclockKeyWhereSql(st.ki));
-		ret = cas_execute(RelationGetRelid(st.rel), sql.data, nparams, types,
-						  values, nulls, 0);
-		if (ret != SPI_OK_UPDATE)
-			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-		/* a BEFORE trigger may skip the row: then nothing was swapped */
-		same = SPI_processed > 0;
 	}
-
+	else
+		same = false;
 	SPI_finish();
 	relation_close(st.rel, AccessShareLock);
 	PG_RETURN_BOOL(same);
