@@ -66,16 +66,78 @@ typedef struct CasPlan
 
 static HTAB *cas_plans = NULL;
 
+/*
+ * The SQL text of a query shape (table, kind, the columns written and
+ * compared, which expected values are null), kept so that it is not built
+ * again for every call; it is rebuilt after a relcache invalidation of the
+ * table, as the plans are.
+ */
+typedef struct CasSql
+{
+	char		key[PLAN_KEY_LEN];
+	Oid			relid;
+	bool		stale;
+	char	   *sql;			/* in CacheMemoryContext */
+} CasSql;
+
+static HTAB *cas_sqls = NULL;
+
 static void
 cas_plans_invalidate(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS status;
 	CasPlan    *p;
+	CasSql	   *q;
 
 	hash_seq_init(&status, cas_plans);
 	while ((p = hash_seq_search(&status)) != NULL)
 		if (relid == InvalidOid || p->relid == relid)
 			p->stale = true;
+	if (cas_sqls)
+	{
+		hash_seq_init(&status, cas_sqls);
+		while ((q = hash_seq_search(&status)) != NULL)
+			if (relid == InvalidOid || q->relid == relid)
+				q->stale = true;
+	}
+}
+
+/* the cached SQL of a shape, or NULL (then build it and cas_sql_keep it) */
+static char *
+cas_sql_find(const char *shape)
+{
+	CasSql	   *q;
+
+	if (cas_sqls == NULL || strlen(shape) >= PLAN_KEY_LEN)
+		return NULL;
+	q = hash_search(cas_sqls, shape, HASH_FIND, NULL);
+	return (q && !q->stale) ? q->sql : NULL;
+}
+
+static void
+cas_sql_keep(const char *shape, Oid relid, const char *sql)
+{
+	CasSql	   *q;
+	bool		found;
+
+	if (strlen(shape) >= PLAN_KEY_LEN)
+		return;
+	if (cas_sqls == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = PLAN_KEY_LEN;
+		ctl.entrysize = sizeof(CasSql);
+		ctl.hcxt = CacheMemoryContext;
+		cas_sqls = hash_create("reclock cas queries", 64, &ctl,
+							   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	q = hash_search(cas_sqls, shape, HASH_ENTER, &found);
+	if (found && q->sql)
+		pfree(q->sql);
+	q->relid = relid;
+	q->stale = false;
+	q->sql = MemoryContextStrdup(CacheMemoryContext, sql);
 }
 
 /*
@@ -365,22 +427,36 @@ cas_fetch(CasState *st, bool for_update, bool with_json)
 	int			i;
 	int			ret;
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT 1");
-	for (i = 0; i < st->ncols; i++)
-	{
-		const char *q = quote_identifier(st->cols[i].name);
+	StringInfoData shape;
+	char	   *text;
 
-		appendStringInfo(&sql, ", %s", q);
-		if (with_json)
-			appendStringInfo(&sql, ", pg_catalog.to_jsonb(%s)", q);
+	initStringInfo(&shape);
+	appendStringInfo(&shape, "%u:%s", RelationGetRelid(st->rel),
+					 for_update ? "lock" : (with_json ? "json" : "read"));
+	for (i = 0; i < st->ncols; i++)
+		appendStringInfo(&shape, ",%d", st->cols[i].attnum);
+	text = cas_sql_find(shape.data);
+	if (text == NULL)
+	{
+		initStringInfo(&sql);
+		appendStringInfoString(&sql, "SELECT 1");
+		for (i = 0; i < st->ncols; i++)
+		{
+			const char *q = quote_identifier(st->cols[i].name);
+
+			appendStringInfo(&sql, ", %s", q);
+			if (with_json)
+				appendStringInfo(&sql, ", pg_catalog.to_jsonb(%s)", q);
+		}
+		appendStringInfo(&sql, " FROM %s WHERE %s%s", ReclockRelationSql(st->rel),
+						 ReclockKeyWhereSql(st->ki), for_update ? " FOR UPDATE" : "");
+		cas_sql_keep(shape.data, RelationGetRelid(st->rel), sql.data);
+		text = sql.data;
 	}
-	appendStringInfo(&sql, " FROM %s WHERE %s%s", ReclockRelationSql(st->rel),
-					 ReclockKeyWhereSql(st->ki), for_update ? " FOR UPDATE" : "");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = cas_execute(RelationGetRelid(st->rel), sql.data, st->ki->nkeys,
+	ret = cas_execute(RelationGetRelid(st->rel), text, st->ki->nkeys,
 					  st->ki->typids, st->keyvals, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
@@ -460,43 +536,67 @@ cas_swap(CasState *st, ColValue *newcols, int nnew)
 	int			i;
 	int			ret;
 
+	StringInfoData shape;
+	char	   *text;
+
+	/* the parameters: the key, the new values, the non-null expected values */
 	for (i = 0; i < st->ki->nkeys; i++)
 	{
 		types[nparams] = st->ki->typids[i];
 		values[nparams] = st->keyvals[i];
 		nulls[nparams++] = ' ';
 	}
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "UPDATE %s SET ", ReclockRelationSql(st->rel));
 	for (i = 0; i < nnew; i++)
 	{
-		appendStringInfo(&sql, "%s%s = $%d", i > 0 ? ", " : "",
-						 quote_identifier(newcols[i].name), nparams + 1);
 		types[nparams] = newcols[i].typid;
 		values[nparams] = newcols[i].value;
 		nulls[nparams++] = newcols[i].isnull ? 'n' : ' ';
 	}
-	appendStringInfo(&sql, " WHERE %s", ReclockKeyWhereSql(st->ki));
 	for (i = 0; i < st->ncols; i++)
 	{
-		ColValue   *c = &st->cols[i];
-		const char *q = quote_identifier(c->name);
-
-		if (c->isnull)
-		{
-			appendStringInfo(&sql, " AND %s IS NULL", q);
+		if (st->cols[i].isnull)
 			continue;
-		}
-		appendStringInfo(&sql, " AND %s %s $%d%s", q, equality_sql(c->typid),
-						 nparams + 1, collate_clause(c->collid));
-		types[nparams] = c->typid;
-		values[nparams] = c->value;
+		types[nparams] = st->cols[i].typid;
+		values[nparams] = st->cols[i].value;
 		nulls[nparams++] = ' ';
+	}
+
+	initStringInfo(&shape);
+	appendStringInfo(&shape, "%u:swap", RelationGetRelid(st->rel));
+	for (i = 0; i < nnew; i++)
+		appendStringInfo(&shape, ",%d", newcols[i].attnum);
+	appendStringInfoString(&shape, ":");
+	for (i = 0; i < st->ncols; i++)
+		appendStringInfo(&shape, ",%d%s", st->cols[i].attnum, st->cols[i].isnull ? "n" : "");
+	text = cas_sql_find(shape.data);
+	if (text == NULL)
+	{
+		int			p = st->ki->nkeys;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "UPDATE %s SET ", ReclockRelationSql(st->rel));
+		for (i = 0; i < nnew; i++)
+			appendStringInfo(&sql, "%s%s = $%d", i > 0 ? ", " : "",
+							 quote_identifier(newcols[i].name), ++p);
+		appendStringInfo(&sql, " WHERE %s", ReclockKeyWhereSql(st->ki));
+		for (i = 0; i < st->ncols; i++)
+		{
+			ColValue   *c = &st->cols[i];
+			const char *q = quote_identifier(c->name);
+
+			if (c->isnull)
+				appendStringInfo(&sql, " AND %s IS NULL", q);
+			else
+				appendStringInfo(&sql, " AND %s %s $%d%s", q, equality_sql(c->typid),
+								 ++p, collate_clause(c->collid));
+		}
+		cas_sql_keep(shape.data, RelationGetRelid(st->rel), sql.data);
+		text = sql.data;
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = cas_execute(RelationGetRelid(st->rel), sql.data, nparams, types,
+	ret = cas_execute(RelationGetRelid(st->rel), text, nparams, types,
 					  values, nulls, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
