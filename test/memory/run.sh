@@ -24,7 +24,7 @@ for _ in $(seq 300); do "$bindir/pg_isready" -q -h "$work" -p "$port" && break; 
 rc=0
 # the regression tests but guard_paths (its million-row UPDATE is too slow under valgrind)
 make -C "$top" --no-print-directory installcheck PG_CONFIG="$bindir/pg_config" \
-	REGRESS="${MEM_REGRESS:-acquire keys expiry errors guard cas privileges bad_input}" ISOLATION= \
+	REGRESS="${MEM_REGRESS:-acquire keys expiry errors guard cas privileges bad_input store}" ISOLATION= \
 	PGHOST="$work" PGPORT="$port" >"$work/regress.log" 2>&1 || rc=$?
 grep -E "^(test|ok|not ok)| tests " "$work/regress.log" | sed 's/^/  /' || true
 cleanup
