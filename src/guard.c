@@ -533,7 +533,7 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 
 	rel = trigdata->tg_relation;
 	rootid = ReclockRootOf(RelationGetRelid(rel));
-	if (ReclockStoreLiveState(rootid, ReclockNow(), INT_MAX) == 1)
+	if (ReclockStoreHasLiveLock(rootid, ReclockNow()))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("cannot truncate table \"%s\" while it has live locks",

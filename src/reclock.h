@@ -141,7 +141,7 @@ extern Oid	ReclockExtensionSchema(void);
 extern bool ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock);
 extern bool ReclockStoreGetByFence(int64 fence, ReclockLock *lock);
 extern bool ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence);
-extern int	ReclockStoreLiveState(Oid relid, TimestampTz now, int maxrows);
+extern bool ReclockStoreHasLiveLock(Oid relid, TimestampTz now);
 extern int	ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
 								 MemoryContext cxt, char ***keys, int *rows);
 

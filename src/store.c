@@ -520,43 +520,45 @@ ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence)
 	return tv.found;
 }
 
-typedef struct LiveVisit
-{
-	TimestampTz now;
-	int			maxrows;
-	int			rows;
-	int			state;
-} LiveVisit;
-
 static bool
 visit_live(HeapTuple tup, TupleDesc desc, void *arg)
 {
-	LiveVisit  *lv = (LiveVisit *) arg;
+	TimestampTz now = *(TimestampTz *) arg;
 	bool		isnull;
 
-	if (DatumGetTimestampTz(heap_getattr(tup, 7, desc, &isnull)) > lv->now)
-		lv->state = 1;
-	else if (++lv->rows >= lv->maxrows)
-		lv->state = -1;
-	return lv->state != 0;
+	return DatumGetTimestampTz(heap_getattr(tup, 7, desc, &isnull)) > now;
+}
+
+typedef struct LiveVisit
+{
+	TimestampTz now;
+	bool		found;
+} LiveVisit;
+
+static bool
+visit_any_live(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	LiveVisit  *lv = (LiveVisit *) arg;
+
+	lv->found = visit_live(tup, desc, &lv->now);
+	return lv->found;
 }
 
 /*
- * Does the table have a live lock?  0 no, 1 yes, -1 unknown: it has more
- * than maxrows lock rows (live or dead) and looking further is not worth it
- * (TRUNCATE's check passes INT_MAX).
+ * Does the table have a live lock?  (TRUNCATE's check: all its lock rows,
+ * until a live one.)
  */
-int
-ReclockStoreLiveState(Oid relid, TimestampTz now, int maxrows)
+bool
+ReclockStoreHasLiveLock(Oid relid, TimestampTz now)
 {
 	ScanKeyData skey[1];
-	LiveVisit	lv = {now, maxrows, 0, 0};
+	LiveVisit	lv = {now, false};
 
 	store_load();
 	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(relid));
-	store_scan(store.lockrel, store.lockpkey, skey, 1, visit_live, &lv);
-	return lv.state;
+	store_scan(store.lockrel, store.lockpkey, skey, 1, visit_any_live, &lv);
+	return lv.found;
 }
 
 /* the keys of the live locks, and the number of lock rows seen */
@@ -583,7 +585,7 @@ visit_keys(HeapTuple tup, TupleDesc desc, void *arg)
 		kv->overflow = true;
 		return true;
 	}
-	if (DatumGetTimestampTz(heap_getattr(tup, 7, desc, &isnull)) > kv->now)
+	if (visit_live(tup, desc, &kv->now))
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(kv->cxt);
 
