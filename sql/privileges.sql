@@ -85,6 +85,8 @@ SELECT v FROM priv WHERE id = 2;
 SET ROLE regress_reader;
 SELECT reclock_cas('colpriv', '1', '{"v": "x"}', '{"id": 2}');
 SELECT reclock_cas('priv', '1', '{}', '{"v": "z"}');
+-- a value differs: false, and nothing is attempted (so no privilege error)
+SELECT reclock_cas('colpriv', '1', '{"v": "not x"}', '{"id": 2}');
 RESET ROLE;
 
 -- the view never shows a token, nor a hash

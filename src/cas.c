@@ -10,8 +10,10 @@
  * (the guard among them) all apply.  With new values, one conditional
  * UPDATE checks and swaps (callgrind: a read and then an UPDATE cost 1.4
  * times a plain UPDATE, one UPDATE 1.16 times); only when it writes nothing
- * is the row read FOR UPDATE, to lock it all the same.  Without, the row is
- * read FOR UPDATE and compared here.  Column names reach SQL only through
+ * is the row read FOR UPDATE, to lock it all the same.  Without new values,
+ * or when the caller may not write every column of new (then a value that
+ * differs must be false, not a privilege error), the row is read FOR UPDATE
+ * and compared here, and swapped only if all are equal.  Column names reach SQL only through
  * quote_identifier; values only as parameters.
  *
  * IDENTIFICATION
@@ -30,6 +32,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -604,6 +607,22 @@ cas_swap(CasState *st, ColValue *newcols, int nnew)
 	return SPI_processed > 0;
 }
 
+/* may the caller UPDATE every column of new?  (table or column privilege) */
+static bool
+may_update(Relation rel, ColValue *cols, int n)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			user = GetUserId();
+	int			i;
+
+	if (pg_class_aclcheck(relid, user, ACL_UPDATE) == ACLCHECK_OK)
+		return true;
+	for (i = 0; i < n; i++)
+		if (pg_attribute_aclcheck(relid, cols[i].attnum, user, ACL_UPDATE) != ACLCHECK_OK)
+			return false;
+	return true;
+}
+
 /*
  * reclock_cas(tbl regclass, key text, expected jsonb, new jsonb) returns boolean
  */
@@ -629,7 +648,7 @@ reclock_cas(PG_FUNCTION_ARGS)
 
 	cas_parse(fcinfo, &st, "reclock_cas()");
 
-	if (nnew > 0)
+	if (nnew > 0 && may_update(st.rel, newcols, nnew))
 	{
 		bool		swapped = cas_swap(&st, newcols, nnew);
 
@@ -644,7 +663,11 @@ reclock_cas(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(swapped);
 	}
 
-	/* no new values: lock the row and compare */
+	/*
+	 * Lock the row and compare here; swap only if all are equal (so a caller
+	 * who may not write a column of new learns it only when the values
+	 * match: a value that differs is false, as the contract says).
+	 */
 	if (cas_fetch(&st, true, false))
 	{
 		for (i = 0; i < st.ncols && same; i++)
@@ -658,6 +681,11 @@ reclock_cas(PG_FUNCTION_ARGS)
 	else
 		same = false;
 	SPI_finish();
+	if (same && nnew > 0)
+	{
+		same = cas_swap(&st, newcols, nnew);
+		SPI_finish();
+	}
 	relation_close(st.rel, AccessShareLock);
 	PG_RETURN_BOOL(same);
 }
