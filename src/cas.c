@@ -27,7 +27,6 @@
 #include "access/relation.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_collation.h"
-#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -498,27 +497,6 @@ collate_clause(Oid collid)
 	return clause;
 }
 
-/* "OPERATOR(schema.name)" of the type's default equality */
-static char *
-equality_sql(Oid typid)
-{
-	TypeCacheEntry *tc = lookup_type_cache(typid, TYPECACHE_EQ_OPR);
-	HeapTuple	tup;
-	Form_pg_operator op;
-	char	   *sql;
-
-	(void) equality_of(typid);	/* 42883 if there is none */
-	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", tc->eq_opr);
-	op = (Form_pg_operator) GETSTRUCT(tup);
-	sql = psprintf("OPERATOR(%s.%s)",
-				   quote_identifier(get_namespace_name(op->oprnamespace)),
-				   NameStr(op->oprname));
-	ReleaseSysCache(tup);
-	return sql;
-}
-
 /*
  * Check and swap in one UPDATE: it writes the new values only where the
  * key matches and every expected column equals its value (the type's
@@ -590,7 +568,8 @@ cas_swap(CasState *st, ColValue *newcols, int nnew)
 			if (c->isnull)
 				appendStringInfo(&sql, " AND %s IS NULL", q);
 			else
-				appendStringInfo(&sql, " AND %s %s $%d%s", q, equality_sql(c->typid),
+				appendStringInfo(&sql, " AND %s %s $%d%s", q,
+								 ReclockOperatorSql(lookup_type_cache(c->typid, TYPECACHE_EQ_OPR)->eq_opr),
 								 ++p, collate_clause(c->collid));
 		}
 		cas_sql_keep(shape.data, RelationGetRelid(st->rel), sql.data);

@@ -585,8 +585,6 @@ ReclockKeyWhereSql(ReclockKeyInfo *ki)
 	for (i = 0; i < ki->nkeys; i++)
 	{
 		TypeCacheEntry *tc = lookup_type_cache(ki->typids[i], TYPECACHE_EQ_OPR);
-		HeapTuple	optup;
-		Form_pg_operator op;
 		char	   *colname = get_attname(ki->relid, ki->attnums[i], false);
 
 		if (!OidIsValid(tc->eq_opr))
@@ -594,19 +592,34 @@ ReclockKeyWhereSql(ReclockKeyInfo *ki)
 					(errcode(ERRCODE_UNDEFINED_FUNCTION),
 					 errmsg("could not identify an equality operator for type %s",
 							format_type_be(ki->typids[i]))));
-		optup = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
-		if (!HeapTupleIsValid(optup))
-			elog(ERROR, "cache lookup failed for operator %u", tc->eq_opr);
-		op = (Form_pg_operator) GETSTRUCT(optup);
-		appendStringInfo(&sql, "%s%s OPERATOR(%s.%s) $%d",
+		appendStringInfo(&sql, "%s%s %s $%d",
 						 i > 0 ? " AND " : "",
 						 quote_identifier(colname),
-						 quote_identifier(get_namespace_name(op->oprnamespace)),
-						 NameStr(op->oprname),
+						 ReclockOperatorSql(tc->eq_opr),
 						 i + 1);
-		ReleaseSysCache(optup);
 	}
 	return sql.data;
+}
+
+/*
+ * An operator as SQL that names it whatever the search_path:
+ * OPERATOR(schema.name).
+ */
+char *
+ReclockOperatorSql(Oid opr)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opr));
+	Form_pg_operator op;
+	char	   *sql;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", opr);
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	sql = psprintf("OPERATOR(%s.%s)",
+				   quote_identifier(get_namespace_name(op->oprnamespace)),
+				   NameStr(op->oprname));
+	ReleaseSysCache(tup);
+	return sql;
 }
 
 /*
