@@ -4,11 +4,9 @@
  *	  Module magic, settings, the clock and tokens of the reclock extension.
  *
  * reclock.token is the list of tokens a transaction presents to the guard.
- * Its check hook parses the list and hashes each token once; its assign
- * hook tags the value with the local transaction id in which it was set,
- * so that a value left over from an earlier transaction (a session-level
- * SET, or one a pooled connection carries from another client) counts for
- * nothing.
+ * Its check hook parses the list and hashes each token once.  A value
+ * counts only if it was presented in the current transaction and that
+ * setting still stands; see ReclockPresentedTokens() for how that is told.
  *
  * IDENTIFICATION
  *	  src/reclock.c
@@ -23,7 +21,10 @@
 #include "datatype/timestamp.h"
 #include "storage/proc.h"
 #include "common/int.h"
+#include "miscadmin.h"
+#include "access/xact.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/timestamp.h"
 
 #include "reclock.h"
@@ -46,6 +47,7 @@ static int	reclock_test_clock_epoch = 0;
 /* parsed reclock.token: the hashes of the tokens, kept as the GUC's extra */
 typedef struct PresentedTokens
 {
+	bool		presented;		/* came from SET, SET LOCAL or set_config() */
 	int			ntokens;
 	uint8		hashes[FLEXIBLE_ARRAY_MEMBER];	/* ntokens * RECLOCK_HASH_LEN */
 } PresentedTokens;
@@ -57,12 +59,41 @@ typedef struct PresentedTokens
 #endif
 
 static PresentedTokens *presented = NULL;
-static LocalTransactionId presented_lxid = InvalidLocalTransactionId;
 static uint64 presented_generation = 0;	/* bumped at every assignment */
+
+/* reclock.token's own GUC record: its stack tells what this transaction did */
+static struct config_generic *token_guc = NULL;
 
 static bool check_token(char **newval, void **extra, GucSource source);
 static void assign_token(const char *newval, void *extra);
+static const char *show_token(void);
+static bool token_stands(void);
 static bool parse_uuid(const char *s, int len, pg_uuid_t *uuid);
+
+/*
+ * reclock.token's GUC record.  PostgreSQL has no public call that says
+ * whether a setting was changed in the current transaction; its record's
+ * stack (utils/guc_tables.h) does, and the record lives as long as the
+ * backend.
+ */
+static struct config_generic *
+find_token_guc(void)
+{
+#if PG_VERSION_NUM >= 160000
+	/* 16 made find_option() public (and keeps the GUCs in a hash table) */
+	return find_option("reclock.token", false, false, ERROR);
+#else
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(vars[i]->name, "reclock.token") == 0)
+			return vars[i];
+	elog(ERROR, "could not find parameter \"reclock.token\"");
+	return NULL;				/* keep compiler quiet */
+#endif
+}
 
 void
 _PG_init(void)
@@ -92,7 +123,8 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
-							   check_token, assign_token, NULL);
+							   check_token, assign_token, show_token);
+	token_guc = find_token_guc();
 
 #ifdef RECLOCK_TESTING
 	DefineCustomIntVariable("reclock.test_clock_offset",
@@ -216,15 +248,44 @@ ReclockHashToken(const pg_uuid_t *token, uint8 *hash)
 }
 
 /*
- * The hashes of the tokens presented in the current transaction; none if
- * reclock.token was set in another transaction.
+ * Does the current value of reclock.token count?  Only if it was presented
+ * in this transaction and that setting still stands:
+ *
+ *	 - The value was checked as a SET, SET LOCAL or set_config() value
+ *	   (source PGC_S_SESSION): the check hook marks it so in its extra, and
+ *	   the extra travels with the value when PostgreSQL restores it.  Values
+ *	   from connection options, role or database defaults (and RESET to them)
+ *	   never count.
+ *	 - The setting has a GUC stack entry: PostgreSQL makes one when the value
+ *	   is changed inside a transaction, pops it when a savepoint or
+ *	   subtransaction that made it rolls back, and drops all of them when
+ *	   the transaction ends.  A value left from an earlier transaction, also
+ *	   one that loading this library re-applied from a placeholder
+ *	   (define_custom_variable() drops the stack of committed values), has
+ *	   none.
+ *	 - The entry was not made by a function's SET clause (GUC_SAVE): that
+ *	   value was written into the function, not presented.
+ */
+static bool
+token_stands(void)
+{
+	GucStack   *stack;
+
+	if (presented == NULL || !presented->presented || token_guc == NULL)
+		return false;
+	stack = token_guc->stack;
+	return stack != NULL && stack->state != GUC_SAVE;
+}
+
+/*
+ * The hashes of the tokens presented in the current transaction (none if
+ * the value does not count, see token_stands()).
  */
 int
 ReclockPresentedTokens(const uint8 **hashes, uint64 *generation)
 {
 	*generation = presented_generation;
-	if (presented == NULL || presented->ntokens == 0 ||
-		MyProc == NULL || presented_lxid != MY_LXID)
+	if (presented == NULL || presented->ntokens == 0 || !token_stands())
 		return 0;
 	*hashes = presented->hashes;
 	return presented->ntokens;
@@ -281,6 +342,7 @@ check_token(char **newval, void **extra, GucSource source)
 	if (pt == NULL)
 		return false;
 	pt->ntokens = 0;
+	pt->presented = (source == PGC_S_SESSION);
 
 	p = s;
 	while (*p)
@@ -333,6 +395,22 @@ static void
 assign_token(const char *newval, void *extra)
 {
 	presented = (PresentedTokens *) extra;
-	presented_lxid = MyProc ? MY_LXID : InvalidLocalTransactionId;
 	presented_generation++;
+}
+
+/*
+ * SHOW, current_setting() and set_config()'s result: a value that does not
+ * count is shown as empty, so that no later transaction (the next client of
+ * a pooled connection) reads a token back; superusers see the value.
+ */
+static const char *
+show_token(void)
+{
+	const char *val = reclock_token_string ? reclock_token_string : "";
+
+	if (val[0] == '\0' || token_stands())
+		return val;
+	if (IsTransactionState() && superuser())
+		return val;
+	return "";
 }

@@ -81,22 +81,60 @@ async function main() {
     await pool.end();
   });
 
-  await check("a session-level SET reclock.token left on a server connection never lets the next client write", async () => {
-    // one server connection: whatever client A leaves on it, client B gets
+  await check('a fresh server connection: a session-level set_config() as its first statement never lets the next client write, nor read the token', async () => {
+    // reclock_pool_fresh has one server connection, opened by client A's first
+    // statement: reclock's library is not loaded there until B's write fires the guard
+    const adm = direct();
+    await adm.connect();
+    const { rows } = await adm.query('SELECT token FROM reclock_acquire($1, $2, $3)', ['orders', '10', 'alice']);
+    const token = rows[0].token;
+    const a = new Client(pooled('reclock_pool_fresh'));
+    const b = new Client(pooled('reclock_pool_fresh'));
+    await a.connect();
+    await b.connect();
+    const r = await a.query("SELECT set_config('reclock.token', $1, false) AS v, pg_backend_pid() AS pid", [token]);
+    await assert.rejects(b.query('UPDATE orders SET qty = 0 WHERE id = 10'), (e) => e.code === '55P03',
+      'the next client may not write with it');
+    const shown = await b.query('SELECT current_setting($1) AS v, pg_backend_pid() AS pid', ['reclock.token']);
+    assert.equal(shown.rows[0].pid, r.rows[0].pid, 'client B ran on the server connection client A left');
+    assert.equal(shown.rows[0].v, '', 'nor read it back');
+    await assert.rejects(a.query('UPDATE orders SET qty = 0 WHERE id = 10'), (e) => e.code === '55P03',
+      'not even client A, in a later transaction');
+    await adm.query('SELECT reclock_release($1)', [token]);
+    await a.end();
+    await b.end();
+    await adm.end();
+  });
+
+  await check('a warm server connection: a leftover token restored by a rolled-back savepoint is not honoured', async () => {
     const a = new Client(pooled('reclock_pool1'));
     const b = new Client(pooled('reclock_pool1'));
     await a.connect();
     await b.connect();
     const { rows } = await a.query('SELECT token FROM reclock_acquire($1, $2, $3)', ['orders', '10', 'alice']);
     await a.query("SELECT set_config('reclock.token', $1, false)", [rows[0].token]);   // session-level: wrong on purpose
+    await b.query('BEGIN');
+    await b.query('SAVEPOINT s');
+    await b.query("SET LOCAL reclock.token = ''");
+    await b.query('ROLLBACK TO s');
+    await assert.rejects(b.query('UPDATE orders SET qty = 0 WHERE id = 10'), (e) => e.code === '55P03');
+    await b.query('ROLLBACK');
     const shown = await b.query('SHOW reclock.token');
-    assert.equal(shown.rows[0]['reclock.token'], rows[0].token, 'the setting did leak to client B (PgBouncer hands the connection on)');
-    await assert.rejects(b.query('UPDATE orders SET qty = 0 WHERE id = 10'), (e) => e.code === '55P03',
-      'but the guard does not honour it');
-    await assert.rejects(a.query('UPDATE orders SET qty = 0 WHERE id = 10'), (e) => e.code === '55P03',
-      'not even for client A in a later transaction');
+    assert.equal(shown.rows[0]['reclock.token'], '', 'SHOW does not hand the token to client B');
     await a.query('RESET reclock.token');
     await a.query('SELECT reclock_release($1)', [rows[0].token]);
+    await a.end();
+    await b.end();
+  });
+
+  await check('with session_preload_libraries, a fresh connection hides a leftover token before any reclock call', async () => {
+    const a = new Client({ ...pooled('reclock_pool_pre'), user: 'app_pre' });
+    const b = new Client({ ...pooled('reclock_pool_pre'), user: 'app_pre' });
+    await a.connect();
+    await b.connect();
+    await a.query("SELECT set_config('reclock.token', $1, false)", ['6f1c2d0e-5b1a-4c39-9d2e-3f1a0b7c8d9e']);
+    const shown = await b.query('SHOW reclock.token');
+    assert.equal(shown.rows[0]['reclock.token'], '');
     await a.end();
     await b.end();
   });

@@ -10,7 +10,7 @@ for tool in pgbouncer node npm $PY; do
 done
 $PY -c "import psycopg2" 2>/dev/null || { echo "pooler: python3-psycopg2 is missing"; exit 1; }
 
-psql -X -q -c 'DROP DATABASE IF EXISTS reclock_pool' -c 'DROP ROLE IF EXISTS app' -c 'CREATE DATABASE reclock_pool' 2>/dev/null
+psql -X -q -c 'DROP DATABASE IF EXISTS reclock_pool' -c 'DROP ROLE IF EXISTS app' -c 'DROP ROLE IF EXISTS app_pre' -c 'CREATE DATABASE reclock_pool' 2>/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d reclock_pool -f "$here/setup.sql" >/dev/null
 
 dir=$(mktemp -d /tmp/reclock-pooler.XXXXXX)
@@ -19,6 +19,8 @@ cat > "$dir/pgbouncer.ini" <<INI
 [databases]
 reclock_pool = host=127.0.0.1 port=$PGPORT dbname=reclock_pool user=app password=app-pw pool_size=2
 reclock_pool1 = host=127.0.0.1 port=$PGPORT dbname=reclock_pool user=app password=app-pw pool_size=1
+reclock_pool_fresh = host=127.0.0.1 port=$PGPORT dbname=reclock_pool user=app password=app-pw pool_size=1
+reclock_pool_pre = host=127.0.0.1 port=$PGPORT dbname=reclock_pool user=app_pre password=app-pw pool_size=1
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = $port
@@ -32,7 +34,7 @@ ignore_startup_parameters = extra_float_digits,options
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
-echo '"app" ""' > "$dir/userlist.txt"
+printf '"app" ""\n"app_pre" ""\n' > "$dir/userlist.txt"
 user=$(id -un)
 if [ "$(id -u)" = 0 ]; then user=postgres; chown -R postgres "$dir"; fi
 run() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
