@@ -55,7 +55,7 @@ PG_MAJOR ?= 15
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) \
 	postgresql-$(PG_MAJOR)-pgtap libipc-run-perl libtap-parser-sourcehandler-pgtap-perl \
 	pgbouncer python3-psycopg2 python3-django python3-selenium chromium chromium-driver \
-	sqlsmith
+	sqlsmith libdbd-pg-perl
 WERROR = -Wall -Werror -Wno-unused-parameter
 STRESS_SECONDS ?= 10
 
