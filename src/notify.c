@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "commands/async.h"
 #include "executor/spi.h"
@@ -96,6 +97,69 @@ payload(const char *event, Oid relid, const char *key, const char *new_key,
 }
 
 /*
+ * PostgreSQL cannot PREPARE a transaction that queued a NOTIFY.  Refuse it
+ * first, naming the table whose notices are the cause and what to do.
+ * notice_level is the lowest (sub)transaction nest level with a notice of
+ * ours still queued (0: none), notice_relid a table of those.
+ */
+static int	notice_level = 0;
+static Oid	notice_relid = InvalidOid;
+
+static void
+notice_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_PREPARE && notice_level > 0)
+	{
+		char	   *name = get_rel_name(notice_relid);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that sent reclock change notices"),
+				 errdetail("Change notices are on for table \"%s\", and PostgreSQL cannot send NOTIFY from a prepared transaction.",
+						   name ? name : "?"),
+				 errhint("Acquire, release and write rows of tables with change notices outside two-phase transactions, or turn the notices off with reclock_notify(table, false).")));
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		notice_level = 0;
+}
+
+static void
+notice_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (notice_level == 0)
+		return;
+	/* an aborted subtransaction's notices are dropped, a committed one's move up */
+	if (event == SUBXACT_EVENT_ABORT_SUB && notice_level >= level)
+		notice_level = 0;
+	else if (event == SUBXACT_EVENT_COMMIT_SUB && notice_level == level)
+		notice_level = level - 1;
+}
+
+static void
+remember_notice(Oid relid)
+{
+	static bool registered = false;
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (!registered)
+	{
+		RegisterXactCallback(notice_xact_callback, NULL);
+		RegisterSubXactCallback(notice_subxact_callback, NULL);
+		registered = true;
+	}
+	if (notice_level == 0 || level < notice_level)
+	{
+		notice_level = level;
+		notice_relid = relid;
+	}
+}
+
+/*
  * Queue a notice about a lock or row of relid (the root of its partition
  * tree), if the table has notices on.  Sent on commit.
  */
@@ -111,6 +175,7 @@ ReclockNotify(const char *event, Oid relid, const char *key,
 	if (strlen(p) > PAYLOAD_MAX)
 		p = payload(event, relid, key, new_key, lock, true, true);
 	Async_Notify(RECLOCK_CHANNEL, p);
+	remember_notice(relid);
 }
 
 /*
