@@ -1,0 +1,79 @@
+--
+-- upgrade: ALTER EXTENSION reclock UPDATE from 1.0 keeps every live lock and
+-- token, and leaves the same objects as a fresh CREATE EXTENSION; fences
+-- never go back, also across DROP EXTENSION ... CASCADE and CREATE EXTENSION
+--
+\set VERBOSITY terse
+\set SHOW_CONTEXT never
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE reclock_upgrade;
+\c reclock_upgrade
+\i sql/include/try.sql
+CREATE EXTENSION reclock VERSION '1.0';
+CREATE TABLE up (id int PRIMARY KEY, v int);
+INSERT INTO up VALUES (1, 0), (2, 0);
+SELECT reclock_protect('up');
+SELECT token AS tok, fence AS fence10 FROM reclock_acquire('up', '1', 'alice', '1 hour') \gset
+ALTER EXTENSION reclock UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'reclock';
+-- the lock is live, its token still counts, others are still refused
+SELECT relation, key, holder, fence = :fence10 AS same_fence FROM reclock_locks;
+SELECT reclock_valid(:'tok');
+SELECT try($t$UPDATE up SET v = 1 WHERE id = 1$t$);
+BEGIN;
+SELECT set_config('reclock.token', :'tok', true) IS NOT NULL AS presented;
+UPDATE up SET v = 2 WHERE id = 1;
+COMMIT;
+SELECT v FROM up WHERE id = 1;
+-- the same holder re-enters the upgraded grant
+SELECT acquired, fence = :fence10 AS same_fence FROM reclock_acquire('up', '1', 'alice', '1 hour');
+-- a new grant after the upgrade: its fence is above the clock in microseconds
+SELECT fence AS fence11 FROM reclock_acquire('up', '2', 'bob') \gset
+SELECT :fence11 > :fence10 AS larger,
+       :fence11 >= floor(date_part('epoch', clock_timestamp()) * 1000000) - 3600e6 AS clock_based;
+
+-- the objects of an upgraded 1.0 and of a fresh 1.1 are the same
+CREATE FUNCTION pg_temp.ext_objects() RETURNS text LANGUAGE sql AS $$
+  SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+    SELECT pg_describe_object(classid, objid, 0) ||
+           coalesce((SELECT ' ' || p.provolatile::text || p.proparallel::text || p.prosecdef::text || coalesce(p.proconfig::text, '') ||
+                            ' ' || pg_get_function_identity_arguments(p.oid) || ' -> ' || pg_get_function_result(p.oid)
+                     FROM pg_proc p WHERE classid = 'pg_proc'::regclass AND p.oid = objid), '') ||
+           coalesce((SELECT ' ' || pg_get_viewdef(c.oid) || coalesce(c.reloptions::text, '') || coalesce(c.relacl::text, '')
+                     FROM pg_class c WHERE classid = 'pg_class'::regclass AND c.oid = objid), '') ||
+           coalesce((SELECT ' ' || string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum)
+                     FROM pg_attribute a WHERE classid = 'pg_class'::regclass AND a.attrelid = objid AND a.attnum > 0
+                       AND NOT a.attisdropped), '') AS d
+      FROM pg_depend WHERE refclassid = 'pg_extension'::regclass
+       AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'reclock') AND deptype = 'e') s
+$$;
+SELECT md5(pg_temp.ext_objects()) AS upgraded \gset
+CREATE DATABASE reclock_fresh;
+\c reclock_fresh
+CREATE EXTENSION reclock;
+CREATE FUNCTION pg_temp.ext_objects() RETURNS text LANGUAGE sql AS $$
+  SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+    SELECT pg_describe_object(classid, objid, 0) ||
+           coalesce((SELECT ' ' || p.provolatile::text || p.proparallel::text || p.prosecdef::text || coalesce(p.proconfig::text, '') ||
+                            ' ' || pg_get_function_identity_arguments(p.oid) || ' -> ' || pg_get_function_result(p.oid)
+                     FROM pg_proc p WHERE classid = 'pg_proc'::regclass AND p.oid = objid), '') ||
+           coalesce((SELECT ' ' || pg_get_viewdef(c.oid) || coalesce(c.reloptions::text, '') || coalesce(c.relacl::text, '')
+                     FROM pg_class c WHERE classid = 'pg_class'::regclass AND c.oid = objid), '') ||
+           coalesce((SELECT ' ' || string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum)
+                     FROM pg_attribute a WHERE classid = 'pg_class'::regclass AND a.attrelid = objid AND a.attnum > 0
+                       AND NOT a.attisdropped), '') AS d
+      FROM pg_depend WHERE refclassid = 'pg_extension'::regclass
+       AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'reclock') AND deptype = 'e') s
+$$;
+SELECT md5(pg_temp.ext_objects()) = :'upgraded' AS same_objects;
+SELECT count(*) > 10 AS described FROM regexp_split_to_table(pg_temp.ext_objects(), E'\n');
+
+-- fences never go back: DROP EXTENSION ... CASCADE, CREATE EXTENSION
+\c reclock_upgrade
+DROP EXTENSION reclock CASCADE;
+CREATE EXTENSION reclock;
+SELECT reclock_protect('up');
+SELECT fence > :fence11 AS larger_after_recreate FROM reclock_acquire('up', '1', 'carol');
+\c :regress_db
+DROP DATABASE reclock_upgrade;
+DROP DATABASE reclock_fresh;

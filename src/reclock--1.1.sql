@@ -1,0 +1,226 @@
+/* src/reclock--1.1.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION reclock" to load this file. \quit
+
+--
+-- The lock store.  Ordinary roles never read or write these tables: the C
+-- functions below do, as the extension owner, after checking the caller's
+-- rights themselves.  Both are WAL-logged: a grant survives a crash and
+-- reaches a standby.
+--
+
+-- Fences come from one sequence: strictly increasing across rows, grants,
+-- deletes and crashes (a sequence never goes back after a crash).  It starts
+-- at the clock in microseconds, so that fences stay above every fence issued
+-- before a DROP EXTENSION reclock CASCADE and a new CREATE EXTENSION (a
+-- grant takes far longer than a microsecond).
+CREATE SEQUENCE @extschema@.reclock_fence_seq AS bigint;
+COMMENT ON SEQUENCE @extschema@.reclock_fence_seq IS 'reclock internal: source of lock fences';
+SELECT pg_catalog.setval('@extschema@.reclock_fence_seq',
+	pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 1000000)::pg_catalog.int8);
+-- Moves (nextval) before every write that can make a lock live: a grant, an
+-- extension, a refresh, a key move.  The guard's fast path compares it.
+CREATE SEQUENCE @extschema@.reclock_epoch_seq AS bigint;
+COMMENT ON SEQUENCE @extschema@.reclock_epoch_seq IS 'reclock internal: moves whenever a lock may become live';
+
+-- One row per (table, key) ever locked; later grants reuse it.  A lock is
+-- live while expires_at is in the future; release and break set expires_at
+-- to the moment the lock ended.
+CREATE TABLE @extschema@.reclock_lock_store (
+	relid		pg_catalog.regclass NOT NULL,
+	key			pg_catalog.text COLLATE "C" NOT NULL,
+	holder		pg_catalog.text NOT NULL,
+	acquired_by	pg_catalog.oid NOT NULL,
+	fence		pg_catalog.int8 NOT NULL,
+	acquired_at	pg_catalog.timestamptz NOT NULL,
+	expires_at	pg_catalog.timestamptz NOT NULL,
+	CONSTRAINT reclock_lock_store_pkey PRIMARY KEY (relid, key),
+	CONSTRAINT reclock_lock_store_fence_key UNIQUE (fence)
+);
+COMMENT ON TABLE @extschema@.reclock_lock_store IS 'reclock internal: one row per locked (table, key)';
+
+-- One row per token handed out: only its SHA-256 hash, and the grant (fence)
+-- it belongs to.  A token is valid while its fence is the live grant's fence.
+CREATE TABLE @extschema@.reclock_token_store (
+	hash		pg_catalog.bytea NOT NULL,
+	fence		pg_catalog.int8 NOT NULL,
+	CONSTRAINT reclock_token_store_pkey PRIMARY KEY (hash)
+);
+CREATE INDEX reclock_token_store_fence_idx ON @extschema@.reclock_token_store (fence);
+COMMENT ON TABLE @extschema@.reclock_token_store IS 'reclock internal: SHA-256 hashes of the tokens of each grant';
+
+-- Tables whose changes are broadcast (reclock_notify); off unless listed.
+CREATE TABLE @extschema@.reclock_notify_store (
+	relid		pg_catalog.regclass NOT NULL,
+	CONSTRAINT reclock_notify_store_pkey PRIMARY KEY (relid)
+);
+COMMENT ON TABLE @extschema@.reclock_notify_store IS 'reclock internal: tables with change notices on';
+
+-- Private: no role but the extension owner reads or writes the store.
+REVOKE ALL ON @extschema@.reclock_notify_store FROM PUBLIC;
+REVOKE ALL ON @extschema@.reclock_lock_store FROM PUBLIC;
+REVOKE ALL ON @extschema@.reclock_token_store FROM PUBLIC;
+REVOKE ALL ON SEQUENCE @extschema@.reclock_fence_seq FROM PUBLIC;
+REVOKE ALL ON SEQUENCE @extschema@.reclock_epoch_seq FROM PUBLIC;
+-- ... but the database's owner may read what pg_dump dumps (the token store
+-- holds hashes only), so that a DBA who is not a superuser can back up their
+-- own database.
+GRANT SELECT ON @extschema@.reclock_lock_store, @extschema@.reclock_token_store,
+	@extschema@.reclock_notify_store TO pg_database_owner;
+GRANT SELECT ON SEQUENCE @extschema@.reclock_fence_seq TO pg_database_owner;
+
+-- pg_dump dumps the locks and the sequence, so that after a restore no fence
+-- goes back and live locks stay live.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_lock_store', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_token_store', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_fence_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_notify_store', '');
+
+--
+-- Functions.  None is SECURITY DEFINER: the C functions run as the caller,
+-- check the caller's rights on the target table, and switch to the extension
+-- owner only around their own writes of the store.
+--
+
+CREATE FUNCTION @extschema@.reclock_acquire(
+	tbl pg_catalog.regclass,
+	key pg_catalog.text,
+	holder pg_catalog.text,
+	ttl pg_catalog.interval DEFAULT NULL,
+	OUT acquired pg_catalog.bool,
+	OUT token pg_catalog.uuid,
+	OUT holder pg_catalog.text,
+	OUT expires_at pg_catalog.timestamptz,
+	OUT fence pg_catalog.int8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'reclock_acquire'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_acquire(pg_catalog.regclass, pg_catalog.text, pg_catalog.text, pg_catalog.interval)
+	IS 'grant an edit lock on one row, or report who holds it';
+
+CREATE FUNCTION @extschema@.reclock_valid(token pg_catalog.uuid)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'reclock_valid'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.reclock_valid(pg_catalog.uuid)
+	IS 'true while the lock this token was granted for is live';
+
+CREATE FUNCTION @extschema@.reclock_refresh(token pg_catalog.uuid, ttl pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.timestamptz
+AS 'MODULE_PATHNAME', 'reclock_refresh'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_refresh(pg_catalog.uuid, pg_catalog.interval)
+	IS 'extend a live lock; NULL if it is not live any more';
+
+CREATE FUNCTION @extschema@.reclock_release(token pg_catalog.uuid)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'reclock_release'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_release(pg_catalog.uuid)
+	IS 'end a lock; true if it was live';
+
+CREATE FUNCTION @extschema@.reclock_break(tbl pg_catalog.regclass, key pg_catalog.text)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'reclock_break'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_break(pg_catalog.regclass, pg_catalog.text)
+	IS 'end anyone''s lock on a row (table owner or superuser)';
+
+CREATE FUNCTION @extschema@.reclock_sweep()
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'reclock_sweep'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_sweep()
+	IS 'delete dead locks from the lock store; returns how many';
+
+-- The clock reclock judges expiry by: clock_timestamp(), shifted only in a
+-- test build (reclock.test_clock_offset).  Used by the view.
+CREATE FUNCTION @extschema@.reclock_clock()
+RETURNS pg_catalog.timestamptz
+AS 'MODULE_PATHNAME', 'reclock_clock'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.reclock_clock()
+	IS 'the clock reclock judges expiry by';
+
+--
+-- The guard.
+--
+
+CREATE FUNCTION @extschema@.reclock_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_guard'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.reclock_guard()
+	IS 'row trigger: refuse UPDATE or DELETE of a locked row without its token';
+
+CREATE FUNCTION @extschema@.reclock_guard_truncate()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_guard_truncate'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.reclock_guard_truncate()
+	IS 'statement trigger: refuse TRUNCATE of a table with live locks';
+
+CREATE FUNCTION @extschema@.reclock_protect(tbl pg_catalog.regclass, require_lock pg_catalog.bool DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'reclock_protect'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_protect(pg_catalog.regclass, pg_catalog.bool)
+	IS 'attach the guard to a table (idempotent)';
+
+CREATE FUNCTION @extschema@.reclock_unprotect(tbl pg_catalog.regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'reclock_unprotect'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_unprotect(pg_catalog.regclass)
+	IS 'remove the guard from a table';
+
+--
+-- Compare-and-swap.
+--
+
+CREATE FUNCTION @extschema@.reclock_cas(tbl pg_catalog.regclass, key pg_catalog.text, expected pg_catalog.jsonb, new pg_catalog.jsonb DEFAULT NULL)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'reclock_cas'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_cas(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb, pg_catalog.jsonb)
+	IS 'swap a row only if the named columns still hold the expected values';
+
+CREATE FUNCTION @extschema@.reclock_diff(tbl pg_catalog.regclass, key pg_catalog.text, expected pg_catalog.jsonb)
+RETURNS pg_catalog.jsonb
+AS 'MODULE_PATHNAME', 'reclock_diff'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_diff(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb)
+	IS 'which of the named columns differ from the expected values';
+
+--
+-- Change notices.
+--
+
+CREATE FUNCTION @extschema@.reclock_notify(tbl pg_catalog.regclass, enabled pg_catalog.bool DEFAULT true)
+RETURNS void
+AS 'MODULE_PATHNAME', 'reclock_notify'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_notify(pg_catalog.regclass, pg_catalog.bool)
+	IS 'turn change notices (NOTIFY reclock) for a table on or off';
+
+--
+-- The view.  It reads the store with the view owner's rights, shows no token
+-- (the store has none, only hashes, and the view does not show those), and
+-- shows a role only the locks of tables it may read.
+--
+
+CREATE VIEW @extschema@.reclock_locks AS
+SELECT l.relid AS relation,
+	   l.key,
+	   l.holder,
+	   l.fence,
+	   l.acquired_at,
+	   l.expires_at,
+	   pg_catalog.pg_get_userbyid(l.acquired_by) AS acquired_by
+  FROM @extschema@.reclock_lock_store l
+ WHERE l.expires_at OPERATOR(pg_catalog.>) @extschema@.reclock_clock()
+   AND pg_catalog.has_any_column_privilege(l.relid::pg_catalog.oid, 'SELECT');
+COMMENT ON VIEW @extschema@.reclock_locks IS 'one row per live lock (tokens are never shown)';
+
+GRANT SELECT ON @extschema@.reclock_locks TO PUBLIC;
