@@ -205,6 +205,42 @@ COMMENT ON FUNCTION @extschema@.reclock_notify(pg_catalog.regclass, pg_catalog.b
 	IS 'turn change notices (NOTIFY reclock) for a table on or off';
 
 --
+-- Locks of a dropped table go with it: a lock row naming a table that no
+-- longer exists would be dumped as a bare OID and could, after a restore,
+-- attach to an unrelated table that got that OID.  The event trigger runs as
+-- the extension owner (whoever drops the table cannot write the store), with
+-- a pinned search_path.
+--
+
+CREATE FUNCTION @extschema@.reclock_drop_cleanup()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	WITH dropped AS (
+		SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
+		 WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+		   AND d.objsubid OPERATOR(pg_catalog.=) 0
+	), gone AS (
+		DELETE FROM @extschema@.reclock_lock_store s USING dropped
+		 WHERE s.relid::pg_catalog.oid OPERATOR(pg_catalog.=) dropped.objid
+		RETURNING s.fence
+	), tokens AS (
+		DELETE FROM @extschema@.reclock_token_store t USING gone
+		 WHERE t.fence OPERATOR(pg_catalog.=) gone.fence
+	)
+	DELETE FROM @extschema@.reclock_notify_store n USING dropped
+	 WHERE n.relid::pg_catalog.oid OPERATOR(pg_catalog.=) dropped.objid;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.reclock_drop_cleanup()
+	IS 'event trigger: forget the locks and notice settings of dropped tables';
+REVOKE ALL ON FUNCTION @extschema@.reclock_drop_cleanup() FROM PUBLIC;
+
+CREATE EVENT TRIGGER reclock_drop_cleanup ON sql_drop
+	EXECUTE FUNCTION @extschema@.reclock_drop_cleanup();
+
+--
 -- The view.  It reads the store with the view owner's rights, shows no token
 -- (the store has none, only hashes, and the view does not show those), and
 -- shows a role only the locks of tables it may read.
