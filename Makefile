@@ -10,7 +10,7 @@
 EXTENSION = reclock
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = reclock
-OBJS = src/reclock.o src/keys.o src/store.o src/acquire.o src/guard.o src/cas.o src/notify.o
+OBJS = src/reclock.o src/keys.o src/store.o src/acquire.o src/guard.o src/cas.o src/notify.o src/ddl.o
 DATA = $(wildcard src/reclock--*.sql)
 PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 
@@ -20,7 +20,7 @@ ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
-REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_input store twophase drop upgrade
+REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_input store twophase drop ddl upgrade
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh \

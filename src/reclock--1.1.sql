@@ -241,6 +241,26 @@ CREATE EVENT TRIGGER reclock_drop_cleanup ON sql_drop
 	EXECUTE FUNCTION @extschema@.reclock_drop_cleanup();
 
 --
+-- A change of a locked table's primary key (its columns, types, typmods or
+-- collations) would lose its live locks: ALTER TABLE is refused then (55006).
+--
+
+CREATE FUNCTION @extschema@.reclock_ddl_watch()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'reclock_ddl_watch'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.reclock_ddl_watch()
+	IS 'event trigger: refuse ALTER TABLE that changes the primary key of a table with live locks';
+REVOKE ALL ON FUNCTION @extschema@.reclock_ddl_watch() FROM PUBLIC;
+
+CREATE EVENT TRIGGER reclock_ddl_start ON ddl_command_start
+	WHEN TAG IN ('ALTER TABLE')
+	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
+CREATE EVENT TRIGGER reclock_ddl_end ON ddl_command_end
+	WHEN TAG IN ('ALTER TABLE')
+	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
+
+--
 -- The view.  It reads the store with the view owner's rights, shows no token
 -- (the store has none, only hashes, and the view does not show those), and
 -- shows a role only the locks of tables it may read.

@@ -1,0 +1,59 @@
+--
+-- ddl: a change of a locked table's primary key (type, typmod, columns) is
+-- refused while the table has live locks, so that no lock is silently lost
+--
+\set VERBOSITY terse
+\set SHOW_CONTEXT never
+\i sql/include/try.sql
+SET reclock.test_clock_offset = 0;
+CREATE TABLE pk_num (id numeric PRIMARY KEY, v int);
+INSERT INTO pk_num VALUES (1.5, 1), (2, 2);
+SELECT reclock_protect('pk_num');
+SELECT token AS tok FROM reclock_acquire('pk_num', '1.5', 'alice', '1 hour') \gset
+-- numeric -> numeric(10,2) would make the key '1.50': refused
+SELECT try($t$ALTER TABLE pk_num ALTER COLUMN id TYPE numeric(10,2)$t$);
+-- replacing the primary key: refused
+SELECT try($t$ALTER TABLE pk_num DROP CONSTRAINT pk_num_pkey, ADD PRIMARY KEY (v)$t$);
+SELECT try($t$ALTER TABLE pk_num DROP CONSTRAINT pk_num_pkey$t$);
+SELECT try($t$ALTER TABLE pk_num DROP COLUMN id CASCADE$t$);
+-- the lock still guards its row
+SELECT try($t$UPDATE pk_num SET v = 3 WHERE id = 1.5$t$);
+SELECT key, holder FROM reclock_locks WHERE relation = 'pk_num'::regclass;
+-- other changes are fine
+ALTER TABLE pk_num ADD COLUMN note text;
+ALTER TABLE pk_num ALTER COLUMN v TYPE bigint;
+ALTER TABLE pk_num RENAME COLUMN note TO remark;
+ALTER TABLE pk_num RENAME COLUMN id TO ident;
+SELECT key, holder FROM reclock_locks WHERE relation = 'pk_num'::regclass;
+-- ... and the key change once the lock has ended
+SELECT reclock_release(:'tok');
+ALTER TABLE pk_num ALTER COLUMN ident TYPE numeric(10,2);
+SELECT ident FROM pk_num ORDER BY ident;
+
+-- timestamp -> timestamptz
+CREATE TABLE pk_ts (at timestamp PRIMARY KEY);
+INSERT INTO pk_ts VALUES ('2024-05-01 10:00');
+SELECT acquired FROM reclock_acquire('pk_ts', '2024-05-01 10:00', 'bob', '1 hour');
+SELECT try($t$ALTER TABLE pk_ts ALTER COLUMN at TYPE timestamptz$t$);
+-- an expired lock does not stand in the way
+SET reclock.test_clock_offset = 7200;
+ALTER TABLE pk_ts ALTER COLUMN at TYPE timestamptz;
+SET reclock.test_clock_offset = 0;
+
+-- a partitioned table: the root's key
+CREATE TABLE pk_part (region text, id int, PRIMARY KEY (region, id)) PARTITION BY LIST (region);
+CREATE TABLE pk_part_eu PARTITION OF pk_part FOR VALUES IN ('eu');
+INSERT INTO pk_part VALUES ('eu', 1);
+SELECT acquired FROM reclock_acquire('pk_part_eu', '(eu,1)', 'carol', '1 hour');
+SELECT try($t$ALTER TABLE pk_part ALTER COLUMN id TYPE bigint$t$);
+SELECT try($t$ALTER TABLE pk_part ALTER COLUMN id TYPE int$t$);
+
+-- a failed command inside a savepoint does not confuse the next one
+BEGIN;
+SAVEPOINT s;
+SELECT try($t$ALTER TABLE pk_part ALTER COLUMN id TYPE bigint$t$);
+ROLLBACK TO s;
+ALTER TABLE pk_part ADD COLUMN x int;
+ALTER TABLE pk_num ALTER COLUMN ident TYPE numeric;
+COMMIT;
+DROP TABLE pk_num, pk_ts, pk_part;
