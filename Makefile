@@ -20,7 +20,7 @@ ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
-REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_input store twophase drop ddl upgrade
+REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_input store twophase drop ddl publication upgrade
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh \
