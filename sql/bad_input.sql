@@ -66,27 +66,28 @@ SELECT relation, key, holder FROM reclock_locks WHERE relation = 'bi_renamed'::r
 SELECT try($$UPDATE bi_renamed SET v = 'x' WHERE id = 1$$);
 ALTER TABLE bi_renamed RENAME TO bi;
 
--- the primary key changed after locks were taken: the old locks no longer
--- name any row (their keys are in the old form) and expire by themselves
+-- the primary key cannot change while the table has live locks (the locks
+-- would no longer name their rows; sql/ddl.sql); once they end, it can
 CREATE TABLE bi_pk (a int, b int, v text, CONSTRAINT bi_pk_pkey PRIMARY KEY (a));
 INSERT INTO bi_pk VALUES (1, 1, 'x');
-SELECT acquired FROM reclock_acquire('bi_pk', '1', 'alice');
+SELECT token AS bi_pk_alice FROM reclock_acquire('bi_pk', '1', 'alice') \gset
+SELECT try($$ALTER TABLE bi_pk DROP CONSTRAINT bi_pk_pkey, ADD PRIMARY KEY (a, b)$$);
+SELECT reclock_release(:'bi_pk_alice');
 ALTER TABLE bi_pk DROP CONSTRAINT bi_pk_pkey, ADD PRIMARY KEY (a, b);
-SELECT acquired, holder FROM reclock_acquire('bi_pk', '(1,1)', 'bob');
+SELECT token AS bi_pk_bob FROM reclock_acquire('bi_pk', '(1,1)', 'bob') \gset
 SELECT key, holder FROM reclock_locks WHERE relation = 'bi_pk'::regclass ORDER BY key;
 SELECT try($$SELECT reclock_acquire('bi_pk', '1', 'carol')$$);
+SELECT reclock_release(:'bi_pk_bob');
 ALTER TABLE bi_pk DROP CONSTRAINT bi_pk_pkey;
 SELECT try($$SELECT reclock_acquire('bi_pk', '(1,1)', 'carol')$$);
 
--- a dropped table: its locks stay in the store, hidden from the view, until sweep
+-- a dropped table: its locks go with it (sql/drop.sql)
 CREATE TABLE bi_drop (id int PRIMARY KEY);
 INSERT INTO bi_drop VALUES (1);
 SELECT acquired FROM reclock_acquire('bi_drop', '1', 'alice');
 SELECT 'bi_drop'::regclass::oid AS drop_oid \gset
 DROP TABLE bi_drop;
 SELECT count(*) AS in_view FROM reclock_locks WHERE relation = :drop_oid;
-SELECT count(*) AS in_store FROM reclock_lock_store WHERE relid = :drop_oid;
-SELECT reclock_sweep() >= 1 AS swept;
 SELECT count(*) AS in_store FROM reclock_lock_store WHERE relid = :drop_oid;
 
 -- no backend crashed along the way
