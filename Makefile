@@ -20,7 +20,8 @@ ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
-REGRESS = acquire keys expiry errors guard guard_paths cas privileges bad_input store
+REGRESS = acquire keys expiry errors guard guard_paths cas privileges bad_input store \
+	keys_session
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh \
