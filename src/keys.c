@@ -127,20 +127,27 @@ ReclockOpenTable(Oid relid, const char *fname)
 }
 
 /*
- * The caller must own the table (or be a superuser): 42501 otherwise.
+ * The caller must own the table (or be a superuser): 42501 otherwise.  For
+ * a partition, the root of its partition tree: its locks are the root's
+ * (keyed by the root), so owning one partition gives no right over them.
  */
 void
 ReclockCheckOwner(Relation rel, const char *detail)
 {
+	Oid			rootid = ReclockRootOf(RelationGetRelid(rel));
+
 #if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, RelationGetRelid(rel), GetUserId()))
+	if (!object_ownercheck(RelationRelationId, rootid, GetUserId()))
 #else
-	if (!pg_class_ownercheck(RelationGetRelid(rel), GetUserId()))
+	if (!pg_class_ownercheck(rootid, GetUserId()))
 #endif
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", RelationGetRelationName(rel)),
-				 detail ? errdetail("%s", detail) : 0));
+				 errmsg("must be owner of table %s", get_rel_name(rootid)),
+				 detail ? errdetail("%s", detail) : 0,
+				 rootid != RelationGetRelid(rel) ?
+				 errhint("\"%s\" is a partition: rights on its locks are judged on its partitioned table \"%s\".",
+						 RelationGetRelationName(rel), get_rel_name(rootid)) : 0));
 }
 
 /*
