@@ -1,11 +1,12 @@
 --
 -- rights: rights on a partitioned table's locks are judged on the root
--- table
+-- table; the view reclock_locks is a security barrier
 --
 \set VERBOSITY terse
 \i sql/include/try.sql
 CREATE ROLE regress_root_owner;
 CREATE ROLE regress_part_owner;
+CREATE ROLE regress_nobody;
 
 -- the root table belongs to one role, partition rp_a to another
 CREATE TABLE rp (k text, id int, v text, PRIMARY KEY (k, id)) PARTITION BY LIST (k);
@@ -54,5 +55,31 @@ SELECT reclock_notify('rp', false);
 RESET ROLE;
 SELECT count(*) FROM reclock_locks WHERE relation = 'rp'::regclass;
 
-DROP TABLE rp;
-DROP ROLE regress_root_owner, regress_part_owner;
+-- the view: a role that may not read a table sees none of its locks, also
+-- not through a cheap function of its own in the WHERE clause
+CREATE TABLE rv_secret (id int PRIMARY KEY);
+INSERT INTO rv_secret VALUES (1);
+SELECT acquired FROM reclock_acquire('rv_secret', '1', 'secret holder');
+SELECT c.reloptions FROM pg_class c WHERE c.oid = 'reclock_locks'::regclass;
+SET ROLE regress_nobody;
+CREATE FUNCTION pg_temp.leak(k text, h text) RETURNS boolean
+LANGUAGE plpgsql COST 0.0000001 AS $$
+BEGIN
+  IF h = 'secret holder' THEN   -- (other tests' locks stay out of the output)
+    RAISE NOTICE 'leaked: % %', k, h;
+  END IF;
+  RETURN true;
+END $$;
+SELECT count(*) FROM reclock_locks WHERE pg_temp.leak(key, holder) AND relation = 'rv_secret'::regclass;
+SELECT relation, key, holder FROM reclock_locks WHERE relation = 'rv_secret'::regclass;
+RESET ROLE;
+-- a role that may read the table sees its lock, and the function sees it too
+GRANT SELECT ON rv_secret TO regress_nobody;
+SET ROLE regress_nobody;
+SELECT relation, key, holder FROM reclock_locks
+ WHERE pg_temp.leak(key, holder) AND relation = 'rv_secret'::regclass;
+RESET ROLE;
+
+DROP TABLE rp, rv_secret;
+DROP FUNCTION pg_temp.leak(text, text);
+DROP ROLE regress_root_owner, regress_part_owner, regress_nobody;

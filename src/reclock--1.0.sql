@@ -196,10 +196,13 @@ COMMENT ON FUNCTION @extschema@.reclock_notify(pg_catalog.regclass, pg_catalog.b
 --
 -- The view.  It reads the store with the view owner's rights, shows no token
 -- (the store has none, only hashes, and the view does not show those), and
--- shows a role only the locks of tables it may read.
+-- shows a role only the locks of tables it may read.  It is a security
+-- barrier: its own conditions are checked before any function of the
+-- caller's query sees a row, so a cheap function in a WHERE clause cannot
+-- read the keys and holders of locks the caller may not see.
 --
 
-CREATE VIEW @extschema@.reclock_locks AS
+CREATE VIEW @extschema@.reclock_locks WITH (security_barrier) AS
 SELECT l.relid AS relation,
 	   l.key,
 	   l.holder,
