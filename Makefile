@@ -21,7 +21,7 @@ PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
 REGRESS = acquire keys expiry errors guard guard_paths cas privileges bad_input store \
-	keys_session rights parallel
+	keys_session rights parallel guard_refusal
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh \
