@@ -20,11 +20,13 @@ ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
-REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_input store twophase drop ddl publication upgrade
+REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_input store \
+	twophase drop ddl publication keys_session rights parallel guard_refusal upgrade
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh \
-	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify
+	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
+	parallel_valid
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags

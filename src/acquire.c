@@ -283,6 +283,12 @@ reclock_break(PG_FUNCTION_ARGS)
 
 	rel = ReclockOpenTable(relid, "reclock_break()");
 	ReclockCheckOwner(rel, "Only the table's owner or a superuser may break another's lock.");
+	/* a partition's locks are the root's, and so is the right: read through it */
+	if (ReclockRootOf(relid) != relid)
+	{
+		relation_close(rel, AccessShareLock);
+		rel = ReclockOpenTable(ReclockRootOf(relid), "reclock_break()");
+	}
 	ki = ReclockGetKeyInfo(rel);
 	keyvals = palloc(sizeof(Datum) * ki->nkeys);
 	key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), keyvals);

@@ -49,6 +49,7 @@ PG_FUNCTION_INFO_V1(reclock_guard_truncate);
 PG_FUNCTION_INFO_V1(reclock_protect);
 PG_FUNCTION_INFO_V1(reclock_unprotect);
 
+/* also the constraint name of every refusal (PG_DIAG_CONSTRAINT_NAME) */
 #define GUARD_TRIGGER		"reclock_guard"
 #define TRUNCATE_TRIGGER	"reclock_guard_truncate"
 
@@ -385,6 +386,7 @@ refuse_locked(Relation rel, const char *key, ReclockLock *lock)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errtableconstraint(rel, GUARD_TRIGGER),
 			 errmsg("row %s of table \"%s\" is locked by \"%s\" until %s",
 					key, RelationGetRelationName(rel), lock->holder,
 					timestamptz_to_str(lock->expires_at - lock->expires_at % USECS_PER_SEC)),
@@ -411,6 +413,7 @@ guard_row(Relation rel, ReclockKeyInfo *ki, const char *key, bool require_lock,
 	if (require_lock && !was_moved(ki->rootid, key))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errtableconstraint(rel, GUARD_TRIGGER),
 				 errmsg("row %s of table \"%s\" is not locked", key,
 						RelationGetRelationName(rel)),
 				 errdetail("The table is protected with require_lock: every update or delete needs a live lock."),
@@ -536,6 +539,7 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 	if (ReclockStoreHasLiveLock(rootid, ReclockNow()))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errtableconstraint(rel, GUARD_TRIGGER),
 				 errmsg("cannot truncate table \"%s\" while it has live locks",
 						RelationGetRelationName(rel)),
 				 errdetail("TRUNCATE would remove rows that holders have locked."),

@@ -24,6 +24,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
@@ -37,6 +38,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -60,6 +62,7 @@ static char *key_text(ReclockKeyInfo *ki, Datum *vals, bool *nulls);
 static void keyinfo_build(ReclockKeyInfo *ki, Relation rel);
 static void keyinfo_free(ReclockKeyInfo *ki);
 static SPIPlanPtr keyinfo_plan(ReclockKeyInfo *ki, Relation rel);
+static bool output_reads_path(Oid typid);
 
 static void
 keyinfo_invalidate(Datum arg, Oid relid)
@@ -124,20 +127,27 @@ ReclockOpenTable(Oid relid, const char *fname)
 }
 
 /*
- * The caller must own the table (or be a superuser): 42501 otherwise.
+ * The caller must own the table (or be a superuser): 42501 otherwise.  For
+ * a partition, the root of its partition tree: its locks are the root's
+ * (keyed by the root), so owning one partition gives no right over them.
  */
 void
 ReclockCheckOwner(Relation rel, const char *detail)
 {
+	Oid			rootid = ReclockRootOf(RelationGetRelid(rel));
+
 #if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, RelationGetRelid(rel), GetUserId()))
+	if (!object_ownercheck(RelationRelationId, rootid, GetUserId()))
 #else
-	if (!pg_class_ownercheck(RelationGetRelid(rel), GetUserId()))
+	if (!pg_class_ownercheck(rootid, GetUserId()))
 #endif
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", RelationGetRelationName(rel)),
-				 detail ? errdetail("%s", detail) : 0));
+				 errmsg("must be owner of table %s", get_rel_name(rootid)),
+				 detail ? errdetail("%s", detail) : 0,
+				 rootid != RelationGetRelid(rel) ?
+				 errhint("\"%s\" is a partition: rights on its locks are judged on its partitioned table \"%s\".",
+						 RelationGetRelationName(rel), get_rel_name(rootid)) : 0));
 }
 
 /*
@@ -232,6 +242,7 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	ki->relid = relid;
 	ki->rootid = rootid;
 	ki->nkeys = index->indnkeyatts;
+	ki->pin_path = false;
 	ki->attnums = palloc(sizeof(AttrNumber) * ki->nkeys);
 	ki->typids = palloc(sizeof(Oid) * ki->nkeys);
 	ki->typmods = palloc(sizeof(int32) * ki->nkeys);
@@ -275,6 +286,8 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 		if (ki->keydesc)
 			TupleDescInitEntry(ki->keydesc, i + 1, NameStr(attr->attname),
 							   attr->atttypid, attr->atttypmod, 0);
+		if (output_reads_path(attr->atttypid))
+			ki->pin_path = true;
 	}
 	if (ki->keydesc)
 		BlessTupleDesc(ki->keydesc);
@@ -411,8 +424,13 @@ canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values)
  * The output of key values must not depend on the session: a date key
  * written under DateStyle 'SQL, DMY' and one written under 'ISO' must be
  * one lock.  Output is made with fixed settings (ISO dates, UTC, the
- * default IntervalStyle, shortest exact floats, hex bytea), set around
- * the output functions and always put back.
+ * default IntervalStyle, shortest exact floats, hex bytea, identifiers
+ * quoted only where needed), set around the output functions and always
+ * put back.  Keys of the reg* types that name objects (a regclass key is
+ * written "orders" or "public.orders" as the search_path finds it) are
+ * also written under search_path = pg_catalog, so they are qualified by
+ * schema unless they are in pg_catalog; that costs a little, so it is done
+ * only for tables whose key holds such a type (ki->pin_path).
  */
 typedef struct OutputSettings
 {
@@ -421,8 +439,96 @@ typedef struct OutputSettings
 	int			intervalstyle;
 	int			extra_float_digits;
 	int			bytea_output;
+	bool		quote_all;
 	pg_tz	   *timezone;
+#if PG_VERSION_NUM >= 170000
+	int			guc_level;		/* of the pinned search_path, or 0 */
+#else
+	bool		path_pinned;
+#endif
 } OutputSettings;
+
+/*
+ * Does the text form of a value of this type depend on search_path?  The
+ * reg* types that qualify a name unless the search_path finds it, and
+ * domains, arrays, ranges and composites of them.
+ */
+static bool
+output_reads_path(Oid typid)
+{
+	Oid			elem;
+
+	check_stack_depth();
+	typid = getBaseType(typid);
+	switch (typid)
+	{
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCLASSOID:
+		case REGCOLLATIONOID:
+		case REGTYPEOID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+			return true;
+		default:
+			break;
+	}
+	if (OidIsValid(elem = get_element_type(typid)))
+		return output_reads_path(elem);
+	if (type_is_range(typid))
+		return output_reads_path(get_range_subtype(typid));
+	if (type_is_multirange(typid))
+		return output_reads_path(get_multirange_range(typid));
+	if (typid != RECORDOID && type_is_rowtype(typid))
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
+		bool		reads = false;
+		int			i;
+
+		for (i = 0; i < desc->natts && !reads; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped)
+				reads = output_reads_path(att->atttypid);
+		}
+		ReleaseTupleDesc(desc);
+		return reads;
+	}
+	return false;
+}
+
+/* search_path = pg_catalog (no temp schema) until unpin_search_path */
+static void
+pin_search_path(OutputSettings *saved)
+{
+#if PG_VERSION_NUM >= 170000
+	saved->guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+#else
+	OverrideSearchPath path = {NIL, true, false, 0};
+
+	PushOverrideSearchPath(&path);
+	saved->path_pinned = true;
+#endif
+}
+
+static void
+unpin_search_path(OutputSettings *saved)
+{
+#if PG_VERSION_NUM >= 170000
+	if (saved->guc_level > 0)
+		AtEOXact_GUC(true, saved->guc_level);
+	saved->guc_level = 0;
+#else
+	if (saved->path_pinned)
+		PopOverrideSearchPath();
+	saved->path_pinned = false;
+#endif
+}
 
 static void
 canonical_settings(OutputSettings *saved)
@@ -436,12 +542,19 @@ canonical_settings(OutputSettings *saved)
 	saved->intervalstyle = IntervalStyle;
 	saved->extra_float_digits = extra_float_digits;
 	saved->bytea_output = bytea_output;
+	saved->quote_all = quote_all_identifiers;
 	saved->timezone = session_timezone;
+#if PG_VERSION_NUM >= 170000
+	saved->guc_level = 0;
+#else
+	saved->path_pinned = false;
+#endif
 	DateStyle = USE_ISO_DATES;
 	DateOrder = DATEORDER_YMD;
 	IntervalStyle = INTSTYLE_POSTGRES;
 	extra_float_digits = 1;
 	bytea_output = BYTEA_OUTPUT_HEX;
+	quote_all_identifiers = false;
 	if (utc)
 		session_timezone = utc;
 }
@@ -454,6 +567,7 @@ restore_settings(OutputSettings *saved)
 	IntervalStyle = saved->intervalstyle;
 	extra_float_digits = saved->extra_float_digits;
 	bytea_output = saved->bytea_output;
+	quote_all_identifiers = saved->quote_all;
 	session_timezone = saved->timezone;
 }
 
@@ -503,6 +617,8 @@ key_text(ReclockKeyInfo *ki, Datum *vals, bool *nulls)
 	canonical_settings(&saved);
 	PG_TRY();
 	{
+		if (ki->pin_path)
+			pin_search_path(&saved);
 		if (ki->nkeys == 1)
 			text = OutputFunctionCall(&ki->outfuncs[0], vals[0]);
 		else
@@ -511,6 +627,7 @@ key_text(ReclockKeyInfo *ki, Datum *vals, bool *nulls)
 	}
 	PG_FINALLY();
 	{
+		unpin_search_path(&saved);
 		restore_settings(&saved);
 	}
 	PG_END_TRY();

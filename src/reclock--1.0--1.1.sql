@@ -151,3 +151,13 @@ DELETE FROM @extschema@.reclock_token_store t USING gone
 DELETE FROM @extschema@.reclock_notify_store n
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class c
 					WHERE c.oid OPERATOR(pg_catalog.=) n.relid::pg_catalog.oid);
+
+-- Parallel labels: reclock_valid and reclock_diff read the latest state and
+-- run in the leader; trigger functions are unsafe (they were unlabelled).
+ALTER FUNCTION @extschema@.reclock_valid(pg_catalog.uuid) PARALLEL RESTRICTED;
+ALTER FUNCTION @extschema@.reclock_diff(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb) PARALLEL RESTRICTED;
+ALTER FUNCTION @extschema@.reclock_guard() PARALLEL UNSAFE;
+ALTER FUNCTION @extschema@.reclock_guard_truncate() PARALLEL UNSAFE;
+
+-- The view is a security barrier.
+ALTER VIEW @extschema@.reclock_locks SET (security_barrier = true);

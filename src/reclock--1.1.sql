@@ -82,6 +82,13 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_notify_store', '
 -- check the caller's rights on the target table, and switch to the extension
 -- owner only around their own writes of the store.
 --
+-- Parallel labels: a function that writes (the store, a row, a trigger, a
+-- notice) is PARALLEL UNSAFE; reclock_valid and reclock_diff only read, but
+-- read the latest state (reclock_valid with a snapshot of its own, taken in
+-- the leader), so they are PARALLEL RESTRICTED: a query that calls them can
+-- still scan in parallel, and they run in the leader.  reclock_clock reads
+-- only the clock and is PARALLEL SAFE.
+--
 
 CREATE FUNCTION @extschema@.reclock_acquire(
 	tbl pg_catalog.regclass,
@@ -102,7 +109,7 @@ COMMENT ON FUNCTION @extschema@.reclock_acquire(pg_catalog.regclass, pg_catalog.
 CREATE FUNCTION @extschema@.reclock_valid(token pg_catalog.uuid)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'reclock_valid'
-LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.reclock_valid(pg_catalog.uuid)
 	IS 'true while the lock this token was granted for is live';
 
@@ -150,14 +157,14 @@ COMMENT ON FUNCTION @extschema@.reclock_clock()
 CREATE FUNCTION @extschema@.reclock_guard()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'reclock_guard'
-LANGUAGE C;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.reclock_guard()
 	IS 'row trigger: refuse UPDATE or DELETE of a locked row without its token';
 
 CREATE FUNCTION @extschema@.reclock_guard_truncate()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'reclock_guard_truncate'
-LANGUAGE C;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.reclock_guard_truncate()
 	IS 'statement trigger: refuse TRUNCATE of a table with live locks';
 
@@ -189,7 +196,7 @@ COMMENT ON FUNCTION @extschema@.reclock_cas(pg_catalog.regclass, pg_catalog.text
 CREATE FUNCTION @extschema@.reclock_diff(tbl pg_catalog.regclass, key pg_catalog.text, expected pg_catalog.jsonb)
 RETURNS pg_catalog.jsonb
 AS 'MODULE_PATHNAME', 'reclock_diff'
-LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.reclock_diff(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb)
 	IS 'which of the named columns differ from the expected values';
 
@@ -328,10 +335,13 @@ $$;
 --
 -- The view.  It reads the store with the view owner's rights, shows no token
 -- (the store has none, only hashes, and the view does not show those), and
--- shows a role only the locks of tables it may read.
+-- shows a role only the locks of tables it may read.  It is a security
+-- barrier: its own conditions are checked before any function of the
+-- caller's query sees a row, so a cheap function in a WHERE clause cannot
+-- read the keys and holders of locks the caller may not see.
 --
 
-CREATE VIEW @extschema@.reclock_locks AS
+CREATE VIEW @extschema@.reclock_locks WITH (security_barrier) AS
 SELECT l.relid AS relation,
 	   l.key,
 	   l.holder,

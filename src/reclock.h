@@ -82,6 +82,7 @@ typedef struct ReclockKeyInfo
 	int			share_busy;		/* executions of share_plan in progress */
 	int16	   *typlens;
 	bool	   *typbyvals;
+	bool		pin_path;		/* key output reads search_path (reg* types) */
 	/* guard's fast path: the keys of the table's live locks (see guard.c) */
 	bool		lk_valid;
 	int			lk_nkeys;

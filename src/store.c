@@ -26,6 +26,7 @@
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/index.h"
@@ -43,6 +44,7 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/procarray.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -387,6 +389,26 @@ store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock)
  */
 typedef bool (*StoreVisit) (HeapTuple tup, TupleDesc desc, void *arg);
 
+/*
+ * The latest snapshot.  A parallel query's leader is in parallel mode for
+ * the whole query, and PostgreSQL then refuses GetLatestSnapshot() (it will
+ * not update its secondary snapshot); reclock_valid, PARALLEL RESTRICTED,
+ * runs there, so in parallel mode a snapshot of our own is taken instead,
+ * just as fresh.  Never in a parallel worker: a worker shares the leader's
+ * snapshot and nothing of reclock that reads the store runs there.
+ */
+static Snapshot
+latest_snapshot(void)
+{
+	static SnapshotData leader_snapshot = {SNAPSHOT_MVCC};
+
+	if (!IsInParallelMode())
+		return GetLatestSnapshot();
+	if (IsParallelWorker())
+		elog(ERROR, "cannot read the lock store in a parallel worker");
+	return GetSnapshotData(&leader_snapshot);
+}
+
 static void
 store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
 		   StoreVisit visit, void *arg)
@@ -400,7 +422,7 @@ store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
 	store_load();
 	rel = table_open(relid, AccessShareLock);
 	idx = index_open(indexid, AccessShareLock);
-	snap = RegisterSnapshot(GetLatestSnapshot());
+	snap = RegisterSnapshot(latest_snapshot());
 	scan = systable_beginscan_ordered(rel, idx, snap, nkeys, keys);
 	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
 		if (visit(tup, RelationGetDescr(rel), arg))

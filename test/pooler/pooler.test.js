@@ -93,8 +93,8 @@ async function main() {
     await a.connect();
     await b.connect();
     const r = await a.query("SELECT set_config('reclock.token', $1, false) AS v, pg_backend_pid() AS pid", [token]);
-    await assert.rejects(b.query('UPDATE orders SET qty = 0 WHERE id = 10'), (e) => e.code === '55P03',
-      'the next client may not write with it');
+    await assert.rejects(b.query('UPDATE orders SET qty = 0 WHERE id = 10'),
+      (e) => e.code === '55P03' && e.constraint === 'reclock_guard', 'the next client may not write with it');
     const shown = await b.query('SELECT current_setting($1) AS v, pg_backend_pid() AS pid', ['reclock.token']);
     assert.equal(shown.rows[0].pid, r.rows[0].pid, 'client B ran on the server connection client A left');
     assert.equal(shown.rows[0].v, '', 'nor read it back');
