@@ -10,7 +10,7 @@
 EXTENSION = reclock
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = reclock
-OBJS = src/reclock.o src/keys.o src/store.o src/acquire.o src/guard.o src/cas.o src/notify.o
+OBJS = src/reclock.o src/keys.o src/plans.o src/store.o src/acquire.o src/guard.o src/cas.o src/notify.o
 DATA = $(wildcard src/reclock--*.sql)
 PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 
@@ -24,7 +24,8 @@ REGRESS = acquire keys expiry errors guard guard_paths cas privileges bad_input 
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh \
-	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify
+	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
+	store_inval
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags

@@ -124,6 +124,22 @@ extern char *ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 
+/*--- plans.c: the statements reclock runs through SPI ---*/
+typedef struct ReclockStatement
+{
+	Oid			relid;			/* the only relation it may name */
+	const char *shape;			/* what it does, in relid's terms (cache key) */
+	int			nargs;
+	Oid		   *argtypes;
+	char	   *(*build) (void *arg);	/* its SQL, from the current names */
+	void	   *arg;
+} ReclockStatement;
+
+extern int	ReclockPlanRun(ReclockStatement *st, Datum *values,
+						   const char *nulls, long tcount);
+extern int	ReclockPlanRunOnce(const char *sql, const Oid *rels, int nrels,
+							   Snapshot snapshot);
+
 /*--- store.c: the lock store ---*/
 typedef struct ReclockLock
 {
