@@ -20,12 +20,12 @@ ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
-REGRESS = acquire keys expiry errors guard guard_paths cas privileges bad_input store
+REGRESS = acquire keys expiry errors guard guard_paths cas privileges bad_input store plans
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
-	store_inval
+	store_inval plan_rename
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags

@@ -78,8 +78,6 @@ typedef struct ReclockKeyInfo
 	FmgrInfo   *infuncs;
 	Oid		   *ioparams;
 	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
-	SPIPlanPtr	share_plan;		/* SELECT ... FOR SHARE by key (acquire) */
-	int			share_busy;		/* executions of share_plan in progress */
 	int16	   *typlens;
 	bool	   *typbyvals;
 	/* guard's fast path: the keys of the table's live locks (see guard.c) */
