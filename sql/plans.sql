@@ -38,6 +38,23 @@ SELECT reclock_break('app_old.orders', '43');
 DROP SCHEMA app CASCADE;
 DROP SCHEMA app_old CASCADE;
 
+-- the store's own statements (sweep, notice settings) name the store by the
+-- schema's current name too: here the extension's schema is renamed (in a
+-- transaction rolled back) in a backend that has run them before
+CREATE TABLE notes (id int PRIMARY KEY);
+SELECT reclock_sweep() >= 0 AS warm_sweep;
+SELECT reclock_notify('notes', true);
+SELECT reclock_notify('notes', false);
+BEGIN;
+ALTER SCHEMA public RENAME TO reclock_home;
+SELECT reclock_home.reclock_sweep() >= 0 AS swept;
+SELECT reclock_home.reclock_notify('reclock_home.notes', true);
+SELECT count(*) AS notifying FROM reclock_home.reclock_notify_store;
+SELECT reclock_home.reclock_notify('reclock_home.notes', false);
+SELECT count(*) AS notifying FROM reclock_home.reclock_notify_store;
+ROLLBACK;
+DROP TABLE notes;
+
 -- bounded: CAS over many different column subsets keeps a capped number of
 -- plans in one backend (each subset is a statement of its own)
 CREATE TABLE wide (id int PRIMARY KEY, c1 int, c2 int, c3 int, c4 int,
