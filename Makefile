@@ -10,7 +10,7 @@
 EXTENSION = reclock
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = reclock
-OBJS = src/reclock.o src/keys.o src/store.o src/acquire.o src/guard.o src/cas.o src/notify.o src/ddl.o
+OBJS = src/reclock.o src/keys.o src/plans.o src/store.o src/acquire.o src/guard.o src/cas.o src/notify.o src/ddl.o
 DATA = $(wildcard src/reclock--*.sql)
 PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 
@@ -21,12 +21,12 @@ PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
 REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_input store \
-	twophase drop ddl publication keys_session rights parallel guard_refusal upgrade
+	twophase drop ddl publication keys_session rights parallel guard_refusal plans upgrade
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
-	parallel_valid
+	parallel_valid store_inval plan_rename
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags

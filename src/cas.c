@@ -33,7 +33,6 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -46,171 +45,6 @@
 
 PG_FUNCTION_INFO_V1(reclock_cas);
 PG_FUNCTION_INFO_V1(reclock_diff);
-
-/*
- * Plans of the CAS and diff queries, kept per (table, query text, parameter
- * types): a form saves the same columns again and again.  A relcache
- * invalidation of the table only marks its plans stale; a stale plan is
- * replaced at its next use, and freed then unless it is running (a CAS
- * fired from a trigger of a CAS's own UPDATE), in which case it is left
- * alone.  An invalidation callback never frees a plan: it can arrive while
- * that very plan executes.
- */
-#define PLAN_KEY_LEN 512
-typedef struct CasPlan
-{
-	char		key[PLAN_KEY_LEN];	/* relid, parameter types, query text */
-	Oid			relid;
-	SPIPlanPtr	plan;
-	bool		stale;
-	int			busy;			/* executions in progress */
-} CasPlan;
-
-static HTAB *cas_plans = NULL;
-
-/*
- * The SQL text of a query shape (table, kind, the columns written and
- * compared, which expected values are null), kept so that it is not built
- * again for every call; it is rebuilt after a relcache invalidation of the
- * table, as the plans are.
- */
-typedef struct CasSql
-{
-	char		key[PLAN_KEY_LEN];
-	Oid			relid;
-	bool		stale;
-	char	   *sql;			/* in CacheMemoryContext */
-} CasSql;
-
-static HTAB *cas_sqls = NULL;
-
-static void
-cas_plans_invalidate(Datum arg, Oid relid)
-{
-	HASH_SEQ_STATUS status;
-	CasPlan    *p;
-	CasSql	   *q;
-
-	hash_seq_init(&status, cas_plans);
-	while ((p = hash_seq_search(&status)) != NULL)
-		if (relid == InvalidOid || p->relid == relid)
-			p->stale = true;
-	if (cas_sqls)
-	{
-		hash_seq_init(&status, cas_sqls);
-		while ((q = hash_seq_search(&status)) != NULL)
-			if (relid == InvalidOid || q->relid == relid)
-				q->stale = true;
-	}
-}
-
-/* the cached SQL of a shape, or NULL (then build it and cas_sql_keep it) */
-static char *
-cas_sql_find(const char *shape)
-{
-	CasSql	   *q;
-
-	if (cas_sqls == NULL || strlen(shape) >= PLAN_KEY_LEN)
-		return NULL;
-	q = hash_search(cas_sqls, shape, HASH_FIND, NULL);
-	return (q && !q->stale) ? q->sql : NULL;
-}
-
-static void
-cas_sql_keep(const char *shape, Oid relid, const char *sql)
-{
-	CasSql	   *q;
-	bool		found;
-
-	if (strlen(shape) >= PLAN_KEY_LEN)
-		return;
-	if (cas_sqls == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = PLAN_KEY_LEN;
-		ctl.entrysize = sizeof(CasSql);
-		ctl.hcxt = CacheMemoryContext;
-		cas_sqls = hash_create("reclock cas queries", 64, &ctl,
-							   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	}
-	q = hash_search(cas_sqls, shape, HASH_ENTER, &found);
-	if (found && q->sql)
-		pfree(q->sql);
-	q->relid = relid;
-	q->stale = false;
-	q->sql = MemoryContextStrdup(CacheMemoryContext, sql);
-}
-
-/*
- * Run a query as the caller, with a plan cached per table, query text and
- * parameter types (queries too long for the key are planned each time).
- */
-static int
-cas_execute(Oid relid, const char *sql, int nargs, Oid *types, Datum *values,
-			const char *nulls, long count)
-{
-	StringInfoData key;
-	CasPlan    *p;
-	bool		found;
-	int			ret;
-	int			i;
-
-	initStringInfo(&key);
-	appendStringInfo(&key, "%u", relid);
-	for (i = 0; i < nargs; i++)
-		appendStringInfo(&key, ",%u", types[i]);
-	appendStringInfo(&key, ":%s", sql);
-	if (key.len >= PLAN_KEY_LEN)
-		return SPI_execute_with_args(sql, nargs, types, values, nulls, false, count);
-
-	if (cas_plans == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = PLAN_KEY_LEN;
-		ctl.entrysize = sizeof(CasPlan);
-		ctl.hcxt = CacheMemoryContext;
-		cas_plans = hash_create("reclock cas plans", 64, &ctl,
-								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(cas_plans_invalidate, (Datum) 0);
-	}
-	p = hash_search(cas_plans, key.data, HASH_ENTER, &found);
-	if (!found)
-	{
-		p->relid = relid;
-		p->plan = NULL;
-		p->stale = false;
-		p->busy = 0;
-	}
-	if (p->plan != NULL && p->stale)
-	{
-		if (p->busy == 0)
-			SPI_freeplan(p->plan);
-		p->plan = NULL;
-	}
-	if (p->plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		p->plan = plan;
-		p->stale = false;
-	}
-	p->busy++;
-	PG_TRY();
-	{
-		ret = SPI_execute_plan(p->plan, values, nulls, false, count);
-	}
-	PG_FINALLY();
-	{
-		p->busy--;
-	}
-	PG_END_TRY();
-	return ret;
-}
 
 /* one named column with the value given for it */
 typedef struct ColValue
@@ -422,46 +256,61 @@ cas_parse(FunctionCallInfo fcinfo, CasState *st, const char *fname)
  * each as jsonb), locking it FOR UPDATE if asked.  False if the row is
  * gone.  Connects SPI and leaves it connected.
  */
+typedef struct FetchArg
+{
+	CasState   *st;
+	bool		for_update;
+	bool		with_json;
+} FetchArg;
+
+static char *
+fetch_sql(void *arg)
+{
+	FetchArg   *fa = (FetchArg *) arg;
+	CasState   *st = fa->st;
+	StringInfoData sql;
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT 1");
+	for (i = 0; i < st->ncols; i++)
+	{
+		const char *q = quote_identifier(st->cols[i].name);
+
+		appendStringInfo(&sql, ", %s", q);
+		if (fa->with_json)
+			appendStringInfo(&sql, ", pg_catalog.to_jsonb(%s)", q);
+	}
+	appendStringInfo(&sql, " FROM %s WHERE %s%s", ReclockRelationSql(st->rel),
+					 ReclockKeyWhereSql(st->ki), fa->for_update ? " FOR UPDATE" : "");
+	return sql.data;
+}
+
 static bool
 cas_fetch(CasState *st, bool for_update, bool with_json)
 {
-	StringInfoData sql;
+	StringInfoData shape;
 	int			i;
 	int			ret;
-
-	StringInfoData shape;
-	char	   *text;
+	FetchArg	fa = {st, for_update, with_json};
+	ReclockStatement stmt;
 
 	initStringInfo(&shape);
-	appendStringInfo(&shape, "%u:%s", RelationGetRelid(st->rel),
-					 for_update ? "lock" : (with_json ? "json" : "read"));
+	appendStringInfoString(&shape, for_update ? "lock" : (with_json ? "json" : "read"));
 	for (i = 0; i < st->ncols; i++)
 		appendStringInfo(&shape, ",%d", st->cols[i].attnum);
-	text = cas_sql_find(shape.data);
-	if (text == NULL)
-	{
-		initStringInfo(&sql);
-		appendStringInfoString(&sql, "SELECT 1");
-		for (i = 0; i < st->ncols; i++)
-		{
-			const char *q = quote_identifier(st->cols[i].name);
-
-			appendStringInfo(&sql, ", %s", q);
-			if (with_json)
-				appendStringInfo(&sql, ", pg_catalog.to_jsonb(%s)", q);
-		}
-		appendStringInfo(&sql, " FROM %s WHERE %s%s", ReclockRelationSql(st->rel),
-						 ReclockKeyWhereSql(st->ki), for_update ? " FOR UPDATE" : "");
-		cas_sql_keep(shape.data, RelationGetRelid(st->rel), sql.data);
-		text = sql.data;
-	}
+	stmt.relid = RelationGetRelid(st->rel);
+	stmt.shape = shape.data;
+	stmt.nargs = st->ki->nkeys;
+	stmt.argtypes = st->ki->typids;
+	stmt.build = fetch_sql;
+	stmt.arg = &fa;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = cas_execute(RelationGetRelid(st->rel), text, st->ki->nkeys,
-					  st->ki->typids, st->keyvals, NULL, 1);
+	ret = ReclockPlanRun(&stmt, st->keyvals, NULL, 1);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 		return false;
 	st->row = SPI_tuptable->vals[0];
@@ -497,6 +346,43 @@ collate_clause(Oid collid)
 	return clause;
 }
 
+typedef struct SwapArg
+{
+	CasState   *st;
+	ColValue   *newcols;
+	int			nnew;
+} SwapArg;
+
+static char *
+swap_sql(void *arg)
+{
+	SwapArg    *sa = (SwapArg *) arg;
+	CasState   *st = sa->st;
+	StringInfoData sql;
+	int			p = st->ki->nkeys;
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE %s SET ", ReclockRelationSql(st->rel));
+	for (i = 0; i < sa->nnew; i++)
+		appendStringInfo(&sql, "%s%s = $%d", i > 0 ? ", " : "",
+						 quote_identifier(sa->newcols[i].name), ++p);
+	appendStringInfo(&sql, " WHERE %s", ReclockKeyWhereSql(st->ki));
+	for (i = 0; i < st->ncols; i++)
+	{
+		ColValue   *c = &st->cols[i];
+		const char *q = quote_identifier(c->name);
+
+		if (c->isnull)
+			appendStringInfo(&sql, " AND %s IS NULL", q);
+		else
+			appendStringInfo(&sql, " AND %s %s $%d%s", q,
+							 ReclockOperatorSql(lookup_type_cache(c->typid, TYPECACHE_EQ_OPR)->eq_opr),
+							 ++p, collate_clause(c->collid));
+	}
+	return sql.data;
+}
+
 /*
  * Check and swap in one UPDATE: it writes the new values only where the
  * key matches and every expected column equals its value (the type's
@@ -508,7 +394,6 @@ collate_clause(Oid collid)
 static bool
 cas_swap(CasState *st, ColValue *newcols, int nnew)
 {
-	StringInfoData sql;
 	int			nparams = 0;
 	int			max = st->ki->nkeys + nnew + st->ncols;
 	Oid		   *types = palloc(sizeof(Oid) * max);
@@ -516,9 +401,9 @@ cas_swap(CasState *st, ColValue *newcols, int nnew)
 	char	   *nulls = palloc(max);
 	int			i;
 	int			ret;
-
 	StringInfoData shape;
-	char	   *text;
+	SwapArg		sa = {st, newcols, nnew};
+	ReclockStatement stmt;
 
 	/* the parameters: the key, the new values, the non-null expected values */
 	for (i = 0; i < st->ki->nkeys; i++)
@@ -543,45 +428,24 @@ cas_swap(CasState *st, ColValue *newcols, int nnew)
 	}
 
 	initStringInfo(&shape);
-	appendStringInfo(&shape, "%u:swap", RelationGetRelid(st->rel));
+	appendStringInfoString(&shape, "swap");
 	for (i = 0; i < nnew; i++)
 		appendStringInfo(&shape, ",%d", newcols[i].attnum);
 	appendStringInfoString(&shape, ":");
 	for (i = 0; i < st->ncols; i++)
 		appendStringInfo(&shape, ",%d%s", st->cols[i].attnum, st->cols[i].isnull ? "n" : "");
-	text = cas_sql_find(shape.data);
-	if (text == NULL)
-	{
-		int			p = st->ki->nkeys;
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "UPDATE %s SET ", ReclockRelationSql(st->rel));
-		for (i = 0; i < nnew; i++)
-			appendStringInfo(&sql, "%s%s = $%d", i > 0 ? ", " : "",
-							 quote_identifier(newcols[i].name), ++p);
-		appendStringInfo(&sql, " WHERE %s", ReclockKeyWhereSql(st->ki));
-		for (i = 0; i < st->ncols; i++)
-		{
-			ColValue   *c = &st->cols[i];
-			const char *q = quote_identifier(c->name);
-
-			if (c->isnull)
-				appendStringInfo(&sql, " AND %s IS NULL", q);
-			else
-				appendStringInfo(&sql, " AND %s %s $%d%s", q,
-								 ReclockOperatorSql(lookup_type_cache(c->typid, TYPECACHE_EQ_OPR)->eq_opr),
-								 ++p, collate_clause(c->collid));
-		}
-		cas_sql_keep(shape.data, RelationGetRelid(st->rel), sql.data);
-		text = sql.data;
-	}
+	stmt.relid = RelationGetRelid(st->rel);
+	stmt.shape = shape.data;
+	stmt.nargs = nparams;
+	stmt.argtypes = types;
+	stmt.build = swap_sql;
+	stmt.arg = &sa;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = cas_execute(RelationGetRelid(st->rel), text, nparams, types,
-					  values, nulls, 0);
+	ret = ReclockPlanRun(&stmt, values, nulls, 0);
 	if (ret != SPI_OK_UPDATE)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	/* none: a value differs, the row is gone, or a BEFORE trigger skipped it */
 	return SPI_processed > 0;
 }

@@ -61,7 +61,6 @@ static char *canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values);
 static char *key_text(ReclockKeyInfo *ki, Datum *vals, bool *nulls);
 static void keyinfo_build(ReclockKeyInfo *ki, Relation rel);
 static void keyinfo_free(ReclockKeyInfo *ki);
-static SPIPlanPtr keyinfo_plan(ReclockKeyInfo *ki, Relation rel);
 static bool output_reads_path(Oid typid);
 
 static void
@@ -179,9 +178,6 @@ ReclockRaiseInvalidText(MemoryContext cxt, const char *msg, const char *hint)
 static void
 keyinfo_free(ReclockKeyInfo *ki)
 {
-	/* a plan that is running (a re-entrant acquire) is left alone */
-	if (ki->share_plan && ki->share_busy == 0)
-		SPI_freeplan(ki->share_plan);
 	if (ki->attnums)
 		pfree(ki->attnums);
 	if (ki->typids)
@@ -200,7 +196,6 @@ keyinfo_free(ReclockKeyInfo *ki)
 		pfree(ki->typbyvals);
 	if (ki->keydesc)
 		FreeTupleDesc(ki->keydesc);
-	ki->share_plan = NULL;
 	ki->attnums = NULL;
 	ki->typids = NULL;
 	ki->typmods = NULL;
@@ -743,28 +738,25 @@ ReclockOperatorSql(Oid opr)
  * The query that locks one row by key FOR SHARE (acquire).  It runs with
  * the caller's rights, so privileges and row-level security apply.
  */
-static SPIPlanPtr
-keyinfo_plan(ReclockKeyInfo *ki, Relation rel)
+typedef struct ShareArg
 {
-	char	   *sql;
-	SPIPlanPtr	plan;
+	ReclockKeyInfo *ki;
+	Relation	rel;
+} ShareArg;
 
+static char *
+share_sql(void *arg)
+{
+	ShareArg   *sa = (ShareArg *) arg;
 	StringInfoData cols;
 	int			i;
 
 	initStringInfo(&cols);
-	for (i = 0; i < ki->nkeys; i++)
+	for (i = 0; i < sa->ki->nkeys; i++)
 		appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "",
-						 quote_identifier(get_attname(ki->relid, ki->attnums[i], false)));
-	sql = psprintf("SELECT %s FROM %s WHERE %s FOR SHARE",
-				   cols.data, ReclockRelationSql(rel), ReclockKeyWhereSql(ki));
-	plan = SPI_prepare(sql, ki->nkeys, ki->typids);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	pfree(sql);
-	return plan;
+						 quote_identifier(get_attname(sa->ki->relid, sa->ki->attnums[i], false)));
+	return psprintf("SELECT %s FROM %s WHERE %s FOR SHARE",
+					cols.data, ReclockRelationSql(sa->rel), ReclockKeyWhereSql(sa->ki));
 }
 
 /*
@@ -778,21 +770,12 @@ ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
 	int			ret;
 	char	   *key = NULL;
 	MemoryContext caller = CurrentMemoryContext;
+	ShareArg	sa = {ki, rel};
+	ReclockStatement st = {ki->relid, "share", ki->nkeys, ki->typids, share_sql, &sa};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (ki->share_plan == NULL)
-		ki->share_plan = keyinfo_plan(ki, rel);
-	ki->share_busy++;
-	PG_TRY();
-	{
-		ret = SPI_execute_plan(ki->share_plan, values, NULL, false, 1);
-	}
-	PG_FINALLY();
-	{
-		ki->share_busy--;
-	}
-	PG_END_TRY();
+	ret = ReclockPlanRun(&st, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)

@@ -78,8 +78,6 @@ typedef struct ReclockKeyInfo
 	FmgrInfo   *infuncs;
 	Oid		   *ioparams;
 	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
-	SPIPlanPtr	share_plan;		/* SELECT ... FOR SHARE by key (acquire) */
-	int			share_busy;		/* executions of share_plan in progress */
 	int16	   *typlens;
 	bool	   *typbyvals;
 	bool		pin_path;		/* key output reads search_path (reg* types) */
@@ -124,6 +122,22 @@ extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 extern char *ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
+
+/*--- plans.c: the statements reclock runs through SPI ---*/
+typedef struct ReclockStatement
+{
+	Oid			relid;			/* the only relation it may name */
+	const char *shape;			/* what it does, in relid's terms (cache key) */
+	int			nargs;
+	Oid		   *argtypes;
+	char	   *(*build) (void *arg);	/* its SQL, from the current names */
+	void	   *arg;
+} ReclockStatement;
+
+extern int	ReclockPlanRun(ReclockStatement *st, Datum *values,
+						   const char *nulls, long tcount);
+extern int	ReclockPlanRunOnce(const char *sql, const Oid *rels, int nrels,
+							   Snapshot snapshot);
 
 /*--- store.c: the lock store ---*/
 typedef struct ReclockLock

@@ -10,11 +10,13 @@
  * catalog rows are written: a row is read by an index probe and then
  * updated at the TID it was read at, and if another transaction changed it
  * meanwhile the caller reads it again.  Executor start-up for a one-row
- * statement cost more than the write itself (callgrind).  The rarer writes
- * (sweep, key moves, notice settings) go through SPI plans prepared once
- * per backend, run as the extension owner (ordinary roles have no rights
- * on the store), with the latest snapshot too.  The callers check the
- * caller's rights on the target table before they get here.
+ * statement cost more than the write itself (callgrind).  A key move is
+ * written the same way.  The rarer bulk writes (sweep, notice settings) are
+ * SQL statements made for each call, never cached, checked to name only the
+ * store's own tables (plans.c), and run as the extension owner (ordinary
+ * roles have no rights on the store), with the latest snapshot too.  The
+ * callers check the caller's rights on the target table before they get
+ * here.
  *
  * IDENTIFICATION
  *	  src/store.c
@@ -38,7 +40,6 @@
 #include "commands/sequence.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
-#include "executor/spi_priv.h"
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "miscadmin.h"
@@ -48,7 +49,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/plancache.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -58,10 +58,6 @@
 #include "storage/bufmgr.h"
 
 #include "reclock.h"
-
-#ifndef ItemPointerGetDatum
-#define ItemPointerGetDatum(X) PointerGetDatum(X)	/* PostgreSQL 16 has it */
-#endif
 
 /* the store's objects, resolved once per backend */
 typedef struct StoreCache
@@ -79,43 +75,16 @@ typedef struct StoreCache
 	bool		epoch_usable;	/* reclock_epoch_seq has CACHE 1 */
 	Oid			notifyrel;
 	Oid			notifypkey;
-	SPIPlanPtr	delkey;
-	SPIPlanPtr	movekey;
-	SPIPlanPtr	sweeplocks;
-	SPIPlanPtr	sweeptokens;
-	SPIPlanPtr	notifyon;
-	SPIPlanPtr	notifyoff;
 } StoreCache;
 
 static StoreCache store;
 static bool callback_registered = false;
 static uint64 local_writes = 0;	/* writes of the store by this backend */
-static int	store_busy = 0;		/* store plans executing (re-entrancy) */
 
 static void store_invalidate(Datum arg, Oid relid);
 static void store_load(void);
 static Oid	store_relid(const char *name);
-static SPIPlanPtr store_prepare_opts(const char *fmt, int nargs, Oid *argtypes,
-									 int options);
-
-/* an INSERT has no scan to plan: one generic plan serves */
-#define store_prepare(fmt, nargs, argtypes) \
-	store_prepare_opts(fmt, nargs, argtypes, 0)
-
-/*
- * A keyed write (by ctid) always runs its generic plan, and that plan is
- * built with enable_seqscan off (see store_keyed_ready): a plan made while
- * the store was small, or had just been analyzed empty, would otherwise
- * keep a sequential scan of the whole store once it has grown (measured:
- * every release read every lock row), and planning at each call instead
- * cost more than the rest of a release.
- */
-#define store_prepare_keyed(fmt, nargs, argtypes) \
-	store_prepare_opts(fmt, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN)
-
-static void store_keyed_ready(SPIPlanPtr plan);
 static void store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock);
-static int	store_exec(SPIPlanPtr plan, Datum *values, const char *nulls);
 
 /*
  * The schema reclock is installed in (get_extension_schema() is not
@@ -172,32 +141,14 @@ store_relid(const char *name)
 	return relid;
 }
 
-static SPIPlanPtr
-store_prepare_opts(const char *fmt, int nargs, Oid *argtypes, int options)
-{
-	const char *s = quote_identifier(get_namespace_name(store.nsp));
-	char	   *sql = psprintf(fmt, s, s);
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, argtypes, options);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	pfree(sql);
-	return plan;
-}
-
 /*
- * Resolve the store's objects and prepare the write plans.  Must be called
- * inside SPI for the plans; the OIDs are cached on first use.
+ * Resolve the store's objects; cached until an invalidation.  Holds no plan
+ * and frees nothing, so it may run between any two steps of a write.
  */
 static void
 store_load(void)
 {
 	Oid			extoid;
-	SPIPlanPtr *plans[] = {&store.delkey, &store.movekey, &store.sweeplocks,
-	&store.sweeptokens, &store.notifyon, &store.notifyoff};
-	int			i;
 
 	if (store.valid)
 		return;
@@ -207,17 +158,6 @@ store_load(void)
 		CacheRegisterRelcacheCallback(store_invalidate, (Datum) 0);
 		CacheRegisterSyscacheCallback(SEQRELID, store_invalidate_seq, (Datum) 0);
 		callback_registered = true;
-	}
-
-	/*
-	 * Drop the plans of the old objects.  One may be running, if a trigger
-	 * on the store called back into reclock: those are left alone.
-	 */
-	for (i = 0; i < lengthof(plans); i++)
-	{
-		if (*plans[i] && store_busy == 0)
-			SPI_freeplan(*plans[i]);
-		*plans[i] = NULL;
 	}
 
 	extoid = get_extension_oid("reclock", true);
@@ -261,110 +201,39 @@ store_load(void)
 	store.valid = true;
 }
 
-/* prepare the write plans on first use (inside SPI) */
-static void
-store_plans(void)
-{
-	Oid			t_key[] = {TIDOID, TIMESTAMPTZOID};
-	Oid			t_move[] = {TIDOID, TEXTOID};
-	Oid			t_sweep[] = {TIMESTAMPTZOID};
-	Oid			t_notify[] = {OIDOID};
-
-	store_load();
-	if (store.delkey)
-		return;
-
-	/*
-	 * Rows are found by an index probe first and then written by ctid (a TID
-	 * scan whatever the statistics say: a generic plan made while the store
-	 * was small must never scan it whole).  Under READ COMMITTED a row
-	 * updated meanwhile is followed to its new version and the conditions
-	 * are checked again.
-	 */
-	store.delkey = store_prepare_keyed(
-								 "DELETE FROM %s.reclock_lock_store"
-								 " WHERE ctid OPERATOR(pg_catalog.=) $1"
-								 " AND expires_at OPERATOR(pg_catalog.<=) $2",
-								 2, t_key);
-	store.movekey = store_prepare_keyed(
-								  "UPDATE %s.reclock_lock_store SET key = $2"
-								  " WHERE ctid OPERATOR(pg_catalog.=) $1",
-								  2, t_move);
-	store.sweeplocks = store_prepare(
-									 "DELETE FROM %s.reclock_lock_store l"
-									 " WHERE l.expires_at OPERATOR(pg_catalog.<=) $1"
-									 " OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c"
-									 " WHERE c.oid OPERATOR(pg_catalog.=) l.relid::pg_catalog.oid)",
-									 1, t_sweep);
-	store.sweeptokens = store_prepare(
-									  "DELETE FROM %s.reclock_token_store t"
-									  " WHERE NOT EXISTS (SELECT FROM %s.reclock_lock_store l"
-									  " WHERE l.fence OPERATOR(pg_catalog.=) t.fence"
-									  " AND l.expires_at OPERATOR(pg_catalog.>) $1)",
-									  1, t_sweep);
-	store.notifyon = store_prepare(
-								   "INSERT INTO %s.reclock_notify_store (relid)"
-								   " VALUES ($1::pg_catalog.oid::pg_catalog.regclass) ON CONFLICT DO NOTHING",
-								   1, t_notify);
-	store.notifyoff = store_prepare(
-									"DELETE FROM %s.reclock_notify_store"
-									" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass",
-									1, t_notify);
-}
-
 /*
- * Make sure the generic plan of a keyed write is built, and built with
- * enable_seqscan off; it is rebuilt only after an invalidation, so the
- * setting is switched only then.
- */
-static void
-store_keyed_ready(SPIPlanPtr plan)
-{
-	CachedPlanSource *ps = linitial(((_SPI_plan *) plan)->plancache_list);
-	CachedPlan *cp;
-	int			nestlevel;
-
-	if (ps->is_valid && ps->gplan && ps->gplan->is_valid)
-		return;
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	cp = SPI_plan_get_cached_plan(plan);
-	if (cp)
-		ReleaseCachedPlan(cp, CurrentResourceOwner);
-	AtEOXact_GUC(true, nestlevel);
-}
-
-/*
- * Run a write plan as the extension owner, with the latest snapshot.
+ * Run a statement of the store's (made for this call, naming only the
+ * store's tables and pg_class) as the extension owner, with the latest
+ * snapshot.  Inside SPI.
  */
 static int
-store_exec(SPIPlanPtr plan, Datum *values, const char *nulls)
+store_run(const char *sql)
 {
+	Oid			rels[] = {store.lockrel, store.tokenrel, store.notifyrel,
+	RelationRelationId};
 	Oid			save_userid;
 	int			save_sec;
 	int			ret;
 
 	local_writes++;
-	if (plan == store.delkey || plan == store.movekey)
-		store_keyed_ready(plan);
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(store.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	store_busy++;
-	PG_TRY();
-	{
-		ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
-								   InvalidSnapshot, false, true, 0);
-	}
-	PG_FINALLY();
-	{
-		store_busy--;
-	}
-	PG_END_TRY();
+	ret = ReclockPlanRunOnce(sql, rels, lengthof(rels), GetLatestSnapshot());
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(ret));
 	return ret;
+}
+
+/* the store's schema, quoted */
+static const char *
+store_schema_sql(void)
+{
+	char	   *nsp = get_namespace_name(store.nsp);
+
+	if (nsp == NULL)
+		elog(ERROR, "cache lookup failed for schema %u", store.nsp);
+	return quote_identifier(nsp);
 }
 
 static void
@@ -985,54 +854,108 @@ ReclockStoreSetExpiry(int64 fence, TimestampTz now, TimestampTz expires_at,
 }
 
 /*
+ * Delete the tuple at tid, read by the caller.  Waits for a transaction
+ * writing it; false if it was updated or deleted since it was read (the
+ * caller reads again).
+ */
+static bool
+store_delete(Relation rel, ItemPointer tid)
+{
+	TM_Result	res;
+	TM_FailureData tmfd;
+
+	res = heap_delete(rel, tid, GetCurrentCommandId(true), InvalidSnapshot,
+					  true, &tmfd, false);
+	switch (res)
+	{
+		case TM_Ok:
+			return true;
+		case TM_Updated:
+		case TM_Deleted:
+			return false;
+		case TM_SelfModified:
+			/* by this transaction, in this command: make it visible, read again */
+			CommandCounterIncrement();
+			return false;
+		default:
+			elog(ERROR, "unexpected heap_delete status: %u", res);
+	}
+	return false;				/* keep the compiler quiet */
+}
+
+/*
  * A holder changed the row's key: carry the lock at oldkey to newkey.  A
  * dead lock row at the new key is dropped first.  The new key is locked as
- * an acquire locks it: no grant of that key is written meanwhile.
+ * an acquire locks it: no grant of that key is written meanwhile.  Written
+ * directly, as a grant is: each row is read by an index probe and written
+ * at the TID it was read at, read again if it changed meanwhile.
  */
 void
 ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 					TimestampTz now)
 {
 	ReclockLock cur;
-	Datum		values[2];
+	Relation	rel;
 
 	ReclockLockKey(relid, newkey);
 	ReclockStoreMoveEpoch(relid);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	store_plans();
+	store_load();
+	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
 	while (ReclockStoreGetByKey(relid, newkey, &cur) && cur.expires_at <= now)
 	{
-		values[0] = ItemPointerGetDatum(&cur.tid);
-		values[1] = TimestampTzGetDatum(now);
-		store_exec(store.delkey, values, NULL);
-		if (SPI_processed > 0)
+		if (store_delete(rel, &cur.tid))
+		{
+			CommandCounterIncrement();
 			break;
+		}
 	}
 	while (ReclockStoreGetByKey(relid, oldkey, &cur))
 	{
-		values[0] = ItemPointerGetDatum(&cur.tid);
-		values[1] = CStringGetTextDatum(newkey);
-		store_exec(store.movekey, values, NULL);
-		if (SPI_processed > 0)
+		ReclockLock next = cur;
+		HeapTuple	tup;
+		bool		ok;
+
+		next.key = (char *) newkey;
+		tup = store_form_lock(rel, &next);
+		ok = store_update(rel, &cur.tid, tup);
+		heap_freetuple(tup);
+		if (ok)
+		{
+			CommandCounterIncrement();
 			break;
+		}
 	}
-	SPI_finish();
+	table_close(rel, NoLock);
 }
 
+/*
+ * Delete the dead locks (and those of dropped tables), then the tokens of
+ * grants that are not live.  The statements are made for this call: now is
+ * written into them (as text in ISO form, which every DateStyle reads).
+ */
 int64
 ReclockStoreSweep(TimestampTz now)
 {
-	Datum		values[1];
+	const char *s;
+	char	   *ts;
 	int64		n;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	store_plans();
-	values[0] = TimestampTzGetDatum(now);
-	store_exec(store.sweeplocks, values, NULL);
+	store_load();
+	s = store_schema_sql();
+	ts = quote_literal_cstr(ReclockTimestampText(now));
+	store_run(psprintf("DELETE FROM %s.reclock_lock_store l"
+					   " WHERE l.expires_at OPERATOR(pg_catalog.<=) %s::pg_catalog.timestamptz"
+					   " OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c"
+					   " WHERE c.oid OPERATOR(pg_catalog.=) l.relid::pg_catalog.oid)",
+					   s, ts));
 	n = SPI_processed;
-	store_exec(store.sweeptokens, values, NULL);
+	store_run(psprintf("DELETE FROM %s.reclock_token_store t"
+					   " WHERE NOT EXISTS (SELECT FROM %s.reclock_lock_store l"
+					   " WHERE l.fence OPERATOR(pg_catalog.=) t.fence"
+					   " AND l.expires_at OPERATOR(pg_catalog.>) %s::pg_catalog.timestamptz)",
+					   s, s, ts));
 	SPI_finish();
 	return n;
 }
@@ -1054,13 +977,20 @@ ReclockStoreNotifyEnabled(Oid relid)
 void
 ReclockStoreSetNotify(Oid relid, bool enabled)
 {
-	Datum		values[1];
+	const char *s;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	store_plans();
-	values[0] = ObjectIdGetDatum(relid);
-	store_exec(enabled ? store.notifyon : store.notifyoff, values, NULL);
+	store_load();
+	s = store_schema_sql();
+	if (enabled)
+		store_run(psprintf("INSERT INTO %s.reclock_notify_store (relid)"
+						   " VALUES ('%u'::pg_catalog.oid::pg_catalog.regclass)"
+						   " ON CONFLICT (relid) DO NOTHING", s, relid));
+	else
+		store_run(psprintf("DELETE FROM %s.reclock_notify_store"
+						   " WHERE relid OPERATOR(pg_catalog.=) '%u'::pg_catalog.oid::pg_catalog.regclass",
+						   s, relid));
 	SPI_finish();
 }
 
