@@ -90,5 +90,21 @@ DROP TABLE bi_drop;
 SELECT count(*) AS in_view FROM reclock_locks WHERE relation = :drop_oid;
 SELECT count(*) AS in_store FROM reclock_lock_store WHERE relid = :drop_oid;
 
+-- a key set to NULL: PostgreSQL's own NOT NULL error (23502), not the guard's
+CREATE TABLE bi_nn (id int PRIMARY KEY, v int);
+INSERT INTO bi_nn VALUES (1, 0), (2, 0);
+SELECT reclock_protect('bi_nn');
+SELECT token AS bi_nn_tok FROM reclock_acquire('bi_nn', '1', 'alice') \gset
+SELECT try($$UPDATE bi_nn SET id = NULL WHERE id = 2$$);
+SELECT try($$UPDATE bi_nn SET id = NULL WHERE id = 1$$);
+BEGIN;
+SELECT set_config('reclock.token', :'bi_nn_tok', true) IS NOT NULL AS presented;
+SELECT try($$UPDATE bi_nn SET id = NULL WHERE id = 1$$);
+ROLLBACK;
+SELECT reclock_notify('bi_nn');
+SELECT try($$UPDATE bi_nn SET id = NULL WHERE id = 2$$);
+SELECT reclock_release(:'bi_nn_tok');
+DROP TABLE bi_nn;
+
 -- no backend crashed along the way
 SELECT 'still connected' AS status;

@@ -473,8 +473,8 @@ reclock_guard(PG_FUNCTION_ARGS)
 			if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
 				ReclockKeyUnchanged(ki, trigdata->tg_trigtuple, trigdata->tg_newtuple, desc))
 				return PointerGetDatum(pass);
-			newkey = ReclockTupleKey(ki, trigdata->tg_newtuple, desc);
-			if (!key_is_live(ki, newkey))
+			newkey = ReclockNewTupleKey(ki, trigdata->tg_newtuple, desc);
+			if (newkey == NULL || !key_is_live(ki, newkey))
 				return PointerGetDatum(pass);
 		}
 	}
@@ -496,7 +496,9 @@ reclock_guard(PG_FUNCTION_ARGS)
 		if (newkey == NULL)
 			newkey = ReclockKeyUnchanged(ki, trigdata->tg_trigtuple,
 										 trigdata->tg_newtuple, desc) ? key :
-				ReclockTupleKey(ki, trigdata->tg_newtuple, desc);
+				ReclockNewTupleKey(ki, trigdata->tg_newtuple, desc);
+		if (newkey == NULL)
+			return PointerGetDatum(trigdata->tg_newtuple);	/* 23502 follows */
 		if (strcmp(newkey, key) != 0)
 		{
 			ReclockLock target;

@@ -647,6 +647,22 @@ ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple, TupleDesc tupdesc)
 }
 
 /*
+ * The same for a new row version, which may still hold a NULL key column
+ * (an UPDATE setting it to NULL): NULL then, and PostgreSQL's own NOT NULL
+ * check refuses the row (23502) after the BEFORE triggers.
+ */
+char *
+ReclockNewTupleKey(ReclockKeyInfo *ki, HeapTuple tuple, TupleDesc tupdesc)
+{
+	int			i;
+
+	for (i = 0; i < ki->nkeys; i++)
+		if (heap_attisnull(tuple, ki->attnums[i], tupdesc))
+			return NULL;
+	return ReclockTupleKey(ki, tuple, tupdesc);
+}
+
+/*
  * Are the key columns of two versions of a row the same bytes?  Then they
  * name the same lock (the converse need not hold).
  */

@@ -115,6 +115,8 @@ extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
 extern char *ReclockOperatorSql(Oid opr);
 extern char *ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
 							 TupleDesc tupdesc);
+extern char *ReclockNewTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
+								TupleDesc tupdesc);
 extern Relation ReclockOpenTable(Oid relid, const char *fname);
 extern void ReclockCheckOwner(Relation rel, const char *detail);
 extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
