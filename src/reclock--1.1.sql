@@ -5,9 +5,11 @@
 
 --
 -- The lock store.  Ordinary roles never read or write these tables: the C
--- functions below do, as the extension owner, after checking the caller's
--- rights themselves.  Both are WAL-logged: a grant survives a crash and
--- reaches a standby.
+-- functions below do, after checking the caller's rights themselves.  Grants,
+-- tokens, expiries and key moves are written straight to the heap and the
+-- indexes (no SQL, no privilege check: as PostgreSQL writes its catalogs);
+-- sweeps and notice settings run SQL as the extension owner.  All of it is
+-- WAL-logged: a grant survives a crash and reaches a standby.
 --
 
 -- Fences come from one sequence: strictly increasing across rows, grants,
@@ -78,9 +80,10 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_fence_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_notify_store', '');
 
 --
--- Functions.  None is SECURITY DEFINER: the C functions run as the caller,
--- check the caller's rights on the target table, and switch to the extension
--- owner only around their own writes of the store.
+-- Functions.  None of the API is SECURITY DEFINER: the C functions run as
+-- the caller, check the caller's rights on the target table, and write the
+-- store as described above.  (The event trigger that forgets the locks of
+-- dropped tables, below, is SECURITY DEFINER with a pinned search_path.)
 --
 -- Parallel labels: a function that writes (the store, a row, a trigger, a
 -- notice) is PARALLEL UNSAFE; reclock_valid and reclock_diff only read, but
