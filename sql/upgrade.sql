@@ -33,38 +33,12 @@ SELECT :fence11 > :fence10 AS larger,
        :fence11 >= floor(date_part('epoch', clock_timestamp()) * 1000000) - 3600e6 AS clock_based;
 
 -- the objects of an upgraded 1.0 and of a fresh 1.1 are the same
-CREATE FUNCTION pg_temp.ext_objects() RETURNS text LANGUAGE sql AS $$
-  SELECT string_agg(d, E'\n' ORDER BY d) FROM (
-    SELECT pg_describe_object(classid, objid, 0) ||
-           coalesce((SELECT ' ' || p.provolatile::text || p.proparallel::text || p.prosecdef::text || coalesce(p.proconfig::text, '') ||
-                            ' ' || pg_get_function_identity_arguments(p.oid) || ' -> ' || pg_get_function_result(p.oid)
-                     FROM pg_proc p WHERE classid = 'pg_proc'::regclass AND p.oid = objid), '') ||
-           coalesce((SELECT ' ' || pg_get_viewdef(c.oid) || coalesce(c.reloptions::text, '') || coalesce(c.relacl::text, '')
-                     FROM pg_class c WHERE classid = 'pg_class'::regclass AND c.oid = objid), '') ||
-           coalesce((SELECT ' ' || string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum)
-                     FROM pg_attribute a WHERE classid = 'pg_class'::regclass AND a.attrelid = objid AND a.attnum > 0
-                       AND NOT a.attisdropped), '') AS d
-      FROM pg_depend WHERE refclassid = 'pg_extension'::regclass
-       AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'reclock') AND deptype = 'e') s
-$$;
+\i sql/include/ext_objects.sql
 SELECT md5(pg_temp.ext_objects()) AS upgraded \gset
 CREATE DATABASE reclock_fresh;
 \c reclock_fresh
 CREATE EXTENSION reclock;
-CREATE FUNCTION pg_temp.ext_objects() RETURNS text LANGUAGE sql AS $$
-  SELECT string_agg(d, E'\n' ORDER BY d) FROM (
-    SELECT pg_describe_object(classid, objid, 0) ||
-           coalesce((SELECT ' ' || p.provolatile::text || p.proparallel::text || p.prosecdef::text || coalesce(p.proconfig::text, '') ||
-                            ' ' || pg_get_function_identity_arguments(p.oid) || ' -> ' || pg_get_function_result(p.oid)
-                     FROM pg_proc p WHERE classid = 'pg_proc'::regclass AND p.oid = objid), '') ||
-           coalesce((SELECT ' ' || pg_get_viewdef(c.oid) || coalesce(c.reloptions::text, '') || coalesce(c.relacl::text, '')
-                     FROM pg_class c WHERE classid = 'pg_class'::regclass AND c.oid = objid), '') ||
-           coalesce((SELECT ' ' || string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum)
-                     FROM pg_attribute a WHERE classid = 'pg_class'::regclass AND a.attrelid = objid AND a.attnum > 0
-                       AND NOT a.attisdropped), '') AS d
-      FROM pg_depend WHERE refclassid = 'pg_extension'::regclass
-       AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'reclock') AND deptype = 'e') s
-$$;
+\i sql/include/ext_objects.sql
 SELECT md5(pg_temp.ext_objects()) = :'upgraded' AS same_objects;
 SELECT count(*) > 10 AS described FROM regexp_split_to_table(pg_temp.ext_objects(), E'\n');
 

@@ -278,8 +278,8 @@ CREATE EVENT TRIGGER reclock_ddl_end ON ddl_command_end
 -- include the store is refused when it is made or changed.
 --
 
-CREATE FUNCTION @extschema@.reclock_publication_check()
-RETURNS event_trigger
+CREATE FUNCTION @extschema@.reclock_check_publications()
+RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -303,6 +303,19 @@ BEGIN
 	END IF;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.reclock_check_publications()
+	IS 'raise an error if a publication would include reclock''s lock store';
+-- (executable by all: it reads catalogs anyone may read, and the event
+-- trigger runs it as whoever creates a publication)
+
+CREATE FUNCTION @extschema@.reclock_publication_check()
+RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@.reclock_check_publications();
+END
+$$;
 COMMENT ON FUNCTION @extschema@.reclock_publication_check()
 	IS 'event trigger: refuse publications that would include reclock''s lock store';
 REVOKE ALL ON FUNCTION @extschema@.reclock_publication_check() FROM PUBLIC;
@@ -312,28 +325,7 @@ CREATE EVENT TRIGGER reclock_publication_check ON ddl_command_end
 	EXECUTE FUNCTION @extschema@.reclock_publication_check();
 
 -- ... also one made before reclock was installed
-DO $$
-DECLARE
-	pub pg_catalog.text;
-BEGIN
-	SELECT p.pubname INTO pub
-	  FROM pg_catalog.pg_publication p
-	 WHERE p.puballtables
-		OR EXISTS (SELECT FROM pg_catalog.pg_publication_tables t
-					  JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) t.schemaname
-					WHERE t.pubname OPERATOR(pg_catalog.=) p.pubname
-					  AND n.oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace::pg_catalog.oid
-					  AND t.tablename::pg_catalog.text OPERATOR(pg_catalog.=) ANY
-						  ('{reclock_lock_store,reclock_token_store,reclock_notify_store}'::pg_catalog.text[]))
-	 LIMIT 1;
-	IF pub IS NOT NULL THEN
-		RAISE EXCEPTION 'publication "%" would publish reclock''s lock store', pub
-			USING ERRCODE = 'feature_not_supported',
-				  DETAIL = 'A subscriber would apply lock rows that its own reclock did not grant.',
-				  HINT = 'Publish the application''s tables with FOR TABLE, or FOR TABLES IN SCHEMA of schemas other than reclock''s; each cluster keeps its own locks.';
-	END IF;
-END
-$$;
+SELECT @extschema@.reclock_check_publications();
 
 --
 -- The view.  It reads the store with the view owner's rights, shows no token
