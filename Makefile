@@ -23,7 +23,7 @@ endif
 REGRESS = acquire keys expiry errors guard guard_paths cas privileges bad_input store
 REGRESS_OPTS = --load-extension=reclock
 
-ISOLATION = acquire_race acquire_waits_for_write release_refresh \
+ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
