@@ -380,6 +380,7 @@ store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock)
 	lock->relid = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
 	lock->key = TextDatumGetCString(heap_getattr(tup, 2, desc, &isnull));
 	lock->holder = TextDatumGetCString(heap_getattr(tup, 3, desc, &isnull));
+	/* a regrole: an OID in memory, the role's name in a dump */
 	lock->acquired_by = DatumGetObjectId(heap_getattr(tup, 4, desc, &isnull));
 	lock->fence = DatumGetInt64(heap_getattr(tup, 5, desc, &isnull));
 	lock->acquired_at = DatumGetTimestampTz(heap_getattr(tup, 6, desc, &isnull));
@@ -1125,7 +1126,7 @@ store_form_lock(Relation rel, ReclockLock *lock)
 	values[0] = ObjectIdGetDatum(lock->relid);
 	values[1] = CStringGetTextDatum(lock->key);
 	values[2] = CStringGetTextDatum(lock->holder);
-	values[3] = ObjectIdGetDatum(lock->acquired_by);
+	values[3] = ObjectIdGetDatum(lock->acquired_by);	/* regrole */
 	values[4] = Int64GetDatum(lock->fence);
 	values[5] = TimestampTzGetDatum(lock->acquired_at);
 	values[6] = TimestampTzGetDatum(lock->expires_at);
