@@ -84,5 +84,6 @@ SELECT reclock_valid(:'t6');
 BEGIN;
 SELECT reclock_refresh(:'t6', '1 hour') IS NOT NULL AS refreshed;
 PREPARE TRANSACTION 'reclock_refresh';
+SET reclock.test_clock_offset = 0;	-- released at 0 s: dead once the clock is reset
 SELECT reclock_release(:'t6');
 RESET reclock.test_clock_offset;
