@@ -24,7 +24,7 @@ REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_
 	twophase drop ddl publication keys_session rights parallel guard_refusal plans upgrade
 REGRESS_OPTS = --load-extension=reclock
 
-ISOLATION = acquire_race acquire_waits_for_write release_refresh \
+ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
 	parallel_valid store_inval plan_rename
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock

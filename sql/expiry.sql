@@ -59,3 +59,31 @@ SELECT count(*) FROM reclock_lock_store WHERE relid = 'docs'::regclass;
 SELECT count(*) FROM reclock_token_store t
  WHERE NOT EXISTS (SELECT FROM reclock_lock_store l WHERE l.fence = t.fence);
 RESET reclock.test_clock_offset;
+
+-- an extension is checked again at commit: a refresh whose lock ran out
+-- before its transaction committed fails (40001), and the lock stays dead
+SET reclock.test_clock_offset = 0;
+SELECT token AS t5, fence AS f5 FROM reclock_acquire('docs', '5', 'alice', '1 min') \gset
+BEGIN;
+SELECT reclock_refresh(:'t5', '1 hour') IS NOT NULL AS refreshed;
+SET reclock.test_clock_offset = '61s';
+COMMIT;
+SET reclock.test_clock_offset = '61s';
+SELECT reclock_valid(:'t5');
+-- refreshed in time: the commit keeps it
+SET reclock.test_clock_offset = 0;
+SELECT token AS t6 FROM reclock_acquire('docs', '5', 'alice', '1 min') \gset
+BEGIN;
+SELECT reclock_refresh(:'t6', '1 hour') IS NOT NULL AS refreshed;
+SET reclock.test_clock_offset = '59s';
+COMMIT;
+SET reclock.test_clock_offset = '120s';
+SELECT reclock_valid(:'t6');
+-- a transaction that extended a lock cannot be prepared (its commit could
+-- come at any later time)
+BEGIN;
+SELECT reclock_refresh(:'t6', '1 hour') IS NOT NULL AS refreshed;
+PREPARE TRANSACTION 'reclock_refresh';
+SET reclock.test_clock_offset = 0;	-- released at 0 s: dead once the clock is reset
+SELECT reclock_release(:'t6');
+RESET reclock.test_clock_offset;

@@ -139,13 +139,21 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	/* one acquire of this row at a time */
 	ReclockLockKey(ki->rootid, key);
 
+	/*
+	 * The clock is read after the row (the store's row is read without
+	 * waiting) and again after anything that may wait: a decision taken
+	 * before a wait is taken again after it.  A same-holder extension is
+	 * checked again at commit (store.c, "Extensions").
+	 */
 	for (;;)
 	{
-		TimestampTz now = ReclockNow();
+		TimestampTz now;
+		bool		live;
 
 		ReclockStoreGetByKey(ki->rootid, key, &old);
-		if (old.found && old.expires_at > now &&
-			!(old.acquired_by == GetUserId() && strcmp(old.holder, holder) == 0))
+		now = ReclockNow();
+		live = old.found && old.expires_at > now;
+		if (live && !(old.acquired_by == GetUserId() && strcmp(old.holder, holder) == 0))
 		{
 			/* held by another: refuse, and say by whom */
 			nulls[1] = true;
@@ -157,13 +165,18 @@ reclock_acquire(PG_FUNCTION_ARGS)
 			break;
 		}
 
+		ReclockStoreMoveEpoch(ki->rootid);	/* may wait a moment */
+		now = ReclockNow();
+		if (live != (old.found && old.expires_at > now))
+			continue;			/* it ran out meanwhile: decide again */
+
 		grant.found = true;
 		grant.relid = ki->rootid;
 		grant.key = key;
 		grant.holder = holder;
 		grant.acquired_by = GetUserId();
 		grant.expires_at = now + ttl;
-		if (old.found && old.expires_at > now)
+		if (live)
 		{
 			/* the same holder again: extend the grant */
 			grant.fence = old.fence;
@@ -174,10 +187,9 @@ reclock_acquire(PG_FUNCTION_ARGS)
 			grant.fence = ReclockStoreNextFence();
 			grant.acquired_at = now;
 		}
-		ReclockStoreMoveEpoch(ki->rootid);
 		if (!ReclockStoreWrite(&grant, &old))
 			continue;			/* the lock row changed under us: read again */
-		if (!(old.found && old.expires_at > now) && ReclockNotifyOn(ki))
+		if (!live && ReclockNotifyOn(ki))
 			ReclockNotify("acquired", ki->rootid, key, NULL, &grant);
 
 		{
@@ -208,12 +220,14 @@ reclock_valid(PG_FUNCTION_ARGS)
 {
 	int64		fence;
 	ReclockLock lock;
+	TimestampTz now;
 
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
 		PG_RETURN_BOOL(false);
-	if (!ReclockStoreGetByFence(fence, &lock))
+	now = ReclockNow();
+	if (!ReclockStoreGetSettledByFence(fence, &now, &lock))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(lock.expires_at > ReclockNow());
+	PG_RETURN_BOOL(lock.expires_at > now);
 }
 
 /*
@@ -224,7 +238,6 @@ reclock_refresh(PG_FUNCTION_ARGS)
 {
 	int64		ttl;
 	int64		fence;
-	TimestampTz now;
 	ReclockLock lock;
 
 	ttl = ReclockTtlUsecs(PG_ARGISNULL(1) ? NULL : PG_GETARG_INTERVAL_P(1));
@@ -233,8 +246,8 @@ reclock_refresh(PG_FUNCTION_ARGS)
 	check_writable("reclock_refresh()");
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
 		PG_RETURN_NULL();
-	now = ReclockNow();
-	if (!ReclockStoreSetExpiry(fence, now, now + ttl, &lock))
+	/* the clock is read after any wait for the lock row (store.c) */
+	if (!ReclockStoreSetExpiry(fence, ttl, &lock))
 		PG_RETURN_NULL();
 	PG_RETURN_TIMESTAMPTZ(lock.expires_at);
 }
@@ -246,14 +259,12 @@ Datum
 reclock_release(PG_FUNCTION_ARGS)
 {
 	int64		fence;
-	TimestampTz now;
 	ReclockLock lock;
 
 	check_writable("reclock_release()");
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
 		PG_RETURN_BOOL(false);
-	now = ReclockNow();
-	if (!ReclockStoreSetExpiry(fence, now, now, &lock))
+	if (!ReclockStoreSetExpiry(fence, 0, &lock))
 		PG_RETURN_BOOL(false);
 	if (ReclockStoreNotifyEnabled(lock.relid))
 		ReclockNotify("released", lock.relid, lock.key, NULL, &lock);
@@ -273,7 +284,6 @@ reclock_break(PG_FUNCTION_ARGS)
 	char	   *rowkey;
 	Datum	   *keyvals;
 	ReclockLock lock;
-	TimestampTz now;
 	bool		broken = false;
 
 	ReclockCheckNotNull(fcinfo, 0, "tbl");
@@ -298,9 +308,8 @@ reclock_break(PG_FUNCTION_ARGS)
 		key = rowkey;
 
 	ReclockLockKey(ki->rootid, key);
-	now = ReclockNow();
-	if (ReclockStoreGetByKey(ki->rootid, key, &lock) && lock.expires_at > now)
-		broken = ReclockStoreSetExpiry(lock.fence, now, now, &lock);
+	if (ReclockStoreGetByKey(ki->rootid, key, &lock))
+		broken = ReclockStoreSetExpiry(lock.fence, 0, &lock);
 	if (broken && ReclockNotifyOn(ki))
 		ReclockNotify("broken", ki->rootid, key, NULL, &lock);
 

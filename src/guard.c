@@ -401,9 +401,10 @@ refuse_locked(Relation rel, const char *key, ReclockLock *lock)
  */
 static void
 guard_row(Relation rel, ReclockKeyInfo *ki, const char *key, bool require_lock,
-		  TimestampTz now, ReclockLock *lock)
+		  TimestampTz *now, ReclockLock *lock)
 {
-	if (ReclockStoreGetByKey(ki->rootid, key, lock) && lock->expires_at > now)
+	/* settled: a dead lock whose extension is committing is waited for */
+	if (ReclockStoreGetSettled(ki->rootid, key, now, lock) && lock->expires_at > *now)
 	{
 		if (!ReclockHoldsToken(lock->fence))
 			refuse_locked(rel, key, lock);
@@ -482,7 +483,7 @@ reclock_guard(PG_FUNCTION_ARGS)
 	if (key == NULL)
 		key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc);
 
-	guard_row(rel, ki, key, require_lock, now, &lock);
+	guard_row(rel, ki, key, require_lock, &now, &lock);
 
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 	{
@@ -502,9 +503,10 @@ reclock_guard(PG_FUNCTION_ARGS)
 		if (strcmp(newkey, key) != 0)
 		{
 			ReclockLock target;
+			TimestampTz tnow = now;
 
-			if (ReclockStoreGetByKey(ki->rootid, newkey, &target) &&
-				target.expires_at > now && !ReclockHoldsToken(target.fence))
+			if (ReclockStoreGetSettled(ki->rootid, newkey, &tnow, &target) &&
+				target.expires_at > tnow && !ReclockHoldsToken(target.fence))
 				refuse_locked(rel, newkey, &target);
 			if (lock.found)
 			{

@@ -151,5 +151,28 @@ ALTER FUNCTION @extschema@.reclock_diff(pg_catalog.regclass, pg_catalog.text, pg
 ALTER FUNCTION @extschema@.reclock_guard() PARALLEL UNSAFE;
 ALTER FUNCTION @extschema@.reclock_guard_truncate() PARALLEL UNSAFE;
 
--- The view is a security barrier.
-ALTER VIEW @extschema@.reclock_locks SET (security_barrier = true);
+-- Holder identity by role name: acquired_by becomes a regrole, which pg_dump
+-- writes as the role's name (a bare OID would name whichever role has that
+-- number in the cluster a dump is restored into).  Binary-compatible: no
+-- rewrite, every live lock stays as it is.  The view reads the column, so it
+-- is made again, now also a security barrier.
+DROP VIEW @extschema@.reclock_locks;
+ALTER TABLE @extschema@.reclock_lock_store
+	ALTER COLUMN acquired_by TYPE pg_catalog.regrole USING acquired_by::pg_catalog.regrole;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_lock_store',
+	'WHERE EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.oid OPERATOR(pg_catalog.=) acquired_by::pg_catalog.oid)');
+
+CREATE VIEW @extschema@.reclock_locks WITH (security_barrier) AS
+SELECT l.relid AS relation,
+	   l.key,
+	   l.holder,
+	   l.fence,
+	   l.acquired_at,
+	   l.expires_at,
+	   pg_catalog.pg_get_userbyid(l.acquired_by::pg_catalog.oid) AS acquired_by
+  FROM @extschema@.reclock_lock_store l
+ WHERE l.expires_at OPERATOR(pg_catalog.>) @extschema@.reclock_clock()
+   AND pg_catalog.has_any_column_privilege(l.relid::pg_catalog.oid, 'SELECT');
+COMMENT ON VIEW @extschema@.reclock_locks IS 'one row per live lock (tokens are never shown)';
+
+GRANT SELECT ON @extschema@.reclock_locks TO PUBLIC;

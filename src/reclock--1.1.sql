@@ -28,12 +28,15 @@ COMMENT ON SEQUENCE @extschema@.reclock_epoch_seq IS 'reclock internal: moves wh
 
 -- One row per (table, key) ever locked; later grants reuse it.  A lock is
 -- live while expires_at is in the future; release and break set expires_at
--- to the moment the lock ended.
+-- to the moment the lock ended.  acquired_by is a regrole, not an oid:
+-- pg_dump writes it as the role's name, so after a restore into a cluster
+-- whose roles have other OIDs the lock still belongs to the role that took
+-- it (a bare OID would name whichever role has that number there).
 CREATE TABLE @extschema@.reclock_lock_store (
 	relid		pg_catalog.regclass NOT NULL,
 	key			pg_catalog.text COLLATE "C" NOT NULL,
 	holder		pg_catalog.text NOT NULL,
-	acquired_by	pg_catalog.oid NOT NULL,
+	acquired_by	pg_catalog.regrole NOT NULL,
 	fence		pg_catalog.int8 NOT NULL,
 	acquired_at	pg_catalog.timestamptz NOT NULL,
 	expires_at	pg_catalog.timestamptz NOT NULL,
@@ -73,8 +76,13 @@ GRANT SELECT ON @extschema@.reclock_lock_store, @extschema@.reclock_token_store,
 GRANT SELECT ON SEQUENCE @extschema@.reclock_fence_seq TO pg_database_owner;
 
 -- pg_dump dumps the locks and the sequence, so that after a restore no fence
--- goes back and live locks stay live.
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_lock_store', '');
+-- goes back and live locks stay live.  A lock whose role has been dropped is
+-- left out: its regrole would be dumped as a bare number, which the restore
+-- would read as whichever role has that OID in the new cluster.  (No role
+-- can re-enter such a lock; it would only stand in others' way until it
+-- runs out.)
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_lock_store',
+	'WHERE EXISTS (SELECT FROM pg_catalog.pg_roles a WHERE a.oid OPERATOR(pg_catalog.=) acquired_by::pg_catalog.oid)');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_token_store', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_fence_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_notify_store', '');
@@ -343,7 +351,7 @@ SELECT l.relid AS relation,
 	   l.fence,
 	   l.acquired_at,
 	   l.expires_at,
-	   pg_catalog.pg_get_userbyid(l.acquired_by) AS acquired_by
+	   pg_catalog.pg_get_userbyid(l.acquired_by::pg_catalog.oid) AS acquired_by
   FROM @extschema@.reclock_lock_store l
  WHERE l.expires_at OPERATOR(pg_catalog.>) @extschema@.reclock_clock()
    AND pg_catalog.has_any_column_privilege(l.relid::pg_catalog.oid, 'SELECT');

@@ -19,6 +19,7 @@
 
 #include "common/cryptohash.h"
 #include "datatype/timestamp.h"
+#include "storage/fd.h"
 #include "storage/proc.h"
 #include "common/int.h"
 #include "miscadmin.h"
@@ -42,6 +43,7 @@ static char *reclock_token_string = NULL;
 #ifdef RECLOCK_TESTING
 static int	reclock_test_clock_offset = 0;
 static int	reclock_test_clock_epoch = 0;
+static char *reclock_test_clock_file = NULL;
 #endif
 
 /* parsed reclock.token: the hashes of the tokens, kept as the GUC's extra */
@@ -143,6 +145,14 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
+	DefineCustomStringVariable("reclock.test_clock_file",
+							   "Adds the seconds written in this file to reclock's clock (test builds only).",
+							   "Read at every look at the clock: one session moves the clock of every session that names the file, also of one waiting for a lock.",
+							   &reclock_test_clock_file,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 #endif
 
 #if PG_VERSION_NUM >= 150000
@@ -165,6 +175,18 @@ ReclockNow(void)
 	if (reclock_test_clock_epoch > 0)
 		base = ((int64) reclock_test_clock_epoch -
 				(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) * USECS_PER_SEC;
+	if (reclock_test_clock_file && reclock_test_clock_file[0] != '\0')
+	{
+		FILE	   *f = AllocateFile(reclock_test_clock_file, "r");
+		int			secs;
+
+		if (f)
+		{
+			if (fscanf(f, "%d", &secs) == 1)
+				base += (int64) secs * USECS_PER_SEC;
+			FreeFile(f);
+		}
+	}
 	return base + (int64) reclock_test_clock_offset * USECS_PER_SEC;
 #else
 	return GetCurrentTimestamp();

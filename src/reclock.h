@@ -43,6 +43,9 @@ ReclockCheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
 /* advisory lock (db, table, 0, this): held in share mode by a transaction
  * that may make a lock of the table live, from before it moves the epoch */
 #define RECLOCK_LOCKTAG_TABLE	0x5244
+/* advisory lock (db, fence, this): held exclusively by a transaction that
+ * extended the grant, from its last look at the clock at pre-commit */
+#define RECLOCK_LOCKTAG_EXTEND	0x5245
 
 /*--- reclock.c: settings and clock ---*/
 extern int	reclock_default_ttl;	/* seconds */
@@ -158,6 +161,10 @@ typedef struct ReclockLock
 extern Oid	ReclockExtensionSchema(void);
 extern bool ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock);
 extern bool ReclockStoreGetByFence(int64 fence, ReclockLock *lock);
+extern bool ReclockStoreGetSettled(Oid relid, const char *key, TimestampTz *now,
+								   ReclockLock *lock);
+extern bool ReclockStoreGetSettledByFence(int64 fence, TimestampTz *now,
+										  ReclockLock *lock);
 extern bool ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence);
 extern bool ReclockStoreHasLiveLock(Oid relid, TimestampTz now);
 extern int	ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
@@ -170,8 +177,7 @@ extern uint64 ReclockStoreLocalWrites(void);
 extern int64 ReclockStoreNextFence(void);
 extern bool ReclockStoreWrite(ReclockLock *lock, ReclockLock *old);
 extern void ReclockStoreAddToken(const uint8 *hash, int64 fence);
-extern bool ReclockStoreSetExpiry(int64 fence, TimestampTz now,
-								  TimestampTz expires_at, ReclockLock *lock);
+extern bool ReclockStoreSetExpiry(int64 fence, int64 ttl, ReclockLock *lock);
 extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
 								const char *newkey, TimestampTz now);
 extern int64 ReclockStoreSweep(TimestampTz now);

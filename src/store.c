@@ -30,6 +30,7 @@
 #include "access/htup_details.h"
 #include "access/parallel.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
@@ -45,15 +46,18 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "storage/procarray.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "catalog/pg_sequence.h"
 #include "storage/bufmgr.h"
 
@@ -246,6 +250,7 @@ store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock)
 	lock->relid = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
 	lock->key = TextDatumGetCString(heap_getattr(tup, 2, desc, &isnull));
 	lock->holder = TextDatumGetCString(heap_getattr(tup, 3, desc, &isnull));
+	/* a regrole: an OID in memory, the role's name in a dump */
 	lock->acquired_by = DatumGetObjectId(heap_getattr(tup, 4, desc, &isnull));
 	lock->fence = DatumGetInt64(heap_getattr(tup, 5, desc, &isnull));
 	lock->acquired_at = DatumGetTimestampTz(heap_getattr(tup, 6, desc, &isnull));
@@ -256,7 +261,7 @@ store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock)
  * An index scan of one of the store's tables with the latest snapshot:
  * visit is called for each tuple found until it returns true.
  */
-typedef bool (*StoreVisit) (HeapTuple tup, TupleDesc desc, void *arg);
+typedef bool (*StoreVisit) (HeapTuple tup, TupleDesc desc, Buffer buf, void *arg);
 
 /*
  * The latest snapshot.  A parallel query's leader is in parallel mode for
@@ -294,7 +299,8 @@ store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
 	snap = RegisterSnapshot(latest_snapshot());
 	scan = systable_beginscan_ordered(rel, idx, snap, nkeys, keys);
 	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
-		if (visit(tup, RelationGetDescr(rel), arg))
+		if (visit(tup, RelationGetDescr(rel),
+				  ((BufferHeapTupleTableSlot *) scan->slot)->buffer, arg))
 			break;
 	systable_endscan_ordered(scan);
 	UnregisterSnapshot(snap);
@@ -308,21 +314,61 @@ store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
 	table_close(rel, NoLock);
 }
 
-/* the first lock row found; lock may be NULL (only whether there is one) */
+/*
+ * The transaction that updated or deleted this version of a lock row, if
+ * its change may yet count: one still in progress, or one that committed
+ * after the snapshot the row was read with.  Invalid if none, if it is this
+ * transaction, or if it aborted.  The row is read in buf (pinned).
+ *
+ * Every new row version carries HEAP_XMAX_INVALID until someone updates it,
+ * so the common case is one unlocked read of the infomask.  That read may
+ * race with an updater that starts now; such an updater came after the
+ * caller's read of the row and of the clock, and is judged by that order
+ * (see ReclockStoreGetSettled).
+ */
+static TransactionId
+store_updater(HeapTuple tup, Buffer buf)
+{
+	TransactionId xid = InvalidTransactionId;
+	uint16		infomask;
+
+	if (tup->t_data->t_infomask & HEAP_XMAX_INVALID)
+		return InvalidTransactionId;
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	infomask = tup->t_data->t_infomask;
+	if (!(infomask & HEAP_XMAX_INVALID) && !HEAP_XMAX_IS_LOCKED_ONLY(infomask))
+		xid = HeapTupleHeaderGetUpdateXid(tup->t_data);
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	if (!TransactionIdIsValid(xid) || TransactionIdIsCurrentTransactionId(xid))
+		return InvalidTransactionId;
+	if (TransactionIdIsInProgress(xid) || TransactionIdDidCommit(xid))
+		return xid;
+	return InvalidTransactionId;	/* aborted, or crashed */
+}
+
+/*
+ * The first lock row found; lock may be NULL (only whether there is one).
+ * With settle, a row that is not live at now also reports its updater.
+ */
 typedef struct LockVisit
 {
 	ReclockLock *lock;
 	bool		found;
+	bool		settle;
+	TimestampTz now;
+	TransactionId updater;
 } LockVisit;
 
 static bool
-visit_lock(HeapTuple tup, TupleDesc desc, void *arg)
+visit_lock(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 {
 	LockVisit  *v = (LockVisit *) arg;
 
 	v->found = true;
 	if (v->lock)
 		store_fill(tup, desc, v->lock);
+	if (v->settle && v->lock->expires_at <= v->now)
+		v->updater = store_updater(tup, buf);
 	return true;
 }
 
@@ -332,12 +378,22 @@ visit_lock(HeapTuple tup, TupleDesc desc, void *arg)
 static bool
 store_probe(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys, ReclockLock *lock)
 {
-	LockVisit	v = {lock, false};
+	LockVisit	v = {lock, false, false, 0, InvalidTransactionId};
 
 	store_scan(relid, indexid, keys, nkeys, visit_lock, &v);
 	if (!v.found && lock)
 		lock->found = false;
 	return v.found;
+}
+
+static void
+store_key_scankeys(ScanKeyData *skey, Oid relid, const char *key)
+{
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_TEXTEQ,
+				CStringGetTextDatum(key));
+	skey[1].sk_collation = C_COLLATION_OID;
 }
 
 bool
@@ -346,11 +402,7 @@ ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock)
 	ScanKeyData skey[2];
 
 	store_load();
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	ScanKeyInit(&skey[1], 2, BTEqualStrategyNumber, F_TEXTEQ,
-				CStringGetTextDatum(key));
-	skey[1].sk_collation = C_COLLATION_OID;
+	store_key_scankeys(skey, relid, key);
 	return store_probe(store.lockrel, store.lockpkey, skey, 2, lock);
 }
 
@@ -365,6 +417,89 @@ ReclockStoreGetByFence(int64 fence, ReclockLock *lock)
 	return store_probe(store.lockrel, store.lockfence, skey, 1, lock);
 }
 
+/*
+ * The extension marker of a grant: an advisory lock (db, fence, this) that
+ * a transaction which extended the grant holds from its last look at the
+ * clock (at pre-commit, see extension_precommit) to its end.
+ */
+static void
+extension_locktag(LOCKTAG *tag, int64 fence)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) ((uint64) fence >> 32),
+						 (uint32) fence, RECLOCK_LOCKTAG_EXTEND);
+}
+
+/*
+ * Read a lock row as one must judge whether it is live at *now, when an
+ * extension of it (a refresh, a same-holder acquire) may be in flight.
+ *
+ * A live row is live.  A dead one whose version has an updater that may yet
+ * count (store_updater) may be under an extension that is about to commit:
+ * take and at once drop the grant's extension marker in share mode, take the
+ * clock again, and read again.  The extender takes the marker, exclusively
+ * and to its end, before its last look at the clock at pre-commit, and fails
+ * if the grant had run out by then.  So either the extender had the marker
+ * first (we wait for it to end, and then read its outcome), or we had it
+ * first, and then its last look at the clock comes after ours, which saw the
+ * grant dead: it fails, and the dead row we read stays the grant's last
+ * word.  A reader never waits for a long transaction that merely refreshed:
+ * only for one that is committing.
+ *
+ * *now is updated to the clock the answer is given at.
+ */
+static bool
+store_get_settled(Oid indexid, ScanKeyData *keys, int nkeys,
+				  TimestampTz *now, ReclockLock *lock)
+{
+	TransactionId danced = InvalidTransactionId;
+
+	for (;;)
+	{
+		LockVisit	v = {lock, false, true, *now, InvalidTransactionId};
+		LOCKTAG		tag;
+		ScanKeyData skey[2];
+
+		/* the scan renumbers its keys' columns in place: give it a copy */
+		Assert(nkeys <= lengthof(skey));
+		memcpy(skey, keys, sizeof(ScanKeyData) * nkeys);
+		store_scan(store.lockrel, indexid, skey, nkeys, visit_lock, &v);
+		if (!v.found)
+		{
+			lock->found = false;
+			return false;
+		}
+		if (!TransactionIdIsValid(v.updater) || TransactionIdEquals(v.updater, danced))
+			return true;
+		extension_locktag(&tag, lock->fence);
+		(void) LockAcquire(&tag, ShareLock, false, false);
+		LockRelease(&tag, ShareLock, false);
+		danced = v.updater;
+		*now = ReclockNow();
+	}
+}
+
+bool
+ReclockStoreGetSettled(Oid relid, const char *key, TimestampTz *now,
+					   ReclockLock *lock)
+{
+	ScanKeyData skey[2];
+
+	store_load();
+	store_key_scankeys(skey, relid, key);
+	return store_get_settled(store.lockpkey, skey, 2, now, lock);
+}
+
+bool
+ReclockStoreGetSettledByFence(int64 fence, TimestampTz *now, ReclockLock *lock)
+{
+	ScanKeyData skey[1];
+
+	store_load();
+	ScanKeyInit(&skey[0], 5, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(fence));
+	return store_get_settled(store.lockfence, skey, 1, now, lock);
+}
+
 typedef struct TokenVisit
 {
 	const uint8 *hash;
@@ -373,7 +508,7 @@ typedef struct TokenVisit
 } TokenVisit;
 
 static bool
-visit_token(HeapTuple tup, TupleDesc desc, void *arg)
+visit_token(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 {
 	TokenVisit *tv = (TokenVisit *) arg;
 	bool		isnull;
@@ -427,11 +562,13 @@ typedef struct LiveVisit
 } LiveVisit;
 
 static bool
-visit_any_live(HeapTuple tup, TupleDesc desc, void *arg)
+visit_any_live(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 {
 	LiveVisit  *lv = (LiveVisit *) arg;
 
-	lv->found = visit_live(tup, desc, &lv->now);
+	/* a dead row with an extension in flight may yet be live: count it */
+	lv->found = visit_live(tup, desc, &lv->now) ||
+		TransactionIdIsValid(store_updater(tup, buf));
 	return lv->found;
 }
 
@@ -466,7 +603,7 @@ typedef struct KeysVisit
 } KeysVisit;
 
 static bool
-visit_keys(HeapTuple tup, TupleDesc desc, void *arg)
+visit_keys(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 {
 	KeysVisit  *kv = (KeysVisit *) arg;
 	bool		isnull;
@@ -476,7 +613,14 @@ visit_keys(HeapTuple tup, TupleDesc desc, void *arg)
 		kv->overflow = true;
 		return true;
 	}
-	if (visit_live(tup, desc, &kv->now))
+	/*
+	 * A dead row whose version another transaction has changed and not yet
+	 * ended (or ended after the snapshot) may be under an extension about to
+	 * commit: its key goes into the set, so that the guard probes it (and
+	 * settles it, ReclockStoreGetSettled) rather than pass it unread.
+	 */
+	if (visit_live(tup, desc, &kv->now) ||
+		TransactionIdIsValid(store_updater(tup, buf)))
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(kv->cxt);
 
@@ -687,9 +831,11 @@ store_insert(Relation rel, HeapTuple tup)
 }
 
 /*
- * Replace the tuple at otid, read by the caller, with newtup.  Waits for a
- * transaction writing it; false if it was updated or deleted since it was
- * read (the caller reads again).
+ * Replace the tuple at otid, read by the caller, with newtup.  False if it
+ * was updated or deleted since it was read, or if another transaction is
+ * updating it: then this waits for that transaction to end, and the caller
+ * reads the row again and takes the clock again (what it decided from the
+ * row and the clock before the wait may no longer hold).
  */
 static bool
 store_update(Relation rel, ItemPointer otid, HeapTuple newtup)
@@ -697,14 +843,18 @@ store_update(Relation rel, ItemPointer otid, HeapTuple newtup)
 	TM_Result	res;
 	TM_FailureData tmfd;
 	LockTupleMode lockmode;
+	bool		wait = false;
 #if PG_VERSION_NUM >= 160000
 	TU_UpdateIndexes update_indexes;
+#endif
 
+retry:
+#if PG_VERSION_NUM >= 160000
 	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true),
-					  InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
+					  InvalidSnapshot, wait, &tmfd, &lockmode, &update_indexes);
 #else
 	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true),
-					  InvalidSnapshot, true, &tmfd, &lockmode);
+					  InvalidSnapshot, wait, &tmfd, &lockmode);
 #endif
 	switch (res)
 	{
@@ -712,6 +862,15 @@ store_update(Relation rel, ItemPointer otid, HeapTuple newtup)
 			break;
 		case TM_Updated:
 		case TM_Deleted:
+			return false;
+		case TM_BeingModified:
+			if (!TransactionIdIsValid(tmfd.xmax))
+			{
+				/* only row lockers: they change nothing, wait as heap_update does */
+				wait = true;
+				goto retry;
+			}
+			XactLockTableWait(tmfd.xmax, rel, otid, XLTW_Update);
 			return false;
 		case TM_SelfModified:
 			/* by this transaction, in this command: make it visible, read again */
@@ -730,6 +889,124 @@ store_update(Relation rel, ItemPointer otid, HeapTuple newtup)
 	return true;
 }
 
+/*
+ * Extensions of this transaction.  A grant that was live when this
+ * transaction extended it (a refresh, a same-holder acquire) may run out
+ * before the transaction commits; it is then dead for good (CONTRACT.md,
+ * "Lifetimes that never go back"), and the extension must not commit.  So
+ * each extended grant is remembered with the expiry it had (the committed
+ * one), and checked again at pre-commit under its extension marker (see
+ * store_get_settled for why that closes the gap up to the commit).
+ */
+typedef struct Extension
+{
+	int64		fence;
+	bool		check;			/* false: granted in this transaction */
+	TimestampTz old_expires_at;
+} Extension;
+
+static List *extensions = NIL;
+static LocalTransactionId extensions_lxid = InvalidLocalTransactionId;
+static bool extension_callback = false;
+
+static void extension_xact_callback(XactEvent event, void *arg);
+
+static void
+note_extension(int64 fence, bool check, TimestampTz old_expires_at)
+{
+	MemoryContext oldcxt;
+	Extension  *ext;
+	ListCell   *lc;
+
+	if (!extension_callback)
+	{
+		RegisterXactCallback(extension_xact_callback, NULL);
+		extension_callback = true;
+	}
+	if (extensions_lxid != MY_LXID)
+	{
+		extensions = NIL;		/* its memory went with the old transaction */
+		extensions_lxid = MY_LXID;
+	}
+	/* the first write of a grant in this transaction read its committed state */
+	foreach(lc, extensions)
+		if (((Extension *) lfirst(lc))->fence == fence)
+			return;
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	ext = palloc(sizeof(Extension));
+	ext->fence = fence;
+	ext->check = check;
+	ext->old_expires_at = old_expires_at;
+	extensions = lappend(extensions, ext);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * At pre-commit: fail if a grant this transaction extended ran out before
+ * now and the extension would make it live again.  At PREPARE TRANSACTION:
+ * refuse, since the commit may come at any later time.
+ */
+static void
+extension_precommit(bool prepare)
+{
+	ListCell   *lc;
+
+	foreach(lc, extensions)
+	{
+		Extension  *ext = lfirst(lc);
+		ReclockLock cur;
+		LOCKTAG		tag;
+		TimestampTz now;
+
+		if (!ext->check)
+			continue;
+		extension_locktag(&tag, ext->fence);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		now = ReclockNow();
+		/* released, broken or rolled back (a savepoint) since: nothing revives */
+		if (!ReclockStoreGetByFence(ext->fence, &cur) || cur.expires_at <= now)
+			continue;
+		if (prepare)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot prepare a transaction that extended a lock"),
+					 errdetail("The lock of row %s of table \"%s\" was refreshed or acquired again in this transaction.",
+							   cur.key, get_rel_name(cur.relid) ? get_rel_name(cur.relid) : "?"),
+					 errhint("Refresh locks in transactions that are not prepared.")));
+		if (now >= ext->old_expires_at)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("lock on row %s of table \"%s\" expired before the transaction that extended it committed",
+							cur.key, get_rel_name(cur.relid) ? get_rel_name(cur.relid) : "?"),
+					 errdetail("The lock of \"%s\" ran out at %s; an expired lock is dead for good.",
+							   cur.holder, timestamptz_to_str(ext->old_expires_at)),
+					 errhint("Acquire the row again; keep refreshes in short transactions.")));
+	}
+}
+
+static void
+extension_xact_callback(XactEvent event, void *arg)
+{
+	if (extensions_lxid != MY_LXID || extensions == NIL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			extension_precommit(false);
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			extension_precommit(true);
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+			extensions = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
 static HeapTuple
 store_form_lock(Relation rel, ReclockLock *lock)
 {
@@ -739,7 +1016,7 @@ store_form_lock(Relation rel, ReclockLock *lock)
 	values[0] = ObjectIdGetDatum(lock->relid);
 	values[1] = CStringGetTextDatum(lock->key);
 	values[2] = CStringGetTextDatum(lock->holder);
-	values[3] = ObjectIdGetDatum(lock->acquired_by);
+	values[3] = ObjectIdGetDatum(lock->acquired_by);	/* regrole */
 	values[4] = Int64GetDatum(lock->fence);
 	values[5] = TimestampTzGetDatum(lock->acquired_at);
 	values[6] = TimestampTzGetDatum(lock->expires_at);
@@ -770,9 +1047,14 @@ ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
 		lock->tid = tup->t_self;
 	heap_freetuple(tup);
 	table_close(rel, NoLock);
-	if (ok)
-		CommandCounterIncrement();
-	return ok;
+	if (!ok)
+		return false;
+	CommandCounterIncrement();
+	if (old->found && old->fence == lock->fence)
+		note_extension(lock->fence, true, old->expires_at);
+	else
+		note_extension(lock->fence, false, 0);
+	return true;
 }
 
 void
@@ -827,29 +1109,43 @@ set_expiry_once(ReclockLock *cur, TimestampTz expires_at, ReclockLock *lock)
 }
 
 /*
- * Set the expiry of the grant with this fence, if it is live at now.
- * Refresh extends, release and break end (expires_at = now).  Fills lock
- * with the grant as written; false if it was not live.
+ * Set the expiry of the grant with this fence to now + ttl, if it is live
+ * now: refresh extends (ttl > 0); release and break end it (ttl 0,
+ * expires_at = now).  now is taken after the row is read and after any
+ * wait for another writer of it, so what was live before a wait is judged
+ * again after it.  Fills lock with the grant as written; false if it was
+ * not live.
  */
 bool
-ReclockStoreSetExpiry(int64 fence, TimestampTz now, TimestampTz expires_at,
-					  ReclockLock *lock)
+ReclockStoreSetExpiry(int64 fence, int64 ttl, ReclockLock *lock)
 {
 	ReclockLock cur;
+	bool		moved = false;
 
 	for (;;)
 	{
-		if (!ReclockStoreGetByFence(fence, &cur) || cur.expires_at <= now)
+		TimestampTz now;
+
+		if (ttl > 0 && !moved && ReclockStoreGetByFence(fence, &cur))
+		{
+			/* a refresh keeps it live: move the epoch first (may wait a moment) */
+			ReclockStoreMoveEpoch(cur.relid);
+			moved = true;
+		}
+		if (!ReclockStoreGetByFence(fence, &cur) ||
+			cur.expires_at <= (now = ReclockNow()))
 		{
 			if (lock)
 				lock->found = false;
 			return false;
 		}
-		if (expires_at > now)
-			ReclockStoreMoveEpoch(cur.relid);	/* a refresh keeps it live */
-		if (set_expiry_once(&cur, expires_at, lock))
+		if (set_expiry_once(&cur, now + ttl, lock))
+		{
+			if (ttl > 0)
+				note_extension(fence, true, cur.expires_at);
 			return true;
-		/* changed since read (a concurrent refresh, say): read it again */
+		}
+		/* changed since read, or waited for its writer: read it again */
 	}
 }
 
