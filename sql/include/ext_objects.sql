@@ -1,6 +1,6 @@
 -- pg_temp.ext_objects(): reclock's objects as text, with each function's
 -- labels and signature, each view's definition, options and privileges, and
--- each table's columns (sql/upgrade.sql compares an upgraded and a fresh one)
+-- each table's columns, and what pg_dump dumps of them (sql/upgrade.sql compares an upgraded and a fresh one)
 CREATE FUNCTION pg_temp.ext_objects() RETURNS text LANGUAGE sql AS $$
   SELECT string_agg(d, E'\n' ORDER BY d) FROM (
     SELECT pg_describe_object(classid, objid, 0) ||
@@ -13,5 +13,8 @@ CREATE FUNCTION pg_temp.ext_objects() RETURNS text LANGUAGE sql AS $$
                      FROM pg_attribute a WHERE classid = 'pg_class'::regclass AND a.attrelid = objid AND a.attnum > 0
                        AND NOT a.attisdropped), '') AS d
       FROM pg_depend WHERE refclassid = 'pg_extension'::regclass
-       AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'reclock') AND deptype = 'e') s
+       AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'reclock') AND deptype = 'e'
+    UNION ALL
+    SELECT 'dumped: ' || extconfig::regclass[]::text || ' ' || coalesce(extcondition::text, '')
+      FROM pg_extension WHERE extname = 'reclock') s
 $$;
