@@ -30,16 +30,6 @@ SELECT reclock_release(:'tok');
 ALTER TABLE pk_num ALTER COLUMN ident TYPE numeric(10,2);
 SELECT ident FROM pk_num ORDER BY ident;
 
--- timestamp -> timestamptz
-CREATE TABLE pk_ts (at timestamp PRIMARY KEY);
-INSERT INTO pk_ts VALUES ('2024-05-01 10:00');
-SELECT acquired FROM reclock_acquire('pk_ts', '2024-05-01 10:00', 'bob', '1 hour');
-SELECT try($t$ALTER TABLE pk_ts ALTER COLUMN at TYPE timestamptz$t$);
--- an expired lock does not stand in the way
-SET reclock.test_clock_offset = 7200;
-ALTER TABLE pk_ts ALTER COLUMN at TYPE timestamptz;
-SET reclock.test_clock_offset = 0;
-
 -- a partitioned table: the root's key
 CREATE TABLE pk_part (region text, id int, PRIMARY KEY (region, id)) PARTITION BY LIST (region);
 CREATE TABLE pk_part_eu PARTITION OF pk_part FOR VALUES IN ('eu');
@@ -56,4 +46,55 @@ ROLLBACK TO s;
 ALTER TABLE pk_part ADD COLUMN x int;
 ALTER TABLE pk_num ALTER COLUMN ident TYPE numeric;
 COMMIT;
-DROP TABLE pk_num, pk_ts, pk_part;
+DROP TABLE pk_num, pk_part;
+
+-- the key can change without an ALTER TABLE of the locked table
+-- an inheritance parent's column
+CREATE TABLE ipar (id int);
+CREATE TABLE ich (v int, PRIMARY KEY (id)) INHERITS (ipar);
+INSERT INTO ich VALUES (1, 0);
+SELECT token AS ich_tok FROM reclock_acquire('ich', '1', 'alice', '1 hour') \gset
+SELECT try($t$ALTER TABLE ipar ALTER COLUMN id TYPE numeric(10,2)$t$);
+-- an enum value renamed
+CREATE TYPE color AS ENUM ('red', 'green');
+CREATE TABLE paint (c color PRIMARY KEY);
+INSERT INTO paint VALUES ('red'), ('green');
+SELECT acquired FROM reclock_acquire('paint', 'red', 'alice', '1 hour');
+SELECT try($t$ALTER TYPE color RENAME VALUE 'red' TO 'crimson'$t$);
+-- ... a value of the type no lock uses may be added
+ALTER TYPE color ADD VALUE 'blue';
+-- an attribute added to a composite key type
+CREATE TYPE pair AS (a int, b int);
+CREATE TABLE pairs (p pair PRIMARY KEY);
+INSERT INTO pairs VALUES (ROW(1, 2));
+SELECT acquired FROM reclock_acquire('pairs', '(1,2)', 'alice', '1 hour');
+SELECT try($t$ALTER TYPE pair ADD ATTRIBUTE c int$t$);
+-- a table that a regclass key names, renamed
+CREATE TABLE refd (id int);
+CREATE TABLE settings (tbl regclass PRIMARY KEY, v int);
+INSERT INTO settings VALUES ('refd', 0);
+SELECT acquired FROM reclock_acquire('settings', 'refd', 'alice', '1 hour');
+SELECT try($t$ALTER TABLE refd RENAME TO refd2$t$);
+-- ... other tables are renamed freely
+ALTER TABLE pairs RENAME TO pairs2;
+ALTER TABLE pairs2 RENAME TO pairs;
+SELECT relation, key, holder FROM reclock_locks
+ WHERE relation IN ('ich'::regclass, 'paint'::regclass, 'pairs'::regclass, 'settings'::regclass)
+ ORDER BY 1, 2;
+SELECT reclock_release(:'ich_tok');
+ALTER TABLE ipar ALTER COLUMN id TYPE numeric(10,2);
+DROP TABLE ich, ipar, paint, pairs, settings, refd;
+DROP TYPE color, pair;
+
+-- timestamp -> timestamptz
+CREATE TABLE pk_ts (at timestamp PRIMARY KEY);
+INSERT INTO pk_ts VALUES ('2024-05-01 10:00');
+SELECT acquired FROM reclock_acquire('pk_ts', '2024-05-01 10:00', 'bob', '1 hour');
+SELECT try($t$ALTER TABLE pk_ts ALTER COLUMN at TYPE timestamptz$t$);
+-- an expired lock does not stand in the way
+SET reclock.test_clock_offset = 7200;
+ALTER TABLE pk_ts ALTER COLUMN at TYPE timestamptz;
+
+-- (dropped while the test clock is ahead: its lock goes with it)
+DROP TABLE pk_ts;
+SET reclock.test_clock_offset = 0;

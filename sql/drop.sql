@@ -4,6 +4,7 @@
 -- as a bare OID), whoever drops it
 --
 \set VERBOSITY terse
+SELECT current_database() AS regress_db \gset
 CREATE ROLE drop_owner;
 GRANT CREATE ON SCHEMA public TO drop_owner;
 SET ROLE drop_owner;
@@ -56,3 +57,44 @@ SELECT relation, key, holder FROM reclock_locks WHERE relation = 'dr2'::regclass
 DROP TABLE dr2;
 REVOKE CREATE ON SCHEMA public FROM drop_owner;
 DROP ROLE drop_owner;
+
+-- the database's owner renames the schema that holds reclock and puts
+-- look-alike tables (with a trigger) under the old name: dropping a table
+-- still cleans the real store, and runs none of the owner's code with the
+-- extension owner's rights; a plain rename of the schema breaks nothing
+CREATE ROLE drop_dbo LOGIN;
+CREATE DATABASE reclock_drop_owned OWNER drop_dbo;
+\c reclock_drop_owned
+CREATE EXTENSION reclock;
+SET ROLE drop_dbo;
+CREATE TABLE victim (id int PRIMARY KEY);
+INSERT INTO victim VALUES (1);
+SELECT acquired FROM reclock_acquire('victim', '1', 'alice');
+ALTER SCHEMA public RENAME TO public_old;
+CREATE SCHEMA public;
+CREATE TABLE public.reclock_lock_store (relid regclass, key text, fence int8);
+CREATE TABLE public.reclock_token_store (hash bytea, fence int8);
+CREATE TABLE public.reclock_notify_store (relid regclass);
+CREATE FUNCTION public.evil() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN EXECUTE 'ALTER ROLE drop_dbo SUPERUSER'; RETURN NULL; END$$;
+CREATE TRIGGER t BEFORE DELETE ON public.reclock_lock_store
+  FOR EACH STATEMENT EXECUTE FUNCTION public.evil();
+CREATE FUNCTION public.reclock_check_publications() RETURNS void LANGUAGE plpgsql AS
+  $$BEGIN EXECUTE 'ALTER ROLE drop_dbo SUPERUSER'; END$$;
+SELECT 'public_old.victim'::regclass::oid AS victim_oid \gset
+DROP TABLE public_old.victim;
+RESET ROLE;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'drop_dbo';
+SELECT count(*) AS victim_locks FROM public_old.reclock_lock_store WHERE relid = :victim_oid;
+CREATE PUBLICATION drop_pub FOR TABLE public.reclock_notify_store;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'drop_dbo';
+DROP PUBLICATION drop_pub;
+SET ROLE drop_dbo;
+DROP SCHEMA public CASCADE;
+ALTER SCHEMA public_old RENAME TO appschema;
+CREATE TABLE appschema.t2 (id int PRIMARY KEY);
+DROP TABLE appschema.t2;
+RESET ROLE;
+\c :regress_db
+DROP DATABASE reclock_drop_owned;
+DROP ROLE drop_dbo;

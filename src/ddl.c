@@ -9,11 +9,21 @@
  * numeric(10,2), timestamp to timestamptz, DROP CONSTRAINT ... ADD PRIMARY
  * KEY) changes that text or its meaning, and would silently lose the locks:
  * writes without a token would pass and a second holder would get a live
- * grant.  An event trigger on ALTER TABLE notes the primary key at
- * ddl_command_start and compares it at ddl_command_end; if it changed and
- * the table (or its partition root) has a live lock, the command fails and
- * rolls back.  At ddl_command_end the command holds its lock on the table,
- * so no grant can be made in between the check and the commit.
+ * grant.  The key can also change without an ALTER TABLE of that table: an
+ * ALTER TABLE of an inheritance parent, an ALTER TYPE of a key type (an enum
+ * value renamed, an attribute added to a composite), a rename of an object
+ * that a reg* key names.  So at ddl_command_start of every ALTER command that
+ * can do that, an event trigger notes the primary key of every table with
+ * live locks; at ddl_command_end it compares, and reads every live key back
+ * with the key types as they are now: a key that no longer reads as itself
+ * would no longer name its row.  Then, if the table still has a live lock,
+ * the command fails and rolls back.
+ *
+ * Also here: the other event triggers, written in C so that nothing in them
+ * is found by name at run time (a database owner can rename the schema that
+ * holds reclock, and put look-alike tables or functions under the old name):
+ * the sql_drop trigger that forgets the locks of dropped tables, and the
+ * check that no publication carries reclock's store.
  *
  * IDENTIFICATION
  *	  src/ddl.c
@@ -24,13 +34,21 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "commands/extension.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_publication.h"
+#include "catalog/pg_publication_namespace.h"
+#include "catalog/pg_publication_rel.h"
 #include "commands/event_trigger.h"
+#include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "access/relation.h"
 #include "nodes/parsenodes.h"
 #include "storage/proc.h"
+#include "access/xact.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -38,6 +56,9 @@
 #include "reclock.h"
 
 PG_FUNCTION_INFO_V1(reclock_ddl_watch);
+PG_FUNCTION_INFO_V1(reclock_drop_cleanup);
+PG_FUNCTION_INFO_V1(reclock_check_publications);
+PG_FUNCTION_INFO_V1(reclock_publication_check);
 
 /*
  * The primary key of relid as text: per key column its number, type, typmod
@@ -87,12 +108,18 @@ pkey_signature(Oid relid)
 	return buf.data;
 }
 
+/* a table with live locks, and its primary key when the command started */
+typedef struct WatchedTable
+{
+	Oid			relid;
+	char	   *signature;
+} WatchedTable;
+
 /* what ddl_command_start saw, for its ddl_command_end (commands nest) */
 typedef struct Watched
 {
 	Node	   *parsetree;		/* the command, to match start with end */
-	Oid			relid;
-	char	   *signature;
+	List	   *tables;			/* of WatchedTable */
 	struct Watched *prev;
 } Watched;
 
@@ -100,23 +127,73 @@ static Watched *watched = NULL;
 static LocalTransactionId watched_lxid = InvalidLocalTransactionId;
 
 /*
+ * Does every live lock of the table still name its row by the same text?
+ * Each key must read back, with the key types as they are now, as itself: a
+ * key type changed under it (numeric(10,2), an enum value renamed, an
+ * attribute added to a composite, an object a reg* key names renamed) makes
+ * it fail to read or read as another text.
+ */
+static bool
+keys_still_read(Oid relid, TimestampTz now)
+{
+	Relation	rel;
+	ReclockKeyInfo *ki;
+	char	  **keys;
+	int			rows;
+	int			n;
+	int			i;
+	bool		same = true;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return true;			/* dropped: its locks go with it */
+	ki = ReclockGetKeyInfo(rel);
+	n = ReclockStoreLiveKeys(relid, now, INT_MAX, cxt, &keys, &rows);
+	for (i = 0; i < n && same; i++)
+	{
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			char	   *canon = ReclockCanonicalKey(ki, keys[i], NULL);
+
+			same = strcmp(canon, keys[i]) == 0;
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(cxt);
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			same = false;
+		}
+		PG_END_TRY();
+	}
+	relation_close(rel, AccessShareLock);
+	return same;
+}
+
+/*
  * reclock_ddl_watch() returns event_trigger: on ddl_command_start and
- * ddl_command_end of ALTER TABLE.
+ * ddl_command_end of the ALTER commands that can change a key's columns,
+ * types or the objects a key names.
  */
 Datum
 reclock_ddl_watch(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
-	AlterTableStmt *stmt;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("reclock_ddl_watch() must be called as an event trigger")));
 	trigdata = (EventTriggerData *) fcinfo->context;
-	if (!IsA(trigdata->parsetree, AlterTableStmt))
-		PG_RETURN_VOID();
-	stmt = (AlterTableStmt *) trigdata->parsetree;
 
 	/* what an aborted command left behind belongs to a finished transaction */
 	if (watched_lxid != MY_LXID)
@@ -128,11 +205,19 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 	if (strcmp(trigdata->event, "ddl_command_start") == 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-		Watched    *w = palloc(sizeof(Watched));
+		Watched    *w = palloc0(sizeof(Watched));
+		ListCell   *lc;
 
 		w->parsetree = trigdata->parsetree;
-		w->relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-		w->signature = OidIsValid(w->relid) ? pkey_signature(w->relid) : NULL;
+		/* every table with live locks: the command may reach its key indirectly */
+		foreach(lc, ReclockStoreLiveRelids(ReclockNow()))
+		{
+			WatchedTable *t = palloc(sizeof(WatchedTable));
+
+			t->relid = lfirst_oid(lc);
+			t->signature = pkey_signature(t->relid);
+			w->tables = lappend(w->tables, t);
+		}
 		w->prev = watched;
 		watched = w;
 		MemoryContextSwitchTo(old);
@@ -140,8 +225,8 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 	else if (strcmp(trigdata->event, "ddl_command_end") == 0)
 	{
 		Watched    *w;
-		char	   *now_sig;
-		Oid			rootid;
+		ListCell   *lc;
+		TimestampTz now = ReclockNow();
 
 		/* entries above this command's are of commands that failed inside it */
 		for (w = watched; w != NULL; w = w->prev)
@@ -150,19 +235,145 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 		if (w == NULL)
 			PG_RETURN_VOID();	/* started before reclock was installed */
 		watched = w->prev;
-		if (!OidIsValid(w->relid) || w->signature == NULL)
-			PG_RETURN_VOID();	/* no primary key before: no lock either */
-		now_sig = pkey_signature(w->relid);
-		if (now_sig != NULL && strcmp(now_sig, w->signature) == 0)
-			PG_RETURN_VOID();
-		rootid = ReclockRootOf(w->relid);
-		if (ReclockStoreHasLiveLock(rootid, ReclockNow()))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_IN_USE),
-					 errmsg("cannot change the primary key of table \"%s\" while it has live locks",
-							get_rel_name(rootid)),
-					 errdetail("reclock names a locked row by its primary key; a changed key would lose the lock."),
-					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+		foreach(lc, w->tables)
+		{
+			WatchedTable *t = lfirst(lc);
+			char	   *now_sig = pkey_signature(t->relid);
+			bool		changed;
+
+			if (t->signature == NULL || now_sig == NULL)
+				changed = (t->signature != now_sig) &&
+					get_rel_name(t->relid) != NULL;
+			else
+				changed = strcmp(now_sig, t->signature) != 0;
+			if (changed && ReclockStoreHasLiveLock(t->relid, now))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_IN_USE),
+						 errmsg("cannot change the primary key of table \"%s\" while it has live locks",
+								get_rel_name(t->relid)),
+						 errdetail("reclock names a locked row by the text of its primary key; a changed key would lose the lock."),
+						 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+			if (!changed && !keys_still_read(t->relid, now))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_IN_USE),
+						 errmsg("cannot change what the keys of table \"%s\" mean while it has live locks",
+								get_rel_name(t->relid)),
+						 errdetail("A live lock's key would no longer read as the row it was taken on (a key type or an object a key names changed)."),
+						 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+		}
 	}
+	PG_RETURN_VOID();
+}
+
+static void
+check_event_trigger(FunctionCallInfo fcinfo, const char *fname)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be called as an event trigger", fname)));
+}
+
+/*
+ * reclock_drop_cleanup() returns event_trigger, on sql_drop: the locks of a
+ * dropped table go with it.  A lock row naming a table that no longer exists
+ * would be dumped as a bare OID and could, after a restore, attach to an
+ * unrelated table that got that OID.
+ */
+Datum
+reclock_drop_cleanup(PG_FUNCTION_ARGS)
+{
+	char	   *relids = NULL;
+
+	check_event_trigger(fcinfo, "reclock_drop_cleanup()");
+	/* reclock itself is being dropped: nothing to keep tidy */
+	if (!OidIsValid(get_extension_oid("reclock", true)))
+		PG_RETURN_VOID();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT pg_catalog.array_agg(d.objid)::pg_catalog.text"
+					" FROM pg_catalog.pg_event_trigger_dropped_objects() d"
+					" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					" AND d.objsubid OPERATOR(pg_catalog.=) 0", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the dropped objects");
+	if (SPI_processed == 1)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (v != NULL)
+			relids = MemoryContextStrdup(CurTransactionContext, v);
+	}
+	SPI_finish();
+	if (relids != NULL)
+		ReclockStoreForget(relids);
+	PG_RETURN_VOID();
+}
+
+/* a publication that carries reclock's store (by OID), or NULL */
+static char *
+store_publication(void)
+{
+	Oid			nsp = ReclockExtensionSchema();
+	Oid			store[3];
+	char	   *pub = NULL;
+	char	   *sql;
+
+	store[0] = get_relname_relid("reclock_lock_store", nsp);
+	store[1] = get_relname_relid("reclock_token_store", nsp);
+	store[2] = get_relname_relid("reclock_notify_store", nsp);
+	sql = psprintf("SELECT p.pubname::pg_catalog.text FROM pg_catalog.pg_publication p"
+				   " WHERE p.puballtables"
+				   " OR EXISTS (SELECT FROM pg_catalog.pg_publication_rel r"
+				   " WHERE r.prpubid OPERATOR(pg_catalog.=) p.oid"
+				   " AND r.prrelid OPERATOR(pg_catalog.=) ANY ('{%u,%u,%u}'::pg_catalog.oid[]))"
+				   " OR EXISTS (SELECT FROM pg_catalog.pg_publication_namespace n"
+				   " WHERE n.pnpubid OPERATOR(pg_catalog.=) p.oid"
+				   " AND n.pnnspid OPERATOR(pg_catalog.=) '%u'::pg_catalog.oid)"
+				   " ORDER BY 1 LIMIT 1",
+				   store[0], store[1], store[2], nsp);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the publications");
+	if (SPI_processed == 1)
+		pub = MemoryContextStrdup(CurTransactionContext,
+								  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	return pub;
+}
+
+static void
+refuse_store_publication(void)
+{
+	char	   *pub = store_publication();
+
+	if (pub != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("publication \"%s\" would publish reclock's lock store", pub),
+				 errdetail("A subscriber would apply lock rows that its own reclock did not grant."),
+				 errhint("Publish the application's tables with FOR TABLE, or FOR TABLES IN SCHEMA of schemas other than reclock's; each cluster keeps its own locks.")));
+}
+
+/*
+ * reclock_check_publications() returns void: the check, for CREATE
+ * EXTENSION (a publication made before reclock was installed).
+ */
+Datum
+reclock_check_publications(PG_FUNCTION_ARGS)
+{
+	refuse_store_publication();
+	PG_RETURN_VOID();
+}
+
+/*
+ * reclock_publication_check() returns event_trigger, at the end of CREATE
+ * and ALTER PUBLICATION.
+ */
+Datum
+reclock_publication_check(PG_FUNCTION_ARGS)
+{
+	check_event_trigger(fcinfo, "reclock_publication_check()");
+	refuse_store_publication();
 	PG_RETURN_VOID();
 }

@@ -21,32 +21,16 @@ GRANT SELECT ON SEQUENCE @extschema@.reclock_fence_seq TO pg_database_owner;
 --
 -- Locks of a dropped table go with it: a lock row naming a table that no
 -- longer exists would be dumped as a bare OID and could, after a restore,
--- attach to an unrelated table that got that OID.  The event trigger runs as
--- the extension owner (whoever drops the table cannot write the store), with
--- a pinned search_path.
+-- attach to an unrelated table that got that OID.  The event triggers are
+-- written in C: they reach the store by OID, never by a name that the owner
+-- of a schema could rename and replace, and write it as the extension owner
+-- (whoever drops the table cannot write the store).
 --
 
 CREATE FUNCTION @extschema@.reclock_drop_cleanup()
 RETURNS event_trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	WITH dropped AS (
-		SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
-		 WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-		   AND d.objsubid OPERATOR(pg_catalog.=) 0
-	), gone AS (
-		DELETE FROM @extschema@.reclock_lock_store s USING dropped
-		 WHERE s.relid::pg_catalog.oid OPERATOR(pg_catalog.=) dropped.objid
-		RETURNING s.fence
-	), tokens AS (
-		DELETE FROM @extschema@.reclock_token_store t USING gone
-		 WHERE t.fence OPERATOR(pg_catalog.=) gone.fence
-	)
-	DELETE FROM @extschema@.reclock_notify_store n USING dropped
-	 WHERE n.relid::pg_catalog.oid OPERATOR(pg_catalog.=) dropped.objid;
-END
-$$;
+AS 'MODULE_PATHNAME', 'reclock_drop_cleanup'
+LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.reclock_drop_cleanup()
 	IS 'event trigger: forget the locks and notice settings of dropped tables';
 REVOKE ALL ON FUNCTION @extschema@.reclock_drop_cleanup() FROM PUBLIC;
@@ -56,7 +40,9 @@ CREATE EVENT TRIGGER reclock_drop_cleanup ON sql_drop
 
 --
 -- A change of a locked table's primary key (its columns, types, typmods or
--- collations) would lose its live locks: ALTER TABLE is refused then (55006).
+-- collations, also through an inheritance parent), of a key type (an enum
+-- value renamed, an attribute added to a composite), or of an object a reg*
+-- key names, would lose its live locks: the command is refused then (55006).
 --
 
 CREATE FUNCTION @extschema@.reclock_ddl_watch()
@@ -64,14 +50,22 @@ RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'reclock_ddl_watch'
 LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.reclock_ddl_watch()
-	IS 'event trigger: refuse ALTER TABLE that changes the primary key of a table with live locks';
+	IS 'event trigger: refuse DDL that changes how a table with live locks names its rows';
 REVOKE ALL ON FUNCTION @extschema@.reclock_ddl_watch() FROM PUBLIC;
 
 CREATE EVENT TRIGGER reclock_ddl_start ON ddl_command_start
-	WHEN TAG IN ('ALTER TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER DOMAIN', 'ALTER SCHEMA',
+		 'ALTER FUNCTION', 'ALTER PROCEDURE', 'ALTER ROUTINE', 'ALTER OPERATOR',
+		 'ALTER COLLATION', 'ALTER TEXT SEARCH CONFIGURATION',
+		 'ALTER TEXT SEARCH DICTIONARY', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW',
+		 'ALTER SEQUENCE', 'ALTER FOREIGN TABLE')
 	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
 CREATE EVENT TRIGGER reclock_ddl_end ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER DOMAIN', 'ALTER SCHEMA',
+		 'ALTER FUNCTION', 'ALTER PROCEDURE', 'ALTER ROUTINE', 'ALTER OPERATOR',
+		 'ALTER COLLATION', 'ALTER TEXT SEARCH CONFIGURATION',
+		 'ALTER TEXT SEARCH DICTIONARY', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW',
+		 'ALTER SEQUENCE', 'ALTER FOREIGN TABLE')
 	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
 
 --
@@ -84,42 +78,15 @@ CREATE EVENT TRIGGER reclock_ddl_end ON ddl_command_end
 
 CREATE FUNCTION @extschema@.reclock_check_publications()
 RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	pub pg_catalog.text;
-BEGIN
-	SELECT p.pubname INTO pub
-	  FROM pg_catalog.pg_publication p
-	 WHERE p.puballtables
-		OR EXISTS (SELECT FROM pg_catalog.pg_publication_tables t
-					  JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) t.schemaname
-					WHERE t.pubname OPERATOR(pg_catalog.=) p.pubname
-					  AND n.oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace::pg_catalog.oid
-					  AND t.tablename::pg_catalog.text OPERATOR(pg_catalog.=) ANY
-						  ('{reclock_lock_store,reclock_token_store,reclock_notify_store}'::pg_catalog.text[]))
-	 LIMIT 1;
-	IF pub IS NOT NULL THEN
-		RAISE EXCEPTION 'publication "%" would publish reclock''s lock store', pub
-			USING ERRCODE = 'feature_not_supported',
-				  DETAIL = 'A subscriber would apply lock rows that its own reclock did not grant.',
-				  HINT = 'Publish the application''s tables with FOR TABLE, or FOR TABLES IN SCHEMA of schemas other than reclock''s; each cluster keeps its own locks.';
-	END IF;
-END
-$$;
+AS 'MODULE_PATHNAME', 'reclock_check_publications'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.reclock_check_publications()
 	IS 'raise an error if a publication would include reclock''s lock store';
--- (executable by all: it reads catalogs anyone may read, and the event
--- trigger runs it as whoever creates a publication)
 
 CREATE FUNCTION @extschema@.reclock_publication_check()
 RETURNS event_trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM @extschema@.reclock_check_publications();
-END
-$$;
+AS 'MODULE_PATHNAME', 'reclock_publication_check'
+LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.reclock_publication_check()
 	IS 'event trigger: refuse publications that would include reclock''s lock store';
 REVOKE ALL ON FUNCTION @extschema@.reclock_publication_check() FROM PUBLIC;

@@ -181,6 +181,8 @@ extern bool ReclockStoreSetExpiry(int64 fence, int64 ttl, ReclockLock *lock);
 extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
 								const char *newkey, TimestampTz now);
 extern int64 ReclockStoreSweep(TimestampTz now);
+extern void ReclockStoreForget(const char *relids);
+extern List *ReclockStoreLiveRelids(TimestampTz now);
 extern bool ReclockStoreNotifyEnabled(Oid relid);
 extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);

@@ -1303,3 +1303,66 @@ ReclockLockKey(Oid relid, const char *key)
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, h, RECLOCK_LOCKTAG_FIELD4);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
+
+/*
+ * Forget the locks, token hashes and notice settings of dropped relations
+ * (relids: an oid[] literal such as '{16384,16390}').  Run by the sql_drop
+ * event trigger, as the extension owner, through the same checked
+ * statements as a sweep: they can reach reclock's own tables only, whatever
+ * the schemas' names are now.
+ */
+void
+ReclockStoreForget(const char *relids)
+{
+	const char *s;
+	char	   *list = quote_literal_cstr(relids);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	store_load();
+	s = store_schema_sql();
+	store_run(psprintf("WITH gone AS (DELETE FROM %s.reclock_lock_store l"
+					   " WHERE l.relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY (%s::pg_catalog.oid[])"
+					   " RETURNING l.fence)"
+					   " DELETE FROM %s.reclock_token_store t USING gone"
+					   " WHERE t.fence OPERATOR(pg_catalog.=) gone.fence",
+					   s, list, s));
+	store_run(psprintf("DELETE FROM %s.reclock_notify_store n"
+					   " WHERE n.relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY (%s::pg_catalog.oid[])",
+					   s, list));
+	SPI_finish();
+}
+
+static bool
+visit_live_relid(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
+{
+	struct
+	{
+		TimestampTz now;
+		List	   *relids;
+	}		   *lv = arg;
+	bool		isnull;
+
+	if (visit_live(tup, desc, &lv->now))
+		lv->relids = list_append_unique_oid(lv->relids,
+											DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull)));
+	return false;
+}
+
+/*
+ * The tables that have live locks (a scan of the whole lock store: for DDL,
+ * which is rare, never for the guard).
+ */
+List *
+ReclockStoreLiveRelids(TimestampTz now)
+{
+	struct
+	{
+		TimestampTz now;
+		List	   *relids;
+	}			lv = {now, NIL};
+
+	store_load();
+	store_scan(store.lockrel, store.lockpkey, NULL, 0, visit_live_relid, &lv);
+	return lv.relids;
+}

@@ -14,7 +14,7 @@ CREATE TEMP TABLE grant_log AS
     FROM store_changes c,
          regexp_match(c.data,
            '^table [^ ]*\.reclock_lock_store: (?:INSERT|UPDATE): relid\[regclass\]:''?hot''? '
-           'key\[text\]:''([^'']*)'' holder\[text\]:''([^'']*)'' acquired_by\[oid\]:[0-9]+ '
+           'key\[text\]:''([^'']*)'' holder\[text\]:''([^'']*)'' acquired_by\[regrole\]:''?[^ '']*''? '
            'fence\[bigint\]:([0-9]+) acquired_at\[timestamp with time zone\]:''([^'']*)'' '
            'expires_at\[timestamp with time zone\]:''([^'']*)''$') m;
 SELECT pg_drop_replication_slot('reclock_stress') \g /dev/null
@@ -36,6 +36,10 @@ SELECT 'violation: rogue write while a lock was live' AS invariant, count(*) AS 
 UNION ALL
 SELECT 'violation: decoded lock store changes the check could not read',
        (SELECT count(*) FROM store_changes) - (SELECT count(*) FROM grant_log)
+UNION ALL
+SELECT 'violation: holder writes but no grant decoded (the check read nothing)',
+       CASE WHEN (SELECT count(*) FROM grant_log) = 0 AND EXISTS (SELECT FROM audit WHERE fence > 0)
+            THEN 1 ELSE 0 END
 UNION ALL
 SELECT 'violation: holder write outside its grant', count(*)
   FROM audit a LEFT JOIN grants g ON g.id = a.id AND g.fence = a.fence
