@@ -189,6 +189,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 		}
 		if (!ReclockStoreWrite(&grant, &old))
 			continue;			/* the lock row changed under us: read again */
+		RECLOCK_TEST_PAUSE("acquire:after_lock_row");
 		if (!live && ReclockNotifyOn(ki))
 			ReclockNotify("acquired", ki->rootid, key, NULL, &grant);
 
@@ -199,6 +200,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 			ReclockNewToken(token);
 			ReclockHashToken(token, hash);
 			ReclockStoreAddToken(hash, grant.fence);
+			RECLOCK_TEST_PAUSE("acquire:after_token");
 		}
 		result[0] = BoolGetDatum(true);
 		result[1] = UUIDPGetDatum(token);
@@ -249,6 +251,7 @@ reclock_refresh(PG_FUNCTION_ARGS)
 	/* the clock is read after any wait for the lock row (store.c) */
 	if (!ReclockStoreSetExpiry(fence, ttl, &lock))
 		PG_RETURN_NULL();
+	RECLOCK_TEST_PAUSE("refresh:after_write");
 	PG_RETURN_TIMESTAMPTZ(lock.expires_at);
 }
 
@@ -266,6 +269,7 @@ reclock_release(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	if (!ReclockStoreSetExpiry(fence, 0, &lock))
 		PG_RETURN_BOOL(false);
+	RECLOCK_TEST_PAUSE("release:after_write");
 	if (ReclockStoreNotifyEnabled(lock.relid))
 		ReclockNotify("released", lock.relid, lock.key, NULL, &lock);
 	PG_RETURN_BOOL(true);
@@ -310,6 +314,7 @@ reclock_break(PG_FUNCTION_ARGS)
 	ReclockLockKey(ki->rootid, key);
 	if (ReclockStoreGetByKey(ki->rootid, key, &lock))
 		broken = ReclockStoreSetExpiry(lock.fence, 0, &lock);
+	RECLOCK_TEST_PAUSE("break:after_write");
 	if (broken && ReclockNotifyOn(ki))
 		ReclockNotify("broken", ki->rootid, key, NULL, &lock);
 

@@ -512,6 +512,7 @@ reclock_guard(PG_FUNCTION_ARGS)
 			{
 				ReclockStoreMoveKey(ki->rootid, key, newkey, now);
 				remember_moved(ki->rootid, key);
+				RECLOCK_TEST_PAUSE("guard:after_key_move");
 			}
 		}
 		if (ReclockNotifyOn(ki))

@@ -24,6 +24,8 @@
 #include "common/int.h"
 #include "miscadmin.h"
 #include "access/xact.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 #include "utils/timestamp.h"
@@ -44,6 +46,7 @@ static char *reclock_token_string = NULL;
 static int	reclock_test_clock_offset = 0;
 static int	reclock_test_clock_epoch = 0;
 static char *reclock_test_clock_file = NULL;
+static char *reclock_test_pause = NULL;
 #endif
 
 /* parsed reclock.token: the hashes of the tokens, kept as the GUC's extra */
@@ -153,6 +156,14 @@ _PG_init(void)
 							   PGC_SUSET,
 							   GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
+	DefineCustomStringVariable("reclock.test_pause",
+							   "Makes the backend wait at this named point of reclock's code until it is terminated (test builds only).",
+							   "Empty: no pause. See ReclockTestPause().",
+							   &reclock_test_pause,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 #endif
 
 #if PG_VERSION_NUM >= 150000
@@ -192,6 +203,42 @@ ReclockNow(void)
 	return GetCurrentTimestamp();
 #endif
 }
+
+#ifdef RECLOCK_TESTING
+/*
+ * A pause point (test builds only; see RECLOCK_TEST_PAUSE in reclock.h).
+ * If reclock.test_pause is point, or point:detail, log that the backend is
+ * paused there and wait until it is terminated: pg_terminate_backend() ends
+ * it at its next CHECK_FOR_INTERRUPTS() (an ordinary FATAL: the transaction
+ * aborts), SIGKILL makes the postmaster restart the cluster.  While it
+ * waits, pg_stat_activity shows wait_event_type 'Extension'.  Deterministic:
+ * a test waits for the log line, then kills; the backend never moves on.
+ */
+void
+ReclockTestPause(const char *point, const char *detail)
+{
+	const char *want = reclock_test_pause;
+	size_t		len = strlen(point);
+
+	if (want == NULL || strncmp(want, point, len) != 0)
+		return;
+	if (want[len] != '\0' &&
+		!(detail != NULL && want[len] == ':' && strcmp(want + len + 1, detail) == 0))
+		return;
+	/* a pause that nothing could end would hang the test */
+	if (InterruptHoldoffCount > 0 || CritSectionCount > 0)
+		elog(ERROR, "reclock.test_pause: cannot pause at \"%s\" with interrupts held off",
+			 want);
+	ereport(LOG, (errmsg("reclock: paused at \"%s\"", want)));
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+#endif
 
 /*
  * Validate a ttl and return it in microseconds.  NULL means

@@ -52,6 +52,22 @@ extern int	reclock_default_ttl;	/* seconds */
 extern int	reclock_max_ttl;		/* seconds */
 
 extern TimestampTz ReclockNow(void);
+
+/*
+ * Pause points (test builds only): RECLOCK_TEST_PAUSE("acquire:after_lock_row")
+ * makes the backend wait there, until it is terminated, if the superuser-only
+ * setting reclock.test_pause names that point.  RECLOCK_TEST_PAUSE_AT(point,
+ * detail) also stops for the setting "point:detail" (say, the table written).
+ * In a production build both compile to nothing and evaluate nothing.
+ */
+#ifdef RECLOCK_TESTING
+extern void ReclockTestPause(const char *point, const char *detail);
+#define RECLOCK_TEST_PAUSE(point) ReclockTestPause((point), NULL)
+#define RECLOCK_TEST_PAUSE_AT(point, detail) ReclockTestPause((point), (detail))
+#else
+#define RECLOCK_TEST_PAUSE(point) ((void) 0)
+#define RECLOCK_TEST_PAUSE_AT(point, detail) ((void) 0)
+#endif
 extern int64 ReclockTtlUsecs(Interval *ttl);
 
 /* tokens presented in this transaction (reclock.token), as hashes */

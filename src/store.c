@@ -827,6 +827,7 @@ static void
 store_insert(Relation rel, HeapTuple tup)
 {
 	heap_insert(rel, tup, GetCurrentCommandId(true), 0, NULL);
+	RECLOCK_TEST_PAUSE_AT("store:insert_before_index", RelationGetRelationName(rel));
 	store_index_insert(rel, tup, false);
 }
 
@@ -879,6 +880,7 @@ retry:
 		default:
 			elog(ERROR, "unexpected heap_update status: %u", res);
 	}
+	RECLOCK_TEST_PAUSE_AT("store:update_before_index", RelationGetRelationName(rel));
 #if PG_VERSION_NUM >= 160000
 	if (update_indexes != TU_None)
 		store_index_insert(rel, newtup, update_indexes == TU_Summarizing);

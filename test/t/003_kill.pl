@@ -1,6 +1,8 @@
-# A backend killed in the middle of acquire, or in the middle of a guarded
-# write: no half-made grant, the row unchanged, no advisory lock left, and
-# the next acquire works.
+# A backend killed while acquire waits for a writer of the row (before
+# reclock has written anything), or after a guarded write (the guard passed,
+# the transaction is open): no grant, the row unchanged, no advisory lock
+# left, and the next acquire works.  These kills land outside reclock's own
+# writes; 008_pause_kill.pl kills in the middle of them (pause points).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
