@@ -86,6 +86,32 @@ ALTER TABLE ipar ALTER COLUMN id TYPE numeric(10,2);
 DROP TABLE ich, ipar, paint, pairs, settings, refd;
 DROP TYPE color, pair;
 
+-- a partition created in or attached to a protected table later gets the
+-- TRUNCATE check (the row guard PostgreSQL clones itself)
+CREATE TABLE tp (id int PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE tp1 PARTITION OF tp FOR VALUES FROM (0) TO (100);
+SELECT reclock_protect('tp');
+CREATE TABLE tp2 PARTITION OF tp FOR VALUES FROM (100) TO (200);
+CREATE TABLE tp3 (id int PRIMARY KEY);
+ALTER TABLE tp ATTACH PARTITION tp3 FOR VALUES FROM (200) TO (300);
+CREATE TABLE tp4 (id int PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE tp4a PARTITION OF tp4 FOR VALUES FROM (300) TO (350);
+ALTER TABLE tp ATTACH PARTITION tp4 FOR VALUES FROM (300) TO (400);
+INSERT INTO tp VALUES (1), (150), (250), (320);
+SELECT acquired FROM reclock_acquire('tp', '150', 'alice', '1 hour');
+SELECT acquired FROM reclock_acquire('tp', '250', 'alice', '1 hour');
+SELECT acquired FROM reclock_acquire('tp', '320', 'alice', '1 hour');
+SELECT try($t$TRUNCATE tp2$t$);
+SELECT try($t$TRUNCATE tp3$t$);
+SELECT try($t$TRUNCATE tp4a$t$);
+SELECT tgrelid::regclass, tgname FROM pg_trigger
+ WHERE tgname LIKE 'reclock_guard%' AND tgrelid::regclass::text LIKE 'tp%' ORDER BY 1, 2;
+-- a partition of a table that is not protected gets nothing
+CREATE TABLE np (id int PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE np1 PARTITION OF np FOR VALUES FROM (0) TO (10);
+SELECT count(*) FROM pg_trigger WHERE tgrelid = 'np1'::regclass;
+DROP TABLE tp, np;
+
 -- timestamp -> timestamptz
 CREATE TABLE pk_ts (at timestamp PRIMARY KEY);
 INSERT INTO pk_ts VALUES ('2024-05-01 10:00');

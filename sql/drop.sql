@@ -86,7 +86,9 @@ DROP TABLE public_old.victim;
 RESET ROLE;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'drop_dbo';
 SELECT count(*) AS victim_locks FROM public_old.reclock_lock_store WHERE relid = :victim_oid;
+SET client_min_messages = error;	-- no "wal_level is insufficient" warning
 CREATE PUBLICATION drop_pub FOR TABLE public.reclock_notify_store;
+RESET client_min_messages;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'drop_dbo';
 DROP PUBLICATION drop_pub;
 SET ROLE drop_dbo;

@@ -57,6 +57,7 @@
 
 PG_FUNCTION_INFO_V1(reclock_ddl_watch);
 PG_FUNCTION_INFO_V1(reclock_drop_cleanup);
+PG_FUNCTION_INFO_V1(reclock_partition_watch);
 PG_FUNCTION_INFO_V1(reclock_check_publications);
 PG_FUNCTION_INFO_V1(reclock_publication_check);
 
@@ -375,5 +376,46 @@ reclock_publication_check(PG_FUNCTION_ARGS)
 {
 	check_event_trigger(fcinfo, "reclock_publication_check()");
 	refuse_store_publication();
+	PG_RETURN_VOID();
+}
+
+/*
+ * reclock_partition_watch() returns event_trigger, at the end of CREATE
+ * TABLE and ALTER TABLE: a partition created in or attached to a protected
+ * partitioned table gets the TRUNCATE check.
+ */
+Datum
+reclock_partition_watch(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	Node	   *tree;
+
+	check_event_trigger(fcinfo, "reclock_partition_watch()");
+	trigdata = (EventTriggerData *) fcinfo->context;
+	tree = trigdata->parsetree;
+	if (IsA(tree, CreateStmt) && ((CreateStmt *) tree)->partbound != NULL)
+	{
+		Oid			relid = RangeVarGetRelid(((CreateStmt *) tree)->relation, NoLock, true);
+
+		if (OidIsValid(relid))
+			ReclockGuardNewPartition(relid);
+	}
+	else if (IsA(tree, AlterTableStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((AlterTableStmt *) tree)->cmds)
+		{
+			AlterTableCmd *cmd = lfirst(lc);
+
+			if (cmd->subtype == AT_AttachPartition)
+			{
+				Oid			relid = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
+
+				if (OidIsValid(relid))
+					ReclockGuardNewPartition(relid);
+			}
+		}
+	}
 	PG_RETURN_VOID();
 }

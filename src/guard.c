@@ -615,6 +615,40 @@ set_triggers(Relation rel, bool add, bool require_lock)
 }
 
 /*
+ * A partition was created in, or attached to, a partitioned table: if the
+ * root is protected, give the new partitions the TRUNCATE check too (the row
+ * guard is cloned by PostgreSQL itself; statement triggers are not).  Runs as
+ * the command's user, who owns the partition.
+ */
+void
+ReclockGuardNewPartition(Oid relid)
+{
+	Oid			rootid = ReclockRootOf(relid);
+	const char *schema;
+	ListCell   *lc;
+
+	if (rootid == relid ||
+		!OidIsValid(get_trigger_oid(rootid, GUARD_TRIGGER, true)))
+		return;
+	schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+	{
+		Oid			part = lfirst_oid(lc);
+
+		if (!OidIsValid(get_trigger_oid(part, TRUNCATE_TRIGGER, true)))
+			run_ddl(psprintf("CREATE TRIGGER %s BEFORE TRUNCATE ON %s"
+							 " FOR EACH STATEMENT EXECUTE FUNCTION %s.reclock_guard_truncate()",
+							 TRUNCATE_TRIGGER,
+							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(part)),
+														get_rel_name(part)),
+							 schema));
+	}
+	SPI_finish();
+}
+
+/*
  * reclock_protect(tbl regclass, require_lock boolean) returns void
  */
 Datum

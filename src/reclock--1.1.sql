@@ -271,6 +271,21 @@ CREATE EVENT TRIGGER reclock_ddl_end ON ddl_command_end
 		 'ALTER SEQUENCE', 'ALTER FOREIGN TABLE')
 	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
 
+
+-- A partition created in or attached to a protected partitioned table gets
+-- the TRUNCATE check (PostgreSQL clones row triggers, not statement ones).
+CREATE FUNCTION @extschema@.reclock_partition_watch()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'reclock_partition_watch'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.reclock_partition_watch()
+	IS 'event trigger: give new partitions of a protected table the TRUNCATE check';
+REVOKE ALL ON FUNCTION @extschema@.reclock_partition_watch() FROM PUBLIC;
+
+CREATE EVENT TRIGGER reclock_partition_watch ON ddl_command_end
+	WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+	EXECUTE FUNCTION @extschema@.reclock_partition_watch();
+
 --
 -- Logical replication publishes data tables, never reclock's store: a
 -- subscriber's apply worker would write lock rows that its own reclock did

@@ -205,6 +205,7 @@ extern void ReclockLockKey(Oid relid, const char *key);
 
 /*--- guard.c ---*/
 extern bool ReclockHoldsToken(int64 fence);
+extern void ReclockGuardNewPartition(Oid relid);
 
 /*--- notify.c ---*/
 extern void ReclockNotify(const char *event, Oid relid, const char *key,
