@@ -10,7 +10,8 @@
 # WORKLOAD: reclock (acquire+release, one statement), pl (the PL/pgSQL lock
 # table's cycle), floor (two single-row UPDATE transactions), upd_TABLE (one
 # single-row UPDATE of bt_plain, bt_prot or bt_noop), bulk_TABLE (UPDATE of
-# many rows), upd_locked (bt_prot with one live lock on it), cas (reclock_cas
+# many rows), upd_locked (bt_prot with one live lock on it), bulk_locked (the
+# bulk UPDATE of that table, all rows but the locked one), cas (reclock_cas
 # check+swap of one row) and cas_plain (the plain UPDATE it is compared with).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +39,7 @@ gen() {  # WORKLOAD N -> N units of SQL
 	cas) awk -v n="$2" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "SELECT reclock_cas(\047bt_cas\047, \047%d\047, \047{\"v\": 1}\047, \047{\"v\": 1}\047);\n", int(rand() * 99999) + 1 }' ;;
 	cas_plain) gen upd_bt_cas "$2" | sed 's/v = v + 1/v = 1/' ;;
 	upd_*) awk -v n="$2" -v t="${1#upd_}" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "UPDATE %s SET v = v + 1 WHERE id = %d;\n", t, int(rand() * 99998) + 2 }' ;;
+	bulk_locked) echo "UPDATE bt_locked SET v = v + 1 WHERE id BETWEEN 2 AND $(($2 * 20 + 1));" ;;
 	bulk_*) echo "UPDATE ${1#bulk_} SET v = v + 1 WHERE id <= $(($2 * 20));" ;;
 	esac
 }
