@@ -84,7 +84,7 @@ CREATE TABLE sale_eu PARTITION OF sale FOR VALUES IN ('eu');
 CREATE TABLE sale_us PARTITION OF sale FOR VALUES IN ('us');
 INSERT INTO sale VALUES ('eu', 1, 10), ('eu', 2, 20), ('us', 3, 30);
 SELECT reclock_protect('sale');
--- a partition created later inherits the row guard
+-- a partition created later inherits the row guard, and gets the TRUNCATE check
 CREATE TABLE sale_asia PARTITION OF sale FOR VALUES IN ('asia');
 INSERT INTO sale VALUES ('asia', 4, 40);
 SELECT tgrelid::regclass, tgname FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'sale%' ORDER BY 1, 2;
