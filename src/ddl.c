@@ -242,9 +242,15 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 			char	   *now_sig = pkey_signature(t->relid);
 			bool		changed;
 
-			if (t->signature == NULL || now_sig == NULL)
-				changed = (t->signature != now_sig) &&
-					get_rel_name(t->relid) != NULL;
+			/*
+			 * A table that had no primary key cannot have had a lock taken on
+			 * it: its lock rows are being restored (pg_restore adds primary
+			 * keys after the data).  Adding one is no change of a key.
+			 */
+			if (t->signature == NULL)
+				continue;
+			if (now_sig == NULL)
+				changed = get_rel_name(t->relid) != NULL;
 			else
 				changed = strcmp(now_sig, t->signature) != 0;
 			if (changed && ReclockStoreHasLiveLock(t->relid, now))
