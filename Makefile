@@ -108,8 +108,8 @@ test: deps
 	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config PG_MAJOR=$(PG_MAJOR) test-run
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config tap
 
-# pg_regress and the isolation tester alone (what CI runs on the newer majors
-# besides the full suite on 15): build, install, one throwaway cluster
+# pg_regress and the isolation tester alone (the least .ci/run runs on a newer
+# major: CI_MAJOR_TEST=test-core): build, install, one throwaway cluster
 test-core: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
