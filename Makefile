@@ -5,6 +5,10 @@
 #   make test    install what is missing, build (test build), install, and run
 #                every test suite in a throwaway cluster
 #
+# PG_MAJOR=N picks the PostgreSQL major (default 15, bookworm's packages); 17,
+# 18 and 19 are built from Debian's source packages by .ci/build-pg.sh
+# (`make deps PG_MAJOR=18`; cached: a second run takes a second).
+#
 # The rest is the usual PGXS: make, make install, make installcheck.
 
 EXTENSION = reclock
@@ -54,14 +58,30 @@ $(OBJS): reclock.flags
 endif
 
 PG_MAJOR ?= 15
+# the majors bookworm has no binary packages for: .ci/build-pg.sh builds them
+# from Debian's source packages (17: trixie, 18: sid, 19: experimental)
+SOURCE_MAJORS = 17 18 19
+FROM_SOURCE = $(filter $(PG_MAJOR),$(SOURCE_MAJORS))
+# the application suites (pooler, node example, browser, fuzz) test the
+# clients, not the server: they run on the default major only
+# (APP_SUITES=yes runs them on another major too)
+APP_SUITES_MAJOR = 15
+APP_SUITES ?= $(if $(filter $(APP_SUITES_MAJOR),$(PG_MAJOR)),yes,no)
+ifeq ($(FROM_SOURCE),)
 DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) \
 	postgresql-$(PG_MAJOR)-pgtap libipc-run-perl libtap-parser-sourcehandler-pgtap-perl \
 	pgbouncer python3-psycopg2 python3-django python3-selenium chromium chromium-driver \
 	sqlsmith libdbd-pg-perl
+else
+# the server, PGXS, pg_regress, the isolation tester, TAP modules and pgTAP
+# come from .ci/build-pg.sh; these are what the suites run on N use besides
+DEB_PACKAGES = postgresql-common libipc-run-perl libtap-parser-sourcehandler-pgtap-perl \
+	libdbd-pg-perl
+endif
 WERROR = -Wall -Werror -Wno-unused-parameter
 STRESS_SECONDS ?= 10
 
-.PHONY: deps demo test test-run tap tap-run pgtap stress bench check-memory pgindent
+.PHONY: deps demo test test-core installcheck-diffs test-run tap tap-run pgtap stress bench check-memory pgindent
 
 # install the Debian packages that are missing (needs root, or sudo)
 deps:
@@ -73,6 +93,9 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
 	fi
+ifneq ($(FROM_SOURCE),)
+	@SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO .ci/build-pg.sh $(PG_MAJOR)
+endif
 
 demo: deps
 	$(MAKE) --no-print-directory clean >/dev/null
@@ -84,21 +107,36 @@ test: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
-	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test-run
+	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config PG_MAJOR=$(PG_MAJOR) test-run
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config tap
 
-# inside a throwaway cluster: pg_regress, isolation tester, pgTAP
-test-run:
+# pg_regress and the isolation tester alone (the least .ci/run runs on a newer
+# major: CI_MAJOR_TEST=test-core): build, install, one throwaway cluster
+test-core: deps
+	$(MAKE) --no-print-directory clean >/dev/null
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
+	pg_virtualenv -v $(PG_MAJOR) $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config installcheck-diffs
+
+# installcheck that prints the diffs when it fails
+installcheck-diffs:
 	@rc=0; \
 	$(MAKE) --no-print-directory installcheck || rc=1; \
 	if [ $$rc != 0 ]; then \
 	  for f in regression.diffs output_iso/regression.diffs; do [ -f $$f ] && cat $$f; done; exit 1; \
-	fi; \
+	fi
+
+# inside a throwaway cluster: pg_regress, isolation tester, pgTAP, demo, the
+# application suites (on PG_MAJOR 15 only, unless APP_SUITES=yes), stress
+test-run:
+	@echo "== pg_regress and isolation tester ($$($(PG_CONFIG) --version))"
+	@$(MAKE) --no-print-directory installcheck-diffs
 	$(MAKE) --no-print-directory pgtap
 	@echo "== demo (examples/psql/demo.sql)"
 	@psql -X -q -v ON_ERROR_STOP=1 -f examples/psql/demo.sql >demo.out 2>&1 || { cat demo.out; exit 1; }
 	@grep -q 'locked by "alice"' demo.out && grep -q '"current": 15, "expected": 12' demo.out || { echo "demo: unexpected output"; cat demo.out; exit 1; }
 	@echo "demo: ok"
+ifeq ($(APP_SUITES),yes)
 	@echo "== pooler (test/pooler)"
 	test/pooler/run.sh
 	@echo "== examples/node"
@@ -107,6 +145,9 @@ test-run:
 	test/browser/run.sh
 	@echo "== fuzz (sqlsmith and random calls, as an unprivileged role)"
 	test/fuzz/run.sh
+else
+	@echo "== pooler, examples/node, browser, fuzz: not run on PostgreSQL $(PG_MAJOR) (they test the clients; they run on $(APP_SUITES_MAJOR); APP_SUITES=yes runs them here)"
+endif
 	@echo "== stress ($(STRESS_SECONDS)s; make stress runs 30s)"
 	STRESS_SECONDS=$(STRESS_SECONDS) test/stress/run.sh
 
@@ -146,8 +187,13 @@ check-memory: deps
 	fi
 
 pgtap:
-	psql -X -q -c 'DROP DATABASE IF EXISTS reclock_pgtap' -c 'CREATE DATABASE reclock_pgtap'
-	psql -X -q -d reclock_pgtap -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION reclock'
+	@if [ ! -f "$$($(PG_CONFIG) --sharedir)/extension/pgtap.control" ]; then \
+	  echo "== pgTAP: SKIPPED: no pgTAP for $$($(PG_CONFIG) --version) (no pgtap.control in $$($(PG_CONFIG) --sharedir)/extension)"; \
+	  exit 0; \
+	fi; \
+	echo "== pgTAP"; \
+	psql -X -q -c 'DROP DATABASE IF EXISTS reclock_pgtap' -c 'CREATE DATABASE reclock_pgtap' && \
+	psql -X -q -d reclock_pgtap -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION reclock' && \
 	pg_prove -d reclock_pgtap test/pgtap/*.sql
 
 # the stress test alone, 30 s, in a throwaway cluster (needs a built and installed reclock)

@@ -202,6 +202,13 @@ ReclockHoldsToken(int64 fence)
 #define HAVE_COMPLETION_COUNT 1
 #endif
 
+/* PostgreSQL 17 renamed ShmemVariableCache to TransamVariables */
+#if PG_VERSION_NUM >= 170000
+#define RECLOCK_TRANSAM_VARIABLES TransamVariables
+#else
+#define RECLOCK_TRANSAM_VARIABLES ShmemVariableCache
+#endif
+
 static inline bool
 epoch_equal(const ReclockEpoch *a, const ReclockEpoch *b)
 {
@@ -250,7 +257,7 @@ guard_xact_callback(XactEvent event, void *arg)
 	if (event != XACT_EVENT_COMMIT)
 		return;
 	LWLockAcquire(ProcArrayLock, LW_SHARED);
-	oc.after = ShmemVariableCache->xactCompletionCount;
+	oc.after = RECLOCK_TRANSAM_VARIABLES->xactCompletionCount;
 	LWLockRelease(ProcArrayLock);
 	oc.before = oc.after - (TransactionIdIsValid(GetTopTransactionIdIfAny()) ? 1 : 0);
 	oc.writes = ReclockStoreLocalWrites();

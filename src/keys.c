@@ -220,7 +220,12 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	int			i;
 
 	root = (rootid == relid) ? rel : relation_open(rootid, AccessShareLock);
+#if PG_VERSION_NUM >= 180000
+	/* 18 added deferrable_ok; false keeps what 15-17 do: a deferrable PK is none */
+	pkoid = RelationGetPrimaryKeyIndex(root, false);
+#else
 	pkoid = RelationGetPrimaryKeyIndex(root);
+#endif
 	if (!OidIsValid(pkoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

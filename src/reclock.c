@@ -57,10 +57,13 @@ typedef struct PresentedTokens
 	uint8		hashes[FLEXIBLE_ARRAY_MEMBER];	/* ntokens * RECLOCK_HASH_LEN */
 } PresentedTokens;
 
+/* 16 moved GUC memory into a memory context: guc_malloc() and guc_free() */
 #if PG_VERSION_NUM >= 160000
 #define GUC_MALLOC(sz) guc_malloc(LOG, (sz))
+#define GUC_FREE(p) guc_free(p)
 #else
 #define GUC_MALLOC(sz) malloc(sz)	/* the GUC machinery free()s extras */
+#define GUC_FREE(p) free(p)
 #endif
 
 static PresentedTokens *presented = NULL;
@@ -438,14 +441,14 @@ check_token(char **newval, void **extra, GucSource source)
 		}
 		if (end == start)
 		{
-			free(pt);
+			GUC_FREE(pt);
 			GUC_check_errmsg("invalid value for parameter \"reclock.token\"");
 			GUC_check_errdetail("The list of tokens has an empty item.");
 			return false;
 		}
 		if (!parse_uuid(start, end - start, &uuid))
 		{
-			free(pt);
+			GUC_FREE(pt);
 			/* never echo the value: it may hold valid tokens */
 			GUC_check_errmsg("invalid value for parameter \"reclock.token\"");
 			GUC_check_errdetail("Each item must be a uuid, as returned by reclock_acquire().");
