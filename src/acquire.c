@@ -177,6 +177,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 		ReclockStoreMoveEpoch(ki->rootid);
 		if (!ReclockStoreWrite(&grant, &old))
 			continue;			/* the lock row changed under us: read again */
+		ReclockStoreReclaimLater(ki->rootid, now);	/* a few dead locks, at commit */
 		if (!(old.found && old.expires_at > now) && ReclockNotifyOn(ki))
 			ReclockNotify("acquired", ki->rootid, key, NULL, &grant);
 
@@ -253,9 +254,9 @@ reclock_release(PG_FUNCTION_ARGS)
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
 		PG_RETURN_BOOL(false);
 	now = ReclockNow();
-	if (!ReclockStoreSetExpiry(fence, now, now, &lock))
+	if (!ReclockStoreEnd(fence, now, &lock))
 		PG_RETURN_BOOL(false);
-	if (ReclockStoreNotifyEnabled(lock.relid))
+	if (ReclockNotifyOnRelid(lock.relid))
 		ReclockNotify("released", lock.relid, lock.key, NULL, &lock);
 	PG_RETURN_BOOL(true);
 }
@@ -300,7 +301,7 @@ reclock_break(PG_FUNCTION_ARGS)
 	ReclockLockKey(ki->rootid, key);
 	now = ReclockNow();
 	if (ReclockStoreGetByKey(ki->rootid, key, &lock) && lock.expires_at > now)
-		broken = ReclockStoreSetExpiry(lock.fence, now, now, &lock);
+		broken = ReclockStoreEnd(lock.fence, now, &lock);
 	if (broken && ReclockNotifyOn(ki))
 		ReclockNotify("broken", ki->rootid, key, NULL, &lock);
 

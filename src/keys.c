@@ -598,6 +598,22 @@ ReclockNotifyOn(ReclockKeyInfo *ki)
 	return ki->notify_on;
 }
 
+/*
+ * Are change notices on for the (root) table rootid?  From its cached key
+ * facts if they are valid (reclock_notify invalidates them), else one probe.
+ */
+bool
+ReclockNotifyOnRelid(Oid rootid)
+{
+	ReclockKeyInfo *ki = NULL;
+
+	if (keyinfo_cache != NULL)
+		ki = hash_search(keyinfo_cache, &rootid, HASH_FIND, NULL);
+	if (ki != NULL && ki->valid && ki->rootid == rootid)
+		return ReclockNotifyOn(ki);
+	return ReclockStoreNotifyEnabled(rootid);
+}
+
 /* the canonical text of key column values */
 static char *
 key_text(ReclockKeyInfo *ki, Datum *vals, bool *nulls)

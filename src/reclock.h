@@ -110,6 +110,7 @@ extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 								 Datum *values);
 extern char *ReclockTimestampText(TimestampTz ts);
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
+extern bool ReclockNotifyOnRelid(Oid rootid);
 extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
 								HeapTuple newtup, TupleDesc tupdesc);
 extern char *ReclockOperatorSql(Oid opr);
@@ -170,6 +171,8 @@ extern bool ReclockStoreWrite(ReclockLock *lock, ReclockLock *old);
 extern void ReclockStoreAddToken(const uint8 *hash, int64 fence);
 extern bool ReclockStoreSetExpiry(int64 fence, TimestampTz now,
 								  TimestampTz expires_at, ReclockLock *lock);
+extern bool ReclockStoreEnd(int64 fence, TimestampTz now, ReclockLock *lock);
+extern void ReclockStoreReclaimLater(Oid relid, TimestampTz now);
 extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
 								const char *newkey, TimestampTz now);
 extern int64 ReclockStoreSweep(TimestampTz now);
