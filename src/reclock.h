@@ -70,6 +70,7 @@ typedef struct ReclockKeyInfo
 	Oid			relid;			/* the relation this entry describes */
 	Oid			rootid;			/* locks are keyed by this (partition root) */
 	bool		valid;			/* false once invalidated */
+	MemoryContext cxt;			/* holds the key facts below */
 	int			nkeys;
 	AttrNumber *attnums;		/* key columns in relid's numbering */
 	Oid		   *typids;
