@@ -97,7 +97,8 @@ SELECT objsubid, mode, granted FROM pg_locks WHERE locktype = 'advisory' AND pid
 COMMIT;
 SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
 
--- sweep deletes dead locks only; correctness never depends on it
+-- sweep deletes dead locks only; correctness never depends on it (a release
+-- deletes its own lock row: nothing is left for the sweep)
 SELECT token AS t10 FROM reclock_acquire('orders', '10', 'dave') \gset
 SELECT reclock_release(:'t10');
 SELECT reclock_sweep();

@@ -51,10 +51,11 @@ SELECT reclock_valid(:'t4');
 COMMIT;
 
 -- sweep removes the dead ones (all of docs' locks are dead by then), and
--- their token hashes
+-- their token hashes (the acquires above may have reclaimed some already:
+-- up to two dead rows of the table each, at their commit)
 SET reclock.test_clock_offset = '400s';
-SELECT count(*) FROM reclock_lock_store WHERE relid = 'docs'::regclass;
-SELECT reclock_sweep() >= 4 AS swept;
+SELECT count(*) BETWEEN 1 AND 4 AS dead_left FROM reclock_lock_store WHERE relid = 'docs'::regclass;
+SELECT reclock_sweep() >= 1 AS swept;
 SELECT count(*) FROM reclock_lock_store WHERE relid = 'docs'::regclass;
 SELECT count(*) FROM reclock_token_store t
  WHERE NOT EXISTS (SELECT FROM reclock_lock_store l WHERE l.fence = t.fence);

@@ -11,10 +11,24 @@ CREATE DATABASE reclock_upgrade;
 \i sql/include/try.sql
 CREATE EXTENSION reclock VERSION '1.0';
 CREATE TABLE up (id int PRIMARY KEY, v int);
-INSERT INTO up VALUES (1, 0), (2, 0);
+INSERT INTO up VALUES (1, 0), (2, 0), (3, 0);
 SELECT reclock_protect('up');
 SELECT token AS tok, fence AS fence10 FROM reclock_acquire('up', '1', 'alice', '1 hour') \gset
+-- the 1.0 library kept released rows, and a new grant reusing one left the
+-- hashes of the old grant's tokens behind, with no row of their fence (made
+-- here by hand: this library deletes them)
+SELECT token AS bob_tok FROM reclock_acquire('up', '3', 'bob', '1 hour') \gset
+SELECT reclock_release(:'bob_tok');
+SELECT token AS carol_tok FROM reclock_acquire('up', '3', 'carol', '1 hour') \gset
+INSERT INTO reclock_token_store VALUES (sha256('left behind by 1.0'), 0);
+SELECT count(*) AS orphan_tokens_before FROM reclock_token_store t
+ WHERE NOT EXISTS (SELECT FROM reclock_lock_store l WHERE l.fence = t.fence);
 ALTER EXTENSION reclock UPDATE;
+-- the upgrade deletes the hashes that can never count again, and only those
+SELECT count(*) AS orphan_tokens_after FROM reclock_token_store t
+ WHERE NOT EXISTS (SELECT FROM reclock_lock_store l WHERE l.fence = t.fence);
+SELECT reclock_valid(:'bob_tok') AS bob_valid, reclock_valid(:'carol_tok') AS carol_valid;
+SELECT reclock_release(:'carol_tok');
 SELECT extversion FROM pg_extension WHERE extname = 'reclock';
 -- the lock is live, its token still counts, others are still refused
 SELECT relation, key, holder, fence = :fence10 AS same_fence FROM reclock_locks;
@@ -35,11 +49,17 @@ SELECT :fence11 > :fence10 AS larger,
 -- the objects of an upgraded 1.0 and of a fresh 1.1 are the same
 \i sql/include/ext_objects.sql
 SELECT md5(pg_temp.ext_objects()) AS upgraded \gset
+-- ... and the same indexes on the store (indexes are not members of the extension)
+SELECT string_agg(indexdef, E'\n' ORDER BY indexname) AS upgraded_indexes
+  FROM pg_indexes WHERE tablename LIKE 'reclock\_%' \gset
 CREATE DATABASE reclock_fresh;
 \c reclock_fresh
 CREATE EXTENSION reclock;
 \i sql/include/ext_objects.sql
 SELECT md5(pg_temp.ext_objects()) = :'upgraded' AS same_objects;
+SELECT string_agg(indexdef, E'\n' ORDER BY indexname) = :'upgraded_indexes' AS same_indexes,
+       count(*) AS store_indexes
+  FROM pg_indexes WHERE tablename LIKE 'reclock\_%';
 SELECT count(*) > 10 AS described FROM regexp_split_to_table(pg_temp.ext_objects(), E'\n');
 
 -- fences never go back: DROP EXTENSION ... CASCADE, CREATE EXTENSION

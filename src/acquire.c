@@ -190,6 +190,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 		if (!ReclockStoreWrite(&grant, &old))
 			continue;			/* the lock row changed under us: read again */
 		RECLOCK_TEST_PAUSE("acquire:after_lock_row");
+		ReclockStoreReclaimLater(ki->rootid, now);	/* a few dead locks, at commit */
 		if (!live && ReclockNotifyOn(ki))
 			ReclockNotify("acquired", ki->rootid, key, NULL, &grant);
 
@@ -267,10 +268,10 @@ reclock_release(PG_FUNCTION_ARGS)
 	check_writable("reclock_release()");
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
 		PG_RETURN_BOOL(false);
-	if (!ReclockStoreSetExpiry(fence, 0, &lock))
+	if (!ReclockStoreEnd(fence, &lock))
 		PG_RETURN_BOOL(false);
 	RECLOCK_TEST_PAUSE("release:after_write");
-	if (ReclockStoreNotifyEnabled(lock.relid))
+	if (ReclockNotifyOnRelid(lock.relid))
 		ReclockNotify("released", lock.relid, lock.key, NULL, &lock);
 	PG_RETURN_BOOL(true);
 }
@@ -313,7 +314,7 @@ reclock_break(PG_FUNCTION_ARGS)
 
 	ReclockLockKey(ki->rootid, key);
 	if (ReclockStoreGetByKey(ki->rootid, key, &lock))
-		broken = ReclockStoreSetExpiry(lock.fence, 0, &lock);
+		broken = ReclockStoreEnd(lock.fence, &lock);
 	RECLOCK_TEST_PAUSE("break:after_write");
 	if (broken && ReclockNotifyOn(ki))
 		ReclockNotify("broken", ki->rootid, key, NULL, &lock);

@@ -85,7 +85,12 @@ pkey_signature(Oid relid)
 	rel = RelationIdGetRelation(relid);
 	if (rel == NULL)
 		return NULL;
+#if PG_VERSION_NUM >= 180000
+	/* 18 added deferrable_ok; false: a deferrable key is no key, as before */
+	pkoid = RelationGetPrimaryKeyIndex(rel, false);
+#else
 	pkoid = RelationGetPrimaryKeyIndex(rel);
+#endif
 	RelationClose(rel);
 	if (!OidIsValid(pkoid))
 		return NULL;

@@ -189,8 +189,10 @@ ReclockHoldsToken(int64 fence)
  * count moves all the time, a row costs one read of the epoch's page, not a
  * probe, while nobody takes or extends locks of the table.
  *
- * A scan costs a visit of each of the table's lock rows (at most
- * MAX_SCAN_ROWS, live or dead), so it runs only when two guard calls in a
+ * A scan costs a visit of each of the table's live lock rows (at most
+ * MAX_SCAN_ROWS; it reads the expiry index from the first live one, so dead
+ * rows cost nothing -- on a database still on 1.0 it visits them too), so
+ * it runs only when two guard calls in a
  * row saw the same epoch or count, and only after as many probes as a
  * quarter of the rows the last scan visited; one that found too many rows is
  * not repeated for SCAN_BACKOFF.

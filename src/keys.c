@@ -53,6 +53,7 @@
 #include "reclock.h"
 
 static HTAB *keyinfo_cache = NULL;
+static bool keyinfo_stale = false;	/* an entry was invalidated since the last look */
 static FmgrInfo record_in_finfo;
 static FmgrInfo record_out_finfo;
 
@@ -73,7 +74,58 @@ keyinfo_invalidate(Datum arg, Oid relid)
 	while ((ki = hash_seq_search(&status)) != NULL)
 	{
 		if (relid == InvalidOid || ki->relid == relid || ki->rootid == relid)
+		{
 			ki->valid = false;
+			keyinfo_stale = true;
+		}
+	}
+}
+
+/*
+ * Forget the entries of relations that no longer exist (dropped), with all
+ * their memory: a backend that creates, locks and drops table after table
+ * must not keep an entry per table it ever saw.  Runs at the next look-up
+ * after an invalidation, not in the invalidation callback (no catalog
+ * access there).  An entry in use belongs to a relation its user holds
+ * open, which cannot have been dropped.
+ */
+#define FORGET_BATCH	64
+
+static void
+keyinfo_forget_dropped(void)
+{
+	HASH_SEQ_STATUS status;
+	ReclockKeyInfo *ki;
+	Oid			gone[FORGET_BATCH];
+	int			n = 0;
+	int			i;
+
+	keyinfo_stale = false;
+	hash_seq_init(&status, keyinfo_cache);
+	while ((ki = hash_seq_search(&status)) != NULL)
+	{
+		if (ki->valid)
+			continue;
+		if (n == FORGET_BATCH)
+		{
+			hash_seq_term(&status);
+			keyinfo_stale = true;	/* the rest at the next look-up */
+			break;
+		}
+		gone[n++] = ki->relid;
+	}
+	/* catalog look-ups may run invalidation callbacks: not inside the scan */
+	for (i = 0; i < n; i++)
+	{
+		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(gone[i])))
+			continue;
+		ki = hash_search(keyinfo_cache, &gone[i], HASH_FIND, NULL);
+		if (ki == NULL || ki->valid)
+			continue;
+		keyinfo_free(ki);
+		if (ki->lk_cxt)
+			MemoryContextDelete(ki->lk_cxt);
+		hash_search(keyinfo_cache, &gone[i], HASH_REMOVE, NULL);
 	}
 }
 
@@ -175,27 +227,13 @@ ReclockRaiseInvalidText(MemoryContext cxt, const char *msg, const char *hint)
 			 hint ? errhint("%s", hint) : 0));
 }
 
+/* the key facts live in the entry's own context, freed whole */
 static void
 keyinfo_free(ReclockKeyInfo *ki)
 {
-	if (ki->attnums)
-		pfree(ki->attnums);
-	if (ki->typids)
-		pfree(ki->typids);
-	if (ki->typmods)
-		pfree(ki->typmods);
-	if (ki->outfuncs)
-		pfree(ki->outfuncs);
-	if (ki->infuncs)
-		pfree(ki->infuncs);
-	if (ki->ioparams)
-		pfree(ki->ioparams);
-	if (ki->typlens)
-		pfree(ki->typlens);
-	if (ki->typbyvals)
-		pfree(ki->typbyvals);
-	if (ki->keydesc)
-		FreeTupleDesc(ki->keydesc);
+	if (ki->cxt)
+		MemoryContextDelete(ki->cxt);
+	ki->cxt = NULL;
 	ki->attnums = NULL;
 	ki->typids = NULL;
 	ki->typmods = NULL;
@@ -238,7 +276,9 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 		elog(ERROR, "cache lookup failed for index %u", pkoid);
 	index = (Form_pg_index) GETSTRUCT(indtup);
 
-	oldcxt = MemoryContextSwitchTo(CacheMemoryContext);
+	ki->cxt = AllocSetContextCreate(CacheMemoryContext, "reclock key",
+									ALLOCSET_SMALL_SIZES);
+	oldcxt = MemoryContextSwitchTo(ki->cxt);
 	ki->relid = relid;
 	ki->rootid = rootid;
 	ki->nkeys = index->indnkeyatts;
@@ -280,9 +320,9 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 		ki->typlens[i] = attr->attlen;
 		ki->typbyvals[i] = attr->attbyval;
 		getTypeOutputInfo(attr->atttypid, &func, &isvarlena);
-		fmgr_info_cxt(func, &ki->outfuncs[i], CacheMemoryContext);
+		fmgr_info_cxt(func, &ki->outfuncs[i], ki->cxt);
 		getTypeInputInfo(attr->atttypid, &func, &ki->ioparams[i]);
-		fmgr_info_cxt(func, &ki->infuncs[i], CacheMemoryContext);
+		fmgr_info_cxt(func, &ki->infuncs[i], ki->cxt);
 		if (ki->keydesc)
 			TupleDescInitEntry(ki->keydesc, i + 1, NameStr(attr->attname),
 							   attr->atttypid, attr->atttypmod, 0);
@@ -330,6 +370,8 @@ ReclockGetKeyInfo(Relation rel)
 		fmgr_info_cxt(F_RECORD_OUT, &record_out_finfo, CacheMemoryContext);
 	}
 
+	if (keyinfo_stale)
+		keyinfo_forget_dropped();
 	ki = hash_search(keyinfo_cache, &relid, HASH_ENTER, &found);
 	if (!found)
 	{
@@ -601,6 +643,22 @@ ReclockNotifyOn(ReclockKeyInfo *ki)
 		ki->notify_known = true;
 	}
 	return ki->notify_on;
+}
+
+/*
+ * Are change notices on for the (root) table rootid?  From its cached key
+ * facts if they are valid (reclock_notify invalidates them), else one probe.
+ */
+bool
+ReclockNotifyOnRelid(Oid rootid)
+{
+	ReclockKeyInfo *ki = NULL;
+
+	if (keyinfo_cache != NULL)
+		ki = hash_search(keyinfo_cache, &rootid, HASH_FIND, NULL);
+	if (ki != NULL && ki->valid && ki->rootid == rootid)
+		return ReclockNotifyOn(ki);
+	return ReclockStoreNotifyEnabled(rootid);
 }
 
 /* the canonical text of key column values */

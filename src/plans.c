@@ -39,6 +39,7 @@
 #include "parser/parse_node.h"
 #include "parser/parsetree.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -83,6 +84,7 @@ static MemoryContext plan_cxt = NULL;
 static dlist_head plan_lru = DLIST_STATIC_INIT(plan_lru);
 static dlist_head retired_refs = DLIST_STATIC_INIT(retired_refs);
 static int	plan_count = 0;
+static bool plan_inval_pending = false;	/* a relcache invalidation since the last look */
 
 /*
  * The parser hook: every relation named so far, at this query level and
@@ -255,6 +257,34 @@ plan_evict(PlanEntry *e)
 	plan_count--;
 }
 
+static void
+plan_relcache_callback(Datum arg, Oid relid)
+{
+	plan_inval_pending = true;
+}
+
+/*
+ * Let go the statements whose plans were invalidated: the plan cache would
+ * make them again at their next use anyway, and a statement of a dropped
+ * table has no next use (a backend that locks and drops table after table
+ * would otherwise keep up to PLAN_CACHE_SIZE plans of tables long gone).
+ * At the next run after a relcache invalidation, never inside the callback.
+ */
+static void
+plan_forget_invalid(void)
+{
+	dlist_mutable_iter iter;
+
+	plan_inval_pending = false;
+	dlist_foreach_modify(iter, &plan_lru)
+	{
+		PlanEntry  *e = dlist_container(PlanEntry, lru, iter.cur);
+
+		if (!SPI_plan_is_valid(e->ref->plan))
+			plan_evict(e);
+	}
+}
+
 /* make and keep a statement's plan */
 static PlanRef *
 plan_make(ReclockStatement *st)
@@ -314,7 +344,10 @@ ReclockPlanRun(ReclockStatement *st, Datum *values, const char *nulls, long tcou
 		ctl.hcxt = plan_cxt;
 		plan_cache = hash_create("reclock plans", PLAN_CACHE_SIZE, &ctl,
 								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(plan_relcache_callback, (Datum) 0);
 	}
+	if (plan_inval_pending)
+		plan_forget_invalid();
 	plan_free_retired();
 
 	if (snprintf(key, sizeof(key), "%u:%s", st->relid, st->shape) >= (int) sizeof(key))

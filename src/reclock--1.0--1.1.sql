@@ -3,7 +3,8 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION reclock UPDATE TO '1.1'" to load this file. \quit
 
--- Every live lock and token stays as it is: the store's rows are not touched.
+-- Every live lock and its tokens stay as they are: only token hashes that
+-- can never count again are deleted (below).
 
 -- Fences stay above every fence issued, also after a later DROP EXTENSION
 -- reclock CASCADE and CREATE EXTENSION (1.1 starts them at the clock in
@@ -12,6 +13,15 @@ SELECT pg_catalog.setval('@extschema@.reclock_fence_seq',
 	GREATEST(
 		(SELECT last_value FROM @extschema@.reclock_fence_seq),
 		pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 1000000)::pg_catalog.int8));
+
+-- A table's live locks without its dead ones, and its dead ones without its
+-- live ones (the guard's set of live keys, reclaim, sweep).
+CREATE INDEX reclock_lock_store_expiry_idx ON @extschema@.reclock_lock_store (relid, expires_at);
+-- 1.1 deletes a grant's token hashes with its lock row; the hashes of grants
+-- whose row is gone (they can never count again) go now.
+DELETE FROM @extschema@.reclock_token_store t
+ WHERE NOT EXISTS (SELECT FROM @extschema@.reclock_lock_store l
+					WHERE l.fence OPERATOR(pg_catalog.=) t.fence);
 
 -- The database's owner may read what pg_dump dumps.
 GRANT SELECT ON @extschema@.reclock_lock_store, @extschema@.reclock_token_store,

@@ -26,12 +26,15 @@ SELECT pg_catalog.setval('@extschema@.reclock_fence_seq',
 CREATE SEQUENCE @extschema@.reclock_epoch_seq AS bigint;
 COMMENT ON SEQUENCE @extschema@.reclock_epoch_seq IS 'reclock internal: moves whenever a lock may become live';
 
--- One row per (table, key) ever locked; later grants reuse it.  A lock is
--- live while expires_at is in the future; release and break set expires_at
--- to the moment the lock ended.  acquired_by is a regrole, not an oid:
--- pg_dump writes it as the role's name, so after a restore into a cluster
--- whose roles have other OIDs the lock still belongs to the role that took
--- it (a bare OID would name whichever role has that number there).
+-- One row per (table, key) locked; a later grant of a key reuses its row.
+-- A lock is live while expires_at is in the future.  Release and break
+-- delete the row (and the grant's token hashes); a row whose lock ran out
+-- is reclaimed by a later acquire of the same table (a few per acquire, at
+-- its commit), by a new grant of its key, or by reclock_sweep().
+-- acquired_by is a regrole, not an oid: pg_dump writes it as the role's
+-- name, so after a restore into a cluster whose roles have other OIDs the
+-- lock still belongs to the role that took it (a bare OID would name
+-- whichever role has that number there).
 CREATE TABLE @extschema@.reclock_lock_store (
 	relid		pg_catalog.regclass NOT NULL,
 	key			pg_catalog.text COLLATE "C" NOT NULL,
@@ -44,6 +47,11 @@ CREATE TABLE @extschema@.reclock_lock_store (
 	CONSTRAINT reclock_lock_store_fence_key UNIQUE (fence)
 );
 COMMENT ON TABLE @extschema@.reclock_lock_store IS 'reclock internal: one row per locked (table, key)';
+-- A table's live locks without visiting its dead ones (the guard's set of
+-- live keys, TRUNCATE's check), and its dead ones without visiting the live
+-- (reclaim, sweep).  A plain index: reclock maintains the store's indexes
+-- itself and refuses partial and expression indexes.
+CREATE INDEX reclock_lock_store_expiry_idx ON @extschema@.reclock_lock_store (relid, expires_at);
 
 -- One row per token handed out: only its SHA-256 hash, and the grant (fence)
 -- it belongs to.  A token is valid while its fence is the live grant's fence.

@@ -89,6 +89,7 @@ typedef struct ReclockKeyInfo
 	Oid			relid;			/* the relation this entry describes */
 	Oid			rootid;			/* locks are keyed by this (partition root) */
 	bool		valid;			/* false once invalidated */
+	MemoryContext cxt;			/* holds the key facts below */
 	int			nkeys;
 	AttrNumber *attnums;		/* key columns in relid's numbering */
 	Oid		   *typids;
@@ -129,6 +130,7 @@ extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 								 Datum *values);
 extern char *ReclockTimestampText(TimestampTz ts);
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
+extern bool ReclockNotifyOnRelid(Oid rootid);
 extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
 								HeapTuple newtup, TupleDesc tupdesc);
 extern char *ReclockOperatorSql(Oid opr);
@@ -194,6 +196,8 @@ extern int64 ReclockStoreNextFence(void);
 extern bool ReclockStoreWrite(ReclockLock *lock, ReclockLock *old);
 extern void ReclockStoreAddToken(const uint8 *hash, int64 fence);
 extern bool ReclockStoreSetExpiry(int64 fence, int64 ttl, ReclockLock *lock);
+extern bool ReclockStoreEnd(int64 fence, ReclockLock *lock);
+extern void ReclockStoreReclaimLater(Oid relid, TimestampTz now);
 extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
 								const char *newkey, TimestampTz now);
 extern int64 ReclockStoreSweep(TimestampTz now);

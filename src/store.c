@@ -10,9 +10,13 @@
  * catalog rows are written: a row is read by an index probe and then
  * updated at the TID it was read at, and if another transaction changed it
  * meanwhile the caller reads it again.  Executor start-up for a one-row
- * statement cost more than the write itself (callgrind).  A key move is
- * written the same way.  The rarer bulk writes (sweep, notice settings) are
- * SQL statements made for each call, never cached, checked to name only the
+ * statement cost more than the write itself (callgrind).  Key moves,
+ * releases, breaks and sweeps are written the same way: release and break
+ * delete the lock row and its token hashes, and dead rows left by locks
+ * that ran out are reclaimed a few at a time at the commit of acquires
+ * (see ReclockStoreReclaimLater), so the store is bounded by the live locks
+ * with nobody scheduling a sweep.  Notice settings, rare, are SQL
+ * statements made for each call, never cached, checked to name only the
  * store's own tables (plans.c), and run as the extension owner (ordinary
  * roles have no rights on the store), with the latest snapshot too.  The
  * callers check the caller's rights on the target table before they get
@@ -72,8 +76,10 @@ typedef struct StoreCache
 	Oid			lockrel;
 	Oid			lockpkey;
 	Oid			lockfence;
+	Oid			lockexpiry;		/* (relid, expires_at); invalid on 1.0 */
 	Oid			tokenrel;
 	Oid			tokenpkey;
+	Oid			tokenfence;
 	Oid			seq;
 	Oid			epochseq;
 	bool		epoch_usable;	/* reclock_epoch_seq has CACHE 1 */
@@ -89,6 +95,7 @@ static void store_invalidate(Datum arg, Oid relid);
 static void store_load(void);
 static Oid	store_relid(const char *name);
 static void store_fill(HeapTuple tup, TupleDesc desc, ReclockLock *lock);
+static void delete_tokens(int64 fence, bool wait);
 
 /*
  * The schema reclock is installed in (get_extension_schema() is not
@@ -174,8 +181,11 @@ store_load(void)
 	store.lockrel = store_relid("reclock_lock_store");
 	store.lockpkey = store_relid("reclock_lock_store_pkey");
 	store.lockfence = store_relid("reclock_lock_store_fence_key");
+	/* made by 1.1: the 1.1 library works with a database still on 1.0 */
+	store.lockexpiry = get_relname_relid("reclock_lock_store_expiry_idx", store.nsp);
 	store.tokenrel = store_relid("reclock_token_store");
 	store.tokenpkey = store_relid("reclock_token_store_pkey");
+	store.tokenfence = store_relid("reclock_token_store_fence_idx");
 	store.seq = store_relid("reclock_fence_seq");
 	store.epochseq = store_relid("reclock_epoch_seq");
 	{
@@ -573,19 +583,41 @@ visit_any_live(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 }
 
 /*
- * Does the table have a live lock?  (TRUNCATE's check: all its lock rows,
- * until a live one.)
+ * The scan keys of a scan of the table's lock rows: its live ones on the
+ * expiry index (relid, expires_at), which visits no dead lock, or all of
+ * them on the primary key while the database is still on 1.0.  Returns the
+ * index.
+ */
+static Oid
+live_scan_keys(Oid relid, TimestampTz now, ScanKeyData *skey, int *nkeys)
+{
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	if (!OidIsValid(store.lockexpiry))
+	{
+		*nkeys = 1;
+		return store.lockpkey;
+	}
+	ScanKeyInit(&skey[1], 7, BTGreaterStrategyNumber, F_TIMESTAMPTZ_GT,
+				TimestampTzGetDatum(now));
+	*nkeys = 2;
+	return store.lockexpiry;
+}
+
+/*
+ * Does the table have a live lock?  (TRUNCATE's check.)
  */
 bool
 ReclockStoreHasLiveLock(Oid relid, TimestampTz now)
 {
-	ScanKeyData skey[1];
+	ScanKeyData skey[2];
+	int			nkeys;
+	Oid			indexid;
 	LiveVisit	lv = {now, false};
 
 	store_load();
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	store_scan(store.lockrel, store.lockpkey, skey, 1, visit_any_live, &lv);
+	indexid = live_scan_keys(relid, now, skey, &nkeys);
+	store_scan(store.lockrel, indexid, skey, nkeys, visit_any_live, &lv);
 	return lv.found;
 }
 
@@ -636,22 +668,24 @@ visit_keys(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 }
 
 /*
- * The keys of the table's live locks, in key order (the primary key's
- * order, C collation), allocated in cxt; their number, or -1 if the table
- * has more than maxrows lock rows (live or dead).  *rows: the rows visited.
+ * The keys of the table's live locks, unsorted, allocated in cxt; their
+ * number, or -1 if the scan visited more than maxrows lock rows: live ones
+ * only (the expiry index), or, on a database still on 1.0, live and dead.
+ * *rows: the rows visited.
  */
 int
 ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
 					 MemoryContext cxt, char ***keys, int *rows)
 {
-	ScanKeyData skey[1];
+	ScanKeyData skey[2];
+	int			nkeys;
+	Oid			indexid;
 	KeysVisit	kv = {now, maxrows, 0, 0, 16, cxt, NULL, false};
 
 	kv.keys = MemoryContextAlloc(cxt, sizeof(char *) * kv.size);
 	store_load();
-	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	store_scan(store.lockrel, store.lockpkey, skey, 1, visit_keys, &kv);
+	indexid = live_scan_keys(relid, now, skey, &nkeys);
+	store_scan(store.lockrel, indexid, skey, nkeys, visit_keys, &kv);
 	*keys = kv.keys;
 	*rows = kv.rows;
 	return kv.overflow ? -1 : kv.nkeys;
@@ -795,7 +829,7 @@ store_index_insert(Relation rel, HeapTuple tup, bool summarizing_only)
 #if PG_VERSION_NUM >= 160000
 		if (summarizing_only && !ii->ii_Summarizing)
 		{
-			index_close(idx, RowExclusiveLock);
+			index_close(idx, NoLock);
 			continue;
 		}
 #endif
@@ -817,7 +851,8 @@ store_index_insert(Relation rel, HeapTuple tup, bool summarizing_only)
 #endif
 						 ii);
 		}
-		index_close(idx, RowExclusiveLock);
+		/* the lock is kept to the end of the transaction, as the executor's */
+		index_close(idx, NoLock);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	list_free(indexes);
@@ -1051,6 +1086,8 @@ ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
 	table_close(rel, NoLock);
 	if (!ok)
 		return false;
+	if (old->found && old->fence != lock->fence)
+		delete_tokens(old->fence, true);	/* a dead grant's row, reused */
 	CommandCounterIncrement();
 	if (old->found && old->fence == lock->fence)
 		note_extension(lock->fence, true, old->expires_at);
@@ -1083,6 +1120,70 @@ ReclockStoreAddToken(const uint8 *hash, int64 fence)
 }
 
 /*
+ * Delete the tuple at tid, read by the caller.  False if it was updated or
+ * deleted since it was read (the caller reads again), or, unless wait, if
+ * another transaction is writing it (it is left alone).
+ */
+static bool
+store_delete(Relation rel, ItemPointer tid, bool wait)
+{
+	TM_Result	res;
+	TM_FailureData tmfd;
+
+	res = heap_delete(rel, tid, GetCurrentCommandId(true), InvalidSnapshot,
+					  wait, &tmfd, false);
+	switch (res)
+	{
+		case TM_Ok:
+			return true;
+		case TM_Updated:
+		case TM_Deleted:
+			return false;
+		case TM_BeingModified:
+			Assert(!wait);
+			return false;
+		case TM_SelfModified:
+			/* by this transaction, in this command: make it visible, read again */
+			CommandCounterIncrement();
+			return false;
+		default:
+			elog(ERROR, "unexpected heap_delete status: %u", res);
+	}
+	return false;				/* keep the compiler quiet */
+}
+
+/*
+ * Delete the token hashes of the grant with this fence: once its lock row
+ * is gone or belongs to another grant, none of them can count again (a
+ * token counts while its fence is the live grant's, and a fence is never
+ * issued twice).  Only the transaction that deleted or overwrote the grant's
+ * lock row gets here, so nobody else writes these rows.
+ */
+static void
+delete_tokens(int64 fence, bool wait)
+{
+	Relation	rel;
+	Relation	idx;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	ScanKeyData skey[1];
+	Snapshot	snap;
+
+	rel = store_open_for_write(store.tokenrel, TOKEN_STORE_NATTS);
+	idx = index_open(store.tokenfence, AccessShareLock);
+	ScanKeyInit(&skey[0], 2, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(fence));
+	snap = RegisterSnapshot(latest_snapshot());
+	scan = systable_beginscan_ordered(rel, idx, snap, 1, skey);
+	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
+		(void) store_delete(rel, &tup->t_self, wait);
+	systable_endscan_ordered(scan);
+	UnregisterSnapshot(snap);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+}
+
+/*
  * Set the expiry of the grant cur (as read by a probe), if the row is still
  * the one read.  False if nothing was written: it was changed or removed
  * since it was read, and the caller reads again.
@@ -1112,11 +1213,9 @@ set_expiry_once(ReclockLock *cur, TimestampTz expires_at, ReclockLock *lock)
 
 /*
  * Set the expiry of the grant with this fence to now + ttl, if it is live
- * now: refresh extends (ttl > 0); release and break end it (ttl 0,
- * expires_at = now).  now is taken after the row is read and after any
- * wait for another writer of it, so what was live before a wait is judged
- * again after it.  Fills lock with the grant as written; false if it was
- * not live.
+ * now (a refresh).  now is taken after the row is read and after any wait
+ * for another writer of it, so what was live before a wait is judged again
+ * after it.  Fills lock with the grant as written; false if it was not live.
  */
 bool
 ReclockStoreSetExpiry(int64 fence, int64 ttl, ReclockLock *lock)
@@ -1152,33 +1251,43 @@ ReclockStoreSetExpiry(int64 fence, int64 ttl, ReclockLock *lock)
 }
 
 /*
- * Delete the tuple at tid, read by the caller.  Waits for a transaction
- * writing it; false if it was updated or deleted since it was read (the
- * caller reads again).
+ * End the grant with this fence, if it is live now (release, break): its
+ * lock row and its token hashes are deleted, since neither can ever count
+ * again.  Fences never go back all the same: they come from the fence
+ * sequence, not from the rows.  A delete only ends a lock, so the epoch
+ * does not move.  Fills lock with the grant as it ended (expires_at = now);
+ * false if it was not live.
  */
-static bool
-store_delete(Relation rel, ItemPointer tid)
+bool
+ReclockStoreEnd(int64 fence, ReclockLock *lock)
 {
-	TM_Result	res;
-	TM_FailureData tmfd;
+	ReclockLock cur;
 
-	res = heap_delete(rel, tid, GetCurrentCommandId(true), InvalidSnapshot,
-					  true, &tmfd, false);
-	switch (res)
+	for (;;)
 	{
-		case TM_Ok:
-			return true;
-		case TM_Updated:
-		case TM_Deleted:
+		Relation	rel;
+		bool		ok;
+		TimestampTz now;
+
+		/* the clock is read after the row, and again after any wait for it */
+		if (!ReclockStoreGetByFence(fence, &cur) || cur.expires_at <= (now = ReclockNow()))
+		{
+			lock->found = false;
 			return false;
-		case TM_SelfModified:
-			/* by this transaction, in this command: make it visible, read again */
+		}
+		rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
+		ok = store_delete(rel, &cur.tid, true);
+		table_close(rel, NoLock);
+		if (ok)
+		{
+			delete_tokens(fence, true);
 			CommandCounterIncrement();
-			return false;
-		default:
-			elog(ERROR, "unexpected heap_delete status: %u", res);
+			*lock = cur;
+			lock->expires_at = now;
+			return true;
+		}
+		/* changed since read (a concurrent refresh, say): read it again */
 	}
-	return false;				/* keep the compiler quiet */
 }
 
 /*
@@ -1201,8 +1310,9 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
 	while (ReclockStoreGetByKey(relid, newkey, &cur) && cur.expires_at <= now)
 	{
-		if (store_delete(rel, &cur.tid))
+		if (store_delete(rel, &cur.tid, true))
 		{
+			delete_tokens(cur.fence, true);
 			CommandCounterIncrement();
 			break;
 		}
@@ -1227,35 +1337,220 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 }
 
 /*
- * Delete the dead locks (and those of dropped tables), then the tokens of
- * grants that are not live.  The statements are made for this call: now is
- * written into them (as text in ISO form, which every DateStyle reads).
+ * Delete the dead lock rows of a table, with their token hashes: those
+ * whose expires_at <= now (all of them if all), oldest first, at most
+ * limit.  Unless wait, a row another transaction is writing is left alone
+ * (and so nothing here waits).  Returns how many were deleted.  Deletes
+ * only ever end locks: the epoch does not move.
+ */
+static int64
+delete_dead(Oid relid, TimestampTz now, int64 limit, bool wait, bool all)
+{
+	Relation	rel;
+	Relation	idx;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	ScanKeyData skey[2];
+	int			nkeys = 1;
+	Snapshot	snap;
+	int64		n = 0;
+	Oid			indexid = store.lockpkey;
+
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	if (!all && OidIsValid(store.lockexpiry))
+	{
+		ScanKeyInit(&skey[1], 7, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+					TimestampTzGetDatum(now));
+		nkeys = 2;
+		indexid = store.lockexpiry;
+	}
+	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
+	idx = index_open(indexid, AccessShareLock);
+	snap = RegisterSnapshot(latest_snapshot());
+	scan = systable_beginscan_ordered(rel, idx, snap, nkeys, skey);
+	while (n < limit &&
+		   HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
+	{
+		bool		isnull;
+		TimestampTz expires_at = DatumGetTimestampTz(heap_getattr(tup, 7, RelationGetDescr(rel), &isnull));
+		int64		fence = DatumGetInt64(heap_getattr(tup, 5, RelationGetDescr(rel), &isnull));
+
+		if (!all && expires_at > now)
+			continue;			/* a live lock (scanned by the primary key on 1.0) */
+		if (store_delete(rel, &tup->t_self, wait))
+		{
+			delete_tokens(fence, wait);
+			n++;
+		}
+	}
+	systable_endscan_ordered(scan);
+	UnregisterSnapshot(snap);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
+	if (n > 0)
+		CommandCounterIncrement();
+	return n;
+}
+
+/*
+ * The smallest table OID above after that has lock rows, by one probe of
+ * the primary key; false if there is none.
+ */
+static bool
+next_locked_table(Oid after, Oid *relid)
+{
+	ScanKeyData skey[1];
+	ReclockLock lock;
+
+	ScanKeyInit(&skey[0], 1, BTGreaterStrategyNumber, F_OIDGT,
+				ObjectIdGetDatum(after));
+	if (!store_probe(store.lockrel, store.lockpkey, skey, 1, &lock))
+		return false;
+	*relid = lock.relid;
+	return true;
+}
+
+/*
+ * Delete the dead locks (and those of dropped tables) with their token
+ * hashes.  Visits each table that has lock rows (a probe of the primary
+ * key each) and only the dead rows of each (the expiry index): a sweep
+ * with nothing to do reads no live lock.
  */
 int64
 ReclockStoreSweep(TimestampTz now)
 {
-	const char *s;
-	char	   *ts;
-	int64		n;
+	Oid			relid = InvalidOid;
+	int64		n = 0;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	store_load();
-	s = store_schema_sql();
-	ts = quote_literal_cstr(ReclockTimestampText(now));
-	store_run(psprintf("DELETE FROM %s.reclock_lock_store l"
-					   " WHERE l.expires_at OPERATOR(pg_catalog.<=) %s::pg_catalog.timestamptz"
-					   " OR NOT EXISTS (SELECT FROM pg_catalog.pg_class c"
-					   " WHERE c.oid OPERATOR(pg_catalog.=) l.relid::pg_catalog.oid)",
-					   s, ts));
-	n = SPI_processed;
-	store_run(psprintf("DELETE FROM %s.reclock_token_store t"
-					   " WHERE NOT EXISTS (SELECT FROM %s.reclock_lock_store l"
-					   " WHERE l.fence OPERATOR(pg_catalog.=) t.fence"
-					   " AND l.expires_at OPERATOR(pg_catalog.>) %s::pg_catalog.timestamptz)",
-					   s, s, ts));
-	SPI_finish();
+	while (next_locked_table(relid, &relid))
+		n += delete_dead(relid, now, PG_INT64_MAX, true,
+						 !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
 	return n;
+}
+
+/*
+ * Reclaiming dead locks without anyone scheduling a sweep: each acquire
+ * asks for up to RECLAIM_PER_ACQUIRE dead lock rows of its table to be
+ * deleted.  Release and break delete their own lock rows; what is left to
+ * reclaim is locks that ran out.  An acquire adds at most one lock row and
+ * reclaims two dead ones while there are any, so a table's dead rows never
+ * outnumber the locks that ran out since its last acquire.
+ *
+ * The rows are deleted at the acquiring transaction's commit (pre-commit),
+ * not in the acquire: a delete holds the row until its transaction ends,
+ * and an acquire of that other key would otherwise wait for whatever the
+ * acquiring transaction does next (and could deadlock with it).  At commit
+ * nothing waits: a row another transaction is writing is left alone, and
+ * an acquire of a deleted row waits only for this commit.
+ */
+#define RECLAIM_PER_ACQUIRE	2
+
+/*
+ * A table whose last reclaim found no more dead rows is looked at again
+ * RECLAIM_IDLE later, not at every commit (one probe of the expiry index
+ * each).  Remembered per backend for a few tables at once.
+ */
+#define RECLAIM_IDLE		USECS_PER_SEC
+#define RECLAIM_HINTS		16
+
+typedef struct PendingReclaim
+{
+	Oid			relid;
+	int64		count;
+} PendingReclaim;
+
+static struct
+{
+	Oid			relid;
+	TimestampTz after;			/* no reclaim of relid before */
+}			reclaim_hints[RECLAIM_HINTS];
+
+static List *pending_reclaims = NIL;	/* in TopTransactionContext */
+static LocalTransactionId pending_lxid = InvalidLocalTransactionId;
+
+static void
+reclaim_pending(void)
+{
+	List	   *pending = pending_reclaims;
+	ListCell   *lc;
+	TimestampTz now;
+
+	pending_reclaims = NIL;
+	if (pending_lxid != MY_LXID || pending == NIL)
+		return;
+	/* the extension may have been dropped in this transaction */
+	if (!store.valid && !OidIsValid(get_extension_oid("reclock", true)))
+		return;
+	store_load();
+	if (!OidIsValid(store.lockexpiry))
+		return;					/* still on 1.0: left to reclock_sweep() */
+	now = ReclockNow();
+	foreach(lc, pending)
+	{
+		PendingReclaim *pr = lfirst(lc);
+		int			h = pr->relid % RECLAIM_HINTS;
+
+		if (delete_dead(pr->relid, now, pr->count, false, false) < pr->count)
+		{
+			/* none left (or only rows being written): look again later */
+			reclaim_hints[h].relid = pr->relid;
+			reclaim_hints[h].after = now + RECLAIM_IDLE;
+		}
+		else if (reclaim_hints[h].relid == pr->relid)
+			reclaim_hints[h].relid = InvalidOid;
+	}
+}
+
+static void
+store_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_COMMIT)
+		reclaim_pending();
+	else if (event != XACT_EVENT_PRE_PREPARE)
+		pending_reclaims = NIL;	/* its memory went with the transaction */
+}
+
+void
+ReclockStoreReclaimLater(Oid relid, TimestampTz now)
+{
+	static bool registered = false;
+	MemoryContext oldcxt;
+	ListCell   *lc;
+	PendingReclaim *pr;
+	int			h = relid % RECLAIM_HINTS;
+
+	/* nothing was left to reclaim a moment ago (a clock moved back: look) */
+	if (reclaim_hints[h].relid == relid && now < reclaim_hints[h].after &&
+		now >= reclaim_hints[h].after - RECLAIM_IDLE)
+		return;
+
+	if (!registered)
+	{
+		RegisterXactCallback(store_xact_callback, NULL);
+		registered = true;
+	}
+	if (pending_lxid != MY_LXID)
+	{
+		pending_reclaims = NIL;
+		pending_lxid = MY_LXID;
+	}
+	foreach(lc, pending_reclaims)
+	{
+		pr = lfirst(lc);
+		if (pr->relid == relid)
+		{
+			pr->count += RECLAIM_PER_ACQUIRE;
+			return;
+		}
+	}
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	pr = palloc(sizeof(PendingReclaim));
+	pr->relid = relid;
+	pr->count = RECLAIM_PER_ACQUIRE;
+	pending_reclaims = lappend(pending_reclaims, pr);
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /*

@@ -4,9 +4,18 @@
 -- decoded by test_decoding, e.g.
 --   table reclock.reclock_lock_store: UPDATE: relid[regclass]:'hot' key[text]:'3'
 --   holder[text]:'holder2' ... fence[bigint]:17 acquired_at[timestamp with time zone]:'...' ...
+-- and every DELETE (release and break delete the lock row; acquires reclaim
+-- rows whose time ran out), which carries only the key:
+--   table reclock.reclock_lock_store: DELETE: relid[regclass]:'hot' key[text]:'3'
+-- A delete ends the grant last logged for its key, at its commit at the
+-- latest (the commit timestamp, include-timestamp).
+CREATE TEMP TABLE changes AS
+  SELECT xid, data, n
+    FROM pg_logical_slot_get_changes('reclock_stress', NULL, NULL, 'include-timestamp', 'on')
+         WITH ORDINALITY AS c(lsn, xid, data, n);
+SELECT pg_drop_replication_slot('reclock_stress') \g /dev/null
 CREATE TEMP TABLE store_changes AS
-  SELECT data, n
-    FROM pg_logical_slot_get_changes('reclock_stress', NULL, NULL) WITH ORDINALITY AS c(lsn, xid, data, n)
+  SELECT data, n FROM changes
    WHERE data ~ '^table [^ ]*\.reclock_lock_store: (INSERT|UPDATE):';
 CREATE TEMP TABLE grant_log AS
   SELECT m[1] AS key, m[2] AS holder, m[3]::bigint AS fence, m[4]::timestamptz AS acquired_at,
@@ -16,16 +25,38 @@ CREATE TEMP TABLE grant_log AS
            '^table [^ ]*\.reclock_lock_store: (?:INSERT|UPDATE): relid\[regclass\]:''?hot''? '
            'key\[text\]:''([^'']*)'' holder\[text\]:''([^'']*)'' acquired_by\[regrole\]:''?[^ '']*''? '
            'fence\[bigint\]:([0-9]+) acquired_at\[timestamp with time zone\]:''([^'']*)'' '
-           'expires_at\[timestamp with time zone\]:''([^'']*)''$') m;
-SELECT pg_drop_replication_slot('reclock_stress') \g /dev/null
--- a grant's life: from acquired_at to its last expires_at
+           'expires_at\[timestamp with time zone\]:''([^'']*)''$') m
+   WHERE m IS NOT NULL;  -- regexp_match gives NULL, not no row, for a line it cannot read
+CREATE TEMP TABLE store_delete_changes AS
+  SELECT xid, data, n FROM changes
+   WHERE data ~ '^table [^ ]*\.reclock_lock_store: DELETE:';
+CREATE TEMP TABLE store_deletes AS
+  SELECT m[1] AS key, d.n AS logged_at, c.committed_at
+    FROM store_delete_changes d
+    JOIN (SELECT xid, m[1]::timestamptz AS committed_at
+            FROM changes, regexp_match(data, '^COMMIT [0-9]+ \(at (.*)\)$') m
+           WHERE m IS NOT NULL) c USING (xid),
+         regexp_match(d.data,
+           '^table [^ ]*\.reclock_lock_store: DELETE: relid\[regclass\]:''?hot''? '
+           'key\[text\]:''([^'']*)''$') m
+   WHERE m IS NOT NULL;
+CREATE TEMP TABLE grant_ends AS
+  SELECT (SELECT g.fence FROM grant_log g
+           WHERE g.key = d.key AND g.logged_at < d.logged_at
+           ORDER BY g.logged_at DESC LIMIT 1) AS fence,
+         d.committed_at
+    FROM store_deletes d;
+-- a grant's life: from acquired_at to its last expires_at, or to the commit
+-- of the delete of its row if that came first
 CREATE TEMP VIEW grants AS
   SELECT key::int AS id, fence, min(holder) AS holder, min(acquired_at) AS acquired_at,
-         (array_agg(expires_at ORDER BY logged_at DESC))[1] AS ended_at
-    FROM grant_log GROUP BY key, fence;
+         LEAST((array_agg(expires_at ORDER BY logged_at DESC))[1],
+               (SELECT min(e.committed_at) FROM grant_ends e WHERE e.fence = gl.fence)) AS ended_at
+    FROM grant_log gl GROUP BY key, fence;
 
 SELECT 'operations' AS figure, count(*) AS n FROM audit
 UNION ALL SELECT 'grants', count(*) FROM grants
+UNION ALL SELECT 'lock rows deleted', count(*) FROM store_deletes
 UNION ALL SELECT 'holder writes', count(*) FROM audit WHERE fence > 0
 UNION ALL SELECT 'rogue writes let through (row unlocked)', count(*) FROM rogue_log WHERE ok
 UNION ALL SELECT 'rogue writes refused', count(*) FROM rogue_log WHERE NOT ok;
@@ -36,6 +67,10 @@ SELECT 'violation: rogue write while a lock was live' AS invariant, count(*) AS 
 UNION ALL
 SELECT 'violation: decoded lock store changes the check could not read',
        (SELECT count(*) FROM store_changes) - (SELECT count(*) FROM grant_log)
+       + (SELECT count(*) FROM store_delete_changes) - (SELECT count(*) FROM store_deletes)
+UNION ALL
+SELECT 'violation: a lock row deleted with no grant logged before', count(*)
+  FROM grant_ends WHERE fence IS NULL
 UNION ALL
 SELECT 'violation: holder writes but no grant decoded (the check read nothing)',
        CASE WHEN (SELECT count(*) FROM grant_log) = 0 AND EXISTS (SELECT FROM audit WHERE fence > 0)
