@@ -163,6 +163,33 @@ SELECT try($t$UPDATE fast SET v = v + 1 WHERE id <> 7$t$);
 COMMIT;
 SELECT sum(v) FROM fast;
 
+-- the fast path compares integer keys as values (int2, int4, int8): a row
+-- whose key, or new key, is live is still checked; negative and large keys
+CREATE TABLE fast8 (id int8 PRIMARY KEY, v int);
+INSERT INTO fast8 SELECT g, 0 FROM generate_series(-3, 3) g;
+INSERT INTO fast8 VALUES (9000000000, 0);
+CREATE TABLE fast2 (id int2 PRIMARY KEY, v int);
+INSERT INTO fast2 SELECT g, 0 FROM generate_series(-3, 3) g;
+SELECT reclock_protect('fast8'), reclock_protect('fast2');
+SELECT acquired FROM reclock_acquire('fast8', '-2', 'alice');
+SELECT acquired FROM reclock_acquire('fast8', '9000000000', 'alice');
+SELECT acquired FROM reclock_acquire('fast2', '-2', 'alice');
+-- a quiet moment, so that the guard trusts its set of live keys
+SELECT try($t$UPDATE fast8 SET v = v + 1 WHERE id NOT IN (-2, 9000000000)$t$);
+SELECT try($t$UPDATE fast8 SET v = v + 1 WHERE id NOT IN (-2, 9000000000)$t$);
+SELECT try($t$UPDATE fast8 SET v = v + 1 WHERE id = 9000000000$t$);
+SELECT try($t$UPDATE fast8 SET v = v + 1$t$);
+SELECT try($t$DELETE FROM fast8 WHERE id = -2$t$);
+SELECT try($t$UPDATE fast8 SET id = -2 WHERE id = 3$t$);
+SELECT try($t$UPDATE fast8 SET id = 8999999999 WHERE id = 3$t$);
+SELECT try($t$UPDATE fast2 SET v = v + 1 WHERE id <> -2$t$);
+SELECT try($t$UPDATE fast2 SET v = v + 1 WHERE id <> -2$t$);
+SELECT try($t$UPDATE fast2 SET v = v + 1$t$);
+SELECT try($t$UPDATE fast2 SET id = -2 WHERE id = 1$t$);
+SELECT try($t$UPDATE fast2 SET id = 10 WHERE id = 1$t$);
+SELECT id, v FROM fast8 ORDER BY id;
+DROP TABLE fast8, fast2;
+
 -- the guard function refuses to be used wrongly
 CREATE TABLE wrong (id int PRIMARY KEY);
 CREATE TRIGGER wrong_after AFTER UPDATE ON wrong FOR EACH ROW EXECUTE FUNCTION reclock_guard();

@@ -277,6 +277,75 @@ compare_keys(const void *a, const void *b)
  * Scan the table's lock rows into ki's set.  count is the completion count
  * seen before; the epoch is read here, before the check and the scan.
  */
+static int
+compare_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* is this an integer key type, whose canonical text is its decimal value? */
+static inline bool
+int_key_type(Oid typid)
+{
+	return typid == INT2OID || typid == INT4OID || typid == INT8OID;
+}
+
+/*
+ * A single-column integer key: the live keys as integers, sorted, so that
+ * the fast path compares a row's key value without making its text (two
+ * integers are equal exactly when their canonical texts are).  NULL for
+ * other keys, or if a key does not read as an integer.
+ */
+static int64 *
+int_keys(ReclockKeyInfo *ki, char **keys, int n)
+{
+	int64	   *ints;
+	int			i;
+
+	if (ki->nkeys != 1 || !int_key_type(ki->typids[0]) || n == 0)
+		return NULL;
+	ints = MemoryContextAlloc(ki->lk_cxt, sizeof(int64) * n);
+	for (i = 0; i < n; i++)
+	{
+		char	   *end;
+
+		errno = 0;
+		ints[i] = strtoll(keys[i], &end, 10);
+		if (errno != 0 || end == keys[i] || *end != '\0')
+			return NULL;
+	}
+	qsort(ints, n, sizeof(int64), compare_int64);
+	return ints;
+}
+
+/* is the integer key of this row version among the live keys? */
+static inline bool
+int_key_is_live(ReclockKeyInfo *ki, HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, ki->attnums[0], desc, &isnull);
+	int64		v;
+
+	if (isnull)
+		return false;			/* a new key set to NULL: 23502 follows */
+	switch (ki->typids[0])
+	{
+		case INT2OID:
+			v = DatumGetInt16(d);
+			break;
+		case INT4OID:
+			v = DatumGetInt32(d);
+			break;
+		default:
+			v = DatumGetInt64(d);
+			break;
+	}
+	return bsearch(&v, ki->lk_ints, ki->lk_nkeys, sizeof(int64), compare_int64) != NULL;
+}
+
 static bool
 scan_live_keys(ReclockKeyInfo *ki, uint64 count, uint64 writes, TimestampTz now)
 {
@@ -313,6 +382,7 @@ scan_live_keys(ReclockKeyInfo *ki, uint64 count, uint64 writes, TimestampTz now)
 	qsort(keys, n, sizeof(char *), compare_keys);
 	ki->lk_keys = keys;
 	ki->lk_nkeys = n;
+	ki->lk_ints = int_keys(ki, keys, n);
 	ki->lk_count = count;
 	ki->lk_has_epoch = quiet;
 	ki->lk_epoch = epoch;
@@ -477,8 +547,16 @@ reclock_guard(PG_FUNCTION_ARGS)
 
 		if (ki->lk_nkeys == 0)
 			return PointerGetDatum(pass);
-		key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc);
-		if (!key_is_live(ki, key))
+		if (ki->lk_ints != NULL)
+		{
+			/* an integer key: compared as a value, no text made */
+			if (!int_key_is_live(ki, trigdata->tg_trigtuple, desc) &&
+				(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+				 ReclockKeyUnchanged(ki, trigdata->tg_trigtuple, trigdata->tg_newtuple, desc) ||
+				 !int_key_is_live(ki, trigdata->tg_newtuple, desc)))
+				return PointerGetDatum(pass);
+		}
+		else if (!key_is_live(ki, (key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc))))
 		{
 			if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
 				ReclockKeyUnchanged(ki, trigdata->tg_trigtuple, trigdata->tg_newtuple, desc))

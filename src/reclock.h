@@ -105,6 +105,7 @@ typedef struct ReclockKeyInfo
 	bool		lk_valid;
 	int			lk_nkeys;
 	char	  **lk_keys;		/* sorted, C collation */
+	int64	   *lk_ints;		/* the same as integers, sorted (an integer key), or NULL */
 	MemoryContext lk_cxt;
 	uint64		lk_count;		/* xactCompletionCount before the scan */
 	bool		lk_has_epoch;	/* lk_epoch vouches for the set too */
