@@ -695,6 +695,17 @@ ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
  * The epoch, read from the sequence's page (no nextval, no lock beyond the
  * buffer's).  False if the epoch cannot be used (the sequence was altered
  * to cache values).
+ *
+ * This reads a private layout (sequence.c's page: one tuple, its special
+ * space holding SEQ_MAGIC), kept because the guard reads the epoch for every
+ * row written on a server where other transactions commit: PostgreSQL's
+ * public pg_sequence_last_value() checks the caller's privilege on the
+ * sequence (which ordinary roles do not have: it would need a switch to the
+ * owner per row) and opens the sequence through its own cache.  A layout
+ * that ever changes fails the magic check with an error rather than reading
+ * garbage; ALTER SEQUENCE reclock_epoch_seq CACHE n (the one supported way
+ * to change what the page means) switches the epoch off, tested in
+ * sql/store.sql.
  */
 #define RECLOCK_SEQ_MAGIC	0x1717	/* sequence.c's SEQ_MAGIC */
 
