@@ -704,8 +704,8 @@ ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
  * owner per row) and opens the sequence through its own cache.  A layout
  * that ever changes fails the magic check with an error rather than reading
  * garbage; ALTER SEQUENCE reclock_epoch_seq CACHE n (the one supported way
- * to change what the page means) switches the epoch off, tested in
- * sql/store.sql.
+ * to change what the page means) switches the epoch off (the isolation
+ * spec epoch_cache).
  */
 #define RECLOCK_SEQ_MAGIC	0x1717	/* sequence.c's SEQ_MAGIC */
 
