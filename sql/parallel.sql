@@ -24,7 +24,10 @@ INSERT INTO par_tokens VALUES (6, '00000000-0000-0000-0000-000000000000');
 INSERT INTO par_tokens SELECT g, NULL FROM generate_series(7, 5000) g;
 ANALYZE par_tokens;
 
-SET force_parallel_mode = on;
+-- force_parallel_mode (15), debug_parallel_query (16 and later)
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+            THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS force_parallel \gset
+SELECT set_config(:'force_parallel', 'on', false);
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
@@ -39,7 +42,7 @@ SELECT count(*) FROM (SELECT token FROM par_tokens OFFSET 0) s WHERE reclock_val
 EXPLAIN (COSTS OFF) SELECT id, reclock_valid(token) FROM par_tokens WHERE id < 10 ORDER BY id;
 SELECT id, reclock_valid(token) FROM par_tokens WHERE id < 10 ORDER BY id;
 -- a filter that calls it is not run by the workers; the query still runs in
--- parallel mode (force_parallel_mode)
+-- parallel mode (force_parallel_mode / debug_parallel_query)
 EXPLAIN (COSTS OFF) SELECT count(*) FROM par_tokens WHERE reclock_valid(token);
 SELECT count(*) FROM par_tokens WHERE reclock_valid(token);
 SELECT reclock_valid(token) FROM par_tokens WHERE id = 5;
@@ -57,7 +60,7 @@ SELECT count(*) FROM reclock_locks WHERE holder = 'par holder';
 EXPLAIN (COSTS OFF) SELECT reclock_release(token) FROM par_tokens WHERE id = 1;
 SELECT reclock_release(token) FROM par_tokens WHERE id = 1;
 
-RESET force_parallel_mode;
+SELECT set_config(:'force_parallel', 'off', false);
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

@@ -24,7 +24,9 @@ SAVEPOINT s;
 UPDATE tp SET v = 1 WHERE id = 2;
 ROLLBACK TO s;
 SELECT current_setting('max_prepared_transactions');
+\set VERBOSITY terse
 PREPARE TRANSACTION 'tp3';
+\set VERBOSITY default
 -- ... while a released savepoint keeps them
 BEGIN;
 SAVEPOINT s;
@@ -35,5 +37,7 @@ PREPARE TRANSACTION 'tp4';
 SELECT reclock_notify('tp', false);
 BEGIN;
 UPDATE tp SET v = 1 WHERE id = 2;
+\set VERBOSITY terse
 PREPARE TRANSACTION 'tp5';
+\set VERBOSITY default
 DROP TABLE tp;

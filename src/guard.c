@@ -549,10 +549,13 @@ reclock_guard(PG_FUNCTION_ARGS)
 			return PointerGetDatum(pass);
 		if (ki->lk_ints != NULL)
 		{
-			/* an integer key: compared as a value, no text made */
+			/*
+			 * An integer key: compared as a value, no text made.  A new key
+			 * that is not live needs nothing either (an unchanged key is
+			 * the old one, not live).
+			 */
 			if (!int_key_is_live(ki, trigdata->tg_trigtuple, desc) &&
 				(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
-				 ReclockKeyUnchanged(ki, trigdata->tg_trigtuple, trigdata->tg_newtuple, desc) ||
 				 !int_key_is_live(ki, trigdata->tg_newtuple, desc)))
 				return PointerGetDatum(pass);
 		}

@@ -53,6 +53,8 @@
 #include "reclock.h"
 
 static HTAB *keyinfo_cache = NULL;
+/* the entry last looked up (dynahash entries do not move; reset when any is removed) */
+static ReclockKeyInfo *last_keyinfo = NULL;
 static bool keyinfo_stale = false;	/* an entry was invalidated since the last look */
 static FmgrInfo record_in_finfo;
 static FmgrInfo record_out_finfo;
@@ -101,6 +103,7 @@ keyinfo_forget_dropped(void)
 	int			i;
 
 	keyinfo_stale = false;
+	last_keyinfo = NULL;
 	hash_seq_init(&status, keyinfo_cache);
 	while ((ki = hash_seq_search(&status)) != NULL)
 	{
@@ -372,6 +375,9 @@ ReclockGetKeyInfo(Relation rel)
 
 	if (keyinfo_stale)
 		keyinfo_forget_dropped();
+	/* the guard asks for the same table row after row: remember the last */
+	if (last_keyinfo != NULL && last_keyinfo->relid == relid && last_keyinfo->valid)
+		return last_keyinfo;
 	ki = hash_search(keyinfo_cache, &relid, HASH_ENTER, &found);
 	if (!found)
 	{
@@ -393,6 +399,7 @@ ReclockGetKeyInfo(Relation rel)
 		}
 		PG_END_TRY();
 	}
+	last_keyinfo = ki;
 	return ki;
 }
 
