@@ -112,6 +112,33 @@ CREATE TABLE np1 PARTITION OF np FOR VALUES FROM (0) TO (10);
 SELECT count(*) FROM pg_trigger WHERE tgrelid = 'np1'::regclass;
 DROP TABLE tp, np;
 
+-- a key type whose input runs its owner's code (a domain with a CHECK) is
+-- never read back by another role's DDL: nothing of the lock holder's runs
+-- as the superuser who alters an unrelated table
+CREATE ROLE ddl_mallory;
+CREATE SCHEMA ddl_m AUTHORIZATION ddl_mallory;
+SET ROLE ddl_mallory;
+CREATE FUNCTION ddl_m.evil(int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    RAISE NOTICE 'the lock holder''s code runs as a superuser';
+  END IF;
+  RETURN true;
+END $$;
+CREATE DOMAIN ddl_m.dk AS int CHECK (ddl_m.evil(VALUE));
+CREATE TABLE ddl_m.t (id ddl_m.dk PRIMARY KEY, v text);
+INSERT INTO ddl_m.t VALUES (1, 'x');
+SELECT acquired FROM reclock_acquire('ddl_m.t', '1', 'mallory', '1 hour');
+RESET ROLE;
+CREATE TABLE ddl_other (id int PRIMARY KEY);
+ALTER TABLE ddl_other ADD COLUMN z int;
+ALTER TABLE ddl_other RENAME COLUMN z TO y;
+-- the domain key's own primary key is still watched (by its signature)
+SELECT try($t$ALTER TABLE ddl_m.t DROP CONSTRAINT t_pkey$t$);
+DROP TABLE ddl_other;
+DROP SCHEMA ddl_m CASCADE;
+DROP ROLE ddl_mallory;
+
 -- timestamp -> timestamptz
 CREATE TABLE pk_ts (at timestamp PRIMARY KEY);
 INSERT INTO pk_ts VALUES ('2024-05-01 10:00');

@@ -47,7 +47,11 @@
 #include "nodes/parsenodes.h"
 #include "storage/proc.h"
 #include "access/xact.h"
+#include "access/transam.h"
+#include "catalog/pg_type.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 #include "utils/resowner.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -139,6 +143,46 @@ static LocalTransactionId watched_lxid = InvalidLocalTransactionId;
  * attribute added to a composite, an object a reg* key names renamed) makes
  * it fail to read or read as another text.
  */
+/*
+ * Can this type's input function run no code but PostgreSQL's own?  Not a
+ * domain (its CHECK constraints may call any function), nor an array,
+ * range or composite of one, nor a type with an input function of its own.
+ * Only such keys are read back (as whoever runs the DDL).
+ */
+static bool
+input_is_builtin(Oid typid, int depth)
+{
+	HeapTuple	tup;
+	Form_pg_type typ;
+	bool		ok;
+
+	if (depth > 8)
+		return false;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	ok = typ->typtype != TYPTYPE_DOMAIN && typ->typinput < FirstNormalObjectId;
+	if (ok && typ->typtype == TYPTYPE_COMPOSITE)
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
+		int			i;
+
+		for (i = 0; ok && i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				ok = input_is_builtin(TupleDescAttr(desc, i)->atttypid, depth + 1);
+		ReleaseTupleDesc(desc);
+	}
+	else if (ok && typ->typtype == TYPTYPE_RANGE)
+		ok = input_is_builtin(get_range_subtype(typid), depth + 1);
+	else if (ok && typ->typtype == TYPTYPE_MULTIRANGE)
+		ok = input_is_builtin(get_multirange_range(typid), depth + 1);
+	else if (ok && OidIsValid(get_element_type(typid)))
+		ok = input_is_builtin(get_element_type(typid), depth + 1);
+	ReleaseSysCache(tup);
+	return ok;
+}
+
 static bool
 keys_still_read(Oid relid, TimestampTz now)
 {
@@ -152,11 +196,28 @@ keys_still_read(Oid relid, TimestampTz now)
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 
+	int			save_nestlevel;
+
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
 		return true;			/* dropped: its locks go with it */
 	ki = ReclockGetKeyInfo(rel);
+	for (i = 0; i < ki->nkeys; i++)
+		if (!input_is_builtin(ki->typids[i], 0))
+		{
+			/* no code of the key type's owner runs as the DDL's user */
+			relation_close(rel, AccessShareLock);
+			return true;
+		}
 	n = ReclockStoreLiveKeys(relid, now, INT_MAX, cxt, &keys, &rows);
+
+	/*
+	 * Stored keys are canonical: schema-qualified unless in pg_catalog.  Read
+	 * them so, whatever the DDL user's search_path.
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	for (i = 0; i < n && same; i++)
 	{
 		BeginInternalSubTransaction(NULL);
@@ -181,6 +242,7 @@ keys_still_read(Oid relid, TimestampTz now)
 		}
 		PG_END_TRY();
 	}
+	AtEOXact_GUC(true, save_nestlevel);
 	relation_close(rel, AccessShareLock);
 	return same;
 }

@@ -192,6 +192,7 @@ extern int	ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
 extern bool ReclockStoreEpoch(ReclockEpoch *epoch);
 extern void ReclockStoreMoveEpoch(Oid relid);
 extern bool ReclockStoreEpochQuiet(Oid relid);
+extern void ReclockStoreWaitEpoch(Oid relid);
 extern uint64 ReclockStoreLocalWrites(void);
 extern int64 ReclockStoreNextFence(void);
 extern bool ReclockStoreWrite(ReclockLock *lock, ReclockLock *old);

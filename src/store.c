@@ -777,6 +777,20 @@ ReclockStoreEpochQuiet(Oid relid)
 	return true;
 }
 
+/*
+ * Wait until no transaction that may make a lock of the table live is in
+ * flight, and keep any from starting until this transaction ends (its epoch
+ * lock in exclusive mode).  For TRUNCATE's check.
+ */
+void
+ReclockStoreWaitEpoch(Oid relid)
+{
+	LOCKTAG		tag;
+
+	epoch_locktag(&tag, relid);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
 uint64
 ReclockStoreLocalWrites(void)
 {

@@ -29,48 +29,74 @@ my $clock = "LOAD 'reclock'; SET reclock.test_clock_epoch = 1893456000; SET recl
 
 $node->safe_psql('postgres', qq{$admin
 	CREATE EXTENSION reclock;
-	CREATE TABLE docs (id int PRIMARY KEY, body text);
-	INSERT INTO docs VALUES (1, 'orig');
-	SELECT reclock_protect('docs');
 });
-my $tok = $node->safe_psql('postgres',
-	"$clock $admin SELECT token FROM reclock_acquire('docs', '1', 'alice', '1 min')");
-like($tok, qr/^[0-9a-f-]{36}$/, 'alice locks row 1 until 60 s');
+# Each write below arrives while alice's refresh of row 2 is committing
+# after the lock ran out: a single-row UPDATE, an UPDATE of every row (the
+# guard's fast path would pass rows it believes unlocked, had it trusted a
+# set of live keys read while the refresh was in flight), and a TRUNCATE
+# (whose check reads only live locks).
+my @writes = (
+	[ q{UPDATE docs SET body = 'bob' WHERE id = 2}, qr/locked by "alice"/ ],
+	[ q{UPDATE docs SET body = 'bob'}, qr/locked by "alice"/ ],
+	[ q{TRUNCATE docs}, qr/cannot truncate table "docs" while it has live locks/ ],
+);
+for my $w (@writes)
+{
+	my ($write, $refusal) = @$w;
+	set_clock(0);
+	$node->safe_psql('postgres', qq{$admin
+		DELETE FROM reclock_lock_store; DELETE FROM reclock_token_store;
+		DROP TABLE IF EXISTS docs;
+		CREATE TABLE docs (id int PRIMARY KEY, body text);
+		INSERT INTO docs SELECT g, 'orig' FROM generate_series(1, 3) g;
+		SELECT reclock_protect('docs');
+		ALTER SYSTEM SET synchronous_standby_names = 'nobody'; SELECT pg_reload_conf();});
+	$node->poll_query_until('postgres', "SHOW synchronous_standby_names", 'nobody')
+	  or die 'synchronous_standby_names not reloaded';
+	my $tok = $node->safe_psql('postgres',
+		"$clock $admin SELECT token FROM reclock_acquire('docs', '2', 'alice', '1 min')");
+	like($tok, qr/^[0-9a-f-]{36}$/, "$write: alice locks row 2 until 60 s");
 
+	my $bob = $node->background_psql('postgres', on_error_stop => 0);
+	$bob->query_safe("$clock $admin");
 
-# alice refreshes at 0 s; her COMMIT passes the pre-commit check and then
-# waits for the standby
-my $alice = $node->background_psql('postgres', on_error_stop => 0);
-$alice->query_safe($clock);
-$alice->query_safe('BEGIN');
-is($alice->query_safe("SELECT reclock_refresh('$tok', '1 hour') IS NOT NULL"),
-	't', 'alice refreshes while the lock is live');
-$alice->query_until(qr/committing/, "\\echo committing\nCOMMIT;\n");
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
-  or die 'alice never reached the synchronous commit wait';
+	# alice refreshes at 0 s; her COMMIT passes the pre-commit check and then
+	# waits for the standby
+	my $alice = $node->background_psql('postgres', on_error_stop => 0);
+	$alice->query_safe($clock);
+	$alice->query_safe('BEGIN');
+	is($alice->query_safe("SELECT reclock_refresh('$tok', '1 hour') IS NOT NULL"),
+		't', "$write: alice refreshes while the lock is live");
+	$alice->query_until(qr/committing/, "\\echo committing\nCOMMIT;\n");
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+	  or die 'alice never reached the synchronous commit wait';
 
-# the lock runs out (120 s) while alice's commit is not yet visible
-set_clock(120);
+	# the lock runs out (120 s) while alice's commit is not yet visible
+	set_clock(120);
 
-# bob writes without a token
-my $bob = $node->background_psql('postgres', on_error_stop => 0);
-$bob->query_safe("$clock $admin");
-my $bobpid = $bob->query_safe('SELECT pg_backend_pid()');
-$bob->query_until(qr/writing/, "\\echo writing\nUPDATE docs SET body = 'bob' WHERE id = 1;\n");
-$node->poll_query_until('postgres', qq{
-	SELECT state = 'idle' OR wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $bobpid})
-  or die 'bob neither finished nor waited';
-is($node->safe_psql('postgres', "$admin SELECT wait_event_type FROM pg_stat_activity WHERE pid = $bobpid"),
-	'Lock', "bob's write waits for alice's commit instead of passing the dead lock");
+	# bob's backend reads the table's live locks now (its fast path): the
+	# lock row's committed version is dead, alice's new one not yet visible
+	$bob->query_safe(q{UPDATE docs SET body = body WHERE id <> 2});
+	$bob->query_safe(q{UPDATE docs SET body = body WHERE id <> 2});
 
-# alice's commit becomes visible
-$node->safe_psql('postgres', "$admin ALTER SYSTEM SET synchronous_standby_names = ''; SELECT pg_reload_conf();");
-$alice->quit;
-$bob->quit;
-like($bob->{stderr}, qr/locked by "alice"/, "then bob's write is refused: the lock is alice's");
-is($node->safe_psql('postgres', "$clock SELECT body, reclock_valid('$tok') FROM docs WHERE id = 1"),
-	'orig|t', 'the row is unchanged and the refreshed lock is live');
+	# bob writes without a token
+	my $bobpid = $bob->query_safe('SELECT pg_backend_pid()');
+	$bob->query_until(qr/writing/, "\\echo writing\n$write;\n");
+	$node->poll_query_until('postgres', qq{
+		SELECT state = 'idle' OR wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $bobpid})
+	  or die 'bob neither finished nor waited';
+	is($node->safe_psql('postgres', "$admin SELECT wait_event_type FROM pg_stat_activity WHERE pid = $bobpid"),
+		'Lock', "$write: bob waits for alice's commit instead of passing the dead lock");
+
+	# alice's commit becomes visible
+	$node->safe_psql('postgres', "$admin ALTER SYSTEM SET synchronous_standby_names = ''; SELECT pg_reload_conf();");
+	$alice->quit;
+	$bob->quit;
+	like($bob->{stderr}, $refusal, "$write: then bob is refused: the lock is alice's");
+	is($node->safe_psql('postgres', "$clock SELECT body, reclock_valid('$tok') FROM docs WHERE id = 2"),
+		'orig|t', "$write: the row is unchanged and the refreshed lock is live");
+}
 
 $node->stop;
 done_testing();
