@@ -106,5 +106,30 @@ SELECT try($$UPDATE bi_nn SET id = NULL WHERE id = 2$$);
 SELECT reclock_release(:'bi_nn_tok');
 DROP TABLE bi_nn;
 
+-- a key type whose input calls reclock again on the same table after
+-- invalidating it (a domain's CHECK): the outer call's key facts stay valid
+-- until its transaction ends (make check-memory runs this under valgrind)
+CREATE SCHEMA bi_re;
+CREATE FUNCTION bi_re.chk(int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('bi_re.arm', true) = '1' THEN
+    PERFORM set_config('bi_re.arm', '0', true);
+    EXECUTE 'GRANT SELECT ON bi_re.t TO public';
+    PERFORM reclock_acquire('bi_re.t', '2', 'inner', '1 min');
+    PERFORM string_agg(md5(i::text), '') FROM generate_series(1, 2000) i;
+  END IF;
+  RETURN true;
+END $$;
+CREATE DOMAIN bi_re.dk AS int CHECK (bi_re.chk(VALUE)) CHECK (VALUE > 0);
+CREATE TABLE bi_re.t (id bi_re.dk PRIMARY KEY, v text);
+INSERT INTO bi_re.t VALUES (1, 'x'), (2, 'y');
+SELECT reclock_protect('bi_re.t');
+BEGIN;
+SELECT set_config('bi_re.arm', '1', true);
+SELECT acquired, holder FROM reclock_acquire('bi_re.t', '1', 'outer', '1 min');
+COMMIT;
+SELECT key, holder FROM reclock_locks WHERE relation = 'bi_re.t'::regclass ORDER BY key;
+DROP SCHEMA bi_re CASCADE;
+
 -- no backend crashed along the way
 SELECT 'still connected' AS status;

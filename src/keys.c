@@ -21,6 +21,8 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
@@ -248,6 +250,41 @@ keyinfo_free(ReclockKeyInfo *ki)
 	ki->keydesc = NULL;
 }
 
+/*
+ * Key facts replaced while the backend runs: their memory is freed at the
+ * end of the transaction, not at once.  A key type's input function may run
+ * code (a domain's CHECK) that invalidates the table's relcache entry and
+ * calls reclock again, which rebuilds the entry while the outer call still
+ * uses the old facts (its FmgrInfo and the input function's cache).
+ */
+static MemoryContext retired_cxt = NULL;
+
+static void
+retired_xact_callback(XactEvent event, void *arg)
+{
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		 event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		 event == XACT_EVENT_PARALLEL_ABORT) && retired_cxt != NULL)
+		MemoryContextReset(retired_cxt);
+}
+
+static void
+keyinfo_retire(ReclockKeyInfo *ki)
+{
+	if (ki->cxt != NULL)
+	{
+		if (retired_cxt == NULL)
+		{
+			retired_cxt = AllocSetContextCreate(TopMemoryContext, "reclock retired keys",
+												ALLOCSET_SMALL_SIZES);
+			RegisterXactCallback(retired_xact_callback, NULL);
+		}
+		MemoryContextSetParent(ki->cxt, retired_cxt);
+		ki->cxt = NULL;
+	}
+	keyinfo_free(ki);
+}
+
 static void
 keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 {
@@ -386,7 +423,7 @@ ReclockGetKeyInfo(Relation rel)
 	}
 	if (!ki->valid)
 	{
-		keyinfo_free(ki);
+		keyinfo_retire(ki);
 		PG_TRY();
 		{
 			keyinfo_build(ki, rel);
