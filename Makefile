@@ -25,7 +25,7 @@ PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
 REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_input store \
-	twophase drop ddl publication keys_session rights parallel guard_refusal plans upgrade bounded
+	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \

@@ -153,7 +153,9 @@ reclock_acquire(PG_FUNCTION_ARGS)
 		ReclockStoreGetByKey(ki->rootid, key, &old);
 		now = ReclockNow();
 		live = old.found && old.expires_at > now;
-		if (live && !(old.acquired_by == GetUserId() && strcmp(old.holder, holder) == 0))
+		if (live && !(old.acquired_by == GetUserId() && strcmp(old.holder, holder) == 0 &&
+					  (reclock_reentry == RECLOCK_REENTRY_HOLDER ||
+					   ReclockHoldsToken(old.fence))))
 		{
 			/* held by another: refuse, and say by whom */
 			nulls[1] = true;

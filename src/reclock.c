@@ -39,6 +39,13 @@ void		_PG_init(void);
 /*--- Variables exported ---*/
 int			reclock_default_ttl = 300;
 int			reclock_max_ttl = 86400;
+int			reclock_reentry = RECLOCK_REENTRY_HOLDER;
+
+static const struct config_enum_entry reentry_options[] = {
+	{"holder", RECLOCK_REENTRY_HOLDER, false},
+	{"token", RECLOCK_REENTRY_TOKEN, false},
+	{NULL, 0, false}
+};
 
 /*--- Settings' storage ---*/
 static char *reclock_token_string = NULL;
@@ -123,6 +130,15 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("reclock.reentry",
+							 "Sets who re-enters a live lock by acquiring it again.",
+							 "holder: the same holder name and role; token: also presenting a token of the live grant in the acquiring transaction.",
+							 &reclock_reentry,
+							 RECLOCK_REENTRY_HOLDER, reentry_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomStringVariable("reclock.token",
 							   "Sets the lock tokens this transaction presents to the guard.",

@@ -51,6 +51,11 @@ ReclockCheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
 extern int	reclock_default_ttl;	/* seconds */
 extern int	reclock_max_ttl;		/* seconds */
 
+/* reclock.reentry: who re-enters a live grant by acquiring it again */
+#define RECLOCK_REENTRY_HOLDER	0	/* the same holder name and role */
+#define RECLOCK_REENTRY_TOKEN	1	/* ... presenting a token of that grant */
+extern int	reclock_reentry;
+
 extern TimestampTz ReclockNow(void);
 
 /*
