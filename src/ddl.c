@@ -306,8 +306,17 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 		foreach(lc, w->tables)
 		{
 			WatchedTable *t = lfirst(lc);
-			char	   *now_sig = pkey_signature(t->relid);
+			char	   *now_sig;
 			bool		changed;
+
+			/*
+			 * A grant or refresh of the table in flight ends first (its row
+			 * may not be visible yet), and none starts until this command's
+			 * transaction ends.
+			 */
+			ReclockStoreWaitEpoch(t->relid);
+			now = ReclockNow();
+			now_sig = pkey_signature(t->relid);
 
 			/*
 			 * A table that had no primary key cannot have had a lock taken on

@@ -1665,15 +1665,18 @@ visit_live_relid(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 	}		   *lv = arg;
 	bool		isnull;
 
-	if (visit_live(tup, desc, &lv->now))
+	/* also a dead row whose change (a refresh) may yet commit */
+	if (visit_live(tup, desc, &lv->now) ||
+		TransactionIdIsValid(store_updater(tup, buf)))
 		lv->relids = list_append_unique_oid(lv->relids,
 											DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull)));
 	return false;
 }
 
 /*
- * The tables that have live locks (a scan of the whole lock store: for DDL,
- * which is rare, never for the guard).
+ * The tables that have live locks, or a lock row whose change may yet
+ * commit (a scan of the whole lock store: for DDL, which is rare, never for
+ * the guard).
  */
 List *
 ReclockStoreLiveRelids(TimestampTz now)

@@ -34,11 +34,13 @@ $node->safe_psql('postgres', qq{$admin
 # after the lock ran out: a single-row UPDATE, an UPDATE of every row (the
 # guard's fast path would pass rows it believes unlocked, had it trusted a
 # set of live keys read while the refresh was in flight), and a TRUNCATE
-# (whose check reads only live locks).
+# (whose check reads only live locks), and a change of the primary key.
 my @writes = (
 	[ q{UPDATE docs SET body = 'bob' WHERE id = 2}, qr/locked by "alice"/ ],
 	[ q{UPDATE docs SET body = 'bob'}, qr/locked by "alice"/ ],
 	[ q{TRUNCATE docs}, qr/cannot truncate table "docs" while it has live locks/ ],
+	[ q{ALTER TABLE docs ALTER COLUMN id TYPE bigint},
+	  qr/cannot change the primary key of table "docs" while it has live locks/ ],
 );
 for my $w (@writes)
 {
