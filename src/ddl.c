@@ -247,6 +247,15 @@ keys_still_read(Oid relid, TimestampTz now)
 	return same;
 }
 
+static void
+check_event_trigger(FunctionCallInfo fcinfo, const char *fname)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be called as an event trigger", fname)));
+}
+
 /*
  * reclock_ddl_watch() returns event_trigger: on ddl_command_start and
  * ddl_command_end of the ALTER commands that can change a key's columns,
@@ -257,10 +266,7 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("reclock_ddl_watch() must be called as an event trigger")));
+	check_event_trigger(fcinfo, "reclock_ddl_watch()");
 	trigdata = (EventTriggerData *) fcinfo->context;
 
 	/* what an aborted command left behind belongs to a finished transaction */
@@ -348,14 +354,6 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-static void
-check_event_trigger(FunctionCallInfo fcinfo, const char *fname)
-{
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s must be called as an event trigger", fname)));
-}
 
 /*
  * reclock_drop_cleanup() returns event_trigger, on sql_drop: the locks of a
@@ -366,7 +364,9 @@ check_event_trigger(FunctionCallInfo fcinfo, const char *fname)
 Datum
 reclock_drop_cleanup(PG_FUNCTION_ARGS)
 {
-	char	   *relids = NULL;
+	List	   *relids = NIL;
+	ListCell   *lc;
+	uint64		i;
 
 	check_event_trigger(fcinfo, "reclock_drop_cleanup()");
 	/* reclock itself is being dropped: nothing to keep tidy */
@@ -374,21 +374,22 @@ reclock_drop_cleanup(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT pg_catalog.array_agg(d.objid)::pg_catalog.text"
-					" FROM pg_catalog.pg_event_trigger_dropped_objects() d"
+	if (SPI_execute("SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d"
 					" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-					" AND d.objsubid OPERATOR(pg_catalog.=) 0", true, 1) != SPI_OK_SELECT)
+					" AND d.objsubid OPERATOR(pg_catalog.=) 0", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the dropped objects");
-	if (SPI_processed == 1)
+	for (i = 0; i < SPI_processed; i++)
 	{
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		MemoryContext old = MemoryContextSwitchTo(CurTransactionContext);
 
-		if (v != NULL)
-			relids = MemoryContextStrdup(CurTransactionContext, v);
+		relids = lappend_oid(relids, DatumGetObjectId(d));
+		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	if (relids != NULL)
-		ReclockStoreForget(relids);
+	foreach(lc, relids)
+		ReclockStoreForget(lfirst_oid(lc));
 	PG_RETURN_VOID();
 }
 

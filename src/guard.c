@@ -670,6 +670,15 @@ run_ddl(const char *sql)
 		elog(ERROR, "SPI_execute failed for \"%s\": %s", sql, SPI_result_code_string(ret));
 }
 
+/* the TRUNCATE check on one table (qname, quoted), calling schema's function */
+static void
+add_truncate_trigger(const char *qname, const char *schema)
+{
+	run_ddl(psprintf("CREATE TRIGGER %s BEFORE TRUNCATE ON %s"
+					 " FOR EACH STATEMENT EXECUTE FUNCTION %s.reclock_guard_truncate()",
+					 TRUNCATE_TRIGGER, qname, schema));
+}
+
 /*
  * Add or drop the guard's triggers on one table.  TRUNCATE triggers are
  * statement triggers, which partitions do not inherit: each partition gets
@@ -705,9 +714,7 @@ set_triggers(Relation rel, bool add, bool require_lock)
 		if (OidIsValid(get_trigger_oid(part, TRUNCATE_TRIGGER, true)))
 			run_ddl(psprintf("DROP TRIGGER %s ON %s", TRUNCATE_TRIGGER, pname));
 		if (add)
-			run_ddl(psprintf("CREATE TRIGGER %s BEFORE TRUNCATE ON %s"
-							 " FOR EACH STATEMENT EXECUTE FUNCTION %s.reclock_guard_truncate()",
-							 TRUNCATE_TRIGGER, pname, schema));
+			add_truncate_trigger(pname, schema);
 	}
 }
 
@@ -735,12 +742,9 @@ ReclockGuardNewPartition(Oid relid)
 		Oid			part = lfirst_oid(lc);
 
 		if (!OidIsValid(get_trigger_oid(part, TRUNCATE_TRIGGER, true)))
-			run_ddl(psprintf("CREATE TRIGGER %s BEFORE TRUNCATE ON %s"
-							 " FOR EACH STATEMENT EXECUTE FUNCTION %s.reclock_guard_truncate()",
-							 TRUNCATE_TRIGGER,
-							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(part)),
-														get_rel_name(part)),
-							 schema));
+			add_truncate_trigger(quote_qualified_identifier(get_namespace_name(get_rel_namespace(part)),
+															get_rel_name(part)),
+								 schema);
 	}
 	SPI_finish();
 }

@@ -208,7 +208,7 @@ extern void ReclockStoreReclaimLater(Oid relid, TimestampTz now);
 extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
 								const char *newkey, TimestampTz now);
 extern int64 ReclockStoreSweep(TimestampTz now);
-extern void ReclockStoreForget(const char *relids);
+extern void ReclockStoreForget(Oid relid);
 extern List *ReclockStoreLiveRelids(TimestampTz now);
 extern bool ReclockStoreNotifyEnabled(Oid relid);
 extern void ReclockStoreSetNotify(Oid relid, bool enabled);

@@ -1627,42 +1627,31 @@ ReclockLockKey(Oid relid, const char *key)
 }
 
 /*
- * Forget the locks, token hashes and notice settings of dropped relations
- * (relids: an oid[] literal such as '{16384,16390}').  Run by the sql_drop
- * event trigger, as the extension owner, through the same checked
- * statements as a sweep: they can reach reclock's own tables only, whatever
- * the schemas' names are now.
+ * Forget the locks, token hashes and notice setting of a dropped relation.
+ * Run by the sql_drop event trigger; the rows are deleted directly, as a
+ * sweep deletes them, and the notice setting by the same checked statement
+ * reclock_notify(tbl, false) runs: nothing is reached by a schema's name.
  */
 void
-ReclockStoreForget(const char *relids)
+ReclockStoreForget(Oid relid)
 {
-	const char *s;
-	char	   *list = quote_literal_cstr(relids);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	store_load();
-	s = store_schema_sql();
-	store_run(psprintf("WITH gone AS (DELETE FROM %s.reclock_lock_store l"
-					   " WHERE l.relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY (%s::pg_catalog.oid[])"
-					   " RETURNING l.fence)"
-					   " DELETE FROM %s.reclock_token_store t USING gone"
-					   " WHERE t.fence OPERATOR(pg_catalog.=) gone.fence",
-					   s, list, s));
-	store_run(psprintf("DELETE FROM %s.reclock_notify_store n"
-					   " WHERE n.relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY (%s::pg_catalog.oid[])",
-					   s, list));
-	SPI_finish();
+	(void) delete_dead(relid, 0, PG_INT64_MAX, true, true);
+	if (ReclockStoreNotifyEnabled(relid))
+		ReclockStoreSetNotify(relid, false);
 }
+
+/* the tables with live locks, for ReclockStoreLiveRelids */
+typedef struct RelidsVisit
+{
+	TimestampTz now;			/* first: visit_live reads it */
+	List	   *relids;
+} RelidsVisit;
 
 static bool
 visit_live_relid(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 {
-	struct
-	{
-		TimestampTz now;
-		List	   *relids;
-	}		   *lv = arg;
+	RelidsVisit *lv = (RelidsVisit *) arg;
 	bool		isnull;
 
 	/* also a dead row whose change (a refresh) may yet commit */
@@ -1681,11 +1670,7 @@ visit_live_relid(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 List *
 ReclockStoreLiveRelids(TimestampTz now)
 {
-	struct
-	{
-		TimestampTz now;
-		List	   *relids;
-	}			lv = {now, NIL};
+	RelidsVisit lv = {now, NIL};
 
 	store_load();
 	store_scan(store.lockrel, store.lockpkey, NULL, 0, visit_live_relid, &lv);
