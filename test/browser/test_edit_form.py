@@ -10,6 +10,7 @@ import unittest
 import psycopg2
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -82,7 +83,17 @@ class EditFormTest(unittest.TestCase):
         """Click a submit button and wait for the next page."""
         old = driver.find_element(By.TAG_NAME, "html")
         driver.find_element(By.ID, button).click()
-        WebDriverWait(driver, 5).until(EC.staleness_of(old))
+
+        def replaced(_):
+            # the old page is gone: a stale reference, or (Chromium 156, mid-navigation)
+            # "Node with given id does not belong to the document"
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+
+        WebDriverWait(driver, 5).until(replaced)
 
     def test_two_editors(self):
         alice, bob = self.alice, self.bob
