@@ -7,6 +7,9 @@
 \set SHOW_CONTEXT never
 \i sql/include/try.sql
 SET reclock.test_clock_offset = 0;
+-- a schema of its own: other tests have tables named orders
+CREATE SCHEMA children;
+SET search_path = children, public;
 
 CREATE TABLE orders (id int PRIMARY KEY, customer text);
 CREATE TABLE lines (id int PRIMARY KEY, order_id int REFERENCES orders ON DELETE CASCADE,
@@ -187,6 +190,7 @@ SELECT try($t$SELECT reclock_protect('twofk', parent_fk => 'twofk_b_fkey')$t$);
 SELECT try($t$SELECT reclock_protect('lines', parent => 'pg_class')$t$);
 SELECT reclock_unprotect('twofk');
 CREATE ROLE children_stranger;
+GRANT USAGE ON SCHEMA children TO children_stranger;
 SET ROLE children_stranger;
 SELECT try($t$SELECT reclock_protect('lines', parent => 'orders')$t$);
 RESET ROLE;
@@ -291,6 +295,7 @@ SELECT try($t$UPDATE lines SET qty = 0 WHERE id = 10$t$);
 
 SELECT reclock_release(:'alice');
 SELECT reclock_release(:'erin');
-DROP TABLE memo, items, docs, tree, bynopk, nopk, byuniq, uniq, twofk, nofk, notes, lines, orders;
+DROP SCHEMA children CASCADE;
+RESET search_path;
 REVOKE ALL ON SCHEMA public FROM children_stranger;
 DROP ROLE children_stranger;
