@@ -659,7 +659,6 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		if (!(ReclockStoreGetSettled(pki->rootid, levels[n].key, &now, &levels[n].lock) &&
 			  levels[n].lock.expires_at > now))
 			levels[n].lock.found = false;
-		RECLOCK_TEST_PAUSE("child:after_parent_lock");
 		n++;
 		relation_close(parent, AccessShareLock);
 		if (!has_next)
