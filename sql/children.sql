@@ -228,26 +228,6 @@ SELECT try($t$UPDATE items SET v = 'w' WHERE tenant = 2$t$);
 COMMIT;
 SELECT reclock_diff_children('items', '(2,7)', '[{"tenant": 2, "doc_no": 7, "pos": 1, "v": "z"}]');
 
--- a bulk write of a million child rows (100 000 orders of 10 lines: more
--- parent rows than the guard's cache keeps, so it starts again on the way)
--- works, and takes no heavyweight lock per row
-CREATE TABLE big_orders (id int PRIMARY KEY);
-CREATE TABLE big_lines (id int PRIMARY KEY, order_id int NOT NULL REFERENCES big_orders, v int);
-INSERT INTO big_orders SELECT g FROM generate_series(1, 100000) g;
-SELECT reclock_protect('big_lines', parent => 'big_orders');
-SELECT acquired FROM reclock_acquire('big_orders', '50000', 'alice');
-BEGIN;
-SELECT try($t$INSERT INTO big_lines SELECT g, (g - 1) / 10 + 1, 0 FROM generate_series(1, 1000000) g
-			   WHERE (g - 1) / 10 + 1 <> 50000$t$);
-SELECT try($t$UPDATE big_lines SET v = 1$t$);
-SELECT count(*) < 20 AS few_locks FROM pg_locks WHERE pid = pg_backend_pid();
-COMMIT;
-SELECT count(*), sum(v) FROM big_lines;
--- and the one locked order's lines are refused, also in bulk
-SELECT try($t$INSERT INTO big_lines SELECT g, 50000, 0 FROM generate_series(499991, 500000) g$t$);
-SELECT try($t$UPDATE big_lines SET order_id = 50000 WHERE order_id >= 49990$t$);
-DROP TABLE big_lines, big_orders;
-
 --
 -- the formset check: reclock_cas_children / reclock_diff_children
 --
