@@ -25,6 +25,7 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/xact.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -617,6 +618,9 @@ typedef struct KidsState
 	int			ncols;
 	bool		for_update;
 	bool		with_json;
+	bool		count_only;		/* kids_sql: count the rows */
+	Datum		params[INDEX_MAX_KEYS];	/* the parent's key, in the foreign key's order */
+	Oid			ptypes[INDEX_MAX_KEYS];
 } KidsState;
 
 static int
@@ -760,8 +764,11 @@ kids_sql(void *arg)
 		appendStringInfo(&keys, "%s%s", i > 0 ? ", " : "",
 						 quote_identifier(get_attname(relid, ks->ki->attnums[i], false)));
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s", keys.data);
-	for (i = 0; i < ks->ncols; i++)
+	if (ks->count_only)
+		appendStringInfoString(&sql, "SELECT pg_catalog.count(*)");
+	else
+		appendStringInfo(&sql, "SELECT %s", keys.data);
+	for (i = 0; i < ks->ncols && !ks->count_only; i++)
 	{
 		const char *q = quote_identifier(get_attname(relid, ks->cols[i], false));
 
@@ -774,7 +781,8 @@ kids_sql(void *arg)
 		appendStringInfo(&sql, "%s$%d %s %s", i > 0 ? " AND " : "", i + 1,
 						 ReclockOperatorSql(ks->link.pfeqops[i]),
 						 quote_identifier(get_attname(relid, ks->link.attnums[i], false)));
-	appendStringInfo(&sql, " ORDER BY %s%s", keys.data, ks->for_update ? " FOR UPDATE" : "");
+	if (!ks->count_only)
+		appendStringInfo(&sql, " ORDER BY %s%s", keys.data, ks->for_update ? " FOR UPDATE" : "");
 	(void) pid;
 	return sql.data;
 }
@@ -788,8 +796,8 @@ static bool
 kids_read(FunctionCallInfo fcinfo, KidsState *ks, bool for_update, const char *fname)
 {
 	Jsonb	   *expected;
-	Datum		params[INDEX_MAX_KEYS];
-	Oid			ptypes[INDEX_MAX_KEYS];
+	Datum	   *params = ks->params;
+	Oid		   *ptypes = ks->ptypes;
 	ReclockStatement st;
 	StringInfoData shape;
 	int			i;
@@ -928,6 +936,44 @@ reclock_cas_children(PG_FUNCTION_ARGS)
 	for (i = 0; i < ks.nshown; i++)
 		if (!ks.shown[i].seen)
 			same = false;		/* deleted (or moved away) since */
+
+	/*
+	 * REPEATABLE READ and SERIALIZABLE: a child row that changed or went
+	 * since the snapshot is 40001 already (FOR UPDATE); one inserted or moved
+	 * in since is not visible to it.  Counted with the latest snapshot (the
+	 * parent row is locked now: no more can come): a difference is 40001.
+	 */
+	if (IsolationUsesXactSnapshot())
+	{
+		uint64		locked = SPI_processed;
+		StringInfoData shape;
+		ReclockStatement st;
+		int			ret;
+		bool		isnull;
+		int64		latest;
+
+		ks.count_only = true;
+		initStringInfo(&shape);
+		appendStringInfo(&shape, "kidcount:%u", ks.link.conoid);
+		st.relid = RelationGetRelid(ks.rel);
+		st.shape = shape.data;
+		st.nargs = ks.link.nkeys;
+		st.argtypes = ks.ptypes;
+		st.build = kids_sql;
+		st.arg = &ks;
+		ret = ReclockPlanRunLatest(&st, ks.params, NULL, 1);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+		latest = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (latest != (int64) locked)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent insert of child rows"),
+					 errdetail("Rows of table \"%s\" were added to row %s of table \"%s\" after this transaction's snapshot was taken.",
+							   RelationGetRelationName(ks.rel), ks.parent_key,
+							   RelationGetRelationName(ks.parent.rel)),
+					 errhint("Retry the transaction.")));
+	}
 	SPI_finish();
 	relation_close(ks.parent.rel, AccessShareLock);
 	relation_close(ks.rel, AccessShareLock);

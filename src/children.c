@@ -44,6 +44,7 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -64,7 +65,8 @@
 #define MAX_CHAIN_DEPTH		16
 /* parent rows remembered per transaction; beyond, the cache starts again */
 #define MAX_CACHED_PARENTS	65536
-#define PARENT_KEY_LEN		64
+/* tables whose rows this transaction deleted or moved, remembered (then all go) */
+#define MAX_MOVED_TABLES	16
 
 /*--- the link of a child table to its parent, from its guard trigger ---*/
 
@@ -401,9 +403,10 @@ typedef struct AncestorLevel
 
 typedef struct ParentEntry
 {
-	char		key[PARENT_KEY_LEN];	/* "<foreign key oid>/<values>" */
+	char	   *key;			/* "<foreign key oid>/<values>", in parent_cxt */
 	int			nlevels;
 	AncestorLevel *levels;
+	uint64		made;			/* move_gen when it was made */
 	bool		notified;		/* its notices are queued */
 } ParentEntry;
 
@@ -412,6 +415,74 @@ static MemoryContext parent_cxt = NULL;
 static LocalTransactionId parent_lxid = InvalidLocalTransactionId;
 static uint64 parent_writes = 0;	/* this backend's store writes then */
 static long parent_count = 0;
+
+/*
+ * An entry says which rows are above a parent row, and no other transaction
+ * can change that while this one holds their row locks; this one can, by
+ * deleting or moving a row of a table in the chain (a line moved to another
+ * order, deleted and inserted again under another).  Such writes are
+ * remembered per table, and an entry made before one of its tables had one
+ * is made again.
+ */
+static void parent_cache_reset(void);
+
+static uint64 move_gen = 0;
+static int	nmoved = 0;
+static Oid	moved_rel[MAX_MOVED_TABLES];
+static uint64 moved_gen[MAX_MOVED_TABLES];
+
+static void
+note_move(Oid rootid)
+{
+	int			i;
+
+	move_gen++;
+	for (i = 0; i < nmoved; i++)
+		if (moved_rel[i] == rootid)
+			break;
+	if (i == MAX_MOVED_TABLES)
+	{
+		/* too many to tell apart: every entry goes */
+		parent_cache_reset();
+		nmoved = 0;
+		i = 0;
+	}
+	if (i == nmoved)
+		nmoved++;
+	moved_rel[i] = rootid;
+	moved_gen[i] = move_gen;
+}
+
+/* did this transaction delete or move rows of a table of the entry since it was made? */
+static bool
+entry_stale(ParentEntry *e)
+{
+	int			l;
+	int			i;
+
+	if (nmoved == 0)
+		return false;
+	for (l = 0; l < e->nlevels; l++)
+		for (i = 0; i < nmoved; i++)
+			if (moved_rel[i] == e->levels[l].rootid && moved_gen[i] > e->made)
+				return true;
+	return false;
+}
+
+/* the hash key is a pointer to the key text */
+static uint32
+parent_key_hash(const void *key, Size keysize)
+{
+	const char *k = *(char *const *) key;
+
+	return hash_bytes((const unsigned char *) k, strlen(k));
+}
+
+static int
+parent_key_match(const void *key1, const void *key2, Size keysize)
+{
+	return strcmp(*(char *const *) key1, *(char *const *) key2);
+}
 
 static void
 parent_cache_reset(void)
@@ -454,6 +525,7 @@ parent_cache_get(void)
 		parent_cache = NULL;
 		parent_cxt = NULL;
 		parent_count = 0;
+		nmoved = 0;
 		parent_lxid = MY_LXID;
 	}
 	if (parent_cache != NULL && (parent_writes != writes || parent_count >= MAX_CACHED_PARENTS))
@@ -464,11 +536,13 @@ parent_cache_get(void)
 
 		parent_cxt = AllocSetContextCreate(TopTransactionContext, "reclock parent rows",
 										   ALLOCSET_DEFAULT_SIZES);
-		ctl.keysize = PARENT_KEY_LEN;
+		ctl.keysize = sizeof(char *);
 		ctl.entrysize = sizeof(ParentEntry);
+		ctl.hash = parent_key_hash;
+		ctl.match = parent_key_match;
 		ctl.hcxt = parent_cxt;
 		parent_cache = hash_create("reclock parent rows", 256, &ctl,
-								   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+								   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 		parent_writes = writes;
 	}
 	return parent_cache;
@@ -476,33 +550,33 @@ parent_cache_get(void)
 
 /*
  * The cache key of a parent row named by foreign-key values: the foreign
- * key, then each value's length and text.  False if it is too long to keep.
+ * key, then each value's length and text.
  */
-static bool
-parent_cache_key(ReclockChildLink *link, Datum *vals, char *buf)
+static char *
+parent_cache_key(ReclockChildLink *link, Datum *vals, char *buf, size_t buflen)
 {
-	int			len = snprintf(buf, PARENT_KEY_LEN, "%u/", link->conoid);
+	StringInfoData key;
 	int			i;
 
 	if (link->int_key)
 	{
 		int64		v = link->fktypes[0] == INT2OID ? DatumGetInt16(vals[0]) :
 			link->fktypes[0] == INT4OID ? DatumGetInt32(vals[0]) : DatumGetInt64(vals[0]);
+		int			len = snprintf(buf, buflen, "%u/", link->conoid);
 
-		len += pg_lltoa(v, buf + len);
-		return true;
+		pg_lltoa(v, buf + len);
+		return buf;
 	}
+	initStringInfo(&key);
+	appendStringInfo(&key, "%u/", link->conoid);
 	for (i = 0; i < link->nkeys; i++)
 	{
 		char	   *t = OutputFunctionCall(&link->outfuncs[i], vals[i]);
-		int			n = snprintf(buf + len, PARENT_KEY_LEN - len, "%zu:%s", strlen(t), t);
 
+		appendStringInfo(&key, "%zu:%s", strlen(t), t);
 		pfree(t);
-		if (n < 0 || len + n >= PARENT_KEY_LEN)
-			return false;
-		len += n;
 	}
-	return true;
+	return key.data;
 }
 
 /*--- locking and reading the ancestors ---*/
@@ -672,22 +746,22 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 static ParentEntry *
 ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch)
 {
-	char		key[PARENT_KEY_LEN];
+	char		buf[64];
+	char	   *key = parent_cache_key(link, vals, buf, sizeof(buf));
 	HTAB	   *cache = parent_cache_get();
 	ParentEntry *e;
 	AncestorLevel levels[MAX_CHAIN_DEPTH];
 	bool		complete;
-	bool		keep = parent_cache_key(link, vals, key);
+	bool		found;
 	int			n;
 	int			i;
+	MemoryContext cxt;
 	MemoryContext oldcxt;
 
-	if (keep)
-	{
-		e = hash_search(cache, key, HASH_FIND, NULL);
-		if (e != NULL)
-			return e;
-	}
+	e = hash_search(cache, &key, HASH_FIND, NULL);
+	if (e != NULL && !entry_stale(e))
+		return e;
+
 	/*
 	 * Locked and read in the caller's memory: the cache may start again
 	 * meanwhile (a subtransaction of a user's equality operator rolled back,
@@ -695,16 +769,26 @@ ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch)
 	 */
 	n = lock_ancestors(link, vals, levels, &complete);
 	cache = parent_cache_get();
-	if (keep && complete)
+	if (complete)
 	{
-		e = hash_search(cache, key, HASH_ENTER, NULL);
-		parent_count++;
+		e = hash_search(cache, &key, HASH_ENTER, &found);
+		if (!found)
+		{
+			e->key = MemoryContextStrdup(parent_cxt, key);
+			parent_count++;
+		}
+		cxt = parent_cxt;
 	}
 	else
+	{
+		/* not kept: made for this row, in its memory */
 		e = scratch;
+		cxt = CurrentMemoryContext;
+	}
 	e->nlevels = n;
-	e->levels = MemoryContextAlloc(parent_cxt, sizeof(AncestorLevel) * Max(n, 1));
-	oldcxt = MemoryContextSwitchTo(parent_cxt);
+	e->made = move_gen;
+	e->levels = MemoryContextAlloc(cxt, sizeof(AncestorLevel) * Max(n, 1));
+	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < n; i++)
 	{
 		e->levels[i] = levels[i];
@@ -758,6 +842,25 @@ check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_inse
 
 		if (!lv->lock.found)
 			continue;
+		if (lv->lock.expires_at <= ReclockNow())
+		{
+			/* ran out, or was refreshed since it was read: read it again */
+			TimestampTz now = ReclockNow();
+			ReclockLock lock;
+
+			if (ReclockStoreGetSettled(lv->rootid, lv->key, &now, &lock) &&
+				lock.expires_at > now)
+			{
+				lv->lock = lock;
+				lv->lock.holder = MemoryContextStrdup(GetMemoryChunkContext(e->levels), lock.holder);
+				lv->lock.key = NULL;
+			}
+			else
+			{
+				lv->lock.found = false;
+				continue;
+			}
+		}
 		if (ReclockHoldsToken(lv->lock.fence))
 		{
 			covered = true;
@@ -772,7 +875,6 @@ check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_inse
 				lock.expires_at > now && !ReclockHoldsToken(lock.fence))
 			{
 				lv->lock = lock;
-				lv->lock.holder = MemoryContextStrdup(parent_cxt, lock.holder);
 				lv->lock.key = NULL;
 				refuse_child(rel, tuple, is_insert, lv);
 			}
@@ -849,9 +951,15 @@ ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 	HeapTuple	newtup = is_insert ? td->tg_trigtuple :
 		TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : NULL;
 
+	bool		moves = (oldtup != NULL && newtup == NULL) ||
+		(oldtup != NULL && newtup != NULL && !fk_unchanged(&copy, oldtup, newtup, desc));
+
 	if (oldtup && fk_values(&copy, oldtup, desc, vals))
 		covered = check_parent(rel, &copy, oldtup, false, vals);
-	if (newtup && (oldtup == NULL || !fk_unchanged(&copy, oldtup, newtup, desc)) &&
+	/* a row deleted or moved: the chains cached through its table may be stale */
+	if (moves)
+		note_move(ReclockGetKeyInfo(rel)->rootid);
+	if (newtup && (oldtup == NULL || moves) &&
 		fk_values(&copy, newtup, desc, vals))
 	{
 		bool		c = check_parent(rel, &copy, newtup, is_insert, vals);

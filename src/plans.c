@@ -43,6 +43,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "reclock.h"
 
@@ -325,8 +326,28 @@ plan_fits(PlanRef *ref, ReclockStatement *st)
  * from the cache, or made from st->build's SQL of the current names.
  * Returns SPI's result code; the rows are in SPI_tuptable.
  */
+static int	plan_run(ReclockStatement *st, Datum *values, const char *nulls,
+					 long tcount, bool latest);
+
 int
 ReclockPlanRun(ReclockStatement *st, Datum *values, const char *nulls, long tcount)
+{
+	return plan_run(st, values, nulls, tcount, false);
+}
+
+/*
+ * The same for a read (a SELECT without row locks), with the latest
+ * snapshot rather than the transaction's: what a REPEATABLE READ transaction
+ * cannot see, committed since its snapshot.
+ */
+int
+ReclockPlanRunLatest(ReclockStatement *st, Datum *values, const char *nulls, long tcount)
+{
+	return plan_run(st, values, nulls, tcount, true);
+}
+
+static int
+plan_run(ReclockStatement *st, Datum *values, const char *nulls, long tcount, bool latest)
 {
 	char		key[PLAN_KEY_LEN];
 	PlanEntry  *e;
@@ -357,7 +378,11 @@ ReclockPlanRun(ReclockStatement *st, Datum *values, const char *nulls, long tcou
 		PlanCheck	pc = {1, {st->relid}, st->nargs, st->argtypes, 0};
 		SPIPlanPtr	plan = plan_prepare(st->build(st->arg), &pc);
 
-		ret = SPI_execute_plan_with_paramlist(plan, params, false, tcount);
+		if (latest)
+			PushActiveSnapshot(GetLatestSnapshot());
+		ret = SPI_execute_plan_with_paramlist(plan, params, latest, tcount);
+		if (latest)
+			PopActiveSnapshot();
 		SPI_freeplan(plan);
 		return ret;
 	}
@@ -388,15 +413,20 @@ ReclockPlanRun(ReclockStatement *st, Datum *values, const char *nulls, long tcou
 	/* e may go while the statement runs (a nested run evicts it); ref stays */
 	ref = e->ref;
 	ref->pins++;
+	if (latest)
+		PushActiveSnapshot(GetLatestSnapshot());
 	PG_TRY();
 	{
-		ret = SPI_execute_plan_with_paramlist(ref->plan, params, false, tcount);
+		/* read-only: SPI runs it with the active snapshot, the one pushed */
+		ret = SPI_execute_plan_with_paramlist(ref->plan, params, latest, tcount);
 	}
 	PG_FINALLY();
 	{
 		ref->pins--;
 	}
 	PG_END_TRY();
+	if (latest)
+		PopActiveSnapshot();
 	return ret;
 }
 

@@ -167,6 +167,8 @@ typedef struct ReclockStatement
 
 extern int	ReclockPlanRun(ReclockStatement *st, Datum *values,
 						   const char *nulls, long tcount);
+extern int	ReclockPlanRunLatest(ReclockStatement *st, Datum *values,
+								 const char *nulls, long tcount);
 extern int	ReclockPlanRunOnce(const char *sql, const Oid *rels, int nrels,
 							   Snapshot snapshot);
 
