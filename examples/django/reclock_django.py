@@ -311,11 +311,12 @@ _ADMIN_TEMPLATE = """{% extends "admin/change_form.html" %}
 _admin_template = None
 
 
-def describe_changes(table, key, changes, shown_row, shown_children, current_children=None):
+def describe_changes(table, key, changes, shown_children, current_children=None, hidden=None):
     """check_document's answer as rows for a table: dicts of table, key, what,
-    saw, now.  current_children maps a child table to {key: row dict} of the
-    rows now there (to show what was inserted).  A shown child row's key is
-    its first member (as snapshot(key=True) makes it)."""
+    saw, now.  shown_children is what the form showed (a child row's key is
+    its first member, as snapshot(key=True) makes it); current_children maps
+    a child table to {key: row dict} of inserted rows; hidden maps a child
+    table to columns not worth showing (its key, its parent's key)."""
     out = []
     if changes["row"] is None:
         out.append(dict(table=table, key=str(key), what="deleted", saw="", now="gone"))
@@ -323,24 +324,23 @@ def describe_changes(table, key, changes, shown_row, shown_children, current_chi
         for col, d in changes["row"].items():
             out.append(dict(table=table, key=str(key), what=f"{col} changed", saw=d["expected"], now=d["current"]))
     for t, d in changes["children"].items():
-        shown = {}
-        for row in shown_children.get(t, []):
-            shown[str(next(iter(row.values())))] = row
-        now = (current_children or {}).get(t, {})
         if d is None:
             continue
+        skip = (hidden or {}).get(t, ())
+
+        def text(row):
+            return ", ".join(f"{k}={v}" for k, v in row.items() if k not in skip) if row else ""
+
+        shown = {str(next(iter(row.values()))): row for row in shown_children.get(t, [])}
+        now = (current_children or {}).get(t, {})
         for k in d.get("inserted", []):
-            out.append(dict(table=t, key=k, what="added", saw="", now=_row_text(now.get(k))))
+            out.append(dict(table=t, key=k, what="added", saw="", now=text(now.get(k))))
         for k in d.get("deleted", []):
-            out.append(dict(table=t, key=k, what="removed", saw=_row_text(shown.get(k)), now=""))
+            out.append(dict(table=t, key=k, what="removed", saw=text(shown.get(k)), now=""))
         for k, cols in d.get("changed", {}).items():
             for col, c in cols.items():
                 out.append(dict(table=t, key=k, what=f"{col} changed", saw=c["expected"], now=c["current"]))
     return out
-
-
-def _row_text(row):
-    return ", ".join(f"{k}={v}" for k, v in row.items()) if row else ""
 
 
 class ReclockAdminMixin:
@@ -442,7 +442,10 @@ class ReclockAdminMixin:
             return redirect(request.path)
         if token:
             release(token)  # if it is still live: this form is done
-        request._reclock["conflict"] = describe_changes(table, key, changes, shown["row"], shown["children"], current)
+        hidden = {i.model._meta.db_table: {f.column for f in i.model._meta.concrete_fields
+                                           if f.primary_key or (f.is_relation and f.related_model is self.model)}
+                  for i in self.inlines}
+        request._reclock["conflict"] = describe_changes(table, key, changes, shown["children"], current, hidden)
         request._reclock_readonly = True
         view = copy.copy(request)
         view.method = "GET"  # render the current state, read-only, with what changed

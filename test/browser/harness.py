@@ -84,23 +84,37 @@ def browser(width=1000, height=1000):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
 
 
+_prepared = False
+
+
+def prepare_database():
+    """Once per process: a fresh database, the web role, Django's tables
+    (migrated by the database owner, used by the web role), alice and bob
+    as admin users."""
+    global _prepared
+    if _prepared:
+        return
+    admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)", db="postgres")
+    admin("DROP ROLE IF EXISTS webapp", db="postgres")
+    admin(f"CREATE DATABASE {DB}", db="postgres")
+    admin("CREATE ROLE webapp LOGIN PASSWORD 'webapp-pw'")
+    manage("migrate", "--noinput")
+    admin(DJANGO_GRANTS)
+    for u in ("alice", "bob"):
+        manage("createsuperuser", "--noinput", "--username", u, "--email", f"{u}@example.com",
+               env={"DJANGO_SUPERUSER_PASSWORD": PASSWORD})
+    _prepared = True
+
+
 class DemoCase(unittest.TestCase):
-    """A fresh database and server per test class; alice and bob browse it."""
+    """The example's tables afresh, a server and two browsers per test class;
+    alice and bob browse it."""
 
     @classmethod
     def setUpClass(cls):
         os.makedirs(ART, exist_ok=True)
-        admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)", db="postgres")
-        admin("DROP ROLE IF EXISTS webapp", db="postgres")
-        admin(f"CREATE DATABASE {DB}", db="postgres")
-        admin("CREATE ROLE webapp LOGIN PASSWORD 'webapp-pw'")
+        prepare_database()
         reset_schema()
-        # Django's tables: migrated by the database owner, used by the web role
-        manage("migrate", "--noinput")
-        admin(DJANGO_GRANTS)
-        for u in ("alice", "bob"):
-            manage("createsuperuser", "--noinput", "--username", u, "--email", f"{u}@example.com",
-                   env={"DJANGO_SUPERUSER_PASSWORD": PASSWORD})
         env = dict(os.environ, RECLOCK_DB=DB, RECLOCK_DB_USER="webapp", RECLOCK_DB_PASSWORD="webapp-pw",
                    PGHOST="127.0.0.1")
         cls.log = open(os.path.join(ART, f"server-{cls.__name__}.log"), "w")
