@@ -406,6 +406,9 @@ class ReclockAdminMixin:
         from django.shortcuts import redirect
         key = unquote(object_id)
         table = self.reclock_table()
+        if not super().has_change_permission(request):
+            # a viewer takes no lock (it would keep editors out); a POST is refused
+            return super().changeform_view(request, object_id, form_url, extra_context)
         if request.method != "POST":
             try:
                 lock = acquire(table, key, self.reclock_holder(request), self.lock_ttl)
