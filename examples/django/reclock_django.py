@@ -284,7 +284,7 @@ _ADMIN_TEMPLATE = """{% extends "admin/change_form.html" %}
 <input type="hidden" name="_reclock_token" value="{{ r.token|default:'' }}">
 <input type="hidden" name="_reclock_shown" value="{{ r.shown }}">
 <ul class="messagelist">
-{% if r.lock and r.lock.acquired %}<li class="success" id="reclock-lockinfo">You are editing this {{ opts.verbose_name }}
+{% if r.lock and r.lock.acquired %}<li class="success" id="reclock-lockinfo" data-heartbeat="{{ r.heartbeat_url }}">You are editing this {{ opts.verbose_name }}
  (lock until <span id="reclock-until">{{ r.lock.expires_at|time:"H:i:s" }}</span> UTC, kept alive while this page is open).
  Saving releases it.</li>
 {% elif r.lock %}<li class="warning" id="reclock-lockinfo">Locked by <b>{{ r.lock.holder }}</b> until
@@ -300,7 +300,8 @@ _ADMIN_TEMPLATE = """{% extends "admin/change_form.html" %}
   const f = document.currentScript.closest('form');
   const body = new URLSearchParams({ token: '{{ r.token }}',
     csrfmiddlewaretoken: f.querySelector('input[name=csrfmiddlewaretoken]').value });
-  setInterval(() => fetch('{{ r.heartbeat_url }}', { method: 'POST', body: body })
+  const url = document.getElementById('reclock-lockinfo').dataset.heartbeat;
+  setInterval(() => fetch(url, { method: 'POST', body: body })
     .then((r) => r.json()).then((j) => {
       if (j.live) document.getElementById('reclock-until').textContent = j.expires_at.substr(11, 8);
     }), 20000);

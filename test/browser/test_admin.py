@@ -47,6 +47,16 @@ class AdminTest(DemoCase):
         self.assertIn("lines-0-qty", self.editable(alice))
         self.assertIn("lines-1-DELETE", self.editable(alice))
         self.assertEqual(self.live_locks(), [("orders", "42", "alice")])
+        # the page's heartbeat (what its timer posts every 20 s) extends alice's lock
+        before = admin("SELECT expires_at FROM reclock_locks")[0][0]
+        beat = alice.execute_async_script("""
+            const done = arguments[arguments.length - 1], f = document.getElementById('order_form');
+            fetch(document.getElementById('reclock-lockinfo').dataset.heartbeat, { method: 'POST',
+                  body: new URLSearchParams({ token: f.elements._reclock_token.value,
+                                              csrfmiddlewaretoken: f.elements.csrfmiddlewaretoken.value }) })
+              .then((r) => r.json()).then(done);""")
+        self.assertTrue(beat["live"])
+        self.assertGreater(admin("SELECT expires_at FROM reclock_locks")[0][0], before)
 
         # bob: who holds it and until when; the order and its lines read-only
         self.assertRegex(self.open_change(bob, "bob"), r"Locked by alice until \d\d:\d\d UTC")
