@@ -28,6 +28,10 @@
 # downloaded (listed in Debian's index but its files are not served): the
 # caller may report that major as not provisioned; anything else: failure.
 set -euo pipefail
+# run from `make deps`, this script inherits MAKELEVEL=1: PostgreSQL's
+# Makefile.global builds its generated headers (errcodes.h, ...) first only
+# in a top-level make, so a parallel build would race for them
+unset MAKELEVEL MAKEFLAGS MFLAGS
 
 major=${1:?usage: $0 MAJOR}
 case "$major" in

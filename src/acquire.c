@@ -4,12 +4,13 @@
  *	  The SQL API of locks: acquire, valid, refresh, release, break, sweep.
  *
  * An acquire, in order: check the caller's rights on the table, make the
- * key canonical, take reclock's advisory lock on (table, key) so that
- * acquires of one row run one at a time, lock the row FOR SHARE as the
- * caller (this waits for a transaction writing the row, and fails if the
- * caller cannot see it), then read the lock with the latest snapshot and
- * grant, extend or refuse.  The guard's ordering argument rests on the
- * FOR SHARE coming before the grant is written (see guard.c).
+ * key canonical, lock the row FOR UPDATE as the caller (this waits for a
+ * transaction writing the row or, through a child table's guard, one of its
+ * child rows, and fails if the caller cannot see it), take reclock's
+ * advisory lock on (table, key) so that acquires of one row run one at a
+ * time, then read the lock with the latest snapshot and grant, extend or
+ * refuse.  The guard's ordering argument rests on the row lock coming
+ * before the grant is written (see guard.c and children.c).
  *
  * IDENTIFICATION
  *	  src/acquire.c
@@ -122,12 +123,13 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	key = ReclockCanonicalKey(ki, keytext, keyvals);
 
 	/*
-	 * Lock the row FOR SHARE: this waits for a transaction writing it, so
-	 * the new holder reads what the old one wrote, and orders the grant
-	 * before any later write (see guard.c).  P0002 if the caller cannot see
-	 * it.  The key is then taken from the row itself.
+	 * Lock the row FOR UPDATE: this waits for a transaction writing it (or
+	 * writing its child rows, children.c), so the new holder reads what the
+	 * old one wrote, and orders the grant before any later write (see
+	 * guard.c).  P0002 if the caller cannot see it.  The key is then taken
+	 * from the row itself.
 	 */
-	rowkey = ReclockShareRow(ki, rel, keyvals);
+	rowkey = ReclockLockRow(ki, rel, keyvals);
 	if (rowkey == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -310,7 +312,7 @@ reclock_break(PG_FUNCTION_ARGS)
 	keyvals = palloc(sizeof(Datum) * ki->nkeys);
 	key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), keyvals);
 	/* the row's own key if it is still there (a numeric '1.5' is '1.50') */
-	rowkey = ReclockShareRow(ki, rel, keyvals);
+	rowkey = ReclockLockRow(ki, rel, keyvals);
 	if (rowkey)
 		key = rowkey;
 

@@ -584,3 +584,455 @@ reclock_diff(PG_FUNCTION_ARGS)
 	relation_close(st.rel, AccessShareLock);
 	PG_RETURN_DATUM(result);
 }
+
+/*
+ * The formset check: reclock_cas_children and reclock_diff_children compare
+ * the child rows of one parent row with the rows a form showed, as a set:
+ * rows inserted, rows deleted, and the named columns of the rest, each
+ * compared as reclock_cas compares.
+ */
+PG_FUNCTION_INFO_V1(reclock_cas_children);
+PG_FUNCTION_INFO_V1(reclock_diff_children);
+
+/* one child row the form showed */
+typedef struct ShownRow
+{
+	char	   *key;			/* canonical */
+	ColValue   *cols;
+	int			ncols;
+	bool		seen;			/* still there */
+} ShownRow;
+
+typedef struct KidsState
+{
+	Relation	rel;			/* the child table (its root) */
+	ReclockKeyInfo *ki;
+	ReclockChildLink link;
+	CasState	parent;			/* the parent row: rel, ki, key values */
+	char	   *parent_key;
+	ShownRow   *shown;
+	int			nshown;
+	ShownRow  **sorted;			/* shown, by key */
+	AttrNumber *cols;			/* every column named, once */
+	int			ncols;
+	bool		for_update;
+	bool		with_json;
+} KidsState;
+
+static int
+compare_shown(const void *a, const void *b)
+{
+	return strcmp((*(ShownRow *const *) a)->key, (*(ShownRow *const *) b)->key);
+}
+
+/* the foreign key that makes rel a child table: its guard's, or its only one */
+static void
+kids_link(KidsState *ks)
+{
+	ReclockChildLink *l = ReclockChildLinkOf(ks->rel);
+
+	if (l == NULL)
+	{
+		List	   *fks = RelationGetFKeyList(ks->rel);
+		ForeignKeyCacheInfo *fk;
+		Relation	parent;
+		char	   *conname;
+
+		if (list_length(fks) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("table \"%s\" is not a child table", RelationGetRelationName(ks->rel)),
+					 errdetail("It is not protected as a child table, and it has %s foreign key.",
+							   list_length(fks) == 0 ? "no" : "more than one"),
+					 errhint("Protect it with reclock_protect(table, parent => '<table>', parent_fk => '<constraint>').")));
+		fk = linitial_node(ForeignKeyCacheInfo, fks);
+		parent = ReclockOpenTable(ReclockRootOf(fk->confrelid), "reclock_cas_children()");
+		conname = ReclockChildValidate(ks->rel, parent, get_constraint_name(fk->conoid));
+		relation_close(parent, AccessShareLock);
+		l = ReclockGetChildLink(ks->rel, conname);
+	}
+	ks->link = *l;
+}
+
+/* read expected: a JSON array of objects, each with the key columns */
+static void
+kids_read_shown(KidsState *ks, Jsonb *expected)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			n = 0;
+	int			i;
+	int			maxcols = 0;
+
+	if (!JB_ROOT_IS_ARRAY(expected) || JB_ROOT_IS_SCALAR(expected))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expected must be a JSON array of objects"),
+				 errdetail("Give one object per child row the form showed, with its key columns, like [{\"id\": 7, \"qty\": 3}].")));
+	ks->shown = palloc0(sizeof(ShownRow) * Max(JB_ROOT_COUNT(expected), 1));
+	it = JsonbIteratorInit(&expected->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		ShownRow   *sr;
+		Jsonb	   *obj;
+		Datum		kv[INDEX_MAX_KEYS];
+		bool		kn[INDEX_MAX_KEYS];
+		int			k;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (v.type != jbvBinary ||
+			!JsonContainerIsObject(v.val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("element %d of expected is not a JSON object", n + 1),
+					 errdetail("Give one object per child row the form showed, with its key columns.")));
+		obj = JsonbValueToJsonb(&v);
+		sr = &ks->shown[n];
+		sr->cols = read_columns(ks->rel, obj, false, &sr->ncols);
+		for (k = 0; k < ks->ki->nkeys; k++)
+		{
+			for (i = 0; i < sr->ncols; i++)
+				if (sr->cols[i].attnum == ks->ki->attnums[k])
+					break;
+			if (i == sr->ncols || sr->cols[i].isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("element %d of expected lacks key column \"%s\"", n + 1,
+								get_attname(ks->ki->relid, ks->ki->attnums[k], false)),
+						 errdetail("Each child row the form showed is named by its primary key.")));
+			kv[k] = sr->cols[i].value;
+			kn[k] = false;
+		}
+		sr->key = ReclockKeyText(ks->ki, kv, kn);
+		for (i = 0; i < sr->ncols; i++)
+			(void) equality_of(sr->cols[i].typid);
+		maxcols += sr->ncols;
+		n++;
+	}
+	ks->nshown = n;
+
+	/* by key, and no key twice */
+	ks->sorted = palloc(sizeof(ShownRow *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		ks->sorted[i] = &ks->shown[i];
+	qsort(ks->sorted, n, sizeof(ShownRow *), compare_shown);
+	for (i = 1; i < n; i++)
+		if (strcmp(ks->sorted[i - 1]->key, ks->sorted[i]->key) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("expected names child row %s twice", ks->sorted[i]->key)));
+
+	/* every column named, once, in the order first named */
+	ks->cols = palloc(sizeof(AttrNumber) * Max(maxcols, 1));
+	ks->ncols = 0;
+	for (i = 0; i < n; i++)
+	{
+		int			c;
+
+		for (c = 0; c < ks->shown[i].ncols; c++)
+		{
+			AttrNumber	att = ks->shown[i].cols[c].attnum;
+			int			j;
+
+			for (j = 0; j < ks->ncols; j++)
+				if (ks->cols[j] == att)
+					break;
+			if (j == ks->ncols)
+				ks->cols[ks->ncols++] = att;
+		}
+	}
+}
+
+static char *
+kids_sql(void *arg)
+{
+	KidsState  *ks = (KidsState *) arg;
+	Oid			relid = RelationGetRelid(ks->rel);
+	Oid			pid = RelationGetRelid(ks->parent.rel);
+	StringInfoData sql;
+	StringInfoData keys;
+	int			i;
+
+	initStringInfo(&keys);
+	for (i = 0; i < ks->ki->nkeys; i++)
+		appendStringInfo(&keys, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(get_attname(relid, ks->ki->attnums[i], false)));
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s", keys.data);
+	for (i = 0; i < ks->ncols; i++)
+	{
+		const char *q = quote_identifier(get_attname(relid, ks->cols[i], false));
+
+		appendStringInfo(&sql, ", %s", q);
+		if (ks->with_json)
+			appendStringInfo(&sql, ", pg_catalog.to_jsonb(%s)", q);
+	}
+	appendStringInfo(&sql, " FROM %s WHERE ", ReclockRelationSql(ks->rel));
+	for (i = 0; i < ks->link.nkeys; i++)
+		appendStringInfo(&sql, "%s$%d %s %s", i > 0 ? " AND " : "", i + 1,
+						 ReclockOperatorSql(ks->link.pfeqops[i]),
+						 quote_identifier(get_attname(relid, ks->link.attnums[i], false)));
+	appendStringInfo(&sql, " ORDER BY %s%s", keys.data, ks->for_update ? " FOR UPDATE" : "");
+	(void) pid;
+	return sql.data;
+}
+
+/*
+ * Parse the arguments, read (and for cas lock) the parent row, then read
+ * (and lock) its child rows.  False if the parent row is gone.  Leaves SPI
+ * connected, the child rows in SPI_tuptable.
+ */
+static bool
+kids_read(FunctionCallInfo fcinfo, KidsState *ks, bool for_update, const char *fname)
+{
+	Jsonb	   *expected;
+	Datum		params[INDEX_MAX_KEYS];
+	Oid			ptypes[INDEX_MAX_KEYS];
+	ReclockStatement st;
+	StringInfoData shape;
+	int			i;
+	int			ret;
+
+	ReclockCheckNotNull(fcinfo, 0, "tbl");
+	ReclockCheckNotNull(fcinfo, 1, "parent_key");
+	ReclockCheckNotNull(fcinfo, 2, "expected");
+	memset(ks, 0, sizeof(KidsState));
+	ks->for_update = for_update;
+	ks->with_json = !for_update;
+	ks->rel = ReclockOpenTable(ReclockRootOf(PG_GETARG_OID(0)), fname);
+	ks->ki = ReclockGetKeyInfo(ks->rel);
+	kids_link(ks);
+
+	ks->parent.rel = ReclockOpenTable(ks->link.parentid, fname);
+	ks->parent.ki = ReclockGetKeyInfo(ks->parent.rel);
+	ks->parent.keyvals = palloc(sizeof(Datum) * ks->parent.ki->nkeys);
+	ks->parent_key = ReclockCanonicalKey(ks->parent.ki, text_to_cstring(PG_GETARG_TEXT_PP(1)),
+										 ks->parent.keyvals);
+	expected = PG_GETARG_JSONB_P(2);
+	kids_read_shown(ks, expected);
+	ks->ki = ReclockGetKeyInfo(ks->rel);	/* the parent's may have replaced it as last */
+
+	/* the parent row: FOR UPDATE keeps new children out (their key share waits) */
+	ks->parent.ncols = 0;
+	if (!cas_fetch(&ks->parent, for_update, false))
+		return false;
+	SPI_finish();
+
+	/* the parent's key values, in the foreign key's column order */
+	for (i = 0; i < ks->link.nkeys; i++)
+	{
+		int			j;
+
+		for (j = 0; j < ks->parent.ki->nkeys; j++)
+			if (ks->parent.ki->attnums[j] == ks->link.refattnums[i])
+				break;
+		Assert(j < ks->parent.ki->nkeys);
+		params[i] = ks->parent.keyvals[j];
+		ptypes[i] = ks->parent.ki->typids[j];
+	}
+	initStringInfo(&shape);
+	appendStringInfo(&shape, "kids:%u:%s", ks->link.conoid, for_update ? "lock" : "json");
+	for (i = 0; i < ks->ncols; i++)
+		appendStringInfo(&shape, ",%d", ks->cols[i]);
+	st.relid = RelationGetRelid(ks->rel);
+	st.shape = shape.data;
+	st.nargs = ks->link.nkeys;
+	st.argtypes = ptypes;
+	st.build = kids_sql;
+	st.arg = ks;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = ReclockPlanRun(&st, params, NULL, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+	return true;
+}
+
+/* the shown row with this key, or NULL */
+static ShownRow *
+kids_find(KidsState *ks, char *key)
+{
+	ShownRow	probe = {key};
+	ShownRow   *pp = &probe;
+	ShownRow  **found = bsearch(&pp, ks->sorted, ks->nshown, sizeof(ShownRow *), compare_shown);
+
+	return found ? *found : NULL;
+}
+
+/* the SPI column of a named column's value (its jsonb follows it, with_json) */
+static int
+kids_column(KidsState *ks, AttrNumber att)
+{
+	int			j;
+
+	for (j = 0; j < ks->ncols; j++)
+		if (ks->cols[j] == att)
+			break;
+	return ks->ki->nkeys + 1 + (ks->with_json ? 2 * j : j);
+}
+
+/* the canonical key of a child row read */
+static char *
+kids_row_key(KidsState *ks, HeapTuple row, TupleDesc desc)
+{
+	Datum		kv[INDEX_MAX_KEYS];
+	bool		kn[INDEX_MAX_KEYS];
+	int			k;
+
+	for (k = 0; k < ks->ki->nkeys; k++)
+		kv[k] = SPI_getbinval(row, desc, k + 1, &kn[k]);
+	return ReclockKeyText(ks->ki, kv, kn);
+}
+
+/*
+ * reclock_cas_children(tbl regclass, parent_key text, expected jsonb) returns boolean
+ */
+Datum
+reclock_cas_children(PG_FUNCTION_ARGS)
+{
+	KidsState	ks;
+	bool		same = true;
+	uint64		r;
+	int			i;
+
+	if (!kids_read(fcinfo, &ks, true, "reclock_cas_children()"))
+	{
+		SPI_finish();
+		relation_close(ks.parent.rel, AccessShareLock);
+		relation_close(ks.rel, AccessShareLock);
+		PG_RETURN_NULL();
+	}
+	/* every row is read (and so locked), whatever the answer */
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		ShownRow   *sr = kids_find(&ks, kids_row_key(&ks, row, desc));
+
+		if (sr == NULL)
+		{
+			same = false;		/* inserted since */
+			continue;
+		}
+		sr->seen = true;
+		for (i = 0; i < sr->ncols && same; i++)
+		{
+			bool		isnull;
+			Datum		cur = SPI_getbinval(row, desc, kids_column(&ks, sr->cols[i].attnum), &isnull);
+
+			same = values_equal(&sr->cols[i], cur, isnull);
+		}
+	}
+	for (i = 0; i < ks.nshown; i++)
+		if (!ks.shown[i].seen)
+			same = false;		/* deleted (or moved away) since */
+	SPI_finish();
+	relation_close(ks.parent.rel, AccessShareLock);
+	relation_close(ks.rel, AccessShareLock);
+	PG_RETURN_BOOL(same);
+}
+
+/*
+ * reclock_diff_children(tbl regclass, parent_key text, expected jsonb) returns jsonb
+ */
+Datum
+reclock_diff_children(PG_FUNCTION_ARGS)
+{
+	KidsState	ks;
+	MemoryContext caller = CurrentMemoryContext;
+	StringInfoData inserted;
+	StringInfoData deleted;
+	StringInfoData changed;
+	StringInfoData out;
+	int			ninserted = 0;
+	int			ndeleted = 0;
+	int			nchanged = 0;
+	uint64		r;
+	int			i;
+	Datum		result;
+
+	if (!kids_read(fcinfo, &ks, false, "reclock_diff_children()"))
+	{
+		SPI_finish();
+		relation_close(ks.parent.rel, AccessShareLock);
+		relation_close(ks.rel, AccessShareLock);
+		PG_RETURN_NULL();
+	}
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(caller);
+
+		initStringInfo(&inserted);
+		initStringInfo(&deleted);
+		initStringInfo(&changed);
+		initStringInfo(&out);
+		MemoryContextSwitchTo(spicxt);
+	}
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *key = kids_row_key(&ks, row, desc);
+		ShownRow   *sr = kids_find(&ks, key);
+		int			ndiff = 0;
+
+		if (sr == NULL)
+		{
+			if (ninserted++ > 0)
+				appendStringInfoString(&inserted, ", ");
+			escape_json(&inserted, key);
+			continue;
+		}
+		sr->seen = true;
+		for (i = 0; i < sr->ncols; i++)
+		{
+			bool		isnull;
+			bool		jnull;
+			int			col = kids_column(&ks, sr->cols[i].attnum);
+			Datum		cur = SPI_getbinval(row, desc, col, &isnull);
+			Datum		curjson = SPI_getbinval(row, desc, col + 1, &jnull);
+
+			if (values_equal(&sr->cols[i], cur, isnull))
+				continue;
+			if (ndiff++ == 0)
+			{
+				if (nchanged++ > 0)
+					appendStringInfoString(&changed, ", ");
+				escape_json(&changed, key);
+				appendStringInfoString(&changed, ": {");
+			}
+			else
+				appendStringInfoString(&changed, ", ");
+			escape_json(&changed, sr->cols[i].name);
+			appendStringInfo(&changed, ": {\"expected\": %s, \"current\": %s}",
+							 sr->cols[i].json,
+							 jnull ? "null" : JsonbToCString(NULL, &DatumGetJsonbP(curjson)->root, 0));
+		}
+		if (ndiff > 0)
+			appendStringInfoChar(&changed, '}');
+	}
+	for (i = 0; i < ks.nshown; i++)
+	{
+		if (ks.shown[i].seen)
+			continue;
+		if (ndeleted++ > 0)
+			appendStringInfoString(&deleted, ", ");
+		escape_json(&deleted, ks.shown[i].key);
+	}
+	appendStringInfoChar(&out, '{');
+	if (ninserted > 0)
+		appendStringInfo(&out, "\"inserted\": [%s]", inserted.data);
+	if (ndeleted > 0)
+		appendStringInfo(&out, "%s\"deleted\": [%s]", ninserted > 0 ? ", " : "", deleted.data);
+	if (nchanged > 0)
+		appendStringInfo(&out, "%s\"changed\": {%s}", ninserted + ndeleted > 0 ? ", " : "",
+						 changed.data);
+	appendStringInfoChar(&out, '}');
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
+	relation_close(ks.parent.rel, AccessShareLock);
+	relation_close(ks.rel, AccessShareLock);
+	PG_RETURN_DATUM(result);
+}

@@ -4,7 +4,7 @@
  *	  The guard: a row trigger that refuses UPDATE and DELETE of a locked
  *	  row unless the transaction presents the lock's token.
  *
- * Ordering.  reclock_acquire locks the target row FOR SHARE before it
+ * Ordering.  reclock_acquire locks the target row FOR UPDATE before it
  * writes a grant, in the grant's transaction.  An UPDATE or DELETE locks
  * each row before that row's BEFORE trigger runs.  So for a writer W and an
  * acquirer A of one row, either W locked the row first (A waits for W to
@@ -50,7 +50,7 @@ PG_FUNCTION_INFO_V1(reclock_protect);
 PG_FUNCTION_INFO_V1(reclock_unprotect);
 
 /* also the constraint name of every refusal (PG_DIAG_CONSTRAINT_NAME) */
-#define GUARD_TRIGGER		"reclock_guard"
+#define GUARD_TRIGGER		RECLOCK_GUARD_TRIGGER
 #define TRUNCATE_TRIGGER	"reclock_guard_truncate"
 
 static void refuse_locked(Relation rel, const char *key, ReclockLock *lock);
@@ -511,12 +511,14 @@ reclock_guard(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
 	ReclockKeyInfo *ki;
-	bool		require_lock;
+	bool		require_lock = false;
+	const char *parent_fk;
 	char	   *key = NULL;
 	char	   *newkey = NULL;
 	TupleDesc	desc;
 	TimestampTz now;
 	ReclockLock lock;
+	int			i;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -527,16 +529,36 @@ reclock_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("reclock_guard: must be fired before event, for each row")));
+	/* arguments: 'require_lock', and a child table's 'parent_fk=<name>' */
+	for (i = 0; i < trigdata->tg_trigger->tgnargs; i++)
+		if (strcmp(trigdata->tg_trigger->tgargs[i], "require_lock") == 0)
+			require_lock = true;
+	parent_fk = ReclockTriggerParentFk(trigdata->tg_trigger);
 	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) &&
-		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
+		!(parent_fk != NULL && TRIGGER_FIRED_BY_INSERT(trigdata->tg_event)))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("reclock_guard: must be fired for UPDATE or DELETE")));
+				 errmsg("reclock_guard: must be fired for UPDATE or DELETE (or INSERT of a child table)")));
 
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
-	require_lock = trigdata->tg_trigger->tgnargs > 0 &&
-		strcmp(trigdata->tg_trigger->tgargs[0], "require_lock") == 0;
+
+	/*
+	 * A child table: the locks of its parent rows first (children.c).  A row
+	 * a presented parent lock covers needs no lock of its own under
+	 * require_lock; its own live lock, if any, applies all the same.
+	 */
+	if (parent_fk != NULL)
+	{
+		bool		covered = ReclockChildGuard(rel, parent_fk, trigdata, require_lock);
+
+		if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+			return PointerGetDatum(trigdata->tg_trigtuple);
+		if (covered)
+			require_lock = false;
+	}
+
 	ki = ReclockGetKeyInfo(rel);
 	now = ReclockNow();
 
@@ -646,6 +668,8 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 						RelationGetRelationName(rel)),
 				 errdetail("TRUNCATE would remove rows that holders have locked."),
 				 errhint("Wait for the locks to end, or end them with reclock_break().")));
+	/* a child table's rows belong to its parents' locks too */
+	ReclockChildTruncateCheck(rel);
 	return PointerGetDatum(NULL);
 }
 
@@ -685,7 +709,7 @@ add_truncate_trigger(const char *qname, const char *schema)
  * its own.
  */
 static void
-set_triggers(Relation rel, bool add, bool require_lock)
+set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk)
 {
 	char	   *qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												   RelationGetRelationName(rel));
@@ -696,10 +720,21 @@ set_triggers(Relation rel, bool add, bool require_lock)
 	if (OidIsValid(get_trigger_oid(RelationGetRelid(rel), GUARD_TRIGGER, true)))
 		run_ddl(psprintf("DROP TRIGGER %s ON %s", GUARD_TRIGGER, qname));
 	if (add)
-		run_ddl(psprintf("CREATE TRIGGER %s BEFORE UPDATE OR DELETE ON %s"
+	{
+		StringInfoData args;
+
+		initStringInfo(&args);
+		if (require_lock)
+			appendStringInfoString(&args, "'require_lock'");
+		if (parent_fk)
+			appendStringInfo(&args, "%s%s", require_lock ? ", " : "",
+							 quote_literal_cstr(psprintf("parent_fk=%s", parent_fk)));
+		/* a child table: INSERT under a locked parent is guarded too */
+		run_ddl(psprintf("CREATE TRIGGER %s BEFORE %sUPDATE OR DELETE ON %s"
 						 " FOR EACH ROW EXECUTE FUNCTION %s.reclock_guard(%s)",
-						 GUARD_TRIGGER, qname, schema,
-						 require_lock ? "'require_lock'" : ""));
+						 GUARD_TRIGGER, parent_fk ? "INSERT OR " : "", qname, schema,
+						 args.data));
+	}
 
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 		parts = find_all_inheritors(RelationGetRelid(rel), AccessShareLock, NULL);
@@ -750,17 +785,44 @@ ReclockGuardNewPartition(Oid relid)
 }
 
 /*
- * reclock_protect(tbl regclass, require_lock boolean) returns void
+ * reclock_protect(tbl regclass, require_lock boolean, parent regclass,
+ *				   parent_fk name) returns void
+ *
+ * With parent, tbl becomes a child table of parent through its foreign key
+ * (children.c).  The latest call decides: protecting a child table again
+ * without parent makes it a table of its own.  (Called with two arguments
+ * by the 1.0 SQL definition, before ALTER EXTENSION reclock UPDATE.)
  */
 Datum
 reclock_protect(PG_FUNCTION_ARGS)
 {
-	Relation	rel = open_owned_table(PG_GETARG_OID(0), "reclock_protect()");
+	Relation	rel;
+	char	   *parent_fk = NULL;
+	bool		require_lock;
 
+	/* as the STRICT function of 1.0: a NULL table or flag does nothing */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	require_lock = PG_GETARG_BOOL(1);
+	rel = open_owned_table(PG_GETARG_OID(0), "reclock_protect()");
 	(void) ReclockGetKeyInfo(rel);	/* 55000 if there is no primary key */
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+	{
+		Relation	parent = ReclockOpenTable(PG_GETARG_OID(2), "reclock_protect()");
+
+		parent_fk = ReclockChildValidate(rel, parent,
+										 (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ?
+										 NameStr(*PG_GETARG_NAME(3)) : NULL);
+		relation_close(parent, AccessShareLock);
+	}
+	else if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parent_fk needs parent"),
+				 errhint("Name the parent table: reclock_protect(table, parent => '<table>', parent_fk => '<constraint>').")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	set_triggers(rel, true, PG_GETARG_BOOL(1));
+	set_triggers(rel, true, require_lock, parent_fk);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();
@@ -776,7 +838,7 @@ reclock_unprotect(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	set_triggers(rel, false, false);
+	set_triggers(rel, false, false, NULL);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();

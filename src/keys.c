@@ -63,7 +63,6 @@ static FmgrInfo record_out_finfo;
 
 static void keyinfo_invalidate(Datum arg, Oid relid);
 static char *canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values);
-static char *key_text(ReclockKeyInfo *ki, Datum *vals, bool *nulls);
 static void keyinfo_build(ReclockKeyInfo *ki, Relation rel);
 static void keyinfo_free(ReclockKeyInfo *ki);
 static bool output_reads_path(Oid typid);
@@ -503,7 +502,7 @@ canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values)
 	}
 	if (values)
 		memcpy(values, vals, sizeof(Datum) * ki->nkeys);
-	return key_text(ki, vals, nulls);
+	return ReclockKeyText(ki, vals, nulls);
 }
 
 /*
@@ -706,8 +705,8 @@ ReclockNotifyOnRelid(Oid rootid)
 }
 
 /* the canonical text of key column values */
-static char *
-key_text(ReclockKeyInfo *ki, Datum *vals, bool *nulls)
+char *
+ReclockKeyText(ReclockKeyInfo *ki, Datum *vals, bool *nulls)
 {
 	OutputSettings saved;
 	char	   *text;
@@ -750,7 +749,7 @@ ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple, TupleDesc tupdesc)
 
 	for (i = 0; i < ki->nkeys; i++)
 		vals[i] = heap_getattr(tuple, ki->attnums[i], tupdesc, &nulls[i]);
-	return key_text(ki, vals, nulls);
+	return ReclockKeyText(ki, vals, nulls);
 }
 
 /*
@@ -858,19 +857,21 @@ ReclockOperatorSql(Oid opr)
 }
 
 /*
- * The query that locks one row by key FOR SHARE (acquire).  It runs with
- * the caller's rights, so privileges and row-level security apply.
+ * The query that locks one row by key FOR UPDATE (acquire, break).  It runs
+ * with the caller's rights, so privileges and row-level security apply.
+ * FOR UPDATE, not a weaker mode: it is the one that conflicts with the FOR
+ * KEY SHARE a child table's guard holds on the parent row (children.c).
  */
-typedef struct ShareArg
+typedef struct LockRowArg
 {
 	ReclockKeyInfo *ki;
 	Relation	rel;
-} ShareArg;
+} LockRowArg;
 
 static char *
-share_sql(void *arg)
+lock_row_sql(void *arg)
 {
-	ShareArg   *sa = (ShareArg *) arg;
+	LockRowArg   *sa = (LockRowArg *) arg;
 	StringInfoData cols;
 	int			i;
 
@@ -878,23 +879,23 @@ share_sql(void *arg)
 	for (i = 0; i < sa->ki->nkeys; i++)
 		appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "",
 						 quote_identifier(get_attname(sa->ki->relid, sa->ki->attnums[i], false)));
-	return psprintf("SELECT %s FROM %s WHERE %s FOR SHARE",
+	return psprintf("SELECT %s FROM %s WHERE %s FOR UPDATE",
 					cols.data, ReclockRelationSql(sa->rel), ReclockKeyWhereSql(sa->ki));
 }
 
 /*
- * Lock the row with the given key values FOR SHARE, as the caller, and
+ * Lock the row with the given key values FOR UPDATE, as the caller, and
  * return its canonical key as stored in the row.  NULL if there is no such
  * row the caller can see.
  */
 char *
-ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
+ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
 {
 	int			ret;
 	char	   *key = NULL;
 	MemoryContext caller = CurrentMemoryContext;
-	ShareArg	sa = {ki, rel};
-	ReclockStatement st = {ki->relid, "share", ki->nkeys, ki->typids, share_sql, &sa};
+	LockRowArg	sa = {ki, rel};
+	ReclockStatement st = {ki->relid, "lock", ki->nkeys, ki->typids, lock_row_sql, &sa};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -911,7 +912,7 @@ ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
 		for (i = 0; i < ki->nkeys; i++)
 			vals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									i + 1, &nulls[i]);
-		key = key_text(ki, vals, nulls);
+		key = ReclockKeyText(ki, vals, nulls);
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();

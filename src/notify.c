@@ -69,7 +69,7 @@ iso_time(TimestampTz ts)
 
 static char *
 payload(const char *event, Oid relid, const char *key, const char *new_key,
-		ReclockLock *lock, bool drop_key, bool drop_holder)
+		Oid childid, ReclockLock *lock, bool drop_key, bool drop_holder)
 {
 	StringInfoData buf;
 	char	   *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -82,6 +82,10 @@ payload(const char *event, Oid relid, const char *key, const char *new_key,
 	append_field(&buf, "key", drop_key ? NULL : key);
 	if (new_key)
 		append_field(&buf, "new_key", drop_key ? NULL : new_key);
+	if (OidIsValid(childid))
+		append_field(&buf, "child",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(childid)),
+												get_rel_name(childid)));
 	if (lock && lock->found)
 	{
 		append_field(&buf, "holder", drop_holder ? NULL : lock->holder);
@@ -163,19 +167,36 @@ remember_notice(Oid relid)
  * Queue a notice about a lock or row of relid (the root of its partition
  * tree), if the table has notices on.  Sent on commit.
  */
+static void
+notify(const char *event, Oid relid, const char *key, const char *new_key,
+	   Oid childid, ReclockLock *lock)
+{
+	char	   *p;
+
+	p = payload(event, relid, key, new_key, childid, lock, false, false);
+	if (strlen(p) > PAYLOAD_MAX)
+		p = payload(event, relid, key, new_key, childid, lock, true, false);
+	if (strlen(p) > PAYLOAD_MAX)
+		p = payload(event, relid, key, new_key, childid, lock, true, true);
+	Async_Notify(RECLOCK_CHANNEL, p);
+	remember_notice(relid);
+}
+
 void
 ReclockNotify(const char *event, Oid relid, const char *key,
 			  const char *new_key, ReclockLock *lock)
 {
-	char	   *p;
+	notify(event, relid, key, new_key, InvalidOid, lock);
+}
 
-	p = payload(event, relid, key, new_key, lock, false, false);
-	if (strlen(p) > PAYLOAD_MAX)
-		p = payload(event, relid, key, new_key, lock, true, false);
-	if (strlen(p) > PAYLOAD_MAX)
-		p = payload(event, relid, key, new_key, lock, true, true);
-	Async_Notify(RECLOCK_CHANNEL, p);
-	remember_notice(relid);
+/*
+ * A child row of relid's row key was written (inserted, updated or
+ * deleted): "updated" of the parent, with "child" naming the child table.
+ */
+void
+ReclockNotifyChild(Oid relid, const char *key, Oid childid, ReclockLock *lock)
+{
+	notify("updated", relid, key, NULL, childid, lock);
 }
 
 /*

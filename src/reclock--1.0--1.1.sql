@@ -168,3 +168,35 @@ SELECT l.relid AS relation,
 COMMENT ON VIEW @extschema@.reclock_locks IS 'one row per live lock (tokens are never shown)';
 
 GRANT SELECT ON @extschema@.reclock_locks TO PUBLIC;
+
+--
+-- Documents: child tables (reclock_protect's parent and parent_fk) and the
+-- formset check.  Guards made by 1.0 keep working as they are.
+--
+
+DROP FUNCTION @extschema@.reclock_protect(pg_catalog.regclass, pg_catalog.bool);
+CREATE FUNCTION @extschema@.reclock_protect(tbl pg_catalog.regclass, require_lock pg_catalog.bool DEFAULT false,
+	parent pg_catalog.regclass DEFAULT NULL, parent_fk pg_catalog.name DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'reclock_protect'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_protect(pg_catalog.regclass, pg_catalog.bool, pg_catalog.regclass, pg_catalog.name)
+	IS 'attach the guard to a table, or to a child table of parent (idempotent)';
+
+--
+-- Documents: the formset check of a parent row's child rows.
+--
+
+CREATE FUNCTION @extschema@.reclock_cas_children(tbl pg_catalog.regclass, parent_key pg_catalog.text, expected pg_catalog.jsonb)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'reclock_cas_children'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_cas_children(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb)
+	IS 'true if a parent row''s child rows are exactly the expected ones, with the expected values; locks them until the transaction ends';
+
+CREATE FUNCTION @extschema@.reclock_diff_children(tbl pg_catalog.regclass, parent_key pg_catalog.text, expected pg_catalog.jsonb)
+RETURNS pg_catalog.jsonb
+AS 'MODULE_PATHNAME', 'reclock_diff_children'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.reclock_diff_children(pg_catalog.regclass, pg_catalog.text, pg_catalog.jsonb)
+	IS 'which child rows of a parent row were inserted, deleted or changed since a form showed them';

@@ -13,6 +13,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/relcache.h"
@@ -140,6 +141,7 @@ extern bool ReclockNotifyOnRelid(Oid rootid);
 extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
 								HeapTuple newtup, TupleDesc tupdesc);
 extern char *ReclockOperatorSql(Oid opr);
+extern char *ReclockKeyText(ReclockKeyInfo *ki, Datum *vals, bool *nulls);
 extern char *ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
 							 TupleDesc tupdesc);
 extern char *ReclockNewTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
@@ -148,7 +150,7 @@ extern Relation ReclockOpenTable(Oid relid, const char *fname);
 extern void ReclockCheckOwner(Relation rel, const char *detail);
 extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 									const char *hint);
-extern char *ReclockShareRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
+extern char *ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 
@@ -214,6 +216,37 @@ extern bool ReclockStoreNotifyEnabled(Oid relid);
 extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);
 
+/*--- children.c: documents (a parent row's lock covers its child rows) ---*/
+/* the guard trigger's name, also the constraint name of every refusal */
+#define RECLOCK_GUARD_TRIGGER "reclock_guard"
+
+/* a child table's foreign key to its parent, as its guard uses it */
+typedef struct ReclockChildLink
+{
+	Oid			relid;			/* the child relation (hash key; maybe a partition) */
+	bool		valid;
+	char		conname[NAMEDATALEN];	/* the foreign key, on the child's root */
+	Oid			conoid;
+	Oid			parentid;		/* the parent table (root of its partition tree) */
+	int			nkeys;
+	AttrNumber	attnums[INDEX_MAX_KEYS];	/* foreign-key columns (relid's numbering) */
+	Oid			fktypes[INDEX_MAX_KEYS];
+	int16		typlens[INDEX_MAX_KEYS];
+	bool		typbyvals[INDEX_MAX_KEYS];
+	AttrNumber	refattnums[INDEX_MAX_KEYS]; /* the parent's key columns they reference */
+	Oid			pfeqops[INDEX_MAX_KEYS];	/* parent column = foreign-key column */
+	FmgrInfo	outfuncs[INDEX_MAX_KEYS];
+	bool		int_key;		/* one int2, int4 or int8 column */
+} ReclockChildLink;
+
+extern const char *ReclockTriggerParentFk(Trigger *trigger);
+extern ReclockChildLink *ReclockGetChildLink(Relation rel, const char *conname);
+extern ReclockChildLink *ReclockChildLinkOf(Relation rel);
+extern char *ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk);
+extern bool ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
+							  bool require_lock);
+extern void ReclockChildTruncateCheck(Relation rel);
+
 /*--- guard.c ---*/
 extern bool ReclockHoldsToken(int64 fence);
 extern void ReclockGuardNewPartition(Oid relid);
@@ -221,5 +254,7 @@ extern void ReclockGuardNewPartition(Oid relid);
 /*--- notify.c ---*/
 extern void ReclockNotify(const char *event, Oid relid, const char *key,
 						  const char *new_key, ReclockLock *lock);
+extern void ReclockNotifyChild(Oid relid, const char *key, Oid childid,
+							   ReclockLock *lock);
 
 #endif							/* RECLOCK_H */

@@ -1,0 +1,885 @@
+/*-------------------------------------------------------------------------
+ *
+ * children.c
+ *	  Documents: a lock on a parent row covers the rows of its child tables.
+ *
+ * A child table is protected with reclock_protect(tbl, parent => ...): its
+ * guard trigger fires BEFORE INSERT OR UPDATE OR DELETE and names, as an
+ * argument, the foreign key through which a child row belongs to a parent
+ * row.  The foreign key references the parent's primary key, so the
+ * parent's lock key comes from the child row's foreign-key columns.
+ *
+ * Ordering.  The promise of single rows -- a grant waits for a write in
+ * flight, and a write racing a grant ran before it or is refused -- rests on
+ * a row lock that the write and the grant both take on the row: here, the
+ * parent row.  reclock_acquire locks its row FOR UPDATE (acquire.c).  Before
+ * a child row is written, the guard locks its parent row FOR KEY SHARE (the
+ * lock PostgreSQL's own foreign-key check takes, which conflicts only with
+ * FOR UPDATE) and only then reads the parent's lock with the latest
+ * snapshot.  So either the child write locked the parent row first (the
+ * grant waits until the write's transaction ends), or the grant did (the
+ * write waits for it to commit, then sees it).  A parent row that is itself
+ * a child row (order -> line -> note) is locked FOR SHARE instead, which
+ * also keeps it from moving to another parent while the write is in flight.
+ *
+ * No lock per child row: the parent row is locked once per transaction
+ * (and per subtransaction that is rolled back), remembered in a cache of
+ * the transaction, and what was found there stays true while the row lock
+ * is held -- no grant on that row can commit until this transaction ends,
+ * and a dead lock never comes back.  A lock found live is judged row by row
+ * against the presented tokens; a refusal reads the lock again first (it
+ * may have ended meanwhile).
+ *
+ * IDENTIFICATION
+ *	  src/children.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "reclock.h"
+
+/* an order -> line -> note chain deeper than this is refused at write */
+#define MAX_CHAIN_DEPTH		16
+/* parent rows remembered per transaction; beyond, the cache starts again */
+#define MAX_CACHED_PARENTS	65536
+#define PARENT_KEY_LEN		64
+
+/*--- the link of a child table to its parent, from its guard trigger ---*/
+
+static HTAB *link_cache = NULL;
+static bool links_stale = false;
+static ReclockChildLink *last_link = NULL;
+
+static void
+link_invalidate(Datum arg, Oid relid)
+{
+	links_stale = true;
+	last_link = NULL;
+}
+
+/*
+ * The argument of a guard trigger that names its foreign key, or NULL:
+ * 'parent_fk=<constraint name>'.
+ */
+const char *
+ReclockTriggerParentFk(Trigger *trigger)
+{
+	int			i;
+
+	for (i = 0; i < trigger->tgnargs; i++)
+		if (strncmp(trigger->tgargs[i], "parent_fk=", 10) == 0)
+			return trigger->tgargs[i] + 10;
+	return NULL;
+}
+
+/* the foreign key named conname of the (root) table rootid, or an error */
+static Oid
+child_fk_oid(Oid rootid, const char *conname)
+{
+	Oid			conoid = get_relation_constraint_oid(rootid, conname, true);
+
+	HeapTuple	tup = OidIsValid(conoid) ?
+		SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid)) : NULL;
+	bool		is_fk = HeapTupleIsValid(tup) &&
+		((Form_pg_constraint) GETSTRUCT(tup))->contype == CONSTRAINT_FOREIGN;
+
+	if (HeapTupleIsValid(tup))
+		ReleaseSysCache(tup);
+	if (!is_fk)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("foreign key \"%s\" of table \"%s\" does not exist",
+						conname, get_rel_name(rootid)),
+				 errdetail("reclock finds the parent row of a child row through this foreign key."),
+				 errhint("Protect the table again with reclock_protect(table, parent => ..., parent_fk => ...), or remove the guard with reclock_unprotect().")));
+	return conoid;
+}
+
+static void
+link_build(ReclockChildLink *link, Relation rel, const char *conname)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			rootid = ReclockRootOf(relid);
+	Oid			conoid = child_fk_oid(rootid, conname);
+	HeapTuple	tup;
+	Form_pg_constraint con;
+	AttrNumber	conkey[INDEX_MAX_KEYS];
+	AttrNumber	confkey[INDEX_MAX_KEYS];
+	Oid			pfeqop[INDEX_MAX_KEYS];
+	Oid			ppeqop[INDEX_MAX_KEYS];
+	Oid			ffeqop[INDEX_MAX_KEYS];
+	int			nkeys;
+	int			i;
+
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for constraint %u", conoid);
+	con = (Form_pg_constraint) GETSTRUCT(tup);
+	DeconstructFkConstraintRow(tup, &nkeys, conkey, confkey, pfeqop, ppeqop,
+							   ffeqop, NULL, NULL);
+	link->relid = relid;
+	strlcpy(link->conname, conname, NAMEDATALEN);
+	link->conoid = conoid;
+	link->parentid = ReclockRootOf(con->confrelid);
+	link->nkeys = nkeys;
+	link->int_key = false;
+	for (i = 0; i < nkeys; i++)
+	{
+		Oid			func;
+		bool		isvarlena;
+		AttrNumber	att = conkey[i];
+		Form_pg_attribute attr;
+
+		if (rootid != relid)
+		{
+			att = get_attnum(relid, get_attname(rootid, conkey[i], false));
+			if (att == InvalidAttrNumber)
+				elog(ERROR, "column of foreign key \"%s\" missing in partition \"%s\"",
+					 conname, get_rel_name(relid));
+		}
+		link->attnums[i] = att;
+		link->refattnums[i] = confkey[i];
+		link->pfeqops[i] = pfeqop[i];
+		attr = TupleDescAttr(RelationGetDescr(rel), att - 1);
+		link->fktypes[i] = attr->atttypid;
+		link->typlens[i] = attr->attlen;
+		link->typbyvals[i] = attr->attbyval;
+		getTypeOutputInfo(link->fktypes[i], &func, &isvarlena);
+		fmgr_info_cxt(func, &link->outfuncs[i], CacheMemoryContext);
+	}
+	if (nkeys == 1 && (link->fktypes[0] == INT2OID || link->fktypes[0] == INT4OID ||
+					   link->fktypes[0] == INT8OID))
+		link->int_key = true;
+	ReleaseSysCache(tup);
+	link->valid = true;
+}
+
+/*
+ * The link of a child relation (a partition of a child table too) through
+ * the foreign key conname.
+ */
+ReclockChildLink *
+ReclockGetChildLink(Relation rel, const char *conname)
+{
+	Oid			relid = RelationGetRelid(rel);
+	ReclockChildLink *link;
+	bool		found;
+
+	if (link_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(ReclockChildLink);
+		ctl.hcxt = CacheMemoryContext;
+		link_cache = hash_create("reclock child links", 16, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(link_invalidate, (Datum) 0);
+	}
+	if (links_stale)
+	{
+		HASH_SEQ_STATUS seq;
+
+		hash_seq_init(&seq, link_cache);
+		while ((link = hash_seq_search(&seq)) != NULL)
+			link->valid = false;
+		links_stale = false;
+	}
+	if (last_link != NULL && last_link->relid == relid && last_link->valid &&
+		strcmp(last_link->conname, conname) == 0)
+		return last_link;
+	link = hash_search(link_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+		link->valid = false;
+	if (!link->valid || strcmp(link->conname, conname) != 0)
+	{
+		link->valid = false;
+		link_build(link, rel, conname);
+	}
+	last_link = link;
+	return link;
+}
+
+/* the link of a relation whose guard names a parent, or NULL */
+ReclockChildLink *
+ReclockChildLinkOf(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	int			i;
+
+	if (td == NULL)
+		return NULL;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+		const char *fk;
+
+		if (strcmp(t->tgname, RECLOCK_GUARD_TRIGGER) != 0)
+			continue;
+		fk = ReclockTriggerParentFk(t);
+		return fk ? ReclockGetChildLink(rel, fk) : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * reclock_protect(tbl, parent => p, parent_fk => name): the foreign key of
+ * rel that makes it a child of parent.  42P17 if none fits: none or several
+ * (without a name), or one that does not reference the parent's primary key.
+ */
+char *
+ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
+{
+	Oid			rootid = ReclockRootOf(RelationGetRelid(rel));
+	Oid			parentid = ReclockRootOf(RelationGetRelid(parent));
+	ReclockKeyInfo *pki;
+	List	   *fks;
+	ListCell   *lc;
+	Oid			conoid = InvalidOid;
+	int			candidates = 0;
+	char	   *conname;
+	Relation	root;
+	HeapTuple	tup;
+	AttrNumber	conkey[INDEX_MAX_KEYS];
+	AttrNumber	confkey[INDEX_MAX_KEYS];
+	Oid			pfeqop[INDEX_MAX_KEYS];
+	Oid			ppeqop[INDEX_MAX_KEYS];
+	Oid			ffeqop[INDEX_MAX_KEYS];
+	int			nkeys;
+	int			i;
+	int			j;
+
+	if (parentid == rootid)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("table \"%s\" cannot be its own parent", RelationGetRelationName(rel)),
+				 errdetail("A lock on a row covers the rows of other tables that reference it, not of the same table.")));
+	pki = ReclockGetKeyInfo(parent);	/* 55000 if it has no primary key */
+
+	root = relation_open(rootid, AccessShareLock);
+	fks = RelationGetFKeyList(root);
+	foreach(lc, fks)
+	{
+		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
+
+		if (ReclockRootOf(fk->confrelid) != parentid)
+			continue;
+		if (parent_fk != NULL &&
+			strcmp(get_constraint_name(fk->conoid), parent_fk) != 0)
+			continue;
+		candidates++;
+		conoid = fk->conoid;
+	}
+	relation_close(root, AccessShareLock);
+	if (candidates == 0 && parent_fk != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("table \"%s\" has no foreign key \"%s\" to table \"%s\"",
+						RelationGetRelationName(rel), parent_fk,
+						RelationGetRelationName(parent)),
+				 errdetail("A child row belongs to the parent row its foreign key references.")));
+	if (candidates == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("table \"%s\" has no foreign key to table \"%s\"",
+						RelationGetRelationName(rel), RelationGetRelationName(parent)),
+				 errdetail("A child row belongs to the parent row its foreign key references."),
+				 errhint("Add a foreign key that references the parent's primary key.")));
+	if (candidates > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("table \"%s\" has several foreign keys to table \"%s\"",
+						RelationGetRelationName(rel), RelationGetRelationName(parent)),
+				 errhint("Name the one that makes a row a child with parent_fk => '<constraint name>'.")));
+
+	/* it must reference the parent's primary key: that names the parent's lock */
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for constraint %u", conoid);
+	DeconstructFkConstraintRow(tup, &nkeys, conkey, confkey, pfeqop, ppeqop,
+							   ffeqop, NULL, NULL);
+	conname = pstrdup(NameStr(((Form_pg_constraint) GETSTRUCT(tup))->conname));
+	ReleaseSysCache(tup);
+	for (i = 0; i < pki->nkeys; i++)
+	{
+		AttrNumber	pkatt = pki->attnums[i];
+
+		/* pki describes the parent's root: attnums in the root's numbering */
+		for (j = 0; j < nkeys; j++)
+			if (confkey[j] == pkatt)
+				break;
+		if (j == nkeys)
+			break;
+	}
+	if (nkeys != pki->nkeys || i < pki->nkeys)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("foreign key \"%s\" of table \"%s\" does not reference the primary key of table \"%s\"",
+						conname, RelationGetRelationName(rel), RelationGetRelationName(parent)),
+				 errdetail("A parent row's lock is named by its primary key.")));
+
+	/* no cycle: walk up from the parent */
+	{
+		Oid			up = parentid;
+		int			depth = 0;
+
+		while (OidIsValid(up) && depth++ < MAX_CHAIN_DEPTH)
+		{
+			Relation	urel = relation_open(up, AccessShareLock);
+			ReclockChildLink *ul = ReclockChildLinkOf(urel);
+			Oid			next = ul ? ul->parentid : InvalidOid;
+
+			relation_close(urel, AccessShareLock);
+			if (next == rootid)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						 errmsg("table \"%s\" would be a parent of itself through table \"%s\"",
+								RelationGetRelationName(rel), get_rel_name(up)),
+						 errdetail("Child tables form chains (order, line, note), not cycles.")));
+			up = next;
+		}
+	}
+	return conname;
+}
+
+/*--- the parent rows this transaction locked, and what was found ---*/
+
+/* one ancestor row of a child row: the parent, its parent, ... */
+typedef struct AncestorLevel
+{
+	Oid			rootid;			/* the ancestor's table */
+	char	   *key;			/* its row's canonical key */
+	bool		notify;			/* its table sends change notices */
+	ReclockLock lock;			/* found = a lock live when read */
+} AncestorLevel;
+
+typedef struct ParentEntry
+{
+	char		key[PARENT_KEY_LEN];	/* "<foreign key oid>/<values>" */
+	int			nlevels;
+	AncestorLevel *levels;
+	bool		notified;		/* its notices are queued */
+} ParentEntry;
+
+static HTAB *parent_cache = NULL;
+static MemoryContext parent_cxt = NULL;
+static LocalTransactionId parent_lxid = InvalidLocalTransactionId;
+static uint64 parent_writes = 0;	/* this backend's store writes then */
+static long parent_count = 0;
+
+static void
+parent_cache_reset(void)
+{
+	/* parent_cxt is TopTransactionContext's child: it goes with it too */
+	if (parent_cxt != NULL && parent_lxid == MY_LXID)
+		MemoryContextDelete(parent_cxt);
+	parent_cache = NULL;
+	parent_cxt = NULL;
+	parent_count = 0;
+}
+
+/* a rolled-back subtransaction released the row locks taken in it */
+static void
+parent_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && parent_cache != NULL)
+		parent_cache_reset();
+}
+
+static HTAB *
+parent_cache_get(void)
+{
+	static bool registered = false;
+	uint64		writes = ReclockStoreLocalWrites();
+
+	if (!registered)
+	{
+		RegisterSubXactCallback(parent_subxact_callback, NULL);
+		registered = true;
+	}
+	/*
+	 * A new transaction starts afresh (the old context went with its
+	 * transaction); so does a transaction that wrote the store itself since
+	 * (its own grant is not blocked by its own row locks).
+	 */
+	if (parent_lxid != MY_LXID)
+	{
+		parent_cache = NULL;
+		parent_cxt = NULL;
+		parent_count = 0;
+		parent_lxid = MY_LXID;
+	}
+	if (parent_cache != NULL && (parent_writes != writes || parent_count >= MAX_CACHED_PARENTS))
+		parent_cache_reset();
+	if (parent_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		parent_cxt = AllocSetContextCreate(TopTransactionContext, "reclock parent rows",
+										   ALLOCSET_DEFAULT_SIZES);
+		ctl.keysize = PARENT_KEY_LEN;
+		ctl.entrysize = sizeof(ParentEntry);
+		ctl.hcxt = parent_cxt;
+		parent_cache = hash_create("reclock parent rows", 256, &ctl,
+								   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		parent_writes = writes;
+	}
+	return parent_cache;
+}
+
+/*
+ * The cache key of a parent row named by foreign-key values: the foreign
+ * key, then each value's length and text.  False if it is too long to keep.
+ */
+static bool
+parent_cache_key(ReclockChildLink *link, Datum *vals, char *buf)
+{
+	int			len = snprintf(buf, PARENT_KEY_LEN, "%u/", link->conoid);
+	int			i;
+
+	if (link->int_key)
+	{
+		int64		v = link->fktypes[0] == INT2OID ? DatumGetInt16(vals[0]) :
+			link->fktypes[0] == INT4OID ? DatumGetInt32(vals[0]) : DatumGetInt64(vals[0]);
+
+		len += pg_lltoa(v, buf + len);
+		return true;
+	}
+	for (i = 0; i < link->nkeys; i++)
+	{
+		char	   *t = OutputFunctionCall(&link->outfuncs[i], vals[i]);
+		int			n = snprintf(buf + len, PARENT_KEY_LEN - len, "%zu:%s", strlen(t), t);
+
+		pfree(t);
+		if (n < 0 || len + n >= PARENT_KEY_LEN)
+			return false;
+		len += n;
+	}
+	return true;
+}
+
+/*--- locking and reading the ancestors ---*/
+
+typedef struct ParentSqlArg
+{
+	ReclockChildLink *link;
+	Relation	parent;
+	ReclockKeyInfo *pki;
+	ReclockChildLink *plink;	/* the parent's own link, or NULL */
+	const char *mode;
+} ParentSqlArg;
+
+static char *
+parent_sql(void *arg)
+{
+	ParentSqlArg *pa = (ParentSqlArg *) arg;
+	Oid			pid = RelationGetRelid(pa->parent);
+	StringInfoData sql;
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (i = 0; i < pa->pki->nkeys; i++)
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(get_attname(pid, pa->pki->attnums[i], false)));
+	if (pa->plink)
+		for (i = 0; i < pa->plink->nkeys; i++)
+			appendStringInfo(&sql, ", %s",
+							 quote_identifier(get_attname(pa->plink->relid, pa->plink->attnums[i], false)));
+	appendStringInfo(&sql, " FROM %s WHERE ", ReclockRelationSql(pa->parent));
+	for (i = 0; i < pa->link->nkeys; i++)
+		appendStringInfo(&sql, "%s%s %s $%d", i > 0 ? " AND " : "",
+						 quote_identifier(get_attname(pid, pa->link->refattnums[i], false)),
+						 ReclockOperatorSql(pa->link->pfeqops[i]), i + 1);
+	appendStringInfo(&sql, " FOR %s", pa->mode);
+	return sql.data;
+}
+
+/*
+ * Lock the parent row that the foreign-key values vals name, and read its
+ * lock; then the same for its own parent, and so on.  Fills levels (from
+ * the parent up) and returns how many; *complete is false if a row of the
+ * chain was not there (such an answer is not kept).
+ */
+static int
+lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
+			   bool *complete)
+{
+	int			n = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		cur[INDEX_MAX_KEYS];
+	ReclockChildLink curlink = *link;
+
+	memcpy(cur, vals, sizeof(Datum) * link->nkeys);
+	*complete = true;
+	for (;;)
+	{
+		Relation	parent;
+		ReclockKeyInfo *pki;
+		ReclockChildLink *plink;
+		ReclockChildLink plinkcopy;
+		ParentSqlArg pa;
+		ReclockStatement st;
+		char	   *shape;
+		Oid			save_userid;
+		int			save_sec;
+		int			ret;
+		bool		found;
+		Datum		next[INDEX_MAX_KEYS];
+		bool		has_next = false;
+		TimestampTz now;
+
+		if (n >= MAX_CHAIN_DEPTH)
+			ereport(ERROR,
+					(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+					 errmsg("chain of child tables above table \"%s\" is deeper than %d",
+							get_rel_name(link->relid), MAX_CHAIN_DEPTH)));
+		parent = relation_open(curlink.parentid, AccessShareLock);
+		pki = ReclockGetKeyInfo(parent);
+		plink = ReclockChildLinkOf(parent);
+		if (plink)
+		{
+			plinkcopy = *plink;
+			plink = &plinkcopy;
+		}
+		pa.link = &curlink;
+		pa.parent = parent;
+		pa.pki = pki;
+		pa.plink = plink;
+		/* a parent that is a child itself must not move away meanwhile */
+		pa.mode = plink ? "SHARE" : "KEY SHARE";
+		shape = psprintf("parent:%u:%u", curlink.conoid, plink ? plink->conoid : 0);
+		st.relid = curlink.parentid;
+		st.shape = shape;
+		st.nargs = curlink.nkeys;
+		st.argtypes = curlink.fktypes;
+		st.build = parent_sql;
+		st.arg = &pa;
+
+		/* as the parent's owner, as PostgreSQL's own foreign-key checks */
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(parent->rd_rel->relowner,
+							   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		ret = ReclockPlanRun(&st, cur, NULL, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+		found = SPI_processed > 0;
+		if (found)
+		{
+			HeapTuple	row = SPI_tuptable->vals[0];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			Datum		kv[INDEX_MAX_KEYS];
+			bool		kn[INDEX_MAX_KEYS];
+			MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+			int			i;
+
+			for (i = 0; i < pki->nkeys; i++)
+				kv[i] = SPI_getbinval(row, desc, i + 1, &kn[i]);
+			levels[n].key = ReclockKeyText(pki, kv, kn);
+			if (plink)
+			{
+				has_next = true;
+				for (i = 0; i < plink->nkeys; i++)
+				{
+					bool		isnull;
+					Datum		d = SPI_getbinval(row, desc, pki->nkeys + i + 1, &isnull);
+
+					if (isnull)
+						has_next = false;	/* no parent up there */
+					else
+						next[i] = datumCopy(d, plink->typbyvals[i], plink->typlens[i]);
+				}
+			}
+			MemoryContextSwitchTo(spicxt);
+		}
+		SPI_finish();
+		SetUserIdAndSecContext(save_userid, save_sec);
+
+		if (!found)
+		{
+			/* the parent row is not there (yet): no lock of it covers anything */
+			*complete = false;
+			relation_close(parent, AccessShareLock);
+			return n;
+		}
+
+		/* the row is locked: now its lock, with the latest snapshot */
+		levels[n].rootid = pki->rootid;
+		levels[n].notify = ReclockNotifyOn(pki);
+		now = ReclockNow();
+		if (!(ReclockStoreGetSettled(pki->rootid, levels[n].key, &now, &levels[n].lock) &&
+			  levels[n].lock.expires_at > now))
+			levels[n].lock.found = false;
+		RECLOCK_TEST_PAUSE("child:after_parent_lock");
+		n++;
+		relation_close(parent, AccessShareLock);
+		if (!has_next)
+			return n;
+		curlink = *plink;
+		memcpy(cur, next, sizeof(Datum) * plink->nkeys);
+	}
+}
+
+/* the ancestors of the parent row named by vals: from the cache, or locked now */
+static ParentEntry *
+ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch)
+{
+	char		key[PARENT_KEY_LEN];
+	HTAB	   *cache = parent_cache_get();
+	ParentEntry *e;
+	AncestorLevel levels[MAX_CHAIN_DEPTH];
+	bool		complete;
+	bool		keep = parent_cache_key(link, vals, key);
+	int			n;
+	int			i;
+	MemoryContext oldcxt;
+
+	if (keep)
+	{
+		e = hash_search(cache, key, HASH_FIND, NULL);
+		if (e != NULL)
+			return e;
+	}
+	/*
+	 * Locked and read in the caller's memory: the cache may start again
+	 * meanwhile (a subtransaction of a user's equality operator rolled back,
+	 * a nested write of the store), so it is looked up again after.
+	 */
+	n = lock_ancestors(link, vals, levels, &complete);
+	cache = parent_cache_get();
+	if (keep && complete)
+	{
+		e = hash_search(cache, key, HASH_ENTER, NULL);
+		parent_count++;
+	}
+	else
+		e = scratch;
+	e->nlevels = n;
+	e->levels = MemoryContextAlloc(parent_cxt, sizeof(AncestorLevel) * Max(n, 1));
+	oldcxt = MemoryContextSwitchTo(parent_cxt);
+	for (i = 0; i < n; i++)
+	{
+		e->levels[i] = levels[i];
+		e->levels[i].key = pstrdup(levels[i].key);
+		e->levels[i].lock.key = NULL;
+		e->levels[i].lock.holder = levels[i].lock.found ? pstrdup(levels[i].lock.holder) : NULL;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	e->notified = false;
+	return e;
+}
+
+static void
+refuse_child(Relation rel, HeapTuple tuple, bool is_insert, AncestorLevel *lv)
+{
+	ReclockKeyInfo *ki = ReclockGetKeyInfo(rel);
+	char	   *key = ReclockNewTupleKey(ki, tuple, RelationGetDescr(rel));
+	const char *when = timestamptz_to_str(lv->lock.expires_at - lv->lock.expires_at % USECS_PER_SEC);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errtableconstraint(rel, RECLOCK_GUARD_TRIGGER),
+			 is_insert ?
+			 errmsg("cannot insert row %s into table \"%s\": its parent row %s of table \"%s\" is locked by \"%s\" until %s",
+					key ? key : "(new)", RelationGetRelationName(rel), lv->key,
+					get_rel_name(lv->rootid), lv->lock.holder, when) :
+			 errmsg("row %s of table \"%s\" belongs to row %s of table \"%s\", locked by \"%s\" until %s",
+					key ? key : "?", RelationGetRelationName(rel), lv->key,
+					get_rel_name(lv->rootid), lv->lock.holder, when),
+			 errdetail("Only a transaction that presents the parent lock's token may insert, update or delete its child rows."),
+			 errhint("Present the token in the writing transaction with SELECT set_config('reclock.token', <token>, true).")));
+}
+
+/*
+ * Check one parent row's ancestors for a child row: each live lock among
+ * them needs its token presented (else 55P03).  Returns whether a live lock
+ * whose token is presented covers the row.  Queues the child notices.
+ */
+static bool
+check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_insert,
+			 Datum *vals)
+{
+	ParentEntry scratch;
+	ParentEntry *e = ancestors_of(link, vals, &scratch);
+	bool		covered = false;
+	int			i;
+
+	for (i = 0; i < e->nlevels; i++)
+	{
+		AncestorLevel *lv = &e->levels[i];
+
+		if (!lv->lock.found)
+			continue;
+		if (ReclockHoldsToken(lv->lock.fence))
+		{
+			covered = true;
+			continue;
+		}
+		/* about to refuse: it may have ended (or been extended) since it was read */
+		{
+			TimestampTz now = ReclockNow();
+			ReclockLock lock;
+
+			if (ReclockStoreGetSettled(lv->rootid, lv->key, &now, &lock) &&
+				lock.expires_at > now && !ReclockHoldsToken(lock.fence))
+			{
+				lv->lock = lock;
+				lv->lock.holder = MemoryContextStrdup(parent_cxt, lock.holder);
+				lv->lock.key = NULL;
+				refuse_child(rel, tuple, is_insert, lv);
+			}
+			lv->lock.found = false;
+		}
+	}
+	if (!e->notified)
+	{
+		Oid			childid = ReclockRootOf(RelationGetRelid(rel));
+
+		for (i = 0; i < e->nlevels; i++)
+			if (e->levels[i].notify)
+				ReclockNotifyChild(e->levels[i].rootid, e->levels[i].key, childid,
+								   &e->levels[i].lock);
+		e->notified = true;
+	}
+	return covered;
+}
+
+/* the foreign-key values of a row version; false if one is NULL (no parent) */
+static inline bool
+fk_values(ReclockChildLink *link, HeapTuple tuple, TupleDesc desc, Datum *vals)
+{
+	int			i;
+
+	for (i = 0; i < link->nkeys; i++)
+	{
+		bool		isnull;
+
+		vals[i] = heap_getattr(tuple, link->attnums[i], desc, &isnull);
+		if (isnull)
+			return false;
+	}
+	return true;
+}
+
+static inline bool
+fk_unchanged(ReclockChildLink *link, HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
+{
+	int			i;
+
+	for (i = 0; i < link->nkeys; i++)
+	{
+		bool		n1,
+					n2;
+		Datum		d1 = heap_getattr(oldtup, link->attnums[i], desc, &n1);
+		Datum		d2 = heap_getattr(newtup, link->attnums[i], desc, &n2);
+
+		if (n1 != n2 ||
+			(!n1 && !datumIsEqual(d1, d2, link->typbyvals[i], link->typlens[i])))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The guard of a child table, for one row: the parent row of the old
+ * version (UPDATE, DELETE) and of the new one (INSERT, and an UPDATE that
+ * moves the row to another parent).  Refuses (55P03) a write under a live
+ * lock of an ancestor whose token is not presented; returns whether a
+ * presented lock covers the row.
+ */
+bool
+ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
+				  bool require_lock)
+{
+	ReclockChildLink *link = ReclockGetChildLink(rel, conname);
+	ReclockChildLink copy = *link;	/* a nested call may rebuild the cache */
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum		vals[INDEX_MAX_KEYS];
+	bool		covered = false;
+	bool		is_insert = TRIGGER_FIRED_BY_INSERT(td->tg_event);
+	HeapTuple	oldtup = is_insert ? NULL : td->tg_trigtuple;
+	HeapTuple	newtup = is_insert ? td->tg_trigtuple :
+		TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : NULL;
+
+	if (oldtup && fk_values(&copy, oldtup, desc, vals))
+		covered = check_parent(rel, &copy, oldtup, false, vals);
+	if (newtup && (oldtup == NULL || !fk_unchanged(&copy, oldtup, newtup, desc)) &&
+		fk_values(&copy, newtup, desc, vals))
+	{
+		bool		c = check_parent(rel, &copy, newtup, is_insert, vals);
+
+		/* a move is covered when both ends are */
+		covered = oldtup ? (covered && c) : c;
+	}
+	if (is_insert && require_lock && !covered)
+	{
+		ReclockKeyInfo *ki = ReclockGetKeyInfo(rel);
+		char	   *key = ReclockNewTupleKey(ki, newtup, desc);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errtableconstraint(rel, RECLOCK_GUARD_TRIGGER),
+				 errmsg("cannot insert row %s into table \"%s\": its parent row is not locked",
+						key ? key : "(new)", RelationGetRelationName(rel)),
+				 errdetail("The table is protected with require_lock: a new row needs a live lock on its parent row."),
+				 errhint("Acquire the parent row with reclock_acquire() and present its token with set_config('reclock.token', <token>, true).")));
+	}
+	return covered;
+}
+
+/*
+ * TRUNCATE of a child table removes children of every parent: refused
+ * while a table above it in the chain has live locks.
+ */
+void
+ReclockChildTruncateCheck(Relation rel)
+{
+	ReclockChildLink *link = ReclockChildLinkOf(rel);
+	Oid			up = link ? link->parentid : InvalidOid;
+	int			depth = 0;
+
+	while (OidIsValid(up) && depth++ < MAX_CHAIN_DEPTH)
+	{
+		Relation	urel;
+		ReclockChildLink *ul;
+
+		ReclockStoreWaitEpoch(up);
+		if (ReclockStoreHasLiveLock(up, ReclockNow()))
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errtableconstraint(rel, RECLOCK_GUARD_TRIGGER),
+					 errmsg("cannot truncate table \"%s\" while its parent table \"%s\" has live locks",
+							RelationGetRelationName(rel), get_rel_name(up)),
+					 errdetail("TRUNCATE would remove child rows of locked parent rows."),
+					 errhint("Wait for the locks to end, or end them with reclock_break().")));
+		urel = relation_open(up, AccessShareLock);
+		ul = ReclockChildLinkOf(urel);
+		up = ul ? ul->parentid : InvalidOid;
+		relation_close(urel, AccessShareLock);
+	}
+}
