@@ -4,6 +4,8 @@ database rows are the judge.  Screenshots in artifacts/."""
 import unittest
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 from harness import SITE, DemoCase, admin, reset_schema
 
@@ -50,11 +52,19 @@ class OrderLinesTest(DemoCase):
         self.assertEqual(bob.find_elements(By.ID, "save"), [])
         self.shot(bob, "12-lines-bob-locked.png")
 
-        # alice leaves without saving: the lock is gone, nothing written
-        self.submit(alice, "cancel")
-        self.assertIn("You left the order", self.text(alice, "#result"))
+        # alice changes a line (not the order) and saves: bob's page hears of it
+        # (a notice of the order for the write of its child), then that she left
+        WebDriverWait(bob, 5).until(EC.presence_of_element_located((By.CSS_SELECTOR, "body[data-listening]")))
+        self.type(alice, "id_lines-1-qty", "4")
+        self.submit(alice, "save")
+        self.assertEqual(self.text(alice, "#result"), "Saved.")
+        WebDriverWait(bob, 2).until(EC.text_to_be_present_in_element((By.ID, "banner"),
+                                                                     "alice saved this order (its lines)"))
+        WebDriverWait(bob, 2).until(EC.text_to_be_present_in_element((By.ID, "banner"), "alice left this order"))
+        self.shot(bob, "13-lines-bob-banner.png")
+        self.assertEqual(lines(), [(1, "widget", 10), (2, "gadget", 4), (3, "sprocket", 25)])
+        self.assertEqual(order(), [("ACME Corp", 5, "ship Tuesday")])
         self.assertEqual(self.live_locks(), [])
-        self.assertEqual(lines(), FIRST_LINES)
 
     def test_stale_formset_shows_line_diff_and_overwrites_nothing(self):
         alice, bob = self.alice, self.bob
@@ -75,7 +85,6 @@ class OrderLinesTest(DemoCase):
         self.type(alice, "id_lines-2-qty", "30")       # sprocket 25 -> 30
         self.submit(alice, "save")
         self.assertEqual(self.text(alice, "#result"), "Saved.")
-        self.shot(alice, "13-lines-alice-saved.png")
         after_alice = lines()
         self.assertEqual([r[1:] for r in after_alice], [("widget", 10), ("sprocket", 30), ("bolt", 100)])
         bolt = str(after_alice[2][0])
