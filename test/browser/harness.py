@@ -2,6 +2,7 @@
 Django's own tables (migrated as the database owner, used by the web role),
 the example served by runserver as the web role, two headless Chromium
 users, and the waits.  Connects with libpq's PG* variables (pg_virtualenv's)."""
+import atexit
 import os
 import socket
 import subprocess
@@ -106,42 +107,57 @@ def prepare_database():
     _prepared = True
 
 
-class DemoCase(unittest.TestCase):
-    """The example's tables afresh, a server and two browsers per test class;
-    alice and bob browse it."""
+_shared = None
 
-    @classmethod
-    def setUpClass(cls):
-        os.makedirs(ART, exist_ok=True)
-        prepare_database()
-        reset_schema()
+
+def shared():
+    """Once per process: the example served by runserver as the web role,
+    and alice's and bob's browsers; stopped at exit."""
+    global _shared
+    if _shared is None:
         env = dict(os.environ, RECLOCK_DB=DB, RECLOCK_DB_USER="webapp", RECLOCK_DB_PASSWORD="webapp-pw",
                    PGHOST="127.0.0.1")
-        cls.log = open(os.path.join(ART, f"server-{cls.__name__}.log"), "w")
-        cls.server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
-                                      cwd=EXAMPLE, env=env, stdout=cls.log, stderr=subprocess.STDOUT)
+        log = open(os.path.join(ART, "server.log"), "w")
+        server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
+                                  cwd=EXAMPLE, env=env, stdout=log, stderr=subprocess.STDOUT)
         for _ in range(100):
             try:
                 socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
                 break
             except OSError:
                 time.sleep(0.1)
-        cls.alice = browser()
-        cls.bob = browser()
+        _shared = (server, browser(), browser())
+
+        def stop():
+            for d in _shared[1:]:
+                d.quit()
+            server.terminate()
+            server.wait(10)
+            log.close()
+        atexit.register(stop)
+    return _shared
+
+
+class DemoCase(unittest.TestCase):
+    """The example's tables afresh for each test class; alice and bob browse
+    the example from a blank page."""
 
     @classmethod
-    def tearDownClass(cls):
-        for d in (cls.alice, cls.bob):
-            d.quit()
-        cls.server.terminate()
-        cls.server.wait(10)
-        cls.log.close()
+    def setUpClass(cls):
+        os.makedirs(ART, exist_ok=True)
+        prepare_database()
+        reset_schema()
+        _, cls.alice, cls.bob = shared()
+
+    def setUp(self):
+        for d in (self.alice, self.bob):
+            d.get("about:blank")  # no page of an earlier test left open (heartbeats, EventSource)
 
     def shot(self, driver, name):
         driver.save_screenshot(os.path.join(ART, name))
 
     def text(self, driver, css):
-        return WebDriverWait(driver, 5).until(EC.presence_of_element_located((By.CSS_SELECTOR, css))).text
+        return WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, css))).text
 
     def submit(self, driver, button, by=By.ID):
         """Click a submit button and wait for the next page."""
@@ -157,8 +173,8 @@ class DemoCase(unittest.TestCase):
             except WebDriverException:
                 return True
 
-        WebDriverWait(driver, 5).until(replaced)
-        WebDriverWait(driver, 5).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        WebDriverWait(driver, 10).until(replaced)
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def type(self, driver, element_id, value):
         e = driver.find_element(By.ID, element_id)

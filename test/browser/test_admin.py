@@ -21,6 +21,7 @@ def order():
 
 class AdminTest(DemoCase):
     def setUp(self):
+        super().setUp()
         reset_schema()
         self.assertEqual(lines(), FIRST_LINES)
 

@@ -23,6 +23,7 @@ def order():
 
 class OrderLinesTest(DemoCase):
     def setUp(self):
+        super().setUp()
         reset_schema()
         self.assertEqual(lines(), FIRST_LINES)
 
