@@ -227,8 +227,10 @@ class ReclockEditMixin:
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, pk):
-        row = self.load(pk)
+        # lock first, then read: acquire waits for a write in flight, so the
+        # page shows what the previous holder saved
         lock = acquire(self.lock_table, pk, self.holder(request), self.lock_ttl)
+        row = self.load(pk)
         resp = self.render_form(request, {"row": row, "lock": lock, "shown": row,
                                           "readonly": not lock.acquired}, 200)
         resp.set_cookie("user", self.holder(request), samesite="Lax")
