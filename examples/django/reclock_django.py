@@ -459,6 +459,31 @@ class ReclockAdminMixin:
         response.status_code = 409
         return response
 
+    def delete_view(self, request, object_id, extra_context=None):
+        """Deleting needs the lock too: the holder's delete presents a token of
+        the grant (a same-holder acquire), anyone else is told who holds it."""
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
+        from django.contrib import messages
+        from django.contrib.admin.utils import unquote
+        from django.shortcuts import redirect
+        try:
+            lock = acquire(self.reclock_table(), unquote(object_id), self.reclock_holder(request), self.lock_ttl)
+        except DatabaseError as e:
+            if getattr(e.__cause__, "pgcode", None) not in ("P0002", "42501", "22P02"):
+                raise
+            return super().delete_view(request, object_id, extra_context)  # the admin says why not
+        if not lock.acquired:
+            messages.error(request, f"Not deleted: locked by {lock.holder} until "
+                                    f"{lock.expires_at.astimezone(dt.timezone.utc):%H:%M} UTC.")
+            return redirect("../change/")
+        try:
+            with presenting(lock.token):
+                response = super().delete_view(request, object_id, extra_context)
+        finally:
+            release(lock.token)
+        return response
+
     def _reclock_children_now(self, child_table, keys):
         for inline in self.inlines:
             if inline.model._meta.db_table == child_table:

@@ -29,7 +29,7 @@ PASSWORD = "reclock-demo-pw"  # alice's and bob's admin password
 # the web role: the example's tables (as the application needs them) and
 # Django's own (sessions, auth, admin log, content types) with their sequences
 WEB_GRANTS = """
-GRANT SELECT, UPDATE ON orders TO webapp;
+GRANT SELECT, UPDATE, DELETE ON orders TO webapp;
 GRANT SELECT, INSERT, UPDATE, DELETE ON order_lines TO webapp;
 """
 DJANGO_GRANTS = r"""

@@ -122,6 +122,24 @@ class AdminTest(DemoCase):
         self.assertEqual(lines(), FIRST_LINES)
         self.assertEqual(self.live_locks(), [("orders", "42", "alice")])
 
+    def test_delete_needs_the_lock(self):
+        alice, bob = self.alice, self.bob
+        self.assertIn("You are editing", self.open_change(alice, "alice"))
+        # bob confirms the deletion of the order alice holds: told who holds it
+        self.assertRegex(self.open_change(bob, "bob"), r"Locked by alice")
+        bob.get(SITE + CHANGE.replace("/change/", "/delete/"))
+        self.submit(bob, "#content form input[type=submit]", by=By.CSS_SELECTOR)
+        self.assertRegex(self.text(bob, ".messagelist .error"), r"Not deleted: locked by alice until \d\d:\d\d UTC")
+        self.assertEqual(lines(), FIRST_LINES)
+        self.assertEqual(order(), [("ACME Corp", 5, "ship Tuesday")])
+        # alice deletes it: her delete presents a token of her grant (lines first, then the order)
+        alice.get(SITE + CHANGE.replace("/change/", "/delete/"))
+        self.submit(alice, "#content form input[type=submit]", by=By.CSS_SELECTOR)
+        self.assertIn("was deleted successfully", self.text(alice, ".messagelist .success"))
+        self.assertEqual(lines(), [])
+        self.assertEqual(order(), [])
+        self.assertEqual(self.live_locks(), [])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
