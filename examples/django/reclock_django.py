@@ -459,6 +459,13 @@ class ReclockAdminMixin:
         response.status_code = 409
         return response
 
+    def get_actions(self, request):
+        # the changelist's "delete selected" takes no locks: rows others hold
+        # would fail it with the guard's error; delete from the change view
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def delete_view(self, request, object_id, extra_context=None):
         """Deleting needs the lock too: the holder's delete presents a token of
         the grant (a same-holder acquire), anyone else is told who holds it."""
