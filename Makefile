@@ -24,7 +24,7 @@ ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
-REGRESS = acquire keys expiry errors guard guard_paths token cas privileges bad_input store \
+REGRESS = acquire keys expiry errors guard guard_paths token cas children privileges bad_input store \
 	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded
 REGRESS_OPTS = --load-extension=reclock
 

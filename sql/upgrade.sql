@@ -11,6 +11,7 @@ CREATE DATABASE reclock_upgrade;
 \i sql/include/try.sql
 CREATE EXTENSION reclock VERSION '1.0';
 CREATE TABLE up (id int PRIMARY KEY, v int);
+CREATE TABLE up_lines (id int PRIMARY KEY, up_id int REFERENCES up, v int);
 INSERT INTO up VALUES (1, 0), (2, 0), (3, 0);
 SELECT reclock_protect('up');
 SELECT token AS tok, fence AS fence10 FROM reclock_acquire('up', '1', 'alice', '1 hour') \gset
@@ -39,6 +40,15 @@ SELECT set_config('reclock.token', :'tok', true) IS NOT NULL AS presented;
 UPDATE up SET v = 2 WHERE id = 1;
 COMMIT;
 SELECT v FROM up WHERE id = 1;
+-- 1.1's documents: a lock granted by 1.0 covers the rows of a child table
+-- protected after the upgrade
+SELECT reclock_protect('up_lines', parent => 'up');
+SELECT try($t$INSERT INTO up_lines VALUES (1, 1, 0)$t$);
+BEGIN;
+SELECT set_config('reclock.token', :'tok', true) IS NOT NULL AS presented;
+INSERT INTO up_lines VALUES (1, 1, 0);
+COMMIT;
+SELECT reclock_cas_children('up_lines', '1', '[{"id": 1, "v": 0}]');
 -- the same holder re-enters the upgraded grant
 SELECT acquired, fence = :fence10 AS same_fence FROM reclock_acquire('up', '1', 'alice', '1 hour');
 -- a new grant after the upgrade: its fence is above the clock in microseconds

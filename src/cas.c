@@ -633,7 +633,7 @@ kids_link(KidsState *ks)
 
 	if (l == NULL)
 	{
-		List	   *fks = RelationGetFKeyList(ks->rel);
+		List	   *fks = ReclockOwnForeignKeys(ks->rel);
 		ForeignKeyCacheInfo *fk;
 		Relation	parent;
 		char	   *conname;

@@ -245,6 +245,30 @@ ReclockChildLinkOf(Relation rel)
 }
 
 /*
+ * The foreign keys a table declared itself (PostgreSQL adds one per
+ * partition of a partitioned referenced table, with conparentid set).
+ */
+List *
+ReclockOwnForeignKeys(Relation rel)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, RelationGetFKeyList(rel))
+	{
+		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
+		HeapTuple	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(fk->conoid));
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		if (!OidIsValid(((Form_pg_constraint) GETSTRUCT(tup))->conparentid))
+			result = lappend(result, fk);
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+/*
  * reclock_protect(tbl, parent => p, parent_fk => name): the foreign key of
  * rel that makes it a child of parent.  42P17 if none fits: none or several
  * (without a name), or one that does not reference the parent's primary key.
@@ -279,7 +303,7 @@ ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
 	pki = ReclockGetKeyInfo(parent);	/* 55000 if it has no primary key */
 
 	root = relation_open(rootid, AccessShareLock);
-	fks = RelationGetFKeyList(root);
+	fks = ReclockOwnForeignKeys(root);
 	foreach(lc, fks)
 	{
 		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
@@ -635,7 +659,6 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		if (!(ReclockStoreGetSettled(pki->rootid, levels[n].key, &now, &levels[n].lock) &&
 			  levels[n].lock.expires_at > now))
 			levels[n].lock.found = false;
-		RECLOCK_TEST_PAUSE("child:after_parent_lock");
 		n++;
 		relation_close(parent, AccessShareLock);
 		if (!has_next)

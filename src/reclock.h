@@ -242,6 +242,7 @@ typedef struct ReclockChildLink
 extern const char *ReclockTriggerParentFk(Trigger *trigger);
 extern ReclockChildLink *ReclockGetChildLink(Relation rel, const char *conname);
 extern ReclockChildLink *ReclockChildLinkOf(Relation rel);
+extern List *ReclockOwnForeignKeys(Relation rel);
 extern char *ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk);
 extern bool ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 							  bool require_lock);

@@ -24,14 +24,14 @@ for _ in $(seq 300); do "$bindir/pg_isready" -q -h "$work" -p "$port" && break; 
 rc=0
 # the regression tests but guard_paths and bounded (their bulk work is too slow under valgrind)
 make -C "$top" --no-print-directory installcheck PG_CONFIG="$bindir/pg_config" \
-	REGRESS="${MEM_REGRESS:-acquire keys expiry errors guard token cas privileges bad_input store twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade}" ISOLATION= \
+	REGRESS="${MEM_REGRESS:-acquire keys expiry errors guard token cas children privileges bad_input store twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade}" ISOLATION= \
 	PGHOST="$work" PGPORT="$port" >"$work/regress.log" 2>&1 || rc=$?
 grep -E "^(test|ok|not ok)| tests " "$work/regress.log" | sed 's/^/  /' || true
 cleanup
 total=$(cat "$work"/vg.*.log | grep -c '^==[0-9]*== \(Invalid\|Conditional\|Use of uninit\|Syscall param\|Source and destination\|Mismatched\)' || true)
 # a frame of reclock's: reclock.so, or one of its sources (the library has
 # debug information, so valgrind names the file and line, not the .so)
-ours_re='reclock\.so|[( ](reclock|keys|plans|store|acquire|guard|cas|notify|ddl)\.c:[0-9]+\)'
+ours_re='reclock\.so|[( ](reclock|keys|plans|store|acquire|guard|children|cas|notify|ddl)\.c:[0-9]+\)'
 ours=$(cat "$work"/vg.*.log | awk -v re="$ours_re" '/^==[0-9]+== [A-Z]/ { if (blk ~ re) n++; blk = $0; next }
 	/^==[0-9]+== +(at|by) / { blk = blk "\n" $0; next }
 	END { if (blk ~ re) n++; print n + 0 }')
