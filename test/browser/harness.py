@@ -29,8 +29,8 @@ PASSWORD = "reclock-demo-pw"  # alice's and bob's admin password
 # the web role: the example's tables (as the application needs them) and
 # Django's own (sessions, auth, admin log, content types) with their sequences
 WEB_GRANTS = """
-GRANT SELECT, UPDATE, DELETE ON orders TO webapp;
-GRANT SELECT, INSERT, UPDATE, DELETE ON order_lines TO webapp;
+GRANT SELECT, UPDATE, DELETE ON orders TO regress_webapp;
+GRANT SELECT, INSERT, UPDATE, DELETE ON order_lines TO regress_webapp;
 """
 DJANGO_GRANTS = r"""
 DO $$
@@ -41,9 +41,9 @@ BEGIN
              AND (c.relname LIKE 'auth\_%' OR c.relname LIKE 'django\_%')
   LOOP
     IF r.relkind = 'r' THEN
-      EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO webapp', r.rel);
+      EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO regress_webapp', r.rel);
     ELSE
-      EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO webapp', r.rel);
+      EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO regress_webapp', r.rel);
     END IF;
   END LOOP;
 END $$;
@@ -89,22 +89,27 @@ _prepared = False
 
 
 def prepare_database():
-    """Once per process: a fresh database, the web role, Django's tables
-    (migrated by the database owner, used by the web role), alice and bob
-    as admin users."""
+    """Once per process: a fresh database, the web role (regress_webapp),
+    Django's tables (migrated by the database owner, used by the web role),
+    alice and bob as admin users; database and role are dropped at exit."""
     global _prepared
     if _prepared:
         return
     admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)", db="postgres")
-    admin("DROP ROLE IF EXISTS webapp", db="postgres")
+    admin("DROP ROLE IF EXISTS regress_webapp", db="postgres")
     admin(f"CREATE DATABASE {DB}", db="postgres")
-    admin("CREATE ROLE webapp LOGIN PASSWORD 'webapp-pw'")
+    admin("CREATE ROLE regress_webapp LOGIN PASSWORD 'webapp-pw'")
     manage("migrate", "--noinput")
     admin(DJANGO_GRANTS)
     for u in ("alice", "bob"):
         manage("createsuperuser", "--noinput", "--username", u, "--email", f"{u}@example.com",
                env={"DJANGO_SUPERUSER_PASSWORD": PASSWORD})
     _prepared = True
+
+    def drop():  # at exit, after the server (registered later, stopped first)
+        admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)", db="postgres")
+        admin("DROP ROLE IF EXISTS regress_webapp", db="postgres")
+    atexit.register(drop)
 
 
 _shared = None
@@ -115,7 +120,7 @@ def shared():
     and alice's and bob's browsers; stopped at exit."""
     global _shared
     if _shared is None:
-        env = dict(os.environ, RECLOCK_DB=DB, RECLOCK_DB_USER="webapp", RECLOCK_DB_PASSWORD="webapp-pw",
+        env = dict(os.environ, RECLOCK_DB=DB, RECLOCK_DB_USER="regress_webapp", RECLOCK_DB_PASSWORD="webapp-pw",
                    PGHOST="127.0.0.1")
         log = open(os.path.join(ART, "server.log"), "w")
         server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
