@@ -18,10 +18,15 @@ INSERT INTO lines SELECT g % 10, g, 'sku' || g FROM generate_series(1, 50) g;
 SELECT reclock_protect('orders');
 SELECT reclock_protect('lines', true);
 SELECT reclock_notify('orders');
+-- a child table of orders (documents): its writes go through the child guard
+CREATE TABLE items (id int PRIMARY KEY, order_id int REFERENCES orders, qty int);
+INSERT INTO items SELECT g, 1 + g % 20, g FROM generate_series(1, 60) g;
+SELECT reclock_protect('items', parent => 'orders');
 SELECT reclock_acquire('orders', g::text, 'holder' || g) FROM generate_series(1, 10) g;
 CREATE ROLE regress_fuzz LOGIN PASSWORD 'fuzz-pw';
 SELECT format('ALTER DATABASE %I SET track_functions = ''all''', current_database()) \gexec
 GRANT SELECT, UPDATE, DELETE ON orders, lines TO regress_fuzz;
+GRANT SELECT, INSERT, UPDATE, DELETE ON items TO regress_fuzz;
 SQL
 marker=$(psql -X -At -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'")
 out=$(mktemp)
