@@ -301,7 +301,8 @@ for my $how ('terminate', 'crash')
 }
 
 # while an acquire is paused after its lock row, a rival acquire of the same
-# row waits (reclock's advisory lock), and wins once the paused one is killed:
+# row waits (for the paused one's FOR UPDATE of the row, which comes before
+# reclock's advisory lock), and wins once the paused one is killed:
 # the killed grant never existed for anyone
 {
 	my $k = $next_id++;
@@ -313,7 +314,7 @@ for my $how ('terminate', 'crash')
 		  . "SELECT acquired::text || ',' || holder FROM reclock_acquire('orders', '$k', 'rival');\n");
 	ok($node->poll_query_until('postgres', qq{
 		SELECT count(*) = 1 FROM pg_locks
-		 WHERE pid = $rival_pid AND locktype = 'advisory' AND NOT granted}),
+		 WHERE pid = $rival_pid AND NOT granted}),
 		'a rival acquire waits for the paused one');
 	kill_paused('terminate', $s, $pid);
 	is($rival->query_safe(''), 'true,rival',
