@@ -119,51 +119,66 @@ child_fk_oid(Oid rootid, const char *conname)
 	return conoid;
 }
 
+/* a foreign key's columns and operators, from pg_constraint */
+typedef struct FkColumns
+{
+	int			nkeys;
+	AttrNumber	conkey[INDEX_MAX_KEYS];		/* the child's columns */
+	AttrNumber	confkey[INDEX_MAX_KEYS];	/* the parent's columns they reference */
+	Oid			pfeqop[INDEX_MAX_KEYS];		/* parent column = child column */
+	Oid			confrelid;
+	NameData	conname;
+} FkColumns;
+
+static void
+fk_columns(Oid conoid, FkColumns *fk)
+{
+	HeapTuple	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	Oid			ppeqop[INDEX_MAX_KEYS];
+	Oid			ffeqop[INDEX_MAX_KEYS];
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for constraint %u", conoid);
+	DeconstructFkConstraintRow(tup, &fk->nkeys, fk->conkey, fk->confkey, fk->pfeqop,
+							   ppeqop, ffeqop, NULL, NULL);
+	fk->confrelid = ((Form_pg_constraint) GETSTRUCT(tup))->confrelid;
+	fk->conname = ((Form_pg_constraint) GETSTRUCT(tup))->conname;
+	ReleaseSysCache(tup);
+}
+
 static void
 link_build(ReclockChildLink *link, Relation rel, const char *conname)
 {
 	Oid			relid = RelationGetRelid(rel);
 	Oid			rootid = ReclockRootOf(relid);
 	Oid			conoid = child_fk_oid(rootid, conname);
-	HeapTuple	tup;
-	Form_pg_constraint con;
-	AttrNumber	conkey[INDEX_MAX_KEYS];
-	AttrNumber	confkey[INDEX_MAX_KEYS];
-	Oid			pfeqop[INDEX_MAX_KEYS];
-	Oid			ppeqop[INDEX_MAX_KEYS];
-	Oid			ffeqop[INDEX_MAX_KEYS];
-	int			nkeys;
+	FkColumns	fk;
 	int			i;
 
-	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for constraint %u", conoid);
-	con = (Form_pg_constraint) GETSTRUCT(tup);
-	DeconstructFkConstraintRow(tup, &nkeys, conkey, confkey, pfeqop, ppeqop,
-							   ffeqop, NULL, NULL);
+	fk_columns(conoid, &fk);
 	link->relid = relid;
 	strlcpy(link->conname, conname, NAMEDATALEN);
 	link->conoid = conoid;
-	link->parentid = ReclockRootOf(con->confrelid);
-	link->nkeys = nkeys;
+	link->parentid = ReclockRootOf(fk.confrelid);
+	link->nkeys = fk.nkeys;
 	link->int_key = false;
-	for (i = 0; i < nkeys; i++)
+	for (i = 0; i < fk.nkeys; i++)
 	{
 		Oid			func;
 		bool		isvarlena;
-		AttrNumber	att = conkey[i];
+		AttrNumber	att = fk.conkey[i];
 		Form_pg_attribute attr;
 
 		if (rootid != relid)
 		{
-			att = get_attnum(relid, get_attname(rootid, conkey[i], false));
+			att = get_attnum(relid, get_attname(rootid, fk.conkey[i], false));
 			if (att == InvalidAttrNumber)
 				elog(ERROR, "column of foreign key \"%s\" missing in partition \"%s\"",
 					 conname, get_rel_name(relid));
 		}
 		link->attnums[i] = att;
-		link->refattnums[i] = confkey[i];
-		link->pfeqops[i] = pfeqop[i];
+		link->refattnums[i] = fk.confkey[i];
+		link->pfeqops[i] = fk.pfeqop[i];
 		attr = TupleDescAttr(RelationGetDescr(rel), att - 1);
 		link->fktypes[i] = attr->atttypid;
 		link->typlens[i] = attr->attlen;
@@ -171,10 +186,9 @@ link_build(ReclockChildLink *link, Relation rel, const char *conname)
 		getTypeOutputInfo(link->fktypes[i], &func, &isvarlena);
 		fmgr_info_cxt(func, &link->outfuncs[i], CacheMemoryContext);
 	}
-	if (nkeys == 1 && (link->fktypes[0] == INT2OID || link->fktypes[0] == INT4OID ||
+	if (fk.nkeys == 1 && (link->fktypes[0] == INT2OID || link->fktypes[0] == INT4OID ||
 					   link->fktypes[0] == INT8OID))
 		link->int_key = true;
-	ReleaseSysCache(tup);
 	link->valid = true;
 }
 
@@ -287,13 +301,7 @@ ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
 	int			candidates = 0;
 	char	   *conname;
 	Relation	root;
-	HeapTuple	tup;
-	AttrNumber	conkey[INDEX_MAX_KEYS];
-	AttrNumber	confkey[INDEX_MAX_KEYS];
-	Oid			pfeqop[INDEX_MAX_KEYS];
-	Oid			ppeqop[INDEX_MAX_KEYS];
-	Oid			ffeqop[INDEX_MAX_KEYS];
-	int			nkeys;
+	FkColumns	fk;
 	int			i;
 	int			j;
 
@@ -341,25 +349,20 @@ ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
 				 errhint("Name the one that makes a row a child with parent_fk => '<constraint name>'.")));
 
 	/* it must reference the parent's primary key: that names the parent's lock */
-	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for constraint %u", conoid);
-	DeconstructFkConstraintRow(tup, &nkeys, conkey, confkey, pfeqop, ppeqop,
-							   ffeqop, NULL, NULL);
-	conname = pstrdup(NameStr(((Form_pg_constraint) GETSTRUCT(tup))->conname));
-	ReleaseSysCache(tup);
+	fk_columns(conoid, &fk);
+	conname = pstrdup(NameStr(fk.conname));
 	for (i = 0; i < pki->nkeys; i++)
 	{
 		AttrNumber	pkatt = pki->attnums[i];
 
 		/* pki describes the parent's root: attnums in the root's numbering */
-		for (j = 0; j < nkeys; j++)
-			if (confkey[j] == pkatt)
+		for (j = 0; j < fk.nkeys; j++)
+			if (fk.confkey[j] == pkatt)
 				break;
-		if (j == nkeys)
+		if (j == fk.nkeys)
 			break;
 	}
-	if (nkeys != pki->nkeys || i < pki->nkeys)
+	if (fk.nkeys != pki->nkeys || i < pki->nkeys)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 				 errmsg("foreign key \"%s\" of table \"%s\" does not reference the primary key of table \"%s\"",
