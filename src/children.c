@@ -615,15 +615,119 @@ parent_sql(void *arg)
 		appendStringInfo(&sql, "%s%s %s $%d", i > 0 ? " AND " : "",
 						 quote_identifier(get_attname(pid, pa->link->refattnums[i], false)),
 						 ReclockOperatorSql(pa->link->pfeqops[i]), i + 1);
-	appendStringInfo(&sql, " FOR %s", pa->mode);
+	if (pa->mode)
+		appendStringInfo(&sql, " FOR %s", pa->mode);
 	return sql.data;
+}
+
+/*
+ * Run the parent-row statement of pa in one of its modes, as the parent's
+ * owner (as PostgreSQL's own foreign-key checks).  False if it found no row;
+ * else the row's canonical key in *key (memory of cxt) and, if the parent
+ * is a child itself, its own foreign-key values in next (has_next false if
+ * one is NULL).
+ */
+typedef enum ParentMode
+{
+	PARENT_LOCK_NOWAIT,			/* the row lock, if it is free now */
+	PARENT_LOCK,				/* the row lock, waiting for it */
+	PARENT_READ					/* no row lock */
+} ParentMode;
+
+static bool
+run_parent(ParentSqlArg *pa, ParentMode how, Datum *cur, MemoryContext cxt,
+		   char **key, Datum *next, bool *has_next)
+{
+	ReclockChildLink *plink = pa->plink;
+	ReclockKeyInfo *pki = pa->pki;
+	ReclockStatement st;
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+	bool		found;
+
+	/* a parent that is a child itself must not move away meanwhile */
+	pa->mode = how == PARENT_READ ? NULL :
+		how == PARENT_LOCK_NOWAIT ? (plink ? "SHARE SKIP LOCKED" : "KEY SHARE SKIP LOCKED") :
+		(plink ? "SHARE" : "KEY SHARE");
+	st.relid = RelationGetRelid(pa->parent);
+	st.shape = psprintf("parent:%u:%u:%d", pa->link->conoid, plink ? plink->conoid : 0, (int) how);
+	st.nargs = pa->link->nkeys;
+	st.argtypes = pa->link->fktypes;
+	st.build = parent_sql;
+	st.arg = pa;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(pa->parent->rd_rel->relowner,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = ReclockPlanRun(&st, cur, NULL, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+	found = SPI_processed > 0;
+	*has_next = false;
+	if (found)
+	{
+		HeapTuple	row = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Datum		kv[INDEX_MAX_KEYS];
+		bool		kn[INDEX_MAX_KEYS];
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		int			i;
+
+		for (i = 0; i < pki->nkeys; i++)
+			kv[i] = SPI_getbinval(row, desc, i + 1, &kn[i]);
+		*key = ReclockKeyText(pki, kv, kn);
+		if (plink)
+		{
+			*has_next = true;
+			for (i = 0; i < plink->nkeys; i++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(row, desc, pki->nkeys + i + 1, &isnull);
+
+				if (isnull)
+					*has_next = false;	/* no parent up there */
+				else
+					next[i] = datumCopy(d, plink->typbyvals[i], plink->typlens[i]);
+			}
+		}
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+	return found;
+}
+
+/* the live lock of a parent row read now, if any */
+static bool
+read_parent_lock(ReclockKeyInfo *pki, const char *key, ReclockLock *lock)
+{
+	TimestampTz now = ReclockNow();
+
+	if (ReclockStoreGetSettled(pki->rootid, key, &now, lock) && lock->expires_at > now)
+		return true;
+	lock->found = false;
+	return false;
 }
 
 /*
  * Lock the parent row that the foreign-key values vals name, and read its
  * lock; then the same for its own parent, and so on.  Fills levels (from
  * the parent up) and returns how many; *complete is false if a row of the
- * chain was not there (such an answer is not kept).
+ * chain was not there, or if the answer is a refusal (such an answer is not
+ * kept).
+ *
+ * Deadlocks.  The executor locks a child row before its BEFORE trigger runs,
+ * and the guard then locks the parent row: the holder of a document, who
+ * locks the parent row FOR UPDATE (reclock_cas, reclock_cas_children) and
+ * then writes child rows, would deadlock with a writer without the token
+ * who got a child row first.  So the parent row is locked only if it is
+ * free at once; if not, its lock is read first, and a live lock whose token
+ * is not presented refuses the write before waiting for anything (refusing
+ * on the latest state is what the guard does anyway).  Only a write that
+ * would pass waits.
  */
 static int
 lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
@@ -643,15 +747,9 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		ReclockChildLink *plink;
 		ReclockChildLink plinkcopy;
 		ParentSqlArg pa;
-		ReclockStatement st;
-		char	   *shape;
-		Oid			save_userid;
-		int			save_sec;
-		int			ret;
-		bool		found;
 		Datum		next[INDEX_MAX_KEYS];
 		bool		has_next = false;
-		TimestampTz now;
+		bool		found;
 
 		if (n >= MAX_CHAIN_DEPTH)
 			ereport(ERROR,
@@ -670,57 +768,23 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		pa.parent = parent;
 		pa.pki = pki;
 		pa.plink = plink;
-		/* a parent that is a child itself must not move away meanwhile */
-		pa.mode = plink ? "SHARE" : "KEY SHARE";
-		shape = psprintf("parent:%u:%u", curlink.conoid, plink ? plink->conoid : 0);
-		st.relid = curlink.parentid;
-		st.shape = shape;
-		st.nargs = curlink.nkeys;
-		st.argtypes = curlink.fktypes;
-		st.build = parent_sql;
-		st.arg = &pa;
 
-		/* as the parent's owner, as PostgreSQL's own foreign-key checks */
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(parent->rd_rel->relowner,
-							   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		ret = ReclockPlanRun(&st, cur, NULL, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
-		found = SPI_processed > 0;
-		if (found)
+		found = run_parent(&pa, PARENT_LOCK_NOWAIT, cur, cxt, &levels[n].key, next, &has_next);
+		if (!found)
 		{
-			HeapTuple	row = SPI_tuptable->vals[0];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			Datum		kv[INDEX_MAX_KEYS];
-			bool		kn[INDEX_MAX_KEYS];
-			MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-			int			i;
-
-			for (i = 0; i < pki->nkeys; i++)
-				kv[i] = SPI_getbinval(row, desc, i + 1, &kn[i]);
-			levels[n].key = ReclockKeyText(pki, kv, kn);
-			if (plink)
+			/* taken by another (or not there): a refusal needs no wait */
+			if (run_parent(&pa, PARENT_READ, cur, cxt, &levels[n].key, next, &has_next) &&
+				read_parent_lock(pki, levels[n].key, &levels[n].lock) &&
+				!ReclockHoldsToken(levels[n].lock.fence))
 			{
-				has_next = true;
-				for (i = 0; i < plink->nkeys; i++)
-				{
-					bool		isnull;
-					Datum		d = SPI_getbinval(row, desc, pki->nkeys + i + 1, &isnull);
-
-					if (isnull)
-						has_next = false;	/* no parent up there */
-					else
-						next[i] = datumCopy(d, plink->typbyvals[i], plink->typlens[i]);
-				}
+				levels[n].rootid = pki->rootid;
+				levels[n].notify = false;
+				*complete = false;
+				relation_close(parent, AccessShareLock);
+				return n + 1;
 			}
-			MemoryContextSwitchTo(spicxt);
+			found = run_parent(&pa, PARENT_LOCK, cur, cxt, &levels[n].key, next, &has_next);
 		}
-		SPI_finish();
-		SetUserIdAndSecContext(save_userid, save_sec);
-
 		if (!found)
 		{
 			/* the parent row is not there (yet): no lock of it covers anything */
@@ -732,10 +796,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		/* the row is locked: now its lock, with the latest snapshot */
 		levels[n].rootid = pki->rootid;
 		levels[n].notify = ReclockNotifyOn(pki);
-		now = ReclockNow();
-		if (!(ReclockStoreGetSettled(pki->rootid, levels[n].key, &now, &levels[n].lock) &&
-			  levels[n].lock.expires_at > now))
-			levels[n].lock.found = false;
+		(void) read_parent_lock(pki, levels[n].key, &levels[n].lock);
 		n++;
 		relation_close(parent, AccessShareLock);
 		if (!has_next)
