@@ -228,6 +228,89 @@ SELECT try($t$UPDATE items SET v = 'w' WHERE tenant = 2$t$);
 COMMIT;
 SELECT reclock_diff_children('items', '(2,7)', '[{"tenant": 2, "doc_no": 7, "pos": 1, "v": "z"}]');
 
+-- found by review --
+
+-- a foreign key that cannot name the parent's lock is refused at protect:
+-- a generated column (computed after the guard), a referenced partition
+CREATE TABLE gen_lines (id int PRIMARY KEY, code text,
+	order_id int GENERATED ALWAYS AS (split_part(code, '-', 1)::int) STORED REFERENCES orders);
+SELECT try($t$SELECT reclock_protect('gen_lines', parent => 'orders')$t$);
+CREATE TABLE xorders (a int, b int, PRIMARY KEY (a, b)) PARTITION BY LIST (a);
+CREATE TABLE xorders_1 (b int NOT NULL, a int NOT NULL);
+ALTER TABLE xorders ATTACH PARTITION xorders_1 FOR VALUES IN (1);
+CREATE TABLE xlines (id int PRIMARY KEY, oa int, ob int, FOREIGN KEY (oa, ob) REFERENCES xorders_1 (a, b));
+SELECT try($t$SELECT reclock_protect('xlines', parent => 'xorders')$t$);
+-- ... and at write (55000) if it became so after protect (the key dropped and
+-- made again under the same name, referencing a unique column)
+CREATE TABLE swap_orders (id int PRIMARY KEY, code int UNIQUE);
+CREATE TABLE swap_lines (id int PRIMARY KEY, order_id int CONSTRAINT swap_fk REFERENCES swap_orders);
+INSERT INTO swap_orders VALUES (1, 1);
+INSERT INTO swap_lines VALUES (1, 1);
+SELECT reclock_protect('swap_lines', parent => 'swap_orders');
+ALTER TABLE swap_lines DROP CONSTRAINT swap_fk;
+ALTER TABLE swap_lines ADD CONSTRAINT swap_fk FOREIGN KEY (order_id) REFERENCES swap_orders (code);
+SELECT try($t$UPDATE swap_lines SET id = 2$t$);
+SELECT try($t$SELECT reclock_diff_children('swap_lines', '1', '[]')$t$);
+DROP TABLE gen_lines, xlines, xorders, swap_lines, swap_orders;
+
+-- a role that may only reference the parent cannot make its table a child
+-- (the guard locks parent rows for the child's writers, and names their
+-- holders): it needs UPDATE on the parent, as acquire does
+CREATE ROLE regress_children_mallory;
+GRANT USAGE, CREATE ON SCHEMA children TO regress_children_mallory;
+GRANT REFERENCES ON lines TO regress_children_mallory;
+SET ROLE regress_children_mallory;
+CREATE TABLE evil (id int PRIMARY KEY, line_id int REFERENCES lines);
+SELECT try($t$SELECT reclock_protect('evil', parent => 'lines')$t$);
+DROP TABLE evil;
+RESET ROLE;
+REVOKE ALL ON lines FROM regress_children_mallory;
+REVOKE ALL ON SCHEMA children FROM regress_children_mallory;
+DROP ROLE regress_children_mallory;
+
+-- the guard's memory of a chain: a middle row given another key, and its
+-- key taken by a row under another parent, in the same transaction
+CREATE TABLE c_orders (id int PRIMARY KEY);
+CREATE TABLE c_lines (id int PRIMARY KEY, order_id int NOT NULL REFERENCES c_orders);
+CREATE TABLE c_notes (id int PRIMARY KEY, line_id int REFERENCES c_lines ON UPDATE CASCADE);
+INSERT INTO c_orders VALUES (42), (43);
+INSERT INTO c_lines VALUES (5, 42);
+INSERT INTO c_notes VALUES (100, 5);
+SELECT reclock_protect('c_lines', parent => 'c_orders');
+SELECT reclock_protect('c_notes', parent => 'c_lines');
+SELECT token AS carol FROM reclock_acquire('c_orders', '43', 'carol') \gset
+BEGIN;
+SELECT set_config('reclock.token', :'carol', true) IS NOT NULL;
+UPDATE c_notes SET id = 100 WHERE id = 100;		-- line 5 is under order 42 (free)
+UPDATE c_lines SET id = 6 WHERE id = 5;			-- the line gets another key
+INSERT INTO c_lines VALUES (5, 43);				-- line 5 is now in carol's order
+SELECT set_config('reclock.token', '', true) IS NOT NULL;
+SELECT try($t$INSERT INTO c_notes VALUES (101, 5)$t$);
+ROLLBACK;
+
+-- the holder's own cascades under require_lock: her token covers the child
+-- rows of the order she deletes or gives another key, also when the row
+-- is gone for the cascade's own query
+CREATE TABLE r_lines (id int PRIMARY KEY,
+	order_id int REFERENCES c_orders ON DELETE CASCADE ON UPDATE CASCADE);
+INSERT INTO r_lines VALUES (5, 43);
+SELECT reclock_protect('c_orders');
+SELECT reclock_protect('r_lines', true, 'c_orders');
+BEGIN;
+SELECT set_config('reclock.token', :'carol', true) IS NOT NULL;
+SELECT try($t$DELETE FROM c_orders WHERE id = 43$t$);
+SELECT count(*) AS lines_left FROM r_lines;
+ROLLBACK;
+BEGIN;
+SELECT set_config('reclock.token', :'carol', true) IS NOT NULL;
+SELECT try($t$UPDATE c_orders SET id = 44 WHERE id = 43$t$);
+SELECT order_id FROM r_lines;
+ROLLBACK;
+-- and without her token, refused
+SELECT try($t$DELETE FROM r_lines WHERE id = 5$t$);
+SELECT reclock_release(:'carol');
+DROP TABLE r_lines, c_notes, c_lines, c_orders;
+
 --
 -- the formset check: reclock_cas_children / reclock_diff_children
 --

@@ -836,7 +836,9 @@ kids_read(FunctionCallInfo fcinfo, KidsState *ks, bool for_update, const char *f
 		for (j = 0; j < ks->parent.ki->nkeys; j++)
 			if (ks->parent.ki->attnums[j] == ks->link.refattnums[i])
 				break;
-		Assert(j < ks->parent.ki->nkeys);
+		if (j == ks->parent.ki->nkeys)
+			elog(ERROR, "foreign key \"%s\" does not reference the parent's primary key",
+				 ks->link.conname);
 		params[i] = ks->parent.keyvals[j];
 		ptypes[i] = ks->parent.ki->typids[j];
 	}

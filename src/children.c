@@ -49,6 +49,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
@@ -146,6 +147,57 @@ fk_columns(Oid conoid, FkColumns *fk)
 	ReleaseSysCache(tup);
 }
 
+/*
+ * A foreign key the guard can use: it references the parent table itself
+ * (not one of its partitions) by its primary key, and no column of it is
+ * generated (computed after the BEFORE triggers: the guard would judge the
+ * row by a value it does not get).  42P17 at protect, 55000 at a
+ * write (the key was changed since): sqlstate.
+ */
+static void
+fk_check_usable(Relation rel, FkColumns *fk, const char *conname, int sqlstate)
+{
+	Oid			rootid = ReclockRootOf(RelationGetRelid(rel));
+	Oid			parentid = ReclockRootOf(fk->confrelid);
+	Relation	root = relation_open(rootid, AccessShareLock);
+	Relation	parent;
+	ReclockKeyInfo *pki;
+	int			i;
+	int			j;
+
+	for (i = 0; i < fk->nkeys; i++)
+		if (TupleDescAttr(RelationGetDescr(root), fk->conkey[i] - 1)->attgenerated)
+			ereport(ERROR,
+					(errcode(sqlstate),
+					 errmsg("foreign key \"%s\" of table \"%s\" has a generated column",
+							conname, RelationGetRelationName(root)),
+					 errdetail("A generated column is computed after the guard runs: the guard could not tell which parent row a row belongs to.")));
+	relation_close(root, AccessShareLock);
+	if (parentid != fk->confrelid)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("foreign key \"%s\" of table \"%s\" references partition \"%s\", not its partitioned table",
+						conname, get_rel_name(rootid), get_rel_name(fk->confrelid)),
+				 errdetail("A parent row's lock is named by the primary key of the partitioned table.")));
+	parent = relation_open(parentid, AccessShareLock);
+	pki = ReclockGetKeyInfo(parent);
+	for (i = 0; i < pki->nkeys; i++)
+	{
+		for (j = 0; j < fk->nkeys; j++)
+			if (fk->confkey[j] == pki->attnums[i])
+				break;
+		if (j == fk->nkeys)
+			break;
+	}
+	if (fk->nkeys != pki->nkeys || i < pki->nkeys)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("foreign key \"%s\" of table \"%s\" does not reference the primary key of table \"%s\"",
+						conname, get_rel_name(rootid), RelationGetRelationName(parent)),
+				 errdetail("A parent row's lock is named by its primary key.")));
+	relation_close(parent, AccessShareLock);
+}
+
 static void
 link_build(ReclockChildLink *link, Relation rel, const char *conname)
 {
@@ -156,6 +208,7 @@ link_build(ReclockChildLink *link, Relation rel, const char *conname)
 	int			i;
 
 	fk_columns(conoid, &fk);
+	fk_check_usable(rel, &fk, conname, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
 	link->relid = relid;
 	strlcpy(link->conname, conname, NAMEDATALEN);
 	link->conoid = conoid;
@@ -294,7 +347,6 @@ ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
 {
 	Oid			rootid = ReclockRootOf(RelationGetRelid(rel));
 	Oid			parentid = ReclockRootOf(RelationGetRelid(parent));
-	ReclockKeyInfo *pki;
 	List	   *fks;
 	ListCell   *lc;
 	Oid			conoid = InvalidOid;
@@ -302,29 +354,40 @@ ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
 	char	   *conname;
 	Relation	root;
 	FkColumns	fk;
-	int			i;
-	int			j;
 
 	if (parentid == rootid)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 				 errmsg("table \"%s\" cannot be its own parent", RelationGetRelationName(rel)),
 				 errdetail("A lock on a row covers the rows of other tables that reference it, not of the same table.")));
-	pki = ReclockGetKeyInfo(parent);	/* 55000 if it has no primary key */
+	(void) ReclockGetKeyInfo(parent);	/* 55000 if it has no primary key */
+
+	/*
+	 * The guard locks parent rows (as their owner) for the child table's
+	 * writers, and its refusals name the parent rows and their holders: the
+	 * one who makes a table a child of another must be able to write that
+	 * other table (as acquire needs), not only reference it.
+	 */
+	if (pg_class_aclcheck(parentid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(parentid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(parentid)),
+				 errdetail("Making a table a child table of another requires UPDATE privilege on the parent table.")));
 
 	root = relation_open(rootid, AccessShareLock);
 	fks = ReclockOwnForeignKeys(root);
 	foreach(lc, fks)
 	{
-		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
+		ForeignKeyCacheInfo *fki = lfirst_node(ForeignKeyCacheInfo, lc);
 
-		if (ReclockRootOf(fk->confrelid) != parentid)
+		if (ReclockRootOf(fki->confrelid) != parentid)
 			continue;
 		if (parent_fk != NULL &&
-			strcmp(get_constraint_name(fk->conoid), parent_fk) != 0)
+			strcmp(get_constraint_name(fki->conoid), parent_fk) != 0)
 			continue;
 		candidates++;
-		conoid = fk->conoid;
+		conoid = fki->conoid;
 	}
 	relation_close(root, AccessShareLock);
 	if (candidates == 0 && parent_fk != NULL)
@@ -351,23 +414,7 @@ ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
 	/* it must reference the parent's primary key: that names the parent's lock */
 	fk_columns(conoid, &fk);
 	conname = pstrdup(NameStr(fk.conname));
-	for (i = 0; i < pki->nkeys; i++)
-	{
-		AttrNumber	pkatt = pki->attnums[i];
-
-		/* pki describes the parent's root: attnums in the root's numbering */
-		for (j = 0; j < fk.nkeys; j++)
-			if (fk.confkey[j] == pkatt)
-				break;
-		if (j == fk.nkeys)
-			break;
-	}
-	if (fk.nkeys != pki->nkeys || i < pki->nkeys)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("foreign key \"%s\" of table \"%s\" does not reference the primary key of table \"%s\"",
-						conname, RelationGetRelationName(rel), RelationGetRelationName(parent)),
-				 errdetail("A parent row's lock is named by its primary key.")));
+	fk_check_usable(rel, &fk, conname, ERRCODE_INVALID_OBJECT_DEFINITION);
 
 	/* no cycle: walk up from the parent */
 	{
@@ -700,6 +747,50 @@ run_parent(ParentSqlArg *pa, ParentMode how, Datum *cur, MemoryContext cxt,
 	return found;
 }
 
+/*
+ * The canonical key of the parent row that foreign-key values name, made
+ * from the values themselves (for a parent row that is not there): each
+ * value in the parent's key column type (an int4 foreign key of an int8
+ * key is read as int8).  NULL if a value does not read as that type.
+ */
+static char *
+fk_parent_key(ReclockChildLink *link, ReclockKeyInfo *pki, Datum *vals)
+{
+	Datum		kv[INDEX_MAX_KEYS];
+	bool		kn[INDEX_MAX_KEYS];
+	char	   *key = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+	int			i;
+	int			j;
+
+	PG_TRY();
+	{
+		for (j = 0; j < pki->nkeys; j++)
+		{
+			for (i = 0; i < link->nkeys; i++)
+				if (link->refattnums[i] == pki->attnums[j])
+					break;
+			if (i == link->nkeys)
+				elog(ERROR, "foreign key does not cover the parent's key");
+			kn[j] = false;
+			kv[j] = link->fktypes[i] == pki->typids[j] ? vals[i] :
+				InputFunctionCall(&pki->infuncs[j],
+								  OutputFunctionCall(&link->outfuncs[i], vals[i]),
+								  pki->ioparams[j], pki->typmods[j]);
+		}
+		key = ReclockKeyText(pki, kv, kn);
+	}
+	PG_CATCH();
+	{
+		/* a value no row of the parent can have: no lock names it */
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		key = NULL;
+	}
+	PG_END_TRY();
+	return key;
+}
+
 /* the live lock of a parent row read now, if any */
 static bool
 read_parent_lock(ReclockKeyInfo *pki, const char *key, ReclockLock *lock)
@@ -787,8 +878,29 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		}
 		if (!found)
 		{
-			/* the parent row is not there (yet): no lock of it covers anything */
+			/*
+			 * The parent row is not there for this transaction: not yet
+			 * inserted or committed, not visible to its snapshot, or deleted
+			 * or re-keyed by it (a cascade).  PostgreSQL's foreign-key check
+			 * may still find it later (a deferred constraint, a row committed
+			 * meanwhile, a partitioned parent read with the latest snapshot):
+			 * so the lock of its key is judged all the same, and a grant of
+			 * that key waits for this transaction (reclock's advisory lock on
+			 * the key, in share mode; acquire takes it exclusively).  Not
+			 * kept: such a row is looked at again each time.
+			 */
+			char	   *key = fk_parent_key(&curlink, pki, cur);
+
 			*complete = false;
+			if (key != NULL)
+			{
+				ReclockShareKey(pki->rootid, key);
+				levels[n].key = key;
+				levels[n].rootid = pki->rootid;
+				levels[n].notify = false;
+				(void) read_parent_lock(pki, key, &levels[n].lock);
+				n++;
+			}
 			relation_close(parent, AccessShareLock);
 			return n;
 		}
@@ -1020,16 +1132,27 @@ ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 
 	if (oldtup && fk_values(&copy, oldtup, desc, vals))
 		covered = check_parent(rel, &copy, oldtup, false, vals);
-	/* a row deleted or moved: the chains cached through its table may be stale */
-	if (moves)
+	/*
+	 * A row deleted, moved or given another key: the chains cached through
+	 * its table may be stale (a key freed can be taken by a row under
+	 * another parent).
+	 */
+	if (moves ||
+		(oldtup != NULL && newtup != NULL &&
+		 !ReclockKeyUnchanged(ReclockGetKeyInfo(rel), oldtup, newtup, desc)))
 		note_move(ReclockGetKeyInfo(rel)->rootid);
 	if (newtup && (oldtup == NULL || moves) &&
 		fk_values(&copy, newtup, desc, vals))
 	{
 		bool		c = check_parent(rel, &copy, newtup, is_insert, vals);
 
-		/* a move is covered when both ends are */
-		covered = oldtup ? (covered && c) : c;
+		/*
+		 * A move is covered when one end is: a live lock at either end
+		 * needed its token already (a parent's key change by its holder
+		 * leaves the old key without a lock: its cascade is covered by the
+		 * new one).
+		 */
+		covered = covered || c;
 	}
 	if (is_insert && require_lock && !covered)
 	{
@@ -1057,6 +1180,9 @@ ReclockChildTruncateCheck(Relation rel)
 	ReclockChildLink *link = ReclockChildLinkOf(rel);
 	Oid			up = link ? link->parentid : InvalidOid;
 	int			depth = 0;
+
+	/* rows of a table in a chain go: chains cached through it may be stale */
+	note_move(ReclockRootOf(RelationGetRelid(rel)));
 
 	while (OidIsValid(up) && depth++ < MAX_CHAIN_DEPTH)
 	{

@@ -45,6 +45,7 @@
 #include "reclock.h"
 
 PG_FUNCTION_INFO_V1(reclock_guard);
+PG_FUNCTION_INFO_V1(reclock_guard_child);
 PG_FUNCTION_INFO_V1(reclock_guard_truncate);
 PG_FUNCTION_INFO_V1(reclock_protect);
 PG_FUNCTION_INFO_V1(reclock_unprotect);
@@ -639,6 +640,17 @@ reclock_guard(PG_FUNCTION_ARGS)
 	return PointerGetDatum(trigdata->tg_newtuple);
 }
 
+/*
+ * The guard of a child table: the same code, under a C symbol a library
+ * older than 1.1 does not have (a backend that still runs one fails on a
+ * child table instead of guarding it as a table of its own).
+ */
+Datum
+reclock_guard_child(PG_FUNCTION_ARGS)
+{
+	return reclock_guard(fcinfo);
+}
+
 Datum
 reclock_guard_truncate(PG_FUNCTION_ARGS)
 {
@@ -731,9 +743,9 @@ set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk)
 							 quote_literal_cstr(psprintf("parent_fk=%s", parent_fk)));
 		/* a child table: INSERT under a locked parent is guarded too */
 		run_ddl(psprintf("CREATE TRIGGER %s BEFORE %sUPDATE OR DELETE ON %s"
-						 " FOR EACH ROW EXECUTE FUNCTION %s.reclock_guard(%s)",
+						 " FOR EACH ROW EXECUTE FUNCTION %s.%s(%s)",
 						 GUARD_TRIGGER, parent_fk ? "INSERT OR " : "", qname, schema,
-						 args.data));
+						 parent_fk ? "reclock_guard_child" : "reclock_guard", args.data));
 	}
 
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)

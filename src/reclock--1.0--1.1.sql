@@ -175,6 +175,17 @@ GRANT SELECT ON @extschema@.reclock_locks TO PUBLIC;
 --
 
 DROP FUNCTION @extschema@.reclock_protect(pg_catalog.regclass, pg_catalog.bool);
+
+-- The guard of a child table (reclock_protect(tbl, parent => ...)): the same
+-- code under a name of its own, so that a backend still running a library
+-- older than 1.1 fails to find it instead of guarding a child table as a
+-- table of its own.
+CREATE FUNCTION @extschema@.reclock_guard_child()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_guard_child'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_guard_child()
+	IS 'row trigger of a child table: refuse INSERT, UPDATE or DELETE of rows under a locked parent row without its token';
 CREATE FUNCTION @extschema@.reclock_protect(tbl pg_catalog.regclass, require_lock pg_catalog.bool DEFAULT false,
 	parent pg_catalog.regclass DEFAULT NULL, parent_fk pg_catalog.name DEFAULT NULL)
 RETURNS void

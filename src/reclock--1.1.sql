@@ -179,6 +179,17 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.reclock_guard()
 	IS 'row trigger: refuse UPDATE or DELETE of a locked row without its token';
 
+-- The guard of a child table (reclock_protect(tbl, parent => ...)): the same
+-- code under a name of its own, so that a backend still running a library
+-- older than 1.1 fails to find it instead of guarding a child table as a
+-- table of its own.
+CREATE FUNCTION @extschema@.reclock_guard_child()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_guard_child'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_guard_child()
+	IS 'row trigger of a child table: refuse INSERT, UPDATE or DELETE of rows under a locked parent row without its token';
+
 CREATE FUNCTION @extschema@.reclock_guard_truncate()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'reclock_guard_truncate'

@@ -217,6 +217,7 @@ extern List *ReclockStoreLiveRelids(TimestampTz now);
 extern bool ReclockStoreNotifyEnabled(Oid relid);
 extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);
+extern void ReclockShareKey(Oid relid, const char *key);
 
 /*--- children.c: documents (a parent row's lock covers its child rows) ---*/
 /* the guard trigger's name, also the constraint name of every refusal */

@@ -1627,6 +1627,22 @@ ReclockLockKey(Oid relid, const char *key)
 }
 
 /*
+ * The same advisory lock in share mode, to the end of the transaction: a
+ * child row written under a parent key whose row was not there keeps a
+ * grant of that key (and a key move onto it) waiting until it ends
+ * (children.c).
+ */
+void
+ReclockShareKey(Oid relid, const char *key)
+{
+	LOCKTAG		tag;
+	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, strlen(key)));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, h, RECLOCK_LOCKTAG_FIELD4);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+}
+
+/*
  * Forget the locks, token hashes and notice setting of a dropped relation.
  * Run by the sql_drop event trigger; the rows are deleted directly, as a
  * sweep deletes them, and the notice setting by the same checked statement

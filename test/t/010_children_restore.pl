@@ -73,7 +73,7 @@ $src->stop;
 like($dst->safe_psql('app', q{
 	SELECT pg_get_triggerdef(oid) FROM pg_trigger
 	 WHERE tgrelid = 'shop.order_lines'::regclass AND tgname = 'reclock_guard'}),
-	qr/^CREATE TRIGGER reclock_guard BEFORE INSERT OR DELETE OR UPDATE ON shop\.order_lines FOR EACH ROW EXECUTE FUNCTION \S*reclock_guard\('parent_fk=line_order'\)$/,
+	qr/^CREATE TRIGGER reclock_guard BEFORE INSERT OR DELETE OR UPDATE ON shop\.order_lines FOR EACH ROW EXECUTE FUNCTION \S*reclock_guard_child\('parent_fk=line_order'\)$/,
 	"order_lines' restored guard fires on INSERT, UPDATE, DELETE and names its foreign key line_order");
 like($dst->safe_psql('app', q{
 	SELECT pg_get_triggerdef(oid) FROM pg_trigger
