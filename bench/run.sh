@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECS=${SECS:-5}
 REPS=${REPS:-3}
-SCENARIOS=${SCENARIOS:-1 2 3 4 5 6}   # which sections to run
+SCENARIOS=${SCENARIOS:-1 2 3 4 5 6 7}   # which sections to run
 want() { case " $SCENARIOS " in *" $1 "*) return 0;; esac; return 1; }
 DB=reclock_bench
 out=$(mktemp -d)
@@ -106,6 +106,18 @@ for c in 1 8; do
 	compare "notify_update_$c" "$c" "-c synchronous_commit=off" update_prot_quiet.sql update_prot_notify.sql
 	f=$(get "notify_update_$c" update_prot_quiet.sql); n=$(get "notify_update_$c" update_prot_notify.sql)
 	printf '%-42s %8s %10.0f %10.0f %8s\n' 'guarded UPDATE by primary key (no lock)' "$c" "$f" "$n" "$(ratio "$n" "$f")"
+done
+echo
+fi
+
+if want 7; then
+echo "7. documents: UPDATE of one line by key (10 lines per order), child guard vs row guard vs unprotected, synchronous_commit=off"
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f setup_children.sql >/dev/null 2>&1
+printf '%8s %10s %10s %10s %8s %8s\n' clients child 'row guard' unprotected 'c/row' 'c/unpr'
+for c in 1 2; do
+	compare "lines_$c" "$c" "-c synchronous_commit=off" update_line_child.sql update_line_row.sql update_line_plain.sql
+	k=$(get "lines_$c" update_line_child.sql); r=$(get "lines_$c" update_line_row.sql); u=$(get "lines_$c" update_line_plain.sql)
+	printf '%8s %10.0f %10.0f %10.0f %8s %8s\n' "$c" "$k" "$r" "$u" "$(ratio "$k" "$r")" "$(ratio "$k" "$u")"
 done
 echo
 fi
