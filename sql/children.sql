@@ -372,6 +372,17 @@ SELECT reclock_diff_children('lines', '1', '[{"id": 10}, {"id": 12}]');
 SELECT try($t$SELECT reclock_cas_children('lines', '1', '[]')$t$);
 RESET ROLE;
 
+-- a fresh backend: the formset check locks the parent row FOR UPDATE, then an
+-- acquire of another row of that table locks its row FOR UPDATE too; their
+-- statements once shared a cache key, and the acquire ran the check's
+-- statement: its grant named the wrong row
+\c
+SET search_path = children, public;
+SELECT reclock_cas_children('lines', '3', '[]') IS NOT NULL AS checked;
+SELECT token AS zed FROM reclock_acquire('orders', '2', 'zed') \gset
+SELECT relation, key FROM reclock_locks WHERE holder = 'zed';
+SELECT reclock_release(:'zed');
+
 -- unprotect: the lines are free again
 SELECT reclock_unprotect('lines');
 SELECT try($t$UPDATE lines SET qty = 0 WHERE id = 10$t$);

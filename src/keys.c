@@ -895,7 +895,7 @@ ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
 	char	   *key = NULL;
 	MemoryContext caller = CurrentMemoryContext;
 	LockRowArg	sa = {ki, rel};
-	ReclockStatement st = {ki->relid, "lock", ki->nkeys, ki->typids, lock_row_sql, &sa};
+	ReclockStatement st = {ki->relid, "lockrow", ki->nkeys, ki->typids, lock_row_sql, &sa};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
