@@ -448,6 +448,7 @@ typedef struct AncestorLevel
 	Oid			rootid;			/* the ancestor's table */
 	char	   *key;			/* its row's canonical key */
 	bool		notify;			/* its table sends change notices */
+	bool		refuse;			/* judged without its row lock: refuse by lock */
 	ReclockLock lock;			/* found = a lock live when read */
 } AncestorLevel;
 
@@ -868,8 +869,14 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 				read_parent_lock(pki, levels[n].key, &levels[n].lock) &&
 				!ReclockHoldsToken(levels[n].lock.fence))
 			{
+				/*
+				 * Refused as read now, without the row lock: it must not be
+				 * read again and let through if the lock ended meanwhile (a
+				 * grant could then commit while this write is in flight).
+				 */
 				levels[n].rootid = pki->rootid;
 				levels[n].notify = false;
+				levels[n].refuse = true;
 				*complete = false;
 				relation_close(parent, AccessShareLock);
 				return n + 1;
@@ -895,6 +902,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 			if (key != NULL)
 			{
 				ReclockShareKey(pki->rootid, key);
+				levels[n].refuse = false;
 				levels[n].key = key;
 				levels[n].rootid = pki->rootid;
 				levels[n].notify = false;
@@ -906,6 +914,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		}
 
 		/* the row is locked: now its lock, with the latest snapshot */
+		levels[n].refuse = false;
 		levels[n].rootid = pki->rootid;
 		levels[n].notify = ReclockNotifyOn(pki);
 		(void) read_parent_lock(pki, levels[n].key, &levels[n].lock);
@@ -1016,6 +1025,8 @@ check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_inse
 	{
 		AncestorLevel *lv = &e->levels[i];
 
+		if (lv->refuse)
+			refuse_child(rel, tuple, is_insert, lv);
 		if (!lv->lock.found)
 			continue;
 		if (lv->lock.expires_at <= ReclockNow())

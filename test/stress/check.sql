@@ -183,3 +183,10 @@ SELECT 'violation: lines differ from the writes audited', count(*)
 UNION ALL
 SELECT 'violation: no line write without a token was ever refused (the check tested nothing)',
        CASE WHEN EXISTS (SELECT FROM doc_log WHERE outcome = 'refused') THEN 0 ELSE 1 END;
+
+-- the details of a line write counted above as a violation, if any
+SELECT w.line_id, w.op, w.writer, w.order_id, w.at, w.committed_at,
+       g.fence AS grant_fence, g.holder, g.acquired_at, g.ended_at
+  FROM line_writes w JOIN grants g ON g.relid = 'orders' AND g.id = w.order_id
+ WHERE w.fence = 0 AND w.at < g.ended_at AND w.committed_at >= g.acquired_at
+ LIMIT 10;
