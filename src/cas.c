@@ -754,7 +754,6 @@ kids_sql(void *arg)
 {
 	KidsState  *ks = (KidsState *) arg;
 	Oid			relid = RelationGetRelid(ks->rel);
-	Oid			pid = RelationGetRelid(ks->parent.rel);
 	StringInfoData sql;
 	StringInfoData keys;
 	int			i;
@@ -783,7 +782,6 @@ kids_sql(void *arg)
 						 quote_identifier(get_attname(relid, ks->link.attnums[i], false)));
 	if (!ks->count_only)
 		appendStringInfo(&sql, " ORDER BY %s%s", keys.data, ks->for_update ? " FOR UPDATE" : "");
-	(void) pid;
 	return sql.data;
 }
 

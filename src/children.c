@@ -792,13 +792,13 @@ fk_parent_key(ReclockChildLink *link, ReclockKeyInfo *pki, Datum *vals)
 	return key;
 }
 
-/* the live lock of a parent row read now, if any */
+/* the live lock of a parent row (of table rootid) read now, if any */
 static bool
-read_parent_lock(ReclockKeyInfo *pki, const char *key, ReclockLock *lock)
+read_parent_lock(Oid rootid, const char *key, ReclockLock *lock)
 {
 	TimestampTz now = ReclockNow();
 
-	if (ReclockStoreGetSettled(pki->rootid, key, &now, lock) && lock->expires_at > now)
+	if (ReclockStoreGetSettled(rootid, key, &now, lock) && lock->expires_at > now)
 		return true;
 	lock->found = false;
 	return false;
@@ -866,7 +866,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		{
 			/* taken by another (or not there): a refusal needs no wait */
 			if (run_parent(&pa, PARENT_READ, cur, cxt, &levels[n].key, next, &has_next) &&
-				read_parent_lock(pki, levels[n].key, &levels[n].lock) &&
+				read_parent_lock(pki->rootid, levels[n].key, &levels[n].lock) &&
 				!ReclockHoldsToken(levels[n].lock.fence))
 			{
 				/*
@@ -906,7 +906,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 				levels[n].key = key;
 				levels[n].rootid = pki->rootid;
 				levels[n].notify = false;
-				(void) read_parent_lock(pki, key, &levels[n].lock);
+				(void) read_parent_lock(pki->rootid, key, &levels[n].lock);
 				n++;
 			}
 			relation_close(parent, AccessShareLock);
@@ -917,7 +917,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		levels[n].refuse = false;
 		levels[n].rootid = pki->rootid;
 		levels[n].notify = ReclockNotifyOn(pki);
-		(void) read_parent_lock(pki, levels[n].key, &levels[n].lock);
+		(void) read_parent_lock(pki->rootid, levels[n].key, &levels[n].lock);
 		n++;
 		relation_close(parent, AccessShareLock);
 		if (!has_next)
@@ -1032,11 +1032,9 @@ check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_inse
 		if (lv->lock.expires_at <= ReclockNow())
 		{
 			/* ran out, or was refreshed since it was read: read it again */
-			TimestampTz now = ReclockNow();
 			ReclockLock lock;
 
-			if (ReclockStoreGetSettled(lv->rootid, lv->key, &now, &lock) &&
-				lock.expires_at > now)
+			if (read_parent_lock(lv->rootid, lv->key, &lock))
 			{
 				lv->lock = lock;
 				lv->lock.holder = MemoryContextStrdup(GetMemoryChunkContext(e->levels), lock.holder);
@@ -1055,11 +1053,9 @@ check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_inse
 		}
 		/* about to refuse: it may have ended (or been extended) since it was read */
 		{
-			TimestampTz now = ReclockNow();
 			ReclockLock lock;
 
-			if (ReclockStoreGetSettled(lv->rootid, lv->key, &now, &lock) &&
-				lock.expires_at > now && !ReclockHoldsToken(lock.fence))
+			if (read_parent_lock(lv->rootid, lv->key, &lock) && !ReclockHoldsToken(lock.fence))
 			{
 				lv->lock = lock;
 				lv->lock.key = NULL;

@@ -71,6 +71,7 @@ typedef struct PlanRef
 	SPIPlanPtr	plan;
 	int			pins;			/* executions in progress */
 	dlist_node	retired;		/* in retired_refs once its entry let it go */
+	char	   *(*build) (void *arg);	/* the statement it was made from */
 	PlanCheck	check;
 } PlanRef;
 
@@ -293,6 +294,7 @@ plan_make(ReclockStatement *st)
 {
 	PlanRef    *ref = MemoryContextAllocZero(plan_cxt, sizeof(PlanRef));
 
+	ref->build = st->build;
 	ref->check.nrels = 1;
 	ref->check.rels[0] = st->relid;
 	ref->check.nargs = st->nargs;
@@ -316,7 +318,9 @@ plan_make(ReclockStatement *st)
 static bool
 plan_fits(PlanRef *ref, ReclockStatement *st)
 {
-	return ref->check.nargs == st->nargs &&
+	/* a shape names a statement only together with its builder */
+	return ref->build == st->build &&
+		ref->check.nargs == st->nargs &&
 		memcmp(ref->check.argtypes, st->argtypes, sizeof(Oid) * st->nargs) == 0 &&
 		SPI_plan_is_valid(ref->plan);
 }
