@@ -52,6 +52,12 @@ SELECT reclock_valid(token) FROM par_tokens WHERE id = 5;
 -- reclock_diff, the other reader, in parallel mode too
 EXPLAIN (COSTS OFF) SELECT reclock_diff('par', id::text, '{"v": "x"}') FROM par_tokens WHERE id = 1;
 SELECT reclock_diff('par', id::text, '{"v": "y"}') FROM par_tokens WHERE id = 1;
+-- ... and reclock_diff_children (PARALLEL RESTRICTED too: it reads through SPI in the leader)
+CREATE TABLE par_kids (id int PRIMARY KEY, par_id int REFERENCES par, v text);
+INSERT INTO par_kids VALUES (1, 1, 'x');
+EXPLAIN (COSTS OFF) SELECT reclock_diff_children('par_kids', id::text, '[{"id": 1, "v": "x"}]') FROM par_tokens WHERE id = 1;
+SELECT reclock_diff_children('par_kids', id::text, '[{"id": 1, "v": "y"}]') FROM par_tokens WHERE id = 1;
+DROP TABLE par_kids;
 -- and the view, whose clock is safe for the workers
 EXPLAIN (COSTS OFF) SELECT count(*) FROM reclock_locks WHERE holder = 'par holder';
 SELECT count(*) FROM reclock_locks WHERE holder = 'par holder';
