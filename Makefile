@@ -82,7 +82,7 @@ endif
 WERROR = -Wall -Werror -Wno-unused-parameter
 STRESS_SECONDS ?= 10
 
-.PHONY: deps demo test test-core installcheck-diffs test-run tap tap-run pgtap stress bench check-memory pgindent
+.PHONY: deps demo test test-core flaky-check installcheck-diffs test-run tap tap-run pgtap stress bench check-memory pgindent
 
 # install the Debian packages that are missing (needs root, or sudo)
 deps:
@@ -118,6 +118,18 @@ test-core: deps
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
 	pg_virtualenv -v $(PG_MAJOR) $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config installcheck-diffs
+
+# hunt flaky tests: the regress suite and every isolation spec FLAKY_RUNS
+# times (default 10) with the CPUs kept busy, then the stress and TAP suites a
+# few times (FLAKY_STRESS, FLAKY_TAP); prints each test's failure count
+# (test/flaky/run.sh; takes about half an hour)
+FLAKY_RUNS ?= 10
+flaky-check: deps
+	$(MAKE) --no-print-directory clean >/dev/null
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
+	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical env FLAKY_RUNS=$(FLAKY_RUNS) REGRESS_LIST="$(REGRESS)" ISOLATION_LIST="$(ISOLATION)" \
+	  PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test/flaky/run.sh
 
 # installcheck that prints the diffs when it fails
 installcheck-diffs:
