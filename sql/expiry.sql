@@ -42,10 +42,12 @@ SET reclock.test_clock_offset = '320s';
 SELECT reclock_valid(:'t3');
 
 -- expiry is judged by the clock at the check, not the transaction's start
+-- (the real clock: the grant's second may be over before the first check on
+-- a busy machine, so that check says only "valid unless its time ran out")
 RESET reclock.test_clock_offset;
 BEGIN;
-SELECT token AS t4 FROM reclock_acquire('docs', '4', 'alice', '1 s') \gset
-SELECT reclock_valid(:'t4');
+SELECT token AS t4, expires_at AS t4_expires FROM reclock_acquire('docs', '4', 'alice', '1 s') \gset
+SELECT reclock_valid(:'t4') OR clock_timestamp() >= :'t4_expires' AS valid_until_it_ran_out;
 SELECT pg_sleep(1.2);
 SELECT reclock_valid(:'t4');
 COMMIT;
