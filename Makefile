@@ -90,8 +90,12 @@ DEB_PACKAGES = make gcc postgresql-common postgresql-$(PG_MAJOR)$(PG_APT) postgr
 ifeq ($(APP_SUITES_MAJOR),$(PG_MAJOR))
 DEB_PACKAGES += postgresql-$(PG_MAJOR)-pgtap
 else
-DEB_PACKAGES += $(shell apt-cache show postgresql-$(PG_MAJOR)-pgtap >/dev/null 2>&1 && echo postgresql-$(PG_MAJOR)-pgtap)
+PGTAP_PACKAGE := $(shell apt-cache show postgresql-$(PG_MAJOR)-pgtap >/dev/null 2>&1 && echo postgresql-$(PG_MAJOR)-pgtap)
+DEB_PACKAGES += $(PGTAP_PACKAGE)
 endif
+# no pgTAP package for 19 yet: pgTAP is SQL only, so deps takes the SQL of
+# Debian's package for 18 (postgresql-18-pgtap) into 19's extension directory
+PGTAP_BORROW = $(if $(filter 19,$(PG_MAJOR)),$(if $(PGTAP_PACKAGE),,18))
 ifeq ($(APP_SUITES),yes)
 DEB_PACKAGES += pgbouncer python3-psycopg2 python3-django python3-selenium chromium chromium-driver sqlsmith
 endif
@@ -111,6 +115,16 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null || exit 1; \
 	fi
+ifneq ($(PGTAP_BORROW),)
+	@ext=/usr/share/postgresql/$(PG_MAJOR)/extension; \
+	if [ ! -f $$ext/pgtap.control ]; then \
+	  echo "pgTAP for $(PG_MAJOR): the SQL of postgresql-$(PGTAP_BORROW)-pgtap"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  d=$$(mktemp -d) && chmod 755 $$d && cd $$d && $$SUDO apt-get download -qq postgresql-$(PGTAP_BORROW)-pgtap 2>/dev/null && \
+	  dpkg-deb -x postgresql-$(PGTAP_BORROW)-pgtap_*.deb x && \
+	  $$SUDO cp x/usr/share/postgresql/$(PGTAP_BORROW)/extension/pgtap* $$ext/ && cd / && rm -rf $$d || exit 1; \
+	fi
+endif
 
 demo: deps
 	$(MAKE) --no-print-directory clean >/dev/null
