@@ -5,11 +5,29 @@
 #   make test    install what is missing, build (test build), install, and run
 #                every test suite in a throwaway cluster
 #
-# PG_MAJOR=N picks the PostgreSQL major (default 15, bookworm's packages); 17,
-# 18 and 19 are built from Debian's source packages by .ci/build-pg.sh
-# (`make deps PG_MAJOR=18`; cached: a second run takes a second).
+# PG_MAJOR=N picks the PostgreSQL major (default 15).  A major this machine's
+# Debian ships (or has installed) is used directly.  Any other (17: trixie,
+# 18: sid, 19: experimental, on Debian 12) runs in a chroot of the Debian
+# suite that ships it, with Debian's own binary packages: `make deps
+# PG_MAJOR=N` makes the chroot once (in /var/cache/reclock/chroot-N; later runs
+# take seconds) and every other target runs inside it, in this checkout, as
+# `.ci/in-chroot.sh N make TARGET PG_MAJOR=N` (PG_CHROOT=yes|no forces the
+# choice).  Objects are rebuilt when the major changes.
 #
 # The rest is the usual PGXS: make, make install, make installcheck.
+
+PG_MAJOR ?= 15
+PG_CHROOT ?= $(shell [ -x .ci/in-chroot.sh ] && .ci/in-chroot.sh --needed $(PG_MAJOR) && echo yes || echo no)
+ifeq ($(PG_CHROOT),yes)
+# PG_MAJOR is not Debian's here: every goal runs in the chroot of its suite
+.DEFAULT_GOAL := all
+CHROOT_GOALS := $(filter-out deps,$(or $(MAKECMDGOALS),all))
+.PHONY: deps $(CHROOT_GOALS)
+deps:
+	@.ci/in-chroot.sh $(PG_MAJOR)
+$(CHROOT_GOALS): deps
+	.ci/in-chroot.sh $(PG_MAJOR) $(MAKE) --no-print-directory $@ PG_MAJOR=$(PG_MAJOR) PG_CHROOT=no
+else
 
 EXTENSION = reclock
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
@@ -47,55 +65,65 @@ all:
 	@exit 1
 endif
 
-# rebuild the objects when the build flags change (a test build and a
-# production build must never be mixed); PGXS marks every file .SECONDARY,
+# rebuild the objects when the build flags or the PostgreSQL major change (a
+# test build and a production build, or two majors, must never be mixed); PGXS marks every file .SECONDARY,
 # so the flags file is written while the Makefile is read, not by a rule
 ifneq ($(PGXS),)
-BUILD_FLAGS := $(PG_CPPFLAGS) $(PROFILE)
+BUILD_FLAGS := $(PG_CPPFLAGS) $(PROFILE) PostgreSQL $(MAJORVERSION)
 ifneq ($(BUILD_FLAGS),$(shell cat reclock.flags 2>/dev/null))
 $(shell echo '$(BUILD_FLAGS)' > reclock.flags)
 endif
 $(OBJS): reclock.flags
 endif
 
-PG_MAJOR ?= 15
-# the majors bookworm has no binary packages for: .ci/build-pg.sh builds them
-# from Debian's source packages (17: trixie, 18: sid, 19: experimental)
-SOURCE_MAJORS = 17 18 19
-FROM_SOURCE = $(filter $(PG_MAJOR),$(SOURCE_MAJORS))
 # the application suites (pooler, node example, browser, fuzz) test the
 # clients, not the server: they run on the default major only
 # (APP_SUITES=yes runs them on another major too)
 APP_SUITES_MAJOR = 15
 APP_SUITES ?= $(if $(filter $(APP_SUITES_MAJOR),$(PG_MAJOR)),yes,no)
-ifeq ($(FROM_SOURCE),)
-DEB_PACKAGES = postgresql-$(PG_MAJOR) postgresql-server-dev-$(PG_MAJOR) \
-	postgresql-$(PG_MAJOR)-pgtap libipc-run-perl libtap-parser-sourcehandler-pgtap-perl \
-	pgbouncer python3-psycopg2 python3-django python3-selenium chromium chromium-driver \
-	sqlsmith libdbd-pg-perl
+# 19 is in experimental only: its packages and the libpq they need come from there
+PG_APT = $(if $(filter 19,$(PG_MAJOR)),/experimental)
+DEB_PACKAGES = make gcc postgresql-common postgresql-$(PG_MAJOR)$(PG_APT) postgresql-server-dev-$(PG_MAJOR)$(PG_APT) \
+	libipc-run-perl libtap-parser-sourcehandler-pgtap-perl libdbd-pg-perl \
+	$(if $(PG_APT),postgresql-client-$(PG_MAJOR)$(PG_APT) libpq5$(PG_APT) libpq-dev$(PG_APT))
+# pgTAP, where the suite packages it for this major (else `make pgtap` says SKIPPED)
+ifeq ($(APP_SUITES_MAJOR),$(PG_MAJOR))
+DEB_PACKAGES += postgresql-$(PG_MAJOR)-pgtap
 else
-# the server, PGXS, pg_regress, the isolation tester, TAP modules and pgTAP
-# come from .ci/build-pg.sh; these are what the suites run on N use besides
-DEB_PACKAGES = postgresql-common libipc-run-perl libtap-parser-sourcehandler-pgtap-perl \
-	libdbd-pg-perl
+PGTAP_PACKAGE := $(shell apt-cache show postgresql-$(PG_MAJOR)-pgtap >/dev/null 2>&1 && echo postgresql-$(PG_MAJOR)-pgtap)
+DEB_PACKAGES += $(PGTAP_PACKAGE)
+endif
+# no pgTAP package for 19 yet: pgTAP is SQL only, so deps takes the SQL of
+# Debian's package for 18 (postgresql-18-pgtap) into 19's extension directory
+PGTAP_BORROW = $(if $(filter 19,$(PG_MAJOR)),$(if $(PGTAP_PACKAGE),,18))
+ifeq ($(APP_SUITES),yes)
+DEB_PACKAGES += pgbouncer python3-psycopg2 python3-django python3-selenium chromium chromium-driver sqlsmith
 endif
 WERROR = -Wall -Werror -Wno-unused-parameter
 STRESS_SECONDS ?= 10
 
 .PHONY: deps demo test test-core flaky-check installcheck-diffs test-run tap tap-run pgtap stress bench check-memory pgindent
 
-# install the Debian packages that are missing (needs root, or sudo)
+# install the Debian packages that are missing (needs root, or sudo; all of
+# them are named to apt, so that the /experimental ones of 19 come together)
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	  dpkg-query -W -f='$${Status}' $${p%/*} 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null || exit 1; \
 	fi
-ifneq ($(FROM_SOURCE),)
-	@SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO .ci/build-pg.sh $(PG_MAJOR)
+ifneq ($(PGTAP_BORROW),)
+	@ext=/usr/share/postgresql/$(PG_MAJOR)/extension; \
+	if [ ! -f $$ext/pgtap.control ]; then \
+	  echo "pgTAP for $(PG_MAJOR): the SQL of postgresql-$(PGTAP_BORROW)-pgtap"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  d=$$(mktemp -d) && chmod 755 $$d && cd $$d && $$SUDO apt-get download -qq postgresql-$(PGTAP_BORROW)-pgtap 2>/dev/null && \
+	  dpkg-deb -x postgresql-$(PGTAP_BORROW)-pgtap_*.deb x && \
+	  $$SUDO cp x/usr/share/postgresql/$(PGTAP_BORROW)/extension/pgtap* $$ext/ && cd / && rm -rf $$d || exit 1; \
+	fi
 endif
 
 demo: deps
@@ -223,3 +251,5 @@ bench: deps
 
 pgindent:
 	pgindent --typedefs=src/typedefs.list src/*.c src/*.h
+
+endif # PG_CHROOT

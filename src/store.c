@@ -910,7 +910,11 @@ store_update(Relation rel, ItemPointer otid, HeapTuple newtup)
 #endif
 
 retry:
-#if PG_VERSION_NUM >= 160000
+#if PG_VERSION_NUM >= 190000
+	/* 19 added the options (TABLE_UPDATE_*); none is what 16-18 did */
+	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true), 0,
+					  InvalidSnapshot, wait, &tmfd, &lockmode, &update_indexes);
+#elif PG_VERSION_NUM >= 160000
 	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true),
 					  InvalidSnapshot, wait, &tmfd, &lockmode, &update_indexes);
 #else
@@ -1155,8 +1159,14 @@ store_delete(Relation rel, ItemPointer tid, bool wait)
 	TM_Result	res;
 	TM_FailureData tmfd;
 
+#if PG_VERSION_NUM >= 190000
+	/* 19: options (TABLE_DELETE_*) replace changingPart */
+	res = heap_delete(rel, tid, GetCurrentCommandId(true), 0, InvalidSnapshot,
+					  wait, &tmfd);
+#else
 	res = heap_delete(rel, tid, GetCurrentCommandId(true), InvalidSnapshot,
 					  wait, &tmfd, false);
+#endif
 	switch (res)
 	{
 		case TM_Ok:
