@@ -27,7 +27,9 @@ SELECT reclock_protect('lines', parent => 'orders');
 SELECT reclock_protect('notes', parent => 'lines');
 -- idempotent
 SELECT reclock_protect('lines', parent => 'orders', parent_fk => 'lines_order_id_fkey');
-SELECT c.relname, pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+-- (and the identity of that foreign key: a key made again is another key)
+SELECT c.relname, regexp_replace(pg_get_triggerdef(t.oid), 'parent_fk_oid=\d+', 'parent_fk_oid=<oid>') AS def
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
  WHERE t.tgname LIKE 'reclock%' AND c.relname IN ('lines', 'notes') ORDER BY 1, 2;
 
 -- no lock anywhere: children are written freely

@@ -24,7 +24,18 @@ SELECT token AS carol_tok FROM reclock_acquire('up', '3', 'carol', '1 hour') \gs
 INSERT INTO reclock_token_store VALUES (sha256('left behind by 1.0'), 0);
 SELECT count(*) AS orphan_tokens_before FROM reclock_token_store t
  WHERE NOT EXISTS (SELECT FROM reclock_lock_store l WHERE l.fence = t.fence);
+ALTER EXTENSION reclock UPDATE TO '1.1';
+-- a child table protected under 1.1: its guard names its foreign key by name only
+CREATE TABLE up_notes (id int PRIMARY KEY, up_id int REFERENCES up, v int);
+CREATE TRIGGER reclock_guard BEFORE INSERT OR UPDATE OR DELETE ON up_notes
+  FOR EACH ROW EXECUTE FUNCTION reclock_guard_child('parent_fk=up_notes_up_id_fkey');
 ALTER EXTENSION reclock UPDATE;
+-- 1.2 protected it again, as it was, with its foreign key's identity: alice's
+-- lock on up 1 covers it
+SELECT pg_get_triggerdef(oid) LIKE '%parent_fk_oid=%' AS bound FROM pg_trigger
+ WHERE tgrelid = 'up_notes'::regclass AND tgname = 'reclock_guard';
+SELECT try($t$INSERT INTO up_notes VALUES (1, 1, 0)$t$);
+SELECT try($t$INSERT INTO up_notes VALUES (2, 2, 0)$t$);
 -- the upgrade deletes the hashes that can never count again, and only those
 SELECT count(*) AS orphan_tokens_after FROM reclock_token_store t
  WHERE NOT EXISTS (SELECT FROM reclock_lock_store l WHERE l.fence = t.fence);

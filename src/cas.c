@@ -599,6 +599,7 @@ PG_FUNCTION_INFO_V1(reclock_diff_children);
 typedef struct ShownRow
 {
 	char	   *key;			/* canonical */
+	Datum	   *keyvals;		/* the key columns' values, as read */
 	ColValue   *cols;
 	int			ncols;
 	bool		seen;			/* still there */
@@ -651,9 +652,9 @@ kids_link(KidsState *ks)
 					 errhint("Protect it with reclock_protect(table, parent => '<table>', parent_fk => '<constraint>').")));
 		fk = linitial_node(ForeignKeyCacheInfo, fks);
 		parent = ReclockOpenTable(ReclockRootOf(fk->confrelid), "reclock_cas_children()");
-		conname = ReclockChildValidate(ks->rel, parent, get_constraint_name(fk->conoid));
+		conname = ReclockChildValidate(ks->rel, parent, get_constraint_name(fk->conoid), NULL);
 		relation_close(parent, AccessShareLock);
-		l = ReclockGetChildLink(ks->rel, conname);
+		l = ReclockGetChildLink(ks->rel, conname, InvalidOid);
 	}
 	ks->link = *l;
 }
@@ -710,6 +711,8 @@ kids_read_shown(KidsState *ks, Jsonb *expected)
 			kn[k] = false;
 		}
 		sr->key = ReclockKeyText(ks->ki, kv, kn);
+		sr->keyvals = palloc(sizeof(Datum) * ks->ki->nkeys);
+		memcpy(sr->keyvals, kv, sizeof(Datum) * ks->ki->nkeys);
 		for (i = 0; i < sr->ncols; i++)
 			(void) equality_of(sr->cols[i].typid);
 		maxcols += sr->ncols;
@@ -858,15 +861,42 @@ kids_read(FunctionCallInfo fcinfo, KidsState *ks, bool for_update, const char *f
 	return true;
 }
 
-/* the shown row with this key, or NULL */
+/* are a shown row's key values those of a row read (kv)?  By the key types' equality */
+static bool
+kids_key_equal(KidsState *ks, ShownRow *sr, Datum *kv)
+{
+	int			k;
+
+	for (k = 0; k < ks->ki->nkeys; k++)
+		if (!DatumGetBool(FunctionCall2Coll(equality_of(ks->ki->typids[k]),
+											TupleDescAttr(RelationGetDescr(ks->rel),
+														  ks->ki->attnums[k] - 1)->attcollation,
+											kv[k], sr->keyvals[k])))
+			return false;
+	return true;
+}
+
+/*
+ * The shown row that names the child row read (its key values kv, its
+ * canonical key), or NULL.  Keys are matched by the key types' equality,
+ * as reclock_cas finds a row (a shown 1.5 is the row whose numeric key is
+ * 1.50): the canonical text finds the usual candidate at once, and only a
+ * row it does not match is compared with the shown rows not matched yet.
+ */
 static ShownRow *
-kids_find(KidsState *ks, char *key)
+kids_find(KidsState *ks, char *key, Datum *kv)
 {
 	ShownRow	probe = {key};
 	ShownRow   *pp = &probe;
 	ShownRow  **found = bsearch(&pp, ks->sorted, ks->nshown, sizeof(ShownRow *), compare_shown);
+	int			i;
 
-	return found ? *found : NULL;
+	if (found != NULL && !(*found)->seen && kids_key_equal(ks, *found, kv))
+		return *found;
+	for (i = 0; i < ks->nshown; i++)
+		if (!ks->shown[i].seen && kids_key_equal(ks, &ks->shown[i], kv))
+			return &ks->shown[i];
+	return NULL;
 }
 
 /* the SPI column of a named column's value (its jsonb follows it, with_json) */
@@ -881,11 +911,10 @@ kids_column(KidsState *ks, AttrNumber att)
 	return ks->ki->nkeys + 1 + (ks->with_json ? 2 * j : j);
 }
 
-/* the canonical key of a child row read */
+/* the canonical key of a child row read, and its key values in kv */
 static char *
-kids_row_key(KidsState *ks, HeapTuple row, TupleDesc desc)
+kids_row_key(KidsState *ks, HeapTuple row, TupleDesc desc, Datum *kv)
 {
-	Datum		kv[INDEX_MAX_KEYS];
 	bool		kn[INDEX_MAX_KEYS];
 	int			k;
 
@@ -917,7 +946,9 @@ reclock_cas_children(PG_FUNCTION_ARGS)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		ShownRow   *sr = kids_find(&ks, kids_row_key(&ks, row, desc));
+		Datum		kv[INDEX_MAX_KEYS];
+		char	   *key = kids_row_key(&ks, row, desc, kv);
+		ShownRow   *sr = kids_find(&ks, key, kv);
 
 		if (sr == NULL)
 		{
@@ -1019,8 +1050,9 @@ reclock_diff_children(PG_FUNCTION_ARGS)
 	{
 		HeapTuple	row = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *key = kids_row_key(&ks, row, desc);
-		ShownRow   *sr = kids_find(&ks, key);
+		Datum		kv[INDEX_MAX_KEYS];
+		char	   *key = kids_row_key(&ks, row, desc, kv);
+		ShownRow   *sr = kids_find(&ks, key, kv);
 		int			ndiff = 0;
 
 		if (sr == NULL)

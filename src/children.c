@@ -57,6 +57,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -70,6 +71,19 @@
 #define MAX_MOVED_TABLES	16
 
 /*--- the link of a child table to its parent, from its guard trigger ---*/
+
+static Oid
+get_rel_owner_of(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
 
 static HTAB *link_cache = NULL;
 static bool links_stale = false;
@@ -95,6 +109,112 @@ ReclockTriggerParentFk(Trigger *trigger)
 		if (strncmp(trigger->tgargs[i], "parent_fk=", 10) == 0)
 			return trigger->tgargs[i] + 10;
 	return NULL;
+}
+
+/*
+ * The foreign key a guard trigger was made for: 'parent_fk_oid=<oid>'
+ * (reclock_protect writes it next to the name), or InvalidOid.
+ */
+Oid
+ReclockTriggerParentFkOid(Trigger *trigger)
+{
+	int			i;
+
+	for (i = 0; i < trigger->tgnargs; i++)
+		if (strncmp(trigger->tgargs[i], "parent_fk_oid=", 14) == 0)
+			return (Oid) strtoul(trigger->tgargs[i] + 14, NULL, 10);
+	return InvalidOid;
+}
+
+/*
+ * A chain stays bound to the foreign key it was protected with: a key
+ * dropped and made again, also under the same name, is another key (it may
+ * reference another table), never followed silently.  A guard without the
+ * key's identity (made by hand, or by a version before 1.2 and not brought
+ * up to date) is refused the same way.
+ */
+static void
+fk_not_bound(Relation rel, const char *conname, bool missing)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 missing ?
+			 errmsg("guard of table \"%s\" does not name the identity of foreign key \"%s\"",
+					RelationGetRelationName(rel), conname) :
+			 errmsg("foreign key \"%s\" of table \"%s\" is not the one the table was protected with",
+					conname, RelationGetRelationName(rel)),
+			 errdetail("A child table is bound to the foreign key it was protected with; a key dropped and made again is another key."),
+			 errhint("Protect the table again with reclock_protect(table, parent => ..., parent_fk => ...), or remove the guard with reclock_unprotect().")));
+}
+
+/*
+ * The parent table of a protected child table, read from its guard trigger
+ * and its foreign key without building links; InvalidOid if none.
+ */
+static Oid
+guard_parent_of(Oid relid)
+{
+	Relation	r = try_relation_open(relid, AccessShareLock);
+	Oid			result = InvalidOid;
+	int			i;
+
+	if (r == NULL)
+		return InvalidOid;
+	for (i = 0; r->trigdesc != NULL && i < r->trigdesc->numtriggers; i++)
+	{
+		Trigger    *t = &r->trigdesc->triggers[i];
+		const char *fk;
+		Oid			conoid;
+
+		if (strcmp(t->tgname, RECLOCK_GUARD_TRIGGER) != 0 ||
+			(fk = ReclockTriggerParentFk(t)) == NULL)
+			continue;
+		conoid = get_relation_constraint_oid(ReclockRootOf(relid), fk, true);
+		if (OidIsValid(conoid))
+		{
+			HeapTuple	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+
+			if (HeapTupleIsValid(tup))
+			{
+				result = ReclockRootOf(((Form_pg_constraint) GETSTRUCT(tup))->confrelid);
+				ReleaseSysCache(tup);
+			}
+		}
+		break;
+	}
+	relation_close(r, AccessShareLock);
+	return result;
+}
+
+/*
+ * Rights on every table above a child table, up to the top of the chain:
+ * the guard locks their rows (as their owners) for the child's writers, and
+ * its refusals name their holders.  roleid needs UPDATE on each (as
+ * acquire needs): the caller of reclock_protect, or at a guard's first
+ * firing the child table's owner -- a guard made by hand, by a role that
+ * could not protect the table, never judges rows by another table's locks.
+ */
+static void
+check_chain_rights(Oid childroot, Oid parentid, Oid roleid, bool at_protect)
+{
+	Oid			up = parentid;
+	int			depth = 0;
+
+	while (OidIsValid(up) && up != childroot && depth++ < MAX_CHAIN_DEPTH)
+	{
+		if (pg_class_aclcheck(up, roleid, ACL_UPDATE) != ACLCHECK_OK &&
+			pg_attribute_aclcheck_all(up, roleid, ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table %s", get_rel_name(up)),
+					 at_protect ?
+					 errdetail("Making a table a child table of another requires UPDATE privilege on every table above it.") :
+					 errdetail("The owner of table \"%s\" has no UPDATE privilege on table \"%s\", above it in its chain: its guard cannot judge rows by that table's locks.",
+							   get_rel_name(childroot), get_rel_name(up)),
+					 at_protect ? 0 :
+					 errhint("Protect the table with reclock_protect(table, parent => ...) as a role that may update every table above it.")));
+		up = guard_parent_of(up);
+	}
 }
 
 /* the foreign key named conname of the (root) table rootid, or an error */
@@ -242,6 +362,7 @@ link_build(ReclockChildLink *link, Relation rel, const char *conname)
 	if (fk.nkeys == 1 && (link->fktypes[0] == INT2OID || link->fktypes[0] == INT4OID ||
 					   link->fktypes[0] == INT8OID))
 		link->int_key = true;
+	link->rights_checked = false;
 	link->valid = true;
 }
 
@@ -250,7 +371,7 @@ link_build(ReclockChildLink *link, Relation rel, const char *conname)
  * the foreign key conname.
  */
 ReclockChildLink *
-ReclockGetChildLink(Relation rel, const char *conname)
+ReclockGetChildLink(Relation rel, const char *conname, Oid fkoid)
 {
 	Oid			relid = RelationGetRelid(rel);
 	ReclockChildLink *link;
@@ -277,7 +398,8 @@ ReclockGetChildLink(Relation rel, const char *conname)
 		links_stale = false;
 	}
 	if (last_link != NULL && last_link->relid == relid && last_link->valid &&
-		strcmp(last_link->conname, conname) == 0)
+		strcmp(last_link->conname, conname) == 0 &&
+		(!OidIsValid(fkoid) || (last_link->conoid == fkoid && last_link->rights_checked)))
 		return last_link;
 	link = hash_search(link_cache, &relid, HASH_ENTER, &found);
 	if (!found)
@@ -288,6 +410,18 @@ ReclockGetChildLink(Relation rel, const char *conname)
 		link_build(link, rel, conname);
 	}
 	last_link = link;
+	if (OidIsValid(fkoid))
+	{
+		if (link->conoid != fkoid)
+			fk_not_bound(rel, conname, false);
+		if (!link->rights_checked)
+		{
+			Oid			rootid = ReclockRootOf(relid);
+
+			check_chain_rights(rootid, link->parentid, get_rel_owner_of(rootid), false);
+			link->rights_checked = true;
+		}
+	}
 	return link;
 }
 
@@ -308,7 +442,11 @@ ReclockChildLinkOf(Relation rel)
 		if (strcmp(t->tgname, RECLOCK_GUARD_TRIGGER) != 0)
 			continue;
 		fk = ReclockTriggerParentFk(t);
-		return fk ? ReclockGetChildLink(rel, fk) : NULL;
+		if (fk == NULL)
+			return NULL;
+		if (!OidIsValid(ReclockTriggerParentFkOid(t)))
+			fk_not_bound(rel, fk, true);
+		return ReclockGetChildLink(rel, fk, ReclockTriggerParentFkOid(t));
 	}
 	return NULL;
 }
@@ -343,7 +481,7 @@ ReclockOwnForeignKeys(Relation rel)
  * (without a name), or one that does not reference the parent's primary key.
  */
 char *
-ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
+ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk, Oid *fkoid)
 {
 	Oid			rootid = ReclockRootOf(RelationGetRelid(rel));
 	Oid			parentid = ReclockRootOf(RelationGetRelid(parent));
@@ -362,18 +500,9 @@ ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
 				 errdetail("A lock on a row covers the rows of other tables that reference it, not of the same table.")));
 	(void) ReclockGetKeyInfo(parent);	/* 55000 if it has no primary key */
 
-	/*
-	 * The guard locks parent rows (as their owner) for the child table's
-	 * writers, and its refusals name the parent rows and their holders: the
-	 * one who makes a table a child of another must be able to write that
-	 * other table (as acquire needs), not only reference it.
-	 */
-	if (pg_class_aclcheck(parentid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK &&
-		pg_attribute_aclcheck_all(parentid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s", get_rel_name(parentid)),
-				 errdetail("Making a table a child table of another requires UPDATE privilege on the parent table.")));
+	/* protect (fkoid): the caller may update every table above; the formset check reads */
+	if (fkoid != NULL)
+		check_chain_rights(rootid, parentid, GetUserId(), true);
 
 	root = relation_open(rootid, AccessShareLock);
 	fks = ReclockOwnForeignKeys(root);
@@ -415,6 +544,8 @@ ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk)
 	fk_columns(conoid, &fk);
 	conname = pstrdup(NameStr(fk.conname));
 	fk_check_usable(rel, &fk, conname, ERRCODE_INVALID_OBJECT_DEFINITION);
+	if (fkoid != NULL)
+		*fkoid = conoid;
 
 	/* no cycle: walk up from the parent */
 	{
@@ -454,7 +585,7 @@ typedef struct AncestorLevel
 
 typedef struct ParentEntry
 {
-	char	   *key;			/* "<foreign key oid>/<values>", in parent_cxt */
+	char	   *key;			/* parent_cache_key's, in parent_cxt */
 	int			nlevels;
 	AncestorLevel *levels;
 	uint64		made;			/* move_gen when it was made */
@@ -520,19 +651,32 @@ entry_stale(ParentEntry *e)
 	return false;
 }
 
-/* the hash key is a pointer to the key text */
+/* the hash key is a pointer to the key (parent_cache_key: length first) */
+static inline uint32
+parent_key_len(const char *k)
+{
+	uint32		len;
+
+	memcpy(&len, k, sizeof(uint32));
+	return len;
+}
+
 static uint32
 parent_key_hash(const void *key, Size keysize)
 {
 	const char *k = *(char *const *) key;
 
-	return hash_bytes((const unsigned char *) k, strlen(k));
+	return hash_bytes((const unsigned char *) k, parent_key_len(k));
 }
 
 static int
 parent_key_match(const void *key1, const void *key2, Size keysize)
 {
-	return strcmp(*(char *const *) key1, *(char *const *) key2);
+	const char *k1 = *(char *const *) key1;
+	const char *k2 = *(char *const *) key2;
+	uint32		len = parent_key_len(k1);
+
+	return len == parent_key_len(k2) ? memcmp(k1, k2, len) : 1;
 }
 
 static void
@@ -601,33 +745,276 @@ parent_cache_get(void)
 
 /*
  * The cache key of a parent row named by foreign-key values: the foreign
- * key, then each value's length and text.
+ * key, then each value's binary image (its length and bytes, detoasted).
+ * Never a text printed by an output function: that depends on the
+ * session's settings (DateStyle, extra_float_digits, TimeZone, ...), and two
+ * values printed alike under one setting would share an entry.  Equal
+ * bytes are one value of the type; values equal but stored otherwise
+ * (numeric 1.5 and 1.50) only make two entries for one row, each found by
+ * the foreign key's own equality.  The first 4 bytes hold the length.
  */
 static char *
 parent_cache_key(ReclockChildLink *link, Datum *vals, char *buf, size_t buflen)
 {
 	StringInfoData key;
+	uint32		len;
 	int			i;
 
 	if (link->int_key)
 	{
 		int64		v = link->fktypes[0] == INT2OID ? DatumGetInt16(vals[0]) :
 			link->fktypes[0] == INT4OID ? DatumGetInt32(vals[0]) : DatumGetInt64(vals[0]);
-		int			len = snprintf(buf, buflen, "%u/", link->conoid);
 
-		pg_lltoa(v, buf + len);
+		Assert(buflen >= 2 * sizeof(uint32) + sizeof(int64));
+		len = 2 * sizeof(uint32) + sizeof(int64);
+		memcpy(buf, &len, sizeof(uint32));
+		memcpy(buf + sizeof(uint32), &link->conoid, sizeof(Oid));
+		memcpy(buf + 2 * sizeof(uint32), &v, sizeof(int64));
 		return buf;
 	}
 	initStringInfo(&key);
-	appendStringInfo(&key, "%u/", link->conoid);
+	len = 0;
+	appendBinaryStringInfo(&key, (char *) &len, sizeof(uint32));
+	appendBinaryStringInfo(&key, (char *) &link->conoid, sizeof(Oid));
 	for (i = 0; i < link->nkeys; i++)
 	{
-		char	   *t = OutputFunctionCall(&link->outfuncs[i], vals[i]);
+		const char *data;
+		uint32		size;
+		struct varlena *detoasted = NULL;
 
-		appendStringInfo(&key, "%zu:%s", strlen(t), t);
-		pfree(t);
+		if (link->typbyvals[i])
+		{
+			Datum		d = vals[i];
+			char		b[sizeof(Datum)];
+
+			/* only the type's own bytes: the rest of the Datum is not defined */
+			store_att_byval(b, d, link->typlens[i]);
+			appendBinaryStringInfo(&key, b, link->typlens[i]);
+			continue;
+		}
+		if (link->typlens[i] == -1)
+		{
+			detoasted = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(vals[i]));
+			data = VARDATA_ANY(detoasted);
+			size = VARSIZE_ANY_EXHDR(detoasted);
+		}
+		else if (link->typlens[i] == -2)
+		{
+			data = DatumGetCString(vals[i]);
+			size = strlen(data);
+		}
+		else
+		{
+			data = DatumGetPointer(vals[i]);
+			size = link->typlens[i];
+		}
+		appendBinaryStringInfo(&key, (char *) &size, sizeof(uint32));
+		appendBinaryStringInfo(&key, data, size);
+		if (detoasted != NULL && (Pointer) detoasted != DatumGetPointer(vals[i]))
+			pfree(detoasted);
 	}
+	len = key.len;
+	memcpy(key.data, &len, sizeof(uint32));
 	return key.data;
+}
+
+/*--- child rows judged again at COMMIT ---*/
+
+/*
+ * A child row written while a row of its chain was not there for the
+ * writer (a deferred foreign key, a parent in flight, a REPEATABLE READ
+ * snapshot older than the parent) is judged again when its transaction
+ * commits, by the chain then there (read with the latest snapshot, as
+ * PostgreSQL's foreign-key checks read, and locked as at a write).  Only
+ * such rows are queued, once per parent named: the usual write queues
+ * nothing.  Rows queued by a subtransaction that is rolled back go with it.
+ */
+typedef struct RecheckEntry
+{
+	char	   *key;			/* parent_cache_key's (hash key), in recheck_cxt */
+	Oid			relid;			/* the child relation written */
+	char		conname[NAMEDATALEN];	/* its guard's foreign key */
+	Oid			fkoid;			/* ... and its identity */
+	char	   *childkey;		/* the child row's key (for the message), or NULL */
+	bool		is_insert;
+	SubTransactionId subid;		/* the oldest subtransaction that queued it */
+	Datum		vals[INDEX_MAX_KEYS];	/* the foreign-key values */
+} RecheckEntry;
+
+static HTAB *recheck_queue = NULL;
+static MemoryContext recheck_cxt = NULL;
+static LocalTransactionId recheck_lxid = InvalidLocalTransactionId;
+static bool recheck_mode = false;	/* running the checks at COMMIT */
+
+static void recheck_xact_callback(XactEvent event, void *arg);
+static void recheck_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+									 SubTransactionId parentSubid, void *arg);
+static uint32 parent_key_hash(const void *key, Size keysize);
+static int	parent_key_match(const void *key1, const void *key2, Size keysize);
+static inline uint32 parent_key_len(const char *k);
+static char *parent_cache_key(ReclockChildLink *link, Datum *vals, char *buf, size_t buflen);
+static int	lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
+						   bool *complete, bool *unseen);
+static bool read_parent_lock(Oid rootid, const char *key, ReclockLock *lock);
+static void refuse_child_key(Relation rel, const char *key, bool is_insert,
+							 AncestorLevel *lv) pg_attribute_noreturn();
+
+static void
+recheck_later(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_insert,
+			  Datum *vals)
+{
+	static bool registered = false;
+	char		buf[64];
+	char	   *key = parent_cache_key(link, vals, buf, sizeof(buf));
+	RecheckEntry *e;
+	bool		found;
+	SubTransactionId subid = GetCurrentSubTransactionId();
+
+	if (!registered)
+	{
+		RegisterXactCallback(recheck_xact_callback, NULL);
+		RegisterSubXactCallback(recheck_subxact_callback, NULL);
+		registered = true;
+	}
+	if (recheck_queue == NULL || recheck_lxid != MY_LXID)
+	{
+		HASHCTL		ctl;
+
+		recheck_cxt = AllocSetContextCreate(TopTransactionContext, "reclock child rechecks",
+											ALLOCSET_DEFAULT_SIZES);
+		ctl.keysize = sizeof(char *);
+		ctl.entrysize = sizeof(RecheckEntry);
+		ctl.hash = parent_key_hash;
+		ctl.match = parent_key_match;
+		ctl.hcxt = recheck_cxt;
+		recheck_queue = hash_create("reclock child rechecks", 64, &ctl,
+									HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+		recheck_lxid = MY_LXID;
+	}
+	e = hash_search(recheck_queue, &key, HASH_ENTER, &found);
+	if (found)
+	{
+		e->subid = Min(e->subid, subid);
+		return;
+	}
+	else
+	{
+		MemoryContext old = MemoryContextSwitchTo(recheck_cxt);
+		int			i;
+
+		e->key = palloc(parent_key_len(key));
+		memcpy(e->key, key, parent_key_len(key));
+		e->relid = RelationGetRelid(rel);
+		strlcpy(e->conname, link->conname, NAMEDATALEN);
+		e->fkoid = link->conoid;
+		e->childkey = ReclockNewTupleKey(ReclockGetKeyInfo(rel), tuple, RelationGetDescr(rel));
+		e->is_insert = is_insert;
+		e->subid = subid;
+		for (i = 0; i < link->nkeys; i++)
+			e->vals[i] = datumCopy(vals[i], link->typbyvals[i], link->typlens[i]);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+static void
+recheck_forget(void)
+{
+	recheck_queue = NULL;		/* its memory goes with the transaction's */
+	recheck_cxt = NULL;
+	recheck_mode = false;
+}
+
+/* judge one queued row by the chain there now */
+static void
+recheck_one(RecheckEntry *q)
+{
+	Relation	rel = try_relation_open(q->relid, AccessShareLock);
+	ReclockChildLink link;
+	AncestorLevel levels[MAX_CHAIN_DEPTH];
+	bool		complete;
+	bool		unseen;
+	int			n;
+	int			i;
+
+	if (rel == NULL)
+		return;					/* dropped since: its rows went with it */
+	link = *ReclockGetChildLink(rel, q->conname, q->fkoid);
+	n = lock_ancestors(&link, q->vals, levels, &complete, &unseen);
+	for (i = 0; i < n; i++)
+	{
+		AncestorLevel *lv = &levels[i];
+
+		if (lv->refuse)
+			refuse_child_key(rel, q->childkey, q->is_insert, lv);
+		if (lv->lock.found && !ReclockHoldsToken(lv->lock.fence))
+		{
+			ReclockLock lock;
+
+			/* read again: it may have ended since it was read */
+			if (read_parent_lock(lv->rootid, lv->key, &lock) && !ReclockHoldsToken(lock.fence))
+			{
+				lv->lock = lock;
+				refuse_child_key(rel, q->childkey, q->is_insert, lv);
+			}
+		}
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+static void
+recheck_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (recheck_queue != NULL && recheck_lxid == MY_LXID)
+			{
+				HASH_SEQ_STATUS seq;
+				RecheckEntry *q;
+				bool		pushed = false;
+
+				if (!ActiveSnapshotSet())
+				{
+					PushActiveSnapshot(GetTransactionSnapshot());
+					pushed = true;
+				}
+				recheck_mode = true;
+				hash_seq_init(&seq, recheck_queue);
+				while ((q = hash_seq_search(&seq)) != NULL)
+					recheck_one(q);
+				recheck_mode = false;
+				if (pushed)
+					PopActiveSnapshot();
+			}
+			recheck_forget();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PREPARE:
+			recheck_forget();
+			break;
+		default:
+			break;
+	}
+}
+
+/* rows queued in a subtransaction rolled back (or in one below it) go */
+static void
+recheck_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	HASH_SEQ_STATUS seq;
+	RecheckEntry *q;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB || recheck_queue == NULL ||
+		recheck_lxid != MY_LXID)
+		return;
+	hash_seq_init(&seq, recheck_queue);
+	while ((q = hash_seq_search(&seq)) != NULL)
+		if (q->subid >= mySubid)
+			(void) hash_search(recheck_queue, &q->key, HASH_REMOVE, NULL);
 }
 
 /*--- locking and reading the ancestors ---*/
@@ -710,7 +1097,9 @@ run_parent(ParentSqlArg *pa, ParentMode how, Datum *cur, MemoryContext cxt,
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = ReclockPlanRun(&st, cur, NULL, 1);
+	ret = !recheck_mode ? ReclockPlanRun(&st, cur, NULL, 1) :
+		how == PARENT_READ ? ReclockPlanRunLatest(&st, cur, NULL, 1) :
+		ReclockPlanRunLatestLocking(&st, cur, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	found = SPI_processed > 0;
@@ -750,46 +1139,45 @@ run_parent(ParentSqlArg *pa, ParentMode how, Datum *cur, MemoryContext cxt,
 
 /*
  * The canonical key of the parent row that foreign-key values name, made
- * from the values themselves (for a parent row that is not there): each
- * value in the parent's key column type (an int4 foreign key of an int8
- * key is read as int8).  NULL if a value does not read as that type.
+ * from the values themselves (for a parent row that is not there), or NULL
+ * when a value is not of the parent's key column type (an int4 foreign key
+ * of an int8 key is widened).  No input function runs: the key is made as
+ * acquire makes it from a row, under fixed settings.  It is the key of a
+ * row with the same bytes; an equal row written otherwise (numeric 1.50
+ * for 1.5) has its own: the check at COMMIT, which finds the row, judges
+ * by the row's key.
  */
 static char *
 fk_parent_key(ReclockChildLink *link, ReclockKeyInfo *pki, Datum *vals)
 {
 	Datum		kv[INDEX_MAX_KEYS];
 	bool		kn[INDEX_MAX_KEYS];
-	char	   *key = NULL;
-	MemoryContext cxt = CurrentMemoryContext;
 	int			i;
 	int			j;
 
-	PG_TRY();
+	for (j = 0; j < pki->nkeys; j++)
 	{
-		for (j = 0; j < pki->nkeys; j++)
-		{
-			for (i = 0; i < link->nkeys; i++)
-				if (link->refattnums[i] == pki->attnums[j])
-					break;
-			if (i == link->nkeys)
-				elog(ERROR, "foreign key does not cover the parent's key");
-			kn[j] = false;
-			kv[j] = link->fktypes[i] == pki->typids[j] ? vals[i] :
-				InputFunctionCall(&pki->infuncs[j],
-								  OutputFunctionCall(&link->outfuncs[i], vals[i]),
-								  pki->ioparams[j], pki->typmods[j]);
-		}
-		key = ReclockKeyText(pki, kv, kn);
+		Oid			from;
+		Oid			to = pki->typids[j];
+
+		for (i = 0; i < link->nkeys; i++)
+			if (link->refattnums[i] == pki->attnums[j])
+				break;
+		if (i == link->nkeys)
+			return NULL;
+		from = link->fktypes[i];
+		kn[j] = false;
+		if (from == to)
+			kv[j] = vals[i];
+		else if (to == INT8OID && (from == INT4OID || from == INT2OID))
+			kv[j] = Int64GetDatum(from == INT4OID ? (int64) DatumGetInt32(vals[i]) :
+								  (int64) DatumGetInt16(vals[i]));
+		else if (to == INT4OID && from == INT2OID)
+			kv[j] = Int32GetDatum((int32) DatumGetInt16(vals[i]));
+		else
+			return NULL;
 	}
-	PG_CATCH();
-	{
-		/* a value no row of the parent can have: no lock names it */
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
-		key = NULL;
-	}
-	PG_END_TRY();
-	return key;
+	return ReclockKeyText(pki, kv, kn);
 }
 
 /* the live lock of a parent row (of table rootid) read now, if any */
@@ -805,6 +1193,68 @@ read_parent_lock(Oid rootid, const char *key, ReclockLock *lock)
 }
 
 /*
+ * A write that waits for a row of the chain (taken by another): read the
+ * chain from there up without row locks, and say whether a live lock on it
+ * whose token is not presented refuses the write now (filled in *lv).  A
+ * refusal needs no wait, at any depth: the holder of a document who has
+ * locked a line and then writes its notes must never deadlock with a writer
+ * without the token who took a note first.
+ */
+static bool
+chain_refuses(ParentSqlArg *first, Datum *vals, MemoryContext cxt, AncestorLevel *lv)
+{
+	ParentSqlArg pa = *first;
+	ReclockChildLink curlink = *first->link;
+	Datum		cur[INDEX_MAX_KEYS];
+	int			depth = 0;
+	bool		opened = false;
+
+	memcpy(cur, vals, sizeof(Datum) * curlink.nkeys);
+	pa.link = &curlink;
+	for (;;)
+	{
+		Datum		next[INDEX_MAX_KEYS];
+		bool		has_next = false;
+		char	   *key;
+		ReclockChildLink plinkcopy;
+
+		if (!run_parent(&pa, PARENT_READ, cur, cxt, &key, next, &has_next))
+			break;
+		if (read_parent_lock(pa.pki->rootid, key, &lv->lock) &&
+			!ReclockHoldsToken(lv->lock.fence))
+		{
+			lv->key = key;
+			lv->rootid = pa.pki->rootid;
+			lv->notify = false;
+			lv->refuse = true;
+			if (opened)
+				relation_close(pa.parent, AccessShareLock);
+			return true;
+		}
+		if (!has_next || ++depth >= MAX_CHAIN_DEPTH)
+			break;
+		plinkcopy = *pa.plink;
+		curlink = plinkcopy;
+		memcpy(cur, next, sizeof(Datum) * curlink.nkeys);
+		if (opened)
+			relation_close(pa.parent, AccessShareLock);
+		pa.parent = relation_open(curlink.parentid, AccessShareLock);
+		opened = true;
+		pa.pki = ReclockGetKeyInfo(pa.parent);
+		pa.plink = ReclockChildLinkOf(pa.parent);
+		if (pa.plink)
+		{
+			plinkcopy = *pa.plink;
+			pa.plink = palloc(sizeof(ReclockChildLink));
+			*pa.plink = plinkcopy;
+		}
+	}
+	if (opened)
+		relation_close(pa.parent, AccessShareLock);
+	return false;
+}
+
+/*
  * Lock the parent row that the foreign-key values vals name, and read its
  * lock; then the same for its own parent, and so on.  Fills levels (from
  * the parent up) and returns how many; *complete is false if a row of the
@@ -815,15 +1265,22 @@ read_parent_lock(Oid rootid, const char *key, ReclockLock *lock)
  * and the guard then locks the parent row: the holder of a document, who
  * locks the parent row FOR UPDATE (reclock_cas, reclock_cas_children) and
  * then writes child rows, would deadlock with a writer without the token
- * who got a child row first.  So the parent row is locked only if it is
- * free at once; if not, its lock is read first, and a live lock whose token
- * is not presented refuses the write before waiting for anything (refusing
- * on the latest state is what the guard does anyway).  Only a write that
- * would pass waits.
+ * who got a child row first.  So a row of the chain is locked only if it is
+ * free at once; if not, the chain from there up is read first, and a live
+ * lock on it whose token is not presented refuses the write before waiting
+ * for anything (refusing on the latest state is what the guard does
+ * anyway).  Only a write that would pass waits.
+ *
+ * A row of the chain that is not there for this transaction (not inserted
+ * or committed yet, not visible to its snapshot, deleted by it) may still
+ * be there when it commits (a deferred foreign key, a row committed
+ * meanwhile, a partitioned parent PostgreSQL's check reads with the latest
+ * snapshot): the chain is judged as far as it is seen, and the caller has
+ * the row judged again at COMMIT (*unseen).
  */
 static int
 lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
-			   bool *complete)
+			   bool *complete, bool *unseen)
 {
 	int			n = 0;
 	MemoryContext cxt = CurrentMemoryContext;
@@ -832,6 +1289,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 
 	memcpy(cur, vals, sizeof(Datum) * link->nkeys);
 	*complete = true;
+	*unseen = false;
 	for (;;)
 	{
 		Relation	parent;
@@ -865,18 +1323,13 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		if (!found)
 		{
 			/* taken by another (or not there): a refusal needs no wait */
-			if (run_parent(&pa, PARENT_READ, cur, cxt, &levels[n].key, next, &has_next) &&
-				read_parent_lock(pki->rootid, levels[n].key, &levels[n].lock) &&
-				!ReclockHoldsToken(levels[n].lock.fence))
+			if (chain_refuses(&pa, cur, cxt, &levels[n]))
 			{
 				/*
 				 * Refused as read now, without the row lock: it must not be
 				 * read again and let through if the lock ended meanwhile (a
 				 * grant could then commit while this write is in flight).
 				 */
-				levels[n].rootid = pki->rootid;
-				levels[n].notify = false;
-				levels[n].refuse = true;
 				*complete = false;
 				relation_close(parent, AccessShareLock);
 				return n + 1;
@@ -886,19 +1339,18 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		if (!found)
 		{
 			/*
-			 * The parent row is not there for this transaction: not yet
-			 * inserted or committed, not visible to its snapshot, or deleted
-			 * or re-keyed by it (a cascade).  PostgreSQL's foreign-key check
-			 * may still find it later (a deferred constraint, a row committed
-			 * meanwhile, a partitioned parent read with the latest snapshot):
-			 * so the lock of its key is judged all the same, and a grant of
-			 * that key waits for this transaction (reclock's advisory lock on
-			 * the key, in share mode; acquire takes it exclusively).  Not
-			 * kept: such a row is looked at again each time.
+			 * Not there for this transaction: judged again at COMMIT.  Till
+			 * then, the lock of the key the values name is judged all the
+			 * same (a holder's own cascade, which deleted the parent row, is
+			 * covered by it), and a grant of that key waits for this
+			 * transaction (reclock's advisory lock on the key, in share
+			 * mode; acquire takes it exclusively).  Not kept: such a row is
+			 * looked at again each time.
 			 */
 			char	   *key = fk_parent_key(&curlink, pki, cur);
 
 			*complete = false;
+			*unseen = true;
 			if (key != NULL)
 			{
 				ReclockShareKey(pki->rootid, key);
@@ -929,7 +1381,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 
 /* the ancestors of the parent row named by vals: from the cache, or locked now */
 static ParentEntry *
-ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch)
+ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch, bool *unseen)
 {
 	char		buf[64];
 	char	   *key = parent_cache_key(link, vals, buf, sizeof(buf));
@@ -943,6 +1395,7 @@ ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch)
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 
+	*unseen = false;
 	e = hash_search(cache, &key, HASH_FIND, NULL);
 	if (e != NULL && !entry_stale(e))
 		return e;
@@ -952,14 +1405,15 @@ ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch)
 	 * meanwhile (a subtransaction of a user's equality operator rolled back,
 	 * a nested write of the store), so it is looked up again after.
 	 */
-	n = lock_ancestors(link, vals, levels, &complete);
+	n = lock_ancestors(link, vals, levels, &complete, unseen);
 	cache = parent_cache_get();
 	if (complete)
 	{
 		e = hash_search(cache, &key, HASH_ENTER, &found);
 		if (!found)
 		{
-			e->key = MemoryContextStrdup(parent_cxt, key);
+			e->key = MemoryContextAlloc(parent_cxt, parent_key_len(key));
+			memcpy(e->key, key, parent_key_len(key));
 			parent_count++;
 		}
 		cxt = parent_cxt;
@@ -990,7 +1444,13 @@ static void
 refuse_child(Relation rel, HeapTuple tuple, bool is_insert, AncestorLevel *lv)
 {
 	ReclockKeyInfo *ki = ReclockGetKeyInfo(rel);
-	char	   *key = ReclockNewTupleKey(ki, tuple, RelationGetDescr(rel));
+
+	refuse_child_key(rel, ReclockNewTupleKey(ki, tuple, RelationGetDescr(rel)), is_insert, lv);
+}
+
+static void
+refuse_child_key(Relation rel, const char *key, bool is_insert, AncestorLevel *lv)
+{
 	const char *when = timestamptz_to_str(lv->lock.expires_at - lv->lock.expires_at % USECS_PER_SEC);
 
 	ereport(ERROR,
@@ -1017,7 +1477,8 @@ check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_inse
 			 Datum *vals)
 {
 	ParentEntry scratch;
-	ParentEntry *e = ancestors_of(link, vals, &scratch);
+	bool		unseen;
+	ParentEntry *e = ancestors_of(link, vals, &scratch, &unseen);
 	bool		covered = false;
 	int			i;
 
@@ -1074,6 +1535,8 @@ check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_inse
 								   &e->levels[i].lock);
 		e->notified = true;
 	}
+	if (unseen && !recheck_mode)
+		recheck_later(rel, link, tuple, is_insert, vals);
 	return covered;
 }
 
@@ -1124,8 +1587,9 @@ bool
 ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 				  bool require_lock)
 {
-	ReclockChildLink *link = ReclockGetChildLink(rel, conname);
-	ReclockChildLink copy = *link;	/* a nested call may rebuild the cache */
+	Oid			fkoid = ReclockTriggerParentFkOid(td->tg_trigger);
+	ReclockChildLink *link;
+	ReclockChildLink copy;	/* a nested call may rebuild the cache */
 	TupleDesc	desc = RelationGetDescr(rel);
 	Datum		vals[INDEX_MAX_KEYS];
 	bool		covered = false;
@@ -1134,7 +1598,13 @@ ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 	HeapTuple	newtup = is_insert ? td->tg_trigtuple :
 		TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : NULL;
 
-	bool		moves = (oldtup != NULL && newtup == NULL) ||
+	bool		moves;
+
+	if (!OidIsValid(fkoid))
+		fk_not_bound(rel, conname, true);
+	link = ReclockGetChildLink(rel, conname, fkoid);
+	copy = *link;				/* a nested call may rebuild the cache */
+	moves = (oldtup != NULL && newtup == NULL) ||
 		(oldtup != NULL && newtup != NULL && !fk_unchanged(&copy, oldtup, newtup, desc));
 
 	if (oldtup && fk_values(&copy, oldtup, desc, vals))

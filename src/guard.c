@@ -721,7 +721,7 @@ add_truncate_trigger(const char *qname, const char *schema)
  * its own.
  */
 static void
-set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk)
+set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk, Oid fkoid)
 {
 	char	   *qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												   RelationGetRelationName(rel));
@@ -739,8 +739,8 @@ set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk)
 		if (require_lock)
 			appendStringInfoString(&args, "'require_lock'");
 		if (parent_fk)
-			appendStringInfo(&args, "%s%s", require_lock ? ", " : "",
-							 quote_literal_cstr(psprintf("parent_fk=%s", parent_fk)));
+			appendStringInfo(&args, "%s%s, 'parent_fk_oid=%u'", require_lock ? ", " : "",
+							 quote_literal_cstr(psprintf("parent_fk=%s", parent_fk)), fkoid);
 		/* a child table: INSERT under a locked parent is guarded too */
 		run_ddl(psprintf("CREATE TRIGGER %s BEFORE %sUPDATE OR DELETE ON %s"
 						 " FOR EACH ROW EXECUTE FUNCTION %s.%s(%s)",
@@ -810,6 +810,7 @@ reclock_protect(PG_FUNCTION_ARGS)
 {
 	Relation	rel;
 	char	   *parent_fk = NULL;
+	Oid			fkoid = InvalidOid;
 	bool		require_lock;
 
 	/* as the STRICT function of 1.0: a NULL table or flag does nothing */
@@ -824,7 +825,7 @@ reclock_protect(PG_FUNCTION_ARGS)
 
 		parent_fk = ReclockChildValidate(rel, parent,
 										 (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ?
-										 NameStr(*PG_GETARG_NAME(3)) : NULL);
+										 NameStr(*PG_GETARG_NAME(3)) : NULL, &fkoid);
 		relation_close(parent, AccessShareLock);
 	}
 	else if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
@@ -834,7 +835,7 @@ reclock_protect(PG_FUNCTION_ARGS)
 				 errhint("Name the parent table: reclock_protect(table, parent => '<table>', parent_fk => '<constraint>').")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	set_triggers(rel, true, require_lock, parent_fk);
+	set_triggers(rel, true, require_lock, parent_fk, fkoid);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();
@@ -850,7 +851,7 @@ reclock_unprotect(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	set_triggers(rel, false, false, NULL);
+	set_triggers(rel, false, false, NULL, InvalidOid);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();

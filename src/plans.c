@@ -35,6 +35,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "executor/spi_priv.h"
 #include "lib/ilist.h"
 #include "nodes/params.h"
 #include "parser/parse_node.h"
@@ -331,12 +332,12 @@ plan_fits(PlanRef *ref, ReclockStatement *st)
  * Returns SPI's result code; the rows are in SPI_tuptable.
  */
 static int	plan_run(ReclockStatement *st, Datum *values, const char *nulls,
-					 long tcount, bool latest);
+					 long tcount, int latest);
 
 int
 ReclockPlanRun(ReclockStatement *st, Datum *values, const char *nulls, long tcount)
 {
-	return plan_run(st, values, nulls, tcount, false);
+	return plan_run(st, values, nulls, tcount, 0);
 }
 
 /*
@@ -347,11 +348,38 @@ ReclockPlanRun(ReclockStatement *st, Datum *values, const char *nulls, long tcou
 int
 ReclockPlanRunLatest(ReclockStatement *st, Datum *values, const char *nulls, long tcount)
 {
-	return plan_run(st, values, nulls, tcount, true);
+	return plan_run(st, values, nulls, tcount, 1);
+}
+
+/*
+ * A statement that locks rows (SELECT ... FOR KEY SHARE), run with the
+ * latest snapshot, as PostgreSQL's own foreign-key checks find rows newer
+ * than a REPEATABLE READ snapshot: the child guard's check at COMMIT.
+ */
+int
+ReclockPlanRunLatestLocking(ReclockStatement *st, Datum *values, const char *nulls, long tcount)
+{
+	return plan_run(st, values, nulls, tcount, 2);
+}
+
+/* latest: 0 the usual snapshot, 1 the latest (read-only) */
+static int
+spi_run(SPIPlanPtr plan, ParamListInfo params, Datum *values, const char *nulls,
+		long tcount, int latest)
+{
+	int			ret;
+
+	if (latest)
+		PushActiveSnapshot(GetLatestSnapshot());
+	/* read-only: SPI runs it with the active snapshot, the one pushed */
+	ret = SPI_execute_plan_with_paramlist(plan, params, latest, tcount);
+	if (latest)
+		PopActiveSnapshot();
+	return ret;
 }
 
 static int
-plan_run(ReclockStatement *st, Datum *values, const char *nulls, long tcount, bool latest)
+plan_run(ReclockStatement *st, Datum *values, const char *nulls, long tcount, int latest)
 {
 	char		key[PLAN_KEY_LEN];
 	PlanEntry  *e;
@@ -376,17 +404,34 @@ plan_run(ReclockStatement *st, Datum *values, const char *nulls, long tcount, bo
 		plan_forget_invalid();
 	plan_free_retired();
 
+	if (latest == 2)
+	{
+		/*
+		 * Rare (the child guard's checks at COMMIT): made for this call.
+		 * SPI runs a statement with a snapshot of the caller's choosing only
+		 * through SPI_execute_snapshot, which reads the parameters' types
+		 * from the plan: they are those the check resolved.
+		 */
+		PlanCheck	pc = {1, {st->relid}, st->nargs, st->argtypes, 0};
+		SPIPlanPtr	plan = plan_prepare(st->build(st->arg), &pc);
+
+		plan->nargs = st->nargs;
+		plan->argtypes = st->argtypes;
+		ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+								   InvalidSnapshot, false, false, tcount);
+		plan->nargs = 0;
+		plan->argtypes = NULL;
+		SPI_freeplan(plan);
+		return ret;
+	}
+
 	if (snprintf(key, sizeof(key), "%u:%s", st->relid, st->shape) >= (int) sizeof(key))
 	{
 		/* too long to keep: made for this call only */
 		PlanCheck	pc = {1, {st->relid}, st->nargs, st->argtypes, 0};
 		SPIPlanPtr	plan = plan_prepare(st->build(st->arg), &pc);
 
-		if (latest)
-			PushActiveSnapshot(GetLatestSnapshot());
-		ret = SPI_execute_plan_with_paramlist(plan, params, latest, tcount);
-		if (latest)
-			PopActiveSnapshot();
+		ret = spi_run(plan, params, values, nulls, tcount, latest);
 		SPI_freeplan(plan);
 		return ret;
 	}
@@ -417,20 +462,15 @@ plan_run(ReclockStatement *st, Datum *values, const char *nulls, long tcount, bo
 	/* e may go while the statement runs (a nested run evicts it); ref stays */
 	ref = e->ref;
 	ref->pins++;
-	if (latest)
-		PushActiveSnapshot(GetLatestSnapshot());
 	PG_TRY();
 	{
-		/* read-only: SPI runs it with the active snapshot, the one pushed */
-		ret = SPI_execute_plan_with_paramlist(ref->plan, params, latest, tcount);
+		ret = spi_run(ref->plan, params, values, nulls, tcount, latest);
 	}
 	PG_FINALLY();
 	{
 		ref->pins--;
 	}
 	PG_END_TRY();
-	if (latest)
-		PopActiveSnapshot();
 	return ret;
 }
 

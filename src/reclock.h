@@ -167,6 +167,8 @@ typedef struct ReclockStatement
 
 extern int	ReclockPlanRun(ReclockStatement *st, Datum *values,
 						   const char *nulls, long tcount);
+extern int	ReclockPlanRunLatestLocking(ReclockStatement *st, Datum *values,
+										const char *nulls, long tcount);
 extern int	ReclockPlanRunLatest(ReclockStatement *st, Datum *values,
 								 const char *nulls, long tcount);
 extern int	ReclockPlanRunOnce(const char *sql, const Oid *rels, int nrels,
@@ -240,13 +242,16 @@ typedef struct ReclockChildLink
 	Oid			pfeqops[INDEX_MAX_KEYS];	/* parent column = foreign-key column */
 	FmgrInfo	outfuncs[INDEX_MAX_KEYS];
 	bool		int_key;		/* one int2, int4 or int8 column */
+	bool		rights_checked; /* its owner may update every table above */
 } ReclockChildLink;
 
 extern const char *ReclockTriggerParentFk(Trigger *trigger);
-extern ReclockChildLink *ReclockGetChildLink(Relation rel, const char *conname);
+extern Oid	ReclockTriggerParentFkOid(Trigger *trigger);
+extern ReclockChildLink *ReclockGetChildLink(Relation rel, const char *conname, Oid fkoid);
 extern ReclockChildLink *ReclockChildLinkOf(Relation rel);
 extern List *ReclockOwnForeignKeys(Relation rel);
-extern char *ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk);
+extern char *ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk,
+								  Oid *fkoid);
 extern bool ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 							  bool require_lock);
 extern void ReclockChildTruncateCheck(Relation rel);
