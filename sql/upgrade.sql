@@ -30,10 +30,12 @@ CREATE TABLE up_notes (id int PRIMARY KEY, up_id int REFERENCES up, v int);
 CREATE TRIGGER reclock_guard BEFORE INSERT OR UPDATE OR DELETE ON up_notes
   FOR EACH ROW EXECUTE FUNCTION reclock_guard_child('parent_fk=up_notes_up_id_fkey');
 ALTER EXTENSION reclock UPDATE;
--- 1.2 protected it again, as it was, with its foreign key's identity: alice's
--- lock on up 1 covers it
-SELECT pg_get_triggerdef(oid) LIKE '%parent_fk_oid=%' AS bound FROM pg_trigger
- WHERE tgrelid = 'up_notes'::regclass AND tgname = 'reclock_guard';
+-- 1.2 protected it again, as it was, its guard depending on its foreign key:
+-- alice's lock on up 1 covers it
+SELECT count(*) AS bound FROM pg_depend d JOIN pg_trigger t ON d.objid = t.oid
+ WHERE d.classid = 'pg_trigger'::regclass AND t.tgrelid = 'up_notes'::regclass
+   AND t.tgname = 'reclock_guard' AND d.refclassid = 'pg_constraint'::regclass
+   AND d.refobjid = (SELECT oid FROM pg_constraint WHERE conname = 'up_notes_up_id_fkey');
 SELECT try($t$INSERT INTO up_notes VALUES (1, 1, 0)$t$);
 SELECT try($t$INSERT INTO up_notes VALUES (2, 2, 0)$t$);
 -- the upgrade deletes the hashes that can never count again, and only those

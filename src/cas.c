@@ -654,7 +654,7 @@ kids_link(KidsState *ks)
 		parent = ReclockOpenTable(ReclockRootOf(fk->confrelid), "reclock_cas_children()");
 		conname = ReclockChildValidate(ks->rel, parent, get_constraint_name(fk->conoid), NULL);
 		relation_close(parent, AccessShareLock);
-		l = ReclockGetChildLink(ks->rel, conname, InvalidOid);
+		l = ReclockGetChildLink(ks->rel, conname, false);
 	}
 	ks->link = *l;
 }

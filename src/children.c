@@ -112,42 +112,6 @@ ReclockTriggerParentFk(Trigger *trigger)
 }
 
 /*
- * The foreign key a guard trigger was made for: 'parent_fk_oid=<oid>'
- * (reclock_protect writes it next to the name), or InvalidOid.
- */
-Oid
-ReclockTriggerParentFkOid(Trigger *trigger)
-{
-	int			i;
-
-	for (i = 0; i < trigger->tgnargs; i++)
-		if (strncmp(trigger->tgargs[i], "parent_fk_oid=", 14) == 0)
-			return (Oid) strtoul(trigger->tgargs[i] + 14, NULL, 10);
-	return InvalidOid;
-}
-
-/*
- * A chain stays bound to the foreign key it was protected with: a key
- * dropped and made again, also under the same name, is another key (it may
- * reference another table), never followed silently.  A guard without the
- * key's identity (made by hand, or by a version before 1.2 and not brought
- * up to date) is refused the same way.
- */
-static void
-fk_not_bound(Relation rel, const char *conname, bool missing)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 missing ?
-			 errmsg("guard of table \"%s\" does not name the identity of foreign key \"%s\"",
-					RelationGetRelationName(rel), conname) :
-			 errmsg("foreign key \"%s\" of table \"%s\" is not the one the table was protected with",
-					conname, RelationGetRelationName(rel)),
-			 errdetail("A child table is bound to the foreign key it was protected with; a key dropped and made again is another key."),
-			 errhint("Protect the table again with reclock_protect(table, parent => ..., parent_fk => ...), or remove the guard with reclock_unprotect().")));
-}
-
-/*
  * The parent table of a protected child table, read from its guard trigger
  * and its foreign key without building links; InvalidOid if none.
  */
@@ -371,7 +335,7 @@ link_build(ReclockChildLink *link, Relation rel, const char *conname)
  * the foreign key conname.
  */
 ReclockChildLink *
-ReclockGetChildLink(Relation rel, const char *conname, Oid fkoid)
+ReclockGetChildLink(Relation rel, const char *conname, bool firing)
 {
 	Oid			relid = RelationGetRelid(rel);
 	ReclockChildLink *link;
@@ -399,7 +363,7 @@ ReclockGetChildLink(Relation rel, const char *conname, Oid fkoid)
 	}
 	if (last_link != NULL && last_link->relid == relid && last_link->valid &&
 		strcmp(last_link->conname, conname) == 0 &&
-		(!OidIsValid(fkoid) || (last_link->conoid == fkoid && last_link->rights_checked)))
+		(!firing || last_link->rights_checked))
 		return last_link;
 	link = hash_search(link_cache, &relid, HASH_ENTER, &found);
 	if (!found)
@@ -410,10 +374,8 @@ ReclockGetChildLink(Relation rel, const char *conname, Oid fkoid)
 		link_build(link, rel, conname);
 	}
 	last_link = link;
-	if (OidIsValid(fkoid))
+	if (firing)
 	{
-		if (link->conoid != fkoid)
-			fk_not_bound(rel, conname, false);
 		if (!link->rights_checked)
 		{
 			Oid			rootid = ReclockRootOf(relid);
@@ -444,9 +406,7 @@ ReclockChildLinkOf(Relation rel)
 		fk = ReclockTriggerParentFk(t);
 		if (fk == NULL)
 			return NULL;
-		if (!OidIsValid(ReclockTriggerParentFkOid(t)))
-			fk_not_bound(rel, fk, true);
-		return ReclockGetChildLink(rel, fk, ReclockTriggerParentFkOid(t));
+		return ReclockGetChildLink(rel, fk, true);
 	}
 	return NULL;
 }
@@ -834,7 +794,6 @@ typedef struct RecheckEntry
 	char	   *key;			/* parent_cache_key's (hash key), in recheck_cxt */
 	Oid			relid;			/* the child relation written */
 	char		conname[NAMEDATALEN];	/* its guard's foreign key */
-	Oid			fkoid;			/* ... and its identity */
 	char	   *childkey;		/* the child row's key (for the message), or NULL */
 	bool		is_insert;
 	SubTransactionId subid;		/* the oldest subtransaction that queued it */
@@ -906,7 +865,6 @@ recheck_later(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_ins
 		memcpy(e->key, key, parent_key_len(key));
 		e->relid = RelationGetRelid(rel);
 		strlcpy(e->conname, link->conname, NAMEDATALEN);
-		e->fkoid = link->conoid;
 		e->childkey = ReclockNewTupleKey(ReclockGetKeyInfo(rel), tuple, RelationGetDescr(rel));
 		e->is_insert = is_insert;
 		e->subid = subid;
@@ -938,7 +896,7 @@ recheck_one(RecheckEntry *q)
 
 	if (rel == NULL)
 		return;					/* dropped since: its rows went with it */
-	link = *ReclockGetChildLink(rel, q->conname, q->fkoid);
+	link = *ReclockGetChildLink(rel, q->conname, true);
 	n = lock_ancestors(&link, q->vals, levels, &complete, &unseen);
 	for (i = 0; i < n; i++)
 	{
@@ -1587,7 +1545,6 @@ bool
 ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 				  bool require_lock)
 {
-	Oid			fkoid = ReclockTriggerParentFkOid(td->tg_trigger);
 	ReclockChildLink *link;
 	ReclockChildLink copy;	/* a nested call may rebuild the cache */
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -1600,9 +1557,7 @@ ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 
 	bool		moves;
 
-	if (!OidIsValid(fkoid))
-		fk_not_bound(rel, conname, true);
-	link = ReclockGetChildLink(rel, conname, fkoid);
+	link = ReclockGetChildLink(rel, conname, true);
 	copy = *link;				/* a nested call may rebuild the cache */
 	moves = (oldtup != NULL && newtup == NULL) ||
 		(oldtup != NULL && newtup != NULL && !fk_unchanged(&copy, oldtup, newtup, desc));

@@ -25,8 +25,11 @@
 #include "access/relation.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -739,13 +742,31 @@ set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk, O
 		if (require_lock)
 			appendStringInfoString(&args, "'require_lock'");
 		if (parent_fk)
-			appendStringInfo(&args, "%s%s, 'parent_fk_oid=%u'", require_lock ? ", " : "",
-							 quote_literal_cstr(psprintf("parent_fk=%s", parent_fk)), fkoid);
+			appendStringInfo(&args, "%s%s", require_lock ? ", " : "",
+							 quote_literal_cstr(psprintf("parent_fk=%s", parent_fk)));
 		/* a child table: INSERT under a locked parent is guarded too */
 		run_ddl(psprintf("CREATE TRIGGER %s BEFORE %sUPDATE OR DELETE ON %s"
 						 " FOR EACH ROW EXECUTE FUNCTION %s.%s(%s)",
 						 GUARD_TRIGGER, parent_fk ? "INSERT OR " : "", qname, schema,
 						 parent_fk ? "reclock_guard_child" : "reclock_guard", args.data));
+		if (parent_fk)
+		{
+			/*
+			 * The guard depends on its foreign key, as a view on its tables:
+			 * the key cannot be dropped (and made again, perhaps to another
+			 * table) under the guard; DROP ... CASCADE takes the guard with
+			 * it.  pg_dump keeps no dependencies: a restored guard follows
+			 * its key by name until the table is protected again.
+			 */
+			ObjectAddress trig;
+			ObjectAddress fk;
+
+			CommandCounterIncrement();
+			ObjectAddressSet(trig, TriggerRelationId,
+							 get_trigger_oid(RelationGetRelid(rel), GUARD_TRIGGER, false));
+			ObjectAddressSet(fk, ConstraintRelationId, fkoid);
+			recordDependencyOn(&trig, &fk, DEPENDENCY_NORMAL);
+		}
 	}
 
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)

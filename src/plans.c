@@ -35,13 +35,13 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
-#include "executor/spi_priv.h"
 #include "lib/ilist.h"
 #include "nodes/params.h"
 #include "parser/parse_node.h"
 #include "parser/parsetree.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/plancache.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -130,6 +130,33 @@ plan_check_rels(ParseState *pstate)
 						 errhint("Retry the transaction.")));
 			}
 		}
+	}
+}
+
+/* the same check on a parsed statement, its subqueries and CTEs included */
+static void
+plan_check_query(Query *q, PlanCheck *pc)
+{
+	ParseState *ps = make_parsestate(NULL);
+	ListCell   *lc;
+
+	ps->p_rtable = q->rtable;
+	ps->p_ref_hook_state = pc;
+	plan_check_rels(ps);
+	free_parsestate(ps);
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL)
+			plan_check_query(rte->subquery, pc);
+	}
+	foreach(lc, q->cteList)
+	{
+		CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+		if (IsA(cte->ctequery, Query))
+			plan_check_query((Query *) cte->ctequery, pc);
 	}
 }
 
@@ -409,18 +436,27 @@ plan_run(ReclockStatement *st, Datum *values, const char *nulls, long tcount, in
 		/*
 		 * Rare (the child guard's checks at COMMIT): made for this call.
 		 * SPI runs a statement with a snapshot of the caller's choosing only
-		 * through SPI_execute_snapshot, which reads the parameters' types
-		 * from the plan: they are those the check resolved.
+		 * through SPI_execute_snapshot, which takes the parameters' types
+		 * from a plan made by SPI_prepare (as ri_triggers.c does); the
+		 * relations it names are checked once parsed, as the parser hook
+		 * checks those of the kept plans.
 		 */
 		PlanCheck	pc = {1, {st->relid}, st->nargs, st->argtypes, 0};
-		SPIPlanPtr	plan = plan_prepare(st->build(st->arg), &pc);
+		SPIPlanPtr	plan = SPI_prepare(st->build(st->arg), st->nargs, st->argtypes);
+		ListCell   *lc;
 
-		plan->nargs = st->nargs;
-		plan->argtypes = st->argtypes;
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		foreach(lc, SPI_plan_get_plan_sources(plan))
+		{
+			CachedPlanSource *ps = (CachedPlanSource *) lfirst(lc);
+			ListCell   *lq;
+
+			foreach(lq, ps->query_list)
+				plan_check_query(lfirst_node(Query, lq), &pc);
+		}
 		ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
 								   InvalidSnapshot, false, false, tcount);
-		plan->nargs = 0;
-		plan->argtypes = NULL;
 		SPI_freeplan(plan);
 		return ret;
 	}

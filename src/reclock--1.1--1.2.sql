@@ -5,11 +5,11 @@
 
 -- 1.2: every live lock and its tokens stay as they are.
 
--- 1.2: a child table's guard names the identity (OID) of the foreign key it
--- was protected with, next to its name, so that a key dropped and made
--- again is never followed silently.  Each child table protected under 1.1
--- is protected again here, as it was (its parent, its foreign key, its
--- require_lock), which writes that identity into its guard.
+-- 1.2: a child table's guard depends on the foreign key it was protected
+-- with (pg_depend), so that the key cannot be dropped and made again under
+-- it.  Each child table protected under 1.1 is protected again here, as it
+-- was (its parent, its foreign key, its require_lock), which records that
+-- dependency.
 DO $upgrade$
 DECLARE
 	r record;

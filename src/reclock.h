@@ -246,8 +246,7 @@ typedef struct ReclockChildLink
 } ReclockChildLink;
 
 extern const char *ReclockTriggerParentFk(Trigger *trigger);
-extern Oid	ReclockTriggerParentFkOid(Trigger *trigger);
-extern ReclockChildLink *ReclockGetChildLink(Relation rel, const char *conname, Oid fkoid);
+extern ReclockChildLink *ReclockGetChildLink(Relation rel, const char *conname, bool firing);
 extern ReclockChildLink *ReclockChildLinkOf(Relation rel);
 extern List *ReclockOwnForeignKeys(Relation rel);
 extern char *ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk,
