@@ -131,5 +131,21 @@ COMMIT;
 SELECT key, holder FROM reclock_locks WHERE relation = 'bi_re.t'::regclass ORDER BY key;
 DROP SCHEMA bi_re CASCADE;
 
+-- a key or a value its domain refuses (CHECK: 23514 inside, NOT NULL: 23502)
+-- cannot be read: 22P02, as any other input the types cannot read
+CREATE DOMAIN bi_pos AS int CHECK (VALUE > 0);
+CREATE DOMAIN bi_nn AS text NOT NULL;
+CREATE TABLE bi_dom (id bi_pos PRIMARY KEY, q bi_pos, n bi_nn);
+INSERT INTO bi_dom VALUES (1, 1, 'a');
+SELECT try($$SELECT reclock_acquire('bi_dom', '-1', 'alice')$$) AS acquire_key;
+SELECT try($$SELECT reclock_cas('bi_dom', '-1', '{}')$$) AS cas_key;
+SELECT try($$SELECT reclock_cas('bi_dom', '1', '{"q": -5}')$$) AS cas_expected;
+SELECT try($$SELECT reclock_cas('bi_dom', '1', '{"q": 1}', '{"q": -5}')$$) AS cas_new;
+SELECT try($$SELECT reclock_cas('bi_dom', '1', '{"n": null}')$$) AS cas_expected_null;
+SELECT try($$SELECT reclock_diff('bi_dom', '1', '{"q": 0}')$$) AS diff_expected;
+SELECT * FROM bi_dom;
+DROP TABLE bi_dom;
+DROP DOMAIN bi_pos, bi_nn;
+
 -- no backend crashed along the way
 SELECT 'still connected' AS status;

@@ -210,7 +210,8 @@ ReclockCheckOwner(Relation rel, const char *detail)
  * In a PG_CATCH block around input functions: raise a data exception again
  * as 22P02 (invalid_text_representation) with msg, the type's own message
  * as the detail, whatever SQLSTATE the input function chose (22003 for an
- * integer out of range, 22007 for a bad date).  Other errors are re-thrown
+ * integer out of range, 22007 for a bad date, 23514 for a value its domain's
+ * CHECK refuses).  Other errors are re-thrown
  * as they are.  The error is caught only to be raised again at once.
  */
 void
@@ -220,7 +221,10 @@ ReclockRaiseInvalidText(MemoryContext cxt, const char *msg, const char *hint)
 
 	MemoryContextSwitchTo(cxt);
 	edata = CopyErrorData();
-	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+	/* a domain's CHECK or NOT NULL (23514, 23502) also means "cannot be read" */
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION &&
+		edata->sqlerrcode != ERRCODE_CHECK_VIOLATION &&
+		edata->sqlerrcode != ERRCODE_NOT_NULL_VIOLATION)
 		PG_RE_THROW();
 	/* msg may live in ErrorContext (built inside PG_CATCH): copy it first */
 	msg = pstrdup(msg);

@@ -173,9 +173,10 @@ notify(const char *event, Oid relid, const char *key, const char *new_key,
 {
 	char	   *p;
 
+	/* what does not fit goes, the holder first: the key is what a form needs */
 	p = payload(event, relid, key, new_key, childid, lock, false, false);
 	if (strlen(p) > PAYLOAD_MAX)
-		p = payload(event, relid, key, new_key, childid, lock, true, false);
+		p = payload(event, relid, key, new_key, childid, lock, false, true);
 	if (strlen(p) > PAYLOAD_MAX)
 		p = payload(event, relid, key, new_key, childid, lock, true, true);
 	Async_Notify(RECLOCK_CHANNEL, p);

@@ -175,6 +175,20 @@ def is_lock_refusal(exc: DatabaseError) -> bool:
     return getattr(cause, "pgcode", None) == "55P03"
 
 
+def parse_notice(payload):
+    """A reclock notice as a dict, or None for a payload not shaped like one.
+    Any role can NOTIFY reclock with a payload of its own: a notice is a hint
+    to re-read the row (the page reloads it), never the state itself."""
+    try:
+        p = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(p, dict) or not isinstance(p.get("event"), str) \
+            or not isinstance(p.get("table"), str):
+        return None
+    return p
+
+
 def listen(table_qualified, key, seconds=300):
     """Yield reclock notices about one row, from a connection of its own
     (LISTEN does not pass through a transaction-pooling pooler): first
@@ -198,8 +212,8 @@ def listen(table_qualified, key, seconds=300):
             conn.poll()
             while conn.notifies:
                 n = conn.notifies.pop(0)
-                p = json.loads(n.payload)
-                if p.get("table") == table_qualified and str(key) in (p.get("key"), p.get("new_key")):
+                p = parse_notice(n.payload)
+                if p and p["table"] == table_qualified and str(key) in (p.get("key"), p.get("new_key")):
                     yield p
     finally:
         conn.close()

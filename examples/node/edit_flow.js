@@ -32,6 +32,11 @@ async function main() {
   const saved = await withToken(pool, a.token,
     (c) => cas(c, 'orders', 42, shown, { qty: shown.qty + 1 }));
   assert.equal(saved, true);
+  // payloads any role can send on the channel: the listener ignores what is
+  // not shaped like reclock's notices, and does not crash on it
+  await pool.query(`NOTIFY reclock, 'not json'`);
+  await pool.query(`NOTIFY reclock, '[1, 2]'`);
+  await pool.query(`NOTIFY reclock, '{"event": 1}'`);
   assert.equal(await release(pool, a.token), true);
 
   // a stale form (bob read before alice's save) is caught and explained, not written
@@ -41,8 +46,9 @@ async function main() {
   assert.deepEqual(changed, { qty: { expected: shown.qty, current: shown.qty + 1 } });
   console.log('bob\'s stale form: changed since shown:', JSON.stringify(changed));
 
-  // the listener heard the lock, the save and the release, in order, after each commit
-  await new Promise((r) => setTimeout(r, 300));
+  // the listener heard the lock, the save and the release, in order, after
+  // each commit (a wait for the third notice, bounded, not a sleep)
+  for (let i = 0; heard.length < 3 && i < 3000; i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(heard.map((e) => `${e.event}:${e.holder}`), ['acquired:alice', 'updated:alice', 'released:alice']);
   assert.ok(heard.every((e) => !('token' in e)));
 
