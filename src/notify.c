@@ -178,6 +178,8 @@ notify(const char *event, Oid relid, const char *key, const char *new_key,
 	if (strlen(p) > PAYLOAD_MAX)
 		p = payload(event, relid, key, new_key, childid, lock, false, true);
 	if (strlen(p) > PAYLOAD_MAX)
+		p = payload(event, relid, key, new_key, childid, lock, true, false);
+	if (strlen(p) > PAYLOAD_MAX)
 		p = payload(event, relid, key, new_key, childid, lock, true, true);
 	Async_Notify(RECLOCK_CHANNEL, p);
 	remember_notice(relid);
