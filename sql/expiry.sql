@@ -71,6 +71,7 @@ BEGIN;
 SELECT reclock_refresh(:'t5', '1 hour') IS NOT NULL AS refreshed;
 SET reclock.test_clock_offset = '61s';
 COMMIT;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET reclock.test_clock_offset = '61s';
 SELECT reclock_valid(:'t5');
 -- refreshed in time: the commit keeps it
@@ -87,6 +88,8 @@ SELECT reclock_valid(:'t6');
 BEGIN;
 SELECT reclock_refresh(:'t6', '1 hour') IS NOT NULL AS refreshed;
 PREPARE TRANSACTION 'reclock_refresh';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) AS prepared FROM pg_prepared_xacts;
 SET reclock.test_clock_offset = 0;	-- released at 0 s: dead once the clock is reset
 SELECT reclock_release(:'t6');
 RESET reclock.test_clock_offset;
