@@ -31,7 +31,8 @@ REGRESS_OPTS = --load-extension=reclock
 ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
 	parallel_valid store_inval plan_rename epoch_cache child_parent_missing child_parent_inflight \
-	child_grant_waits child_cas_children child_cache child_move child_notify child_stale
+	child_grant_waits child_cas_children child_cache child_move child_notify child_stale \
+	twophase_race
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags
@@ -108,8 +109,8 @@ test: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
-	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config PG_MAJOR=$(PG_MAJOR) test-run
-	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config tap
+	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical -o max_prepared_transactions=10 $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config PG_MAJOR=$(PG_MAJOR) test-run
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 tap
 
 # pg_regress and the isolation tester alone (the least .ci/run runs on a newer
 # major: CI_MAJOR_TEST=test-core): build, install, one throwaway cluster
@@ -117,7 +118,7 @@ test-core: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
-	pg_virtualenv -v $(PG_MAJOR) $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config installcheck-diffs
+	pg_virtualenv -v $(PG_MAJOR) -o max_prepared_transactions=10 $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config installcheck-diffs
 
 # hunt flaky tests: the regress suite and every isolation spec FLAKY_RUNS
 # times (default 10) with the CPUs kept busy, then the stress and TAP suites a
@@ -128,7 +129,7 @@ flaky-check: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
-	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical env FLAKY_RUNS=$(FLAKY_RUNS) REGRESS_LIST="$(REGRESS)" ISOLATION_LIST="$(ISOLATION)" \
+	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical -o max_prepared_transactions=10 env FLAKY_RUNS=$(FLAKY_RUNS) REGRESS_LIST="$(REGRESS)" ISOLATION_LIST="$(ISOLATION)" \
 	  PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test/flaky/run.sh
 
 # installcheck that prints the diffs when it fails
