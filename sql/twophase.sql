@@ -13,6 +13,8 @@
 --
 \set SHOW_CONTEXT never
 \i sql/include/try.sql
+-- nothing here waits for long unless reclock is broken: then fail, not hang
+SET lock_timeout = '10s';
 SELECT current_setting('max_prepared_transactions')::int > 0 AS prepared_transactions_enabled;
 CREATE TABLE tp (id int PRIMARY KEY, v int);
 INSERT INTO tp VALUES (1, 0), (2, 0), (3, 0);
@@ -69,7 +71,7 @@ PREPARE TRANSACTION 'tp_grant';
 SELECT reclock_valid(:'g1') AS valid_while_prepared;
 SET lock_timeout = '200ms';
 SELECT try($$UPDATE tp SET v = 10 WHERE id = 1$$);
-RESET lock_timeout;
+SET lock_timeout = '10s';
 COMMIT PREPARED 'tp_grant';
 -- committed: live, the token-less write refused, the holder's write allowed
 SELECT reclock_valid(:'g1') AS valid;
@@ -90,7 +92,7 @@ PREPARE TRANSACTION 'tp_write';
 SET reclock.test_clock_offset = '3600s';	-- alice's lock (5 min) ran out
 SET lock_timeout = '200ms';
 SELECT try($$SELECT acquired FROM reclock_acquire('tp', '1', 'bob')$$);
-RESET lock_timeout;
+SET lock_timeout = '10s';
 COMMIT PREPARED 'tp_write';
 SELECT acquired, holder, token AS g2 FROM reclock_acquire('tp', '1', 'bob') \gset
 \echo acquired :acquired holder :holder
