@@ -49,7 +49,8 @@ REGRESS_OPTS = --load-extension=reclock
 ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
 	parallel_valid store_inval plan_rename epoch_cache child_parent_missing child_parent_inflight \
-	child_grant_waits child_cas_children child_cache child_move child_notify child_stale child_trust_chain
+	child_grant_waits child_cas_children child_cache child_move child_notify child_stale child_trust_chain \
+	twophase_race
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags
@@ -136,8 +137,8 @@ test: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
-	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config PG_MAJOR=$(PG_MAJOR) test-run
-	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config tap
+	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical -o max_prepared_transactions=10 $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config PG_MAJOR=$(PG_MAJOR) test-run
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 tap
 
 # pg_regress and the isolation tester alone (the least .ci/run runs on a newer
 # major: CI_MAJOR_TEST=test-core): build, install, one throwaway cluster
@@ -145,7 +146,7 @@ test-core: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
-	pg_virtualenv -v $(PG_MAJOR) $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config installcheck-diffs
+	pg_virtualenv -v $(PG_MAJOR) -o max_prepared_transactions=10 $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config installcheck-diffs
 
 # hunt flaky tests: the regress suite and every isolation spec FLAKY_RUNS
 # times (default 10) with the CPUs kept busy, then the stress and TAP suites a
@@ -156,7 +157,7 @@ flaky-check: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
-	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical env FLAKY_RUNS=$(FLAKY_RUNS) REGRESS_LIST="$(REGRESS)" ISOLATION_LIST="$(ISOLATION)" \
+	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical -o max_prepared_transactions=10 env FLAKY_RUNS=$(FLAKY_RUNS) REGRESS_LIST="$(REGRESS)" ISOLATION_LIST="$(ISOLATION)" \
 	  PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test/flaky/run.sh
 
 # installcheck that prints the diffs when it fails
@@ -229,8 +230,11 @@ check-memory: deps
 
 pgtap:
 	@if [ ! -f "$$($(PG_CONFIG) --sharedir)/extension/pgtap.control" ]; then \
-	  echo "== pgTAP: SKIPPED: no pgTAP for $$($(PG_CONFIG) --version) (no pgtap.control in $$($(PG_CONFIG) --sharedir)/extension)"; \
-	  exit 0; \
+	  if [ -n "$(PGTAP_OPTIONAL)" ]; then \
+	    echo "== pgTAP: SKIPPED (PGTAP_OPTIONAL): no pgTAP for $$($(PG_CONFIG) --version)"; exit 0; \
+	  fi; \
+	  echo "== pgTAP: FAILED: no pgTAP for $$($(PG_CONFIG) --version) (no pgtap.control in $$($(PG_CONFIG) --sharedir)/extension; PGTAP_OPTIONAL=1 skips it)" >&2; \
+	  exit 1; \
 	fi; \
 	echo "== pgTAP"; \
 	psql -X -q -c 'DROP DATABASE IF EXISTS reclock_pgtap' -c 'CREATE DATABASE reclock_pgtap' && \

@@ -71,6 +71,7 @@ BEGIN;
 SELECT reclock_refresh(:'t5', '1 hour') IS NOT NULL AS refreshed;
 SET reclock.test_clock_offset = '61s';
 COMMIT;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SET reclock.test_clock_offset = '61s';
 SELECT reclock_valid(:'t5');
 -- refreshed in time: the commit keeps it
@@ -87,6 +88,37 @@ SELECT reclock_valid(:'t6');
 BEGIN;
 SELECT reclock_refresh(:'t6', '1 hour') IS NOT NULL AS refreshed;
 PREPARE TRANSACTION 'reclock_refresh';
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) AS prepared FROM pg_prepared_xacts;
 SET reclock.test_clock_offset = 0;	-- released at 0 s: dead once the clock is reset
 SELECT reclock_release(:'t6');
 RESET reclock.test_clock_offset;
+
+-- the clock stepped backwards (README, Guarantees: a lock can live longer,
+-- never shorter): expires_at is an absolute time, judged against the clock at
+-- each check, so a lock taken before the step stays live until the clock
+-- reaches its expires_at again; every reader agrees (valid, the view, the
+-- guard's single-row and whole-table paths, acquire)
+CREATE TABLE clk (id int PRIMARY KEY, v int);
+INSERT INTO clk SELECT g, 0 FROM generate_series(1, 3) g;
+SELECT reclock_protect('clk');
+SET reclock.test_clock_epoch = 1893456000;	-- frozen: no real time passes
+SET reclock.test_clock_offset = 0;
+SELECT token AS tc, expires_at AS tc_expires FROM reclock_acquire('clk', '1', 'alice', '1 min') \gset
+SET reclock.test_clock_offset = '-3600s';	-- stepped back an hour
+SELECT reclock_valid(:'tc') AS valid;
+SELECT expires_at = :'tc_expires' AS same_expiry FROM reclock_locks WHERE relation = 'clk'::regclass;
+SELECT acquired, holder, expires_at = :'tc_expires' AS told_same_expiry FROM reclock_acquire('clk', '1', 'bob');
+\set VERBOSITY sqlstate
+UPDATE clk SET v = 1 WHERE id = 1;
+UPDATE clk SET v = 1;
+\set VERBOSITY terse
+SELECT sum(v) AS untouched FROM clk;
+-- the stepped clock catches up: live until 60 s, dead after
+SET reclock.test_clock_offset = '59s';
+SELECT reclock_valid(:'tc') AS valid_at_59s;
+SET reclock.test_clock_offset = '61s';
+SELECT reclock_valid(:'tc') AS valid_at_61s;
+RESET reclock.test_clock_offset;
+RESET reclock.test_clock_epoch;
+DROP TABLE clk;

@@ -27,6 +27,7 @@ RESET ROLE;
 -- a read-only role cannot lock others out (42501)
 SET ROLE regress_reader;
 SELECT acquired FROM reclock_acquire('priv', '1', 'mallory');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- but may watch the locks of tables it can read
 RESET ROLE;
 SELECT token AS app_token FROM reclock_acquire('priv', '1', 'alice') \gset
@@ -41,6 +42,7 @@ SELECT acquired FROM reclock_acquire('hidden', '1', 'alice');
 SET ROLE regress_reader;
 SELECT relation, key FROM reclock_locks ORDER BY 1;
 SELECT acquired FROM reclock_acquire('hidden', '1', 'mallory');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
 -- column-level UPDATE privilege is enough to lock
@@ -54,12 +56,17 @@ RESET ROLE;
 -- break needs ownership
 SET ROLE regress_app;
 SELECT reclock_break('priv', '1');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- protect and unprotect need ownership
 SELECT reclock_protect('priv');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT reclock_unprotect('priv');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- so does switching change notices
 SELECT reclock_notify('priv');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT reclock_notify('priv', false);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SELECT reclock_notify('priv');
 SELECT count(*) FROM reclock_notify_store WHERE relid = 'priv'::regclass;
@@ -67,6 +74,7 @@ SELECT reclock_notify('priv', false);
 SELECT count(*) FROM reclock_notify_store WHERE relid = 'priv'::regclass;
 CREATE VIEW priv_v AS SELECT * FROM priv;
 SELECT reclock_notify('priv_v');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 DROP VIEW priv_v;
 
 -- row-level security: a row the role cannot see cannot be locked (P0002)
@@ -74,6 +82,7 @@ ALTER TABLE priv ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_rows ON priv USING (tenant = current_user);
 SET ROLE regress_app;
 SELECT acquired FROM reclock_acquire('priv', '2', 'mallory');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT acquired, holder FROM reclock_acquire('priv', '1', 'alice');
 -- cas runs with the caller's rights: an invisible row is "gone"
 SELECT reclock_cas('priv', '2', '{}', '{"v": "hacked"}');

@@ -15,10 +15,15 @@ CREATE PUBLICATION pub_schema FOR TABLES IN SCHEMA pub_app;
 ALTER PUBLICATION pub_ok ADD TABLE pub_app.lines;
 -- anything that would include the store: refused
 CREATE PUBLICATION pub_all FOR ALL TABLES;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 CREATE PUBLICATION pub_public FOR TABLES IN SCHEMA public;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 CREATE PUBLICATION pub_store FOR TABLE reclock_lock_store;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 ALTER PUBLICATION pub_ok ADD TABLE reclock_token_store;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 ALTER PUBLICATION pub_ok ADD TABLES IN SCHEMA public;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT pubname FROM pg_publication ORDER BY pubname;
 SELECT pubname, schemaname, tablename FROM pg_publication_tables ORDER BY 1, 2, 3;
 RESET client_min_messages;
