@@ -83,4 +83,19 @@ SELECT state($t$UPDATE lines SET product = 'swapped' WHERE id = 1$t$);
 SELECT state($t$INSERT INTO lines VALUES (2, 42, 2, 'new under 42')$t$);
 SELECT * FROM lines ORDER BY id;
 
+--
+-- 3. The formset check names one row twice.  1.5 and 1.50 are one numeric
+-- key (the type's equality), but the check for a key named twice compares
+-- canonical texts: the second name is then reported as a deleted row.
+-- Expected: 22023, as for '[{"pos": 1.5}, {"pos": 1.5}]'.
+--
+CREATE TABLE invoices (id int PRIMARY KEY);
+CREATE TABLE items (pos numeric PRIMARY KEY, invoice_id int REFERENCES invoices, qty int);
+INSERT INTO invoices VALUES (1);
+INSERT INTO items VALUES (1.5, 1, 3);
+SELECT reclock_protect('items', parent => 'invoices');
+SELECT state($t$SELECT reclock_cas_children('items', '1', '[{"pos": 1.5, "qty": 3}, {"pos": 1.5, "qty": 3}]')$t$);
+SELECT state($t$SELECT reclock_cas_children('items', '1', '[{"pos": 1.5, "qty": 3}, {"pos": 1.50, "qty": 3}]')$t$);
+SELECT state($t$SELECT reclock_diff_children('items', '1', '[{"pos": 1.5, "qty": 3}, {"pos": 1.50, "qty": 3}]')$t$);
+
 DROP SCHEMA review_docs_keys CASCADE;
