@@ -1,0 +1,101 @@
+--
+-- review_docs_keys: adversarial review of the child guard (branch
+-- review-docs).  Each block is a way in that the contract closes; the
+-- expected output shows the CORRECT behaviour (refusals), not what the code
+-- does today.
+--
+\set VERBOSITY terse
+\set SHOW_CONTEXT never
+SET reclock.test_clock_offset = 0;
+CREATE SCHEMA review_docs_keys;
+SET search_path = review_docs_keys, public;
+-- the SQLSTATE only: the fix chooses the message
+CREATE FUNCTION state(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE sql;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE;
+END $$;
+
+--
+-- 1. A foreign key whose equality depends on TimeZone.  A timestamp column
+-- may reference a timestamptz key (timestamptz = timestamp is in the btree
+-- family): which parent row a child belongs to then depends on the session's
+-- TimeZone.  The guard remembers the parent row by the foreign-key bytes,
+-- so after a write under UTC the same bytes under Asia/Tokyo name another,
+-- locked, row, and the guard lets the writes through from its memory.
+-- Contract ("Words": every comparison of keys reclock makes, the guard's
+-- memory of rows within a transaction and a child row's link to its parent,
+-- never depends on the session's TimeZone): refused (55P03) -- or such a
+-- foreign key is refused at protect (42P17).
+--
+CREATE TABLE shifts (starts timestamptz PRIMARY KEY, what text);
+CREATE TABLE tasks (id int PRIMARY KEY, starts timestamp REFERENCES shifts, what text);
+SET TimeZone = 'UTC';
+INSERT INTO shifts VALUES ('2024-01-01 00:00+00', 'utc'), ('2024-01-01 00:00+09', 'tokyo');
+INSERT INTO tasks VALUES (1, '2024-01-01 00:00', 'seed');
+SELECT reclock_protect('shifts');
+SELECT state($t$SELECT reclock_protect('tasks', parent => 'shifts')$t$);
+SELECT acquired FROM reclock_acquire('shifts', '2024-01-01 00:00+09', 'alice');
+RESET TimeZone;
+-- without the guard's memory: refused
+BEGIN;
+SET LOCAL TimeZone = 'Asia/Tokyo';
+SELECT state($t$INSERT INTO tasks VALUES (10, '2024-01-01 00:00', 'no token')$t$);
+COMMIT;
+-- with it: a write of the free UTC shift's task first, then the Tokyo shift's
+BEGIN;
+SET LOCAL TimeZone = 'UTC';
+SELECT state($t$UPDATE tasks SET what = 'warm the memory' WHERE id = 1$t$);
+SET LOCAL TimeZone = 'Asia/Tokyo';
+SELECT state($t$INSERT INTO tasks VALUES (11, '2024-01-01 00:00', 'into the locked shift')$t$);
+SELECT state($t$UPDATE tasks SET what = 'into the locked shift' WHERE id = 1$t$);
+COMMIT;
+SET TimeZone = 'Asia/Tokyo';
+-- nothing was written into alice's shift
+SELECT t.id, t.what, s.what AS shift FROM tasks t JOIN shifts s ON s.starts = t.starts ORDER BY t.id;
+RESET TimeZone;
+
+--
+-- 2. Bound to its foreign key.  The guard records its dependency on the
+-- key's OID but follows the key by name: the owner renames the key away and
+-- gives its name to another foreign key (here to another table), and the
+-- guard silently follows the new one.  Contract ("a protected chain stays
+-- bound to the foreign keys it was protected with ... never followed
+-- silently (55000 at write until the table is protected again)"): 55000.
+--
+CREATE TABLE orders (id int PRIMARY KEY, customer text);
+CREATE TABLE customers (id int PRIMARY KEY, name text);
+CREATE TABLE lines (id int PRIMARY KEY, order_id int, cust_id int, product text,
+  CONSTRAINT fk_order FOREIGN KEY (order_id) REFERENCES orders,
+  CONSTRAINT fk_cust FOREIGN KEY (cust_id) REFERENCES customers);
+SELECT reclock_protect('orders');
+SELECT reclock_protect('customers');
+SELECT reclock_protect('lines', parent => 'orders');
+INSERT INTO orders VALUES (42, 'acme'), (43, 'free');
+INSERT INTO customers VALUES (1, 'c1'), (2, 'c2');
+INSERT INTO lines VALUES (1, 42, 1, 'nut');
+SELECT acquired FROM reclock_acquire('orders', '42', 'alice');
+ALTER TABLE lines RENAME CONSTRAINT fk_order TO fk_old;
+ALTER TABLE lines RENAME CONSTRAINT fk_cust TO fk_order;
+SELECT state($t$UPDATE lines SET product = 'swapped' WHERE id = 1$t$);
+SELECT state($t$INSERT INTO lines VALUES (2, 42, 2, 'new under 42')$t$);
+SELECT * FROM lines ORDER BY id;
+
+--
+-- 3. The formset check names one row twice.  1.5 and 1.50 are one numeric
+-- key (the type's equality), but the check for a key named twice compares
+-- canonical texts: the second name is then reported as a deleted row.
+-- Expected: 22023, as for '[{"pos": 1.5}, {"pos": 1.5}]'.
+--
+CREATE TABLE invoices (id int PRIMARY KEY);
+CREATE TABLE items (pos numeric PRIMARY KEY, invoice_id int REFERENCES invoices, qty int);
+INSERT INTO invoices VALUES (1);
+INSERT INTO items VALUES (1.5, 1, 3);
+SELECT reclock_protect('items', parent => 'invoices');
+SELECT state($t$SELECT reclock_cas_children('items', '1', '[{"pos": 1.5, "qty": 3}, {"pos": 1.5, "qty": 3}]')$t$);
+SELECT state($t$SELECT reclock_cas_children('items', '1', '[{"pos": 1.5, "qty": 3}, {"pos": 1.50, "qty": 3}]')$t$);
+SELECT state($t$SELECT reclock_diff_children('items', '1', '[{"pos": 1.5, "qty": 3}, {"pos": 1.50, "qty": 3}]')$t$);
+
+DROP SCHEMA review_docs_keys CASCADE;
