@@ -42,7 +42,7 @@ ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
-REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust privileges bad_input store \
+REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review privileges bad_input store \
 	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded
 REGRESS_OPTS = --load-extension=reclock
 

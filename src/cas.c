@@ -630,6 +630,35 @@ compare_shown(const void *a, const void *b)
 	return strcmp((*(ShownRow *const *) a)->key, (*(ShownRow *const *) b)->key);
 }
 
+/* shown rows by their key values, in the key types' btree order */
+static int
+compare_shown_values(const void *a, const void *b, void *arg)
+{
+	KidsState  *ks = (KidsState *) arg;
+	ShownRow   *ra = *(ShownRow *const *) a;
+	ShownRow   *rb = *(ShownRow *const *) b;
+	int			k;
+
+	for (k = 0; k < ks->ki->nkeys; k++)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(ks->ki->typids[k], TYPECACHE_CMP_PROC_FINFO);
+		int32		c;
+
+		if (!OidIsValid(tc->cmp_proc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("could not identify a comparison function for type %s",
+							format_type_be(ks->ki->typids[k]))));
+		c = DatumGetInt32(FunctionCall2Coll(&tc->cmp_proc_finfo,
+											TupleDescAttr(RelationGetDescr(ks->rel),
+														  ks->ki->attnums[k] - 1)->attcollation,
+											ra->keyvals[k], rb->keyvals[k]));
+		if (c != 0)
+			return c;
+	}
+	return 0;
+}
+
 /* the foreign key that makes rel a child table: its guard's, or its only one */
 static void
 kids_link(KidsState *ks)
@@ -725,11 +754,25 @@ kids_read_shown(KidsState *ks, Jsonb *expected)
 	for (i = 0; i < n; i++)
 		ks->sorted[i] = &ks->shown[i];
 	qsort(ks->sorted, n, sizeof(ShownRow *), compare_shown);
-	for (i = 1; i < n; i++)
-		if (strcmp(ks->sorted[i - 1]->key, ks->sorted[i]->key) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("expected names child row %s twice", ks->sorted[i]->key)));
+	/*
+	 * A key named twice is found by the key types' equality, as rows are
+	 * (1.5 and 1.50 of a numeric key are one row): sorted by the types' own
+	 * ordering, equal keys are neighbours.
+	 */
+	{
+		ShownRow  **byval = palloc(sizeof(ShownRow *) * Max(n, 1));
+
+		memcpy(byval, ks->sorted, sizeof(ShownRow *) * n);
+		qsort_arg(byval, n, sizeof(ShownRow *), compare_shown_values, ks);
+		for (i = 1; i < n; i++)
+			if (compare_shown_values(&byval[i - 1], &byval[i], ks) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("expected names child row %s twice", byval[i]->key),
+						 byval[i - 1]->key && strcmp(byval[i - 1]->key, byval[i]->key) != 0 ?
+						 errdetail("Keys %s and %s are equal.", byval[i - 1]->key, byval[i]->key) : 0));
+		pfree(byval);
+	}
 
 	/* every column named, once, in the order first named */
 	ks->cols = palloc(sizeof(AttrNumber) * Max(maxcols, 1));

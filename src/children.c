@@ -38,20 +38,28 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/genam.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "parser/parse_coerce.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -256,6 +264,31 @@ fk_check_usable(Relation rel, FkColumns *fk, const char *conname, int sqlstate)
 					 errmsg("foreign key \"%s\" of table \"%s\" has a generated column",
 							conname, RelationGetRelationName(root)),
 					 errdetail("A generated column is computed after the guard runs: the guard could not tell which parent row a row belongs to.")));
+	/*
+	 * A child row is compared with its parent by the key's own type.  Across
+	 * types (a timestamp column referencing a timestamptz key, a date one)
+	 * PostgreSQL's equality may depend on the session's settings (TimeZone):
+	 * which parent a row belongs to would too.  Only the same type (domains
+	 * seen through), integers of any width, and binary-coercible types
+	 * (varchar referencing text) are followed.
+	 */
+	for (i = 0; i < fk->nkeys; i++)
+	{
+		Form_pg_attribute ca = TupleDescAttr(RelationGetDescr(root), fk->conkey[i] - 1);
+		Oid			ctype = getBaseType(ca->atttypid);
+		Oid			ptype = getBaseType(get_atttype(fk->confrelid, fk->confkey[i]));
+		bool		ints = (ctype == INT2OID || ctype == INT4OID || ctype == INT8OID) &&
+			(ptype == INT2OID || ptype == INT4OID || ptype == INT8OID);
+
+		if (ctype != ptype && !ints && !IsBinaryCoercible(ctype, ptype))
+			ereport(ERROR,
+					(errcode(sqlstate),
+					 errmsg("foreign key \"%s\" of table \"%s\" compares column \"%s\" of type %s with a key column of type %s",
+							conname, RelationGetRelationName(root), NameStr(ca->attname),
+							format_type_be(ca->atttypid), format_type_be(get_atttype(fk->confrelid, fk->confkey[i]))),
+					 errdetail("Across types, which parent row a row belongs to may depend on session settings such as TimeZone."),
+					 errhint("Give the foreign key's columns the types of the parent's primary key.")));
+	}
 	relation_close(root, AccessShareLock);
 	if (parentid != fk->confrelid)
 		ereport(ERROR,
@@ -282,14 +315,63 @@ fk_check_usable(Relation rel, FkColumns *fk, const char *conname, int sqlstate)
 	relation_close(parent, AccessShareLock);
 }
 
+/*
+ * The foreign key the guard of the (root) table rootid depends on, as
+ * reclock_protect recorded it, or InvalidOid (a guard restored by pg_dump,
+ * which keeps no dependencies, follows its key by name).
+ */
+static Oid
+guard_bound_fk(Oid rootid)
+{
+	Oid			trigoid = get_trigger_oid(rootid, RECLOCK_GUARD_TRIGGER, true);
+	Oid			result = InvalidOid;
+	Relation	dep;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(trigoid))
+		return InvalidOid;
+	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(TriggerRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(trigoid));
+	scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (d->refclassid == ConstraintRelationId && d->deptype == DEPENDENCY_NORMAL)
+		{
+			result = d->refobjid;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return result;
+}
+
 static void
 link_build(ReclockChildLink *link, Relation rel, const char *conname)
 {
 	Oid			relid = RelationGetRelid(rel);
 	Oid			rootid = ReclockRootOf(relid);
 	Oid			conoid = child_fk_oid(rootid, conname);
+	Oid			bound = guard_bound_fk(rootid);
 	FkColumns	fk;
 	int			i;
+
+	/* names swapped or a key renamed onto the guard's: not its key */
+	if (OidIsValid(bound) && bound != conoid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("foreign key \"%s\" of table \"%s\" is not the one the table was protected with",
+						conname, get_rel_name(rootid)),
+				 errdetail("The table was protected through foreign key \"%s\"; a child table stays bound to the key it was protected with.",
+						   get_constraint_name(bound) ? get_constraint_name(bound) : "?"),
+				 errhint("Protect the table again with reclock_protect(table, parent => ..., parent_fk => ...), or remove the guard with reclock_unprotect().")));
 
 	fk_columns(conoid, &fk);
 	fk_check_usable(rel, &fk, conname, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);

@@ -1,14 +1,12 @@
 --
--- review_docs_keys: adversarial review of the child guard (branch
--- review-docs).  Each block is a way in that the contract closes; the
--- expected output shows the CORRECT behaviour (refusals), not what the code
--- does today.
+-- children_review: what the adversarial review of the child guard (1.2)
+-- found, each a way into a locked document or around its binding, closed.
 --
 \set VERBOSITY terse
 \set SHOW_CONTEXT never
 SET reclock.test_clock_offset = 0;
-CREATE SCHEMA review_docs_keys;
-SET search_path = review_docs_keys, public;
+CREATE SCHEMA children_review;
+SET search_path = children_review, public;
 -- the SQLSTATE only: the fix chooses the message
 CREATE FUNCTION state(sql text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -27,8 +25,9 @@ END $$;
 -- locked, row, and the guard lets the writes through from its memory.
 -- Contract ("Words": every comparison of keys reclock makes, the guard's
 -- memory of rows within a transaction and a child row's link to its parent,
--- never depends on the session's TimeZone): refused (55P03) -- or such a
--- foreign key is refused at protect (42P17).
+-- never depends on the session's TimeZone): such a foreign key is refused at
+-- protect (42P17), so the tasks are never judged by a TimeZone-dependent
+-- parent (the writes below pass: the table is not a child table).
 --
 CREATE TABLE shifts (starts timestamptz PRIMARY KEY, what text);
 CREATE TABLE tasks (id int PRIMARY KEY, starts timestamp REFERENCES shifts, what text);
@@ -53,7 +52,7 @@ SELECT state($t$INSERT INTO tasks VALUES (11, '2024-01-01 00:00', 'into the lock
 SELECT state($t$UPDATE tasks SET what = 'into the locked shift' WHERE id = 1$t$);
 COMMIT;
 SET TimeZone = 'Asia/Tokyo';
--- nothing was written into alice's shift
+-- (tasks is not a child table: its rows are not judged by the shifts' locks)
 SELECT t.id, t.what, s.what AS shift FROM tasks t JOIN shifts s ON s.starts = t.starts ORDER BY t.id;
 RESET TimeZone;
 
@@ -98,4 +97,41 @@ SELECT state($t$SELECT reclock_cas_children('items', '1', '[{"pos": 1.5, "qty": 
 SELECT state($t$SELECT reclock_cas_children('items', '1', '[{"pos": 1.5, "qty": 3}, {"pos": 1.50, "qty": 3}]')$t$);
 SELECT state($t$SELECT reclock_diff_children('items', '1', '[{"pos": 1.5, "qty": 3}, {"pos": 1.50, "qty": 3}]')$t$);
 
-DROP SCHEMA review_docs_keys CASCADE;
+--
+-- 4. require_lock: a parent lock the transaction itself released no longer
+-- covers its later inserts (issue 20, item 10).  (Another session's release
+-- or break waits for the writer: its row lock on the parent holds it off.)
+--
+CREATE TABLE rl_orders (id int PRIMARY KEY);
+CREATE TABLE rl_lines (id int PRIMARY KEY, order_id int REFERENCES rl_orders);
+INSERT INTO rl_orders VALUES (1);
+SELECT reclock_protect('rl_orders');
+SELECT reclock_protect('rl_lines', require_lock => true, parent => 'rl_orders');
+SELECT token AS rl FROM reclock_acquire('rl_orders', '1', 'alice') \gset
+BEGIN;
+SELECT set_config('reclock.token', :'rl', true) IS NOT NULL AS presented;
+SELECT state($t$INSERT INTO rl_lines VALUES (1, 1)$t$) AS covered;
+SELECT reclock_release(:'rl');
+SELECT state($t$INSERT INTO rl_lines VALUES (2, 1)$t$) AS after_release;
+COMMIT;
+SELECT id FROM rl_lines ORDER BY id;
+
+--
+-- 5. The formset diff is a read: on a table with one foreign key that is not
+-- protected, it needs SELECT, not UPDATE on the parent (issue 20, item 13).
+--
+CREATE TABLE ro_orders (id int PRIMARY KEY);
+CREATE TABLE ro_lines (id int PRIMARY KEY, order_id int REFERENCES ro_orders, qty int);
+INSERT INTO ro_orders VALUES (1);
+INSERT INTO ro_lines VALUES (1, 1, 5);
+CREATE ROLE regress_review_reader;
+GRANT USAGE ON SCHEMA children_review TO regress_review_reader;
+GRANT SELECT ON ro_orders, ro_lines TO regress_review_reader;
+SET ROLE regress_review_reader;
+SELECT reclock_diff_children('ro_lines', '1', '[{"id": 1, "qty": 4}]');
+RESET ROLE;
+REVOKE ALL ON ro_orders, ro_lines FROM regress_review_reader;
+REVOKE ALL ON SCHEMA children_review FROM regress_review_reader;
+DROP ROLE regress_review_reader;
+
+DROP SCHEMA children_review CASCADE;
