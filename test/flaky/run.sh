@@ -48,7 +48,7 @@ count() { # log, kind, run, diffs
     esac
   done < <(results "$1")
   if [ "$seen" = 0 ]; then
-    fails[$2:"(did not run)"]=$(( ${fails[$2:"(did not run)"]:-0} + 1 ))
+    fails[$2:did-not-run]=$(( ${fails[$2:did-not-run]:-0} + 1 ))
     cp "$1" "$out/run$3-$2.log"
   fi
 }
