@@ -134,4 +134,30 @@ REVOKE ALL ON ro_orders, ro_lines FROM regress_review_reader;
 REVOKE ALL ON SCHEMA children_review FROM regress_review_reader;
 DROP ROLE regress_review_reader;
 
+--
+-- 6. require_lock on a partitioned child table: a move to a free order is
+-- judged the same within a partition and across partitions (an UPDATE that
+-- PostgreSQL runs as a DELETE and an INSERT: the INSERT is the move's other
+-- half, not a new row) -- covered by the order it leaves (issue 20, item 11)
+--
+CREATE TABLE pm_orders (id int PRIMARY KEY);
+CREATE TABLE pm_lines (id int, order_id int REFERENCES pm_orders, region text,
+  PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE pm_lines_a PARTITION OF pm_lines FOR VALUES IN ('a');
+CREATE TABLE pm_lines_b PARTITION OF pm_lines FOR VALUES IN ('b');
+INSERT INTO pm_orders VALUES (1), (2);
+INSERT INTO pm_lines VALUES (1, 1, 'a'), (2, 1, 'a');
+SELECT reclock_protect('pm_orders');
+SELECT reclock_protect('pm_lines', require_lock => true, parent => 'pm_orders');
+SELECT token AS pm FROM reclock_acquire('pm_orders', '1', 'alice') \gset
+BEGIN;
+SELECT set_config('reclock.token', :'pm', true) IS NOT NULL AS presented;
+SELECT state($t$UPDATE pm_lines SET order_id = 2 WHERE id = 1$t$) AS within;
+SELECT state($t$UPDATE pm_lines SET order_id = 2, region = 'b' WHERE id = 2$t$) AS across;
+-- a new line under the free order still needs its lock (also right after a
+-- move across partitions)
+SELECT state($t$INSERT INTO pm_lines VALUES (3, 2, 'b')$t$) AS new_row;
+COMMIT;
+SELECT id, order_id, region FROM pm_lines ORDER BY id;
+
 DROP SCHEMA children_review CASCADE;
