@@ -104,6 +104,13 @@ link_invalidate(Datum arg, Oid relid)
 	last_link = NULL;
 }
 
+static void
+link_syscache_invalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	links_stale = true;
+	last_link = NULL;
+}
+
 /*
  * The argument of a guard trigger that names its foreign key, or NULL:
  * 'parent_fk=<constraint name>'.
@@ -423,8 +430,21 @@ ReclockGetChildLink(Relation rel, const char *conname, bool firing)
 	ReclockChildLink *link;
 	bool		found;
 
+	/*
+	 * Any invalidation empties the cache (its memory goes with it: a link
+	 * of a table dropped since is not kept), so it holds only the links
+	 * used since the last one.  Callers copy a link before anything else
+	 * can call here.
+	 */
+	if (links_stale && link_cache != NULL)
+	{
+		hash_destroy(link_cache);
+		link_cache = NULL;
+	}
+	links_stale = false;
 	if (link_cache == NULL)
 	{
+		static bool registered = false;
 		HASHCTL		ctl;
 
 		ctl.keysize = sizeof(Oid);
@@ -432,16 +452,13 @@ ReclockGetChildLink(Relation rel, const char *conname, bool firing)
 		ctl.hcxt = CacheMemoryContext;
 		link_cache = hash_create("reclock child links", 16, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(link_invalidate, (Datum) 0);
-	}
-	if (links_stale)
-	{
-		HASH_SEQ_STATUS seq;
-
-		hash_seq_init(&seq, link_cache);
-		while ((link = hash_seq_search(&seq)) != NULL)
-			link->valid = false;
-		links_stale = false;
+		if (!registered)
+		{
+			CacheRegisterRelcacheCallback(link_invalidate, (Datum) 0);
+			/* rights through role membership: no relcache invalidation */
+			CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, link_syscache_invalidate, (Datum) 0);
+			registered = true;
+		}
 	}
 	if (last_link != NULL && last_link->relid == relid && last_link->valid &&
 		strcmp(last_link->conname, conname) == 0 &&
