@@ -119,6 +119,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	rel = ReclockOpenTable(relid, "reclock_acquire()");
 	check_update_privilege(rel);
 	ki = ReclockGetKeyInfo(rel);
+	ReclockCheckLockable(rel, ki, "reclock_acquire()");
 	keyvals = palloc(sizeof(Datum) * ki->nkeys);
 	key = ReclockCanonicalKey(ki, keytext, keyvals);
 
@@ -169,7 +170,21 @@ reclock_acquire(PG_FUNCTION_ARGS)
 			break;
 		}
 
-		ReclockStoreMoveEpoch(ki->rootid);	/* may wait a moment */
+		if (ReclockStoreMoveEpoch(ki->rootid))	/* may wait a moment */
+		{
+			/*
+			 * A change of a type the key is made of ended meanwhile (ddl.c):
+			 * the key text made before may name nothing now.
+			 */
+			ki = ReclockGetKeyInfo(rel);
+			if (strcmp(ReclockCanonicalKey(ki, key, NULL), key) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not lock row %s of table \"%s\": its key changed meanwhile",
+								key, RelationGetRelationName(rel)),
+						 errdetail("A type the table's key is made of was changed while the lock was being granted."),
+						 errhint("Retry the transaction.")));
+		}
 		now = ReclockNow();
 		if (live != (old.found && old.expires_at > now))
 			continue;			/* it ran out meanwhile: decide again */
@@ -309,12 +324,24 @@ reclock_break(PG_FUNCTION_ARGS)
 		rel = ReclockOpenTable(ReclockRootOf(relid), "reclock_break()");
 	}
 	ki = ReclockGetKeyInfo(rel);
-	keyvals = palloc(sizeof(Datum) * ki->nkeys);
-	key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), keyvals);
-	/* the row's own key if it is still there (a numeric '1.5' is '1.50') */
-	rowkey = ReclockLockRow(ki, rel, keyvals);
-	if (rowkey)
-		key = rowkey;
+	if (ReclockKeyNamesObjects(ki))
+	{
+		/*
+		 * A lock taken before 1.2 on a reg* key (no new ones can be): the
+		 * object its key names may be gone, so the key is not parsed; it is
+		 * found by its stored text (schema-qualified unless in pg_catalog).
+		 */
+		key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	}
+	else
+	{
+		keyvals = palloc(sizeof(Datum) * ki->nkeys);
+		key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), keyvals);
+		/* the row's own key if it is still there (a numeric '1.5' is '1.50') */
+		rowkey = ReclockLockRow(ki, rel, keyvals);
+		if (rowkey)
+			key = rowkey;
+	}
 
 	ReclockLockKey(ki->rootid, key);
 	if (ReclockStoreGetByKey(ki->rootid, key, &lock))

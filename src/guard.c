@@ -817,14 +817,17 @@ reclock_protect(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	require_lock = PG_GETARG_BOOL(1);
 	rel = open_owned_table(PG_GETARG_OID(0), "reclock_protect()");
-	(void) ReclockGetKeyInfo(rel);	/* 55000 if there is no primary key */
+	/* 55000 if there is no primary key; 0A000 for a temporary table, a reg* key */
+	ReclockCheckLockable(rel, ReclockGetKeyInfo(rel), "reclock_protect()");
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
 	{
 		Relation	parent = ReclockOpenTable(PG_GETARG_OID(2), "reclock_protect()");
 
+
 		parent_fk = ReclockChildValidate(rel, parent,
 										 (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ?
 										 NameStr(*PG_GETARG_NAME(3)) : NULL);
+		ReclockCheckLockable(parent, ReclockGetKeyInfo(parent), "reclock_protect()");
 		relation_close(parent, AccessShareLock);
 	}
 	else if (PG_NARGS() > 3 && !PG_ARGISNULL(3))

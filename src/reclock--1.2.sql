@@ -281,9 +281,11 @@ CREATE EVENT TRIGGER reclock_drop_cleanup ON sql_drop
 
 --
 -- A change of a locked table's primary key (its columns, types, typmods or
--- collations, also through an inheritance parent), of a key type (an enum
--- value renamed, an attribute added to a composite), or of an object a reg*
--- key names, would lose its live locks: the command is refused then (55006).
+-- collations, also through an inheritance parent), or of the text of a type
+-- a key is made of (an enum label renamed, an attribute of a composite or
+-- of a table's row type added, dropped or retyped), would lose its live
+-- locks: the command is refused then (55006).  The watch concerns only the
+-- objects the command changes, reads no key back, and waits for nobody.
 --
 
 CREATE FUNCTION @extschema@.reclock_ddl_watch()
@@ -295,18 +297,10 @@ COMMENT ON FUNCTION @extschema@.reclock_ddl_watch()
 REVOKE ALL ON FUNCTION @extschema@.reclock_ddl_watch() FROM PUBLIC;
 
 CREATE EVENT TRIGGER reclock_ddl_start ON ddl_command_start
-	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER DOMAIN', 'ALTER SCHEMA',
-		 'ALTER FUNCTION', 'ALTER PROCEDURE', 'ALTER ROUTINE', 'ALTER OPERATOR',
-		 'ALTER COLLATION', 'ALTER TEXT SEARCH CONFIGURATION',
-		 'ALTER TEXT SEARCH DICTIONARY', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW',
-		 'ALTER SEQUENCE', 'ALTER FOREIGN TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE')
 	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
 CREATE EVENT TRIGGER reclock_ddl_end ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER DOMAIN', 'ALTER SCHEMA',
-		 'ALTER FUNCTION', 'ALTER PROCEDURE', 'ALTER ROUTINE', 'ALTER OPERATOR',
-		 'ALTER COLLATION', 'ALTER TEXT SEARCH CONFIGURATION',
-		 'ALTER TEXT SEARCH DICTIONARY', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW',
-		 'ALTER SEQUENCE', 'ALTER FOREIGN TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE')
 	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
 
 

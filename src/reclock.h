@@ -148,6 +148,9 @@ extern char *ReclockNewTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
 								TupleDesc tupdesc);
 extern Relation ReclockOpenTable(Oid relid, const char *fname);
 extern void ReclockCheckOwner(Relation rel, const char *detail);
+extern bool ReclockKeyNamesObjects(ReclockKeyInfo *ki);
+extern void ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki,
+								 const char *fname);
 extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 									const char *hint);
 extern char *ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
@@ -199,7 +202,8 @@ extern int	ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
 								 MemoryContext cxt, char ***keys, int *rows);
 
 extern bool ReclockStoreEpoch(ReclockEpoch *epoch);
-extern void ReclockStoreMoveEpoch(Oid relid);
+extern bool ReclockStoreMoveEpoch(Oid relid);
+extern bool ReclockStoreTryEpoch(Oid relid);
 extern bool ReclockStoreEpochQuiet(Oid relid);
 extern void ReclockStoreWaitEpoch(Oid relid);
 extern uint64 ReclockStoreLocalWrites(void);

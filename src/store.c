@@ -749,16 +749,44 @@ epoch_locktag(LOCKTAG *tag, Oid relid)
  * Before a write that can make a lock of the table live: take the table's
  * epoch lock in share mode (held to the end of the transaction), then move
  * the epoch.  Every such write does this, in this order.
+ *
+ * True if it had to wait: a DDL command that changes a type the table's key
+ * is made of (ddl.c) holds the lock exclusively until it ends, and a key
+ * text made before the wait may name nothing now (an enum label renamed).
+ * The catalog changes it committed are read in before returning, so the
+ * caller can make its key again and compare.
  */
-void
+bool
 ReclockStoreMoveEpoch(Oid relid)
 {
 	LOCKTAG		tag;
+	bool		waited = false;
 
 	store_load();
 	epoch_locktag(&tag, relid);
-	(void) LockAcquire(&tag, ShareLock, false, false);
+	if (LockAcquire(&tag, ShareLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+	{
+		(void) LockAcquire(&tag, ShareLock, false, false);
+		AcceptInvalidationMessages();
+		waited = true;
+	}
 	(void) nextval_internal(store.epochseq, false);
+	return waited;
+}
+
+/*
+ * Take the table's epoch lock exclusively, to the end of the transaction,
+ * if no transaction that may make a lock of the table live is in flight;
+ * false (and nothing taken) if one is.  Waits for nothing: a DDL command or
+ * TRUNCATE that gets false refuses, as it would for a live lock.
+ */
+bool
+ReclockStoreTryEpoch(Oid relid)
+{
+	LOCKTAG		tag;
+
+	epoch_locktag(&tag, relid);
+	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
 /*
@@ -1330,7 +1358,13 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 	Relation	rel;
 
 	ReclockLockKey(relid, newkey);
-	ReclockStoreMoveEpoch(relid);
+	if (ReclockStoreMoveEpoch(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not move the lock of row %s of table \"%s\" to its new key",
+						oldkey, get_rel_name(relid)),
+				 errdetail("A type the table's key is made of was changed meanwhile."),
+				 errhint("Retry the transaction.")));
 	store_load();
 	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
 	while (ReclockStoreGetByKey(relid, newkey, &cur) && cur.expires_at <= now)
