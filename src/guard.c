@@ -670,9 +670,14 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 
 	rel = trigdata->tg_relation;
 	rootid = ReclockRootOf(RelationGetRelid(rel));
-	/* a grant or refresh in flight ends first: its row may be invisible yet */
-	ReclockStoreWaitEpoch(rootid);
-	if (ReclockStoreHasLiveLock(rootid, ReclockNow()))
+	/*
+	 * A grant or refresh in flight (its row may be invisible yet) counts as
+	 * a live lock: refused without waiting for its transaction, which may
+	 * stay open (CONTRACT.md, "No role holds up another").  Otherwise no
+	 * grant starts until this transaction ends.
+	 */
+	if (!ReclockStoreTryEpoch(rootid) ||
+		ReclockStoreHasLiveLock(rootid, ReclockNow()))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errtableconstraint(rel, GUARD_TRIGGER),

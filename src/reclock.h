@@ -205,7 +205,6 @@ extern bool ReclockStoreEpoch(ReclockEpoch *epoch);
 extern bool ReclockStoreMoveEpoch(Oid relid);
 extern bool ReclockStoreTryEpoch(Oid relid);
 extern bool ReclockStoreEpochQuiet(Oid relid);
-extern void ReclockStoreWaitEpoch(Oid relid);
 extern uint64 ReclockStoreLocalWrites(void);
 extern int64 ReclockStoreNextFence(void);
 extern bool ReclockStoreWrite(ReclockLock *lock, ReclockLock *old);
@@ -217,7 +216,6 @@ extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
 								const char *newkey, TimestampTz now);
 extern int64 ReclockStoreSweep(TimestampTz now);
 extern void ReclockStoreForget(Oid relid);
-extern List *ReclockStoreLiveRelids(TimestampTz now);
 extern bool ReclockStoreNotifyEnabled(Oid relid);
 extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);

@@ -805,20 +805,6 @@ ReclockStoreEpochQuiet(Oid relid)
 	return true;
 }
 
-/*
- * Wait until no transaction that may make a lock of the table live is in
- * flight, and keep any from starting until this transaction ends (its epoch
- * lock in exclusive mode).  For TRUNCATE's check.
- */
-void
-ReclockStoreWaitEpoch(Oid relid)
-{
-	LOCKTAG		tag;
-
-	epoch_locktag(&tag, relid);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
-}
-
 uint64
 ReclockStoreLocalWrites(void)
 {
@@ -1470,22 +1456,82 @@ next_locked_table(Oid after, Oid *relid)
 	return true;
 }
 
+/* the dead lock rows of a table (all of its rows if all), counted */
+static bool
+visit_count(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
+{
+	(*(int64 *) arg)++;
+	return false;
+}
+
+static int64
+count_dead(Oid relid, TimestampTz now, bool all)
+{
+	ScanKeyData skey[2];
+	int			nkeys = 1;
+	Oid			indexid = store.lockpkey;
+	int64		n = 0;
+
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	if (!all && OidIsValid(store.lockexpiry))
+	{
+		ScanKeyInit(&skey[1], 7, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+					TimestampTzGetDatum(now));
+		nkeys = 2;
+		indexid = store.lockexpiry;
+	}
+	store_scan(store.lockrel, indexid, skey, nkeys, visit_count, &n);
+	return n;
+}
+
+/* a sweep asked for in this transaction: done at its pre-commit */
+static bool sweep_pending = false;
+static LocalTransactionId sweep_lxid = InvalidLocalTransactionId;
+
+static void
+sweep_now(TimestampTz now)
+{
+	Oid			relid = InvalidOid;
+
+	while (next_locked_table(relid, &relid))
+		(void) delete_dead(relid, now, PG_INT64_MAX, false,
+						   !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
+}
+
+static void store_xact_callback(XactEvent event, void *arg);
+
 /*
  * Delete the dead locks (and those of dropped tables) with their token
- * hashes.  Visits each table that has lock rows (a probe of the primary
- * key each) and only the dead rows of each (the expiry index): a sweep
- * with nothing to do reads no live lock.
+ * hashes; returns how many there are.  Visits each table that has lock
+ * rows (a probe of the primary key each) and only the dead rows of each
+ * (the expiry index): a sweep with nothing to do reads no live lock.
+ *
+ * The rows are deleted at the calling transaction's commit (pre-commit),
+ * and a row another transaction is writing then is left alone: a delete
+ * holds its row until its transaction ends, and an acquire of a key whose
+ * lock ran out would otherwise wait for whatever the sweeping transaction
+ * does next (CONTRACT.md, "No role holds up another").  Nothing is deleted
+ * if the transaction rolls back.
  */
 int64
 ReclockStoreSweep(TimestampTz now)
 {
+	static bool registered = false;
 	Oid			relid = InvalidOid;
 	int64		n = 0;
 
 	store_load();
 	while (next_locked_table(relid, &relid))
-		n += delete_dead(relid, now, PG_INT64_MAX, true,
-						 !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
+		n += count_dead(relid, now,
+						!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
+	if (!registered)
+	{
+		RegisterXactCallback(store_xact_callback, NULL);
+		registered = true;
+	}
+	sweep_pending = true;
+	sweep_lxid = MY_LXID;
 	return n;
 }
 
@@ -1566,9 +1612,28 @@ static void
 store_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_PRE_COMMIT)
+	{
 		reclaim_pending();
-	else if (event != XACT_EVENT_PRE_PREPARE)
+		if (sweep_pending && sweep_lxid == MY_LXID &&
+			(store.valid || OidIsValid(get_extension_oid("reclock", true))))
+		{
+			store_load();
+			sweep_now(ReclockNow());
+		}
+		sweep_pending = false;
+	}
+	else if (event == XACT_EVENT_PRE_PREPARE)
+	{
+		/* a prepared transaction may commit much later: sweep now */
+		if (sweep_pending && sweep_lxid == MY_LXID)
+			sweep_now(ReclockNow());
+		sweep_pending = false;
+	}
+	else
+	{
 		pending_reclaims = NIL;	/* its memory went with the transaction */
+		sweep_pending = false;
+	}
 }
 
 void
@@ -1689,40 +1754,4 @@ ReclockStoreForget(Oid relid)
 	(void) delete_dead(relid, 0, PG_INT64_MAX, true, true);
 	if (ReclockStoreNotifyEnabled(relid))
 		ReclockStoreSetNotify(relid, false);
-}
-
-/* the tables with live locks, for ReclockStoreLiveRelids */
-typedef struct RelidsVisit
-{
-	TimestampTz now;			/* first: visit_live reads it */
-	List	   *relids;
-} RelidsVisit;
-
-static bool
-visit_live_relid(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
-{
-	RelidsVisit *lv = (RelidsVisit *) arg;
-	bool		isnull;
-
-	/* also a dead row whose change (a refresh) may yet commit */
-	if (visit_live(tup, desc, &lv->now) ||
-		TransactionIdIsValid(store_updater(tup, buf)))
-		lv->relids = list_append_unique_oid(lv->relids,
-											DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull)));
-	return false;
-}
-
-/*
- * The tables that have live locks, or a lock row whose change may yet
- * commit (a scan of the whole lock store: for DDL, which is rare, never for
- * the guard).
- */
-List *
-ReclockStoreLiveRelids(TimestampTz now)
-{
-	RelidsVisit lv = {now, NIL};
-
-	store_load();
-	store_scan(store.lockrel, store.lockpkey, NULL, 0, visit_live_relid, &lv);
-	return lv.relids;
 }
