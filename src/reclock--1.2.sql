@@ -349,25 +349,33 @@ CREATE EVENT TRIGGER reclock_publication_check ON ddl_command_end
 SELECT @extschema@.reclock_check_publications();
 
 --
--- The view.  It reads the store with the view owner's rights, shows no token
--- (the store has none, only hashes, and the view does not show those), and
--- shows a role only the locks of tables it may read.  It is a security
--- barrier: its own conditions are checked before any function of the
--- caller's query sees a row, so a cheap function in a WHERE clause cannot
--- read the keys and holders of locks the caller may not see.
+-- The view.  Its rows come from a C function that reads the store and
+-- keeps only the locks the caller may see: of tables it may read (SELECT on
+-- the table or a column), and where row-level security applies to it, of
+-- rows it can see.  No token is shown (the store has none, only hashes,
+-- and the view does not show those).  The filtering happens inside the
+-- function, so no condition of the caller's query (a function in WHERE, a
+-- leakproof = or < on key) is ever evaluated on a lock it may not see, and
+-- EXPLAIN ANALYZE counts only the rows it may see.
 --
 
+CREATE FUNCTION @extschema@.reclock_visible_locks(
+	OUT relation pg_catalog.regclass,
+	OUT key pg_catalog.text,
+	OUT holder pg_catalog.text,
+	OUT fence pg_catalog.int8,
+	OUT acquired_at pg_catalog.timestamptz,
+	OUT expires_at pg_catalog.timestamptz,
+	OUT acquired_by pg_catalog.name)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'reclock_visible_locks'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE ROWS 100;
+COMMENT ON FUNCTION @extschema@.reclock_visible_locks()
+	IS 'the live locks the caller may see (the rows of reclock_locks)';
+
 CREATE VIEW @extschema@.reclock_locks WITH (security_barrier) AS
-SELECT l.relid AS relation,
-	   l.key,
-	   l.holder,
-	   l.fence,
-	   l.acquired_at,
-	   l.expires_at,
-	   pg_catalog.pg_get_userbyid(l.acquired_by::pg_catalog.oid) AS acquired_by
-  FROM @extschema@.reclock_lock_store l
- WHERE l.expires_at OPERATOR(pg_catalog.>) @extschema@.reclock_clock()
-   AND pg_catalog.has_any_column_privilege(l.relid::pg_catalog.oid, 'SELECT');
+SELECT l.relation, l.key COLLATE pg_catalog."C" AS key, l.holder, l.fence, l.acquired_at, l.expires_at, l.acquired_by
+  FROM @extschema@.reclock_visible_locks() l;
 COMMENT ON VIEW @extschema@.reclock_locks IS 'one row per live lock (tokens are never shown)';
 
 GRANT SELECT ON @extschema@.reclock_locks TO PUBLIC;

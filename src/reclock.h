@@ -154,6 +154,7 @@ extern void ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki,
 extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 									const char *hint);
 extern char *ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
+extern bool ReclockRowVisible(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 
@@ -216,6 +217,7 @@ extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
 								const char *newkey, TimestampTz now);
 extern int64 ReclockStoreSweep(TimestampTz now);
 extern void ReclockStoreForget(Oid relid);
+extern List *ReclockStoreLiveLocks(TimestampTz now, MemoryContext cxt);
 extern bool ReclockStoreNotifyEnabled(Oid relid);
 extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);

@@ -1755,3 +1755,42 @@ ReclockStoreForget(Oid relid)
 	if (ReclockStoreNotifyEnabled(relid))
 		ReclockStoreSetNotify(relid, false);
 }
+
+/* the live locks, for ReclockStoreLiveLocks */
+typedef struct AllLiveVisit
+{
+	TimestampTz now;
+	MemoryContext cxt;
+	List	   *locks;
+} AllLiveVisit;
+
+static bool
+visit_all_live(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
+{
+	AllLiveVisit *av = (AllLiveVisit *) arg;
+	MemoryContext oldcxt;
+	ReclockLock *lock;
+
+	if (!visit_live(tup, desc, &av->now))
+		return false;
+	oldcxt = MemoryContextSwitchTo(av->cxt);
+	lock = palloc(sizeof(ReclockLock));
+	store_fill(tup, desc, lock);
+	av->locks = lappend(av->locks, lock);
+	MemoryContextSwitchTo(oldcxt);
+	return false;
+}
+
+/*
+ * Every live lock (ReclockLock *), read with the latest snapshot, in cxt:
+ * for the view reclock_locks, which filters them by the caller's rights.
+ */
+List *
+ReclockStoreLiveLocks(TimestampTz now, MemoryContext cxt)
+{
+	AllLiveVisit av = {now, cxt, NIL};
+
+	store_load();
+	store_scan(store.lockrel, store.lockpkey, NULL, 0, visit_all_live, &av);
+	return av.locks;
+}
