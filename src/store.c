@@ -1331,7 +1331,8 @@ ReclockStoreEnd(int64 fence, ReclockLock *lock)
 
 /*
  * A holder changed the row's key: carry the lock at oldkey to newkey.  A
- * dead lock row at the new key is dropped first.  The new key is locked as
+ * lock row at the new key is dropped first (dead, or live with its token
+ * presented: the caller checked).  The new key is locked as
  * an acquire locks it: no grant of that key is written meanwhile.  Written
  * directly, as a grant is: each row is read by an index probe and written
  * at the TID it was read at, read again if it changed meanwhile.
@@ -1353,7 +1354,12 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 				 errhint("Retry the transaction.")));
 	store_load();
 	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
-	while (ReclockStoreGetByKey(relid, newkey, &cur) && cur.expires_at <= now)
+	/*
+	 * A lock at the new key ends: a dead one, or a live one whose token the
+	 * writer presented (the guard refuses the move otherwise).  The moved
+	 * row's grant stands (CONTRACT.md, the guard's last bullet).
+	 */
+	while (ReclockStoreGetByKey(relid, newkey, &cur))
 	{
 		if (store_delete(rel, &cur.tid, true))
 		{
