@@ -1198,7 +1198,7 @@ ReclockChildTruncateCheck(Relation rel)
 
 		/* a grant in flight counts as live: no wait for its transaction */
 		if (!ReclockStoreTryEpoch(up) ||
-			ReclockStoreHasLiveLock(up, ReclockNow()))
+			ReclockStoreHasLiveLockSettled(up))
 			ereport(ERROR,
 					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 					 errtableconstraint(rel, RECLOCK_GUARD_TRIGGER),

@@ -402,7 +402,7 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 				changed = get_rel_name(t->relid) != NULL;
 			else
 				changed = strcmp(now_sig, t->signature) != 0;
-			if (changed && ReclockStoreHasLiveLock(t->relid, ReclockNow()))
+			if (changed && ReclockStoreHasLiveLockSettled(t->relid))
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_IN_USE),
 						 errmsg("cannot change the primary key of table \"%s\" while it has live locks",
@@ -419,7 +419,7 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 			Oid			relid = lfirst_oid(lc);
 
 			if (!ReclockStoreTryEpoch(relid) ||
-				ReclockStoreHasLiveLock(relid, ReclockNow()))
+				ReclockStoreHasLiveLockSettled(relid))
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_IN_USE),
 						 errmsg("cannot change what the keys of table \"%s\" mean while it has live locks",

@@ -671,13 +671,13 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 	rel = trigdata->tg_relation;
 	rootid = ReclockRootOf(RelationGetRelid(rel));
 	/*
-	 * A grant or refresh in flight (its row may be invisible yet) counts as
-	 * a live lock: refused without waiting for its transaction, which may
-	 * stay open (CONTRACT.md, "No role holds up another").  Otherwise no
-	 * grant starts until this transaction ends.
+	 * TRUNCATE holds the table ACCESS EXCLUSIVE: no grant of it (acquire
+	 * opens the table) or key move is in flight.  A refresh does not open
+	 * the table; one that is committing is waited for (settled read), one
+	 * in a transaction left open is not (CONTRACT.md, "No role holds up
+	 * another"): it extends a live lock (refused here) or fails at commit.
 	 */
-	if (!ReclockStoreTryEpoch(rootid) ||
-		ReclockStoreHasLiveLock(rootid, ReclockNow()))
+	if (ReclockStoreHasLiveLockSettled(rootid))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errtableconstraint(rel, GUARD_TRIGGER),

@@ -199,6 +199,7 @@ extern bool ReclockStoreGetSettledByFence(int64 fence, TimestampTz *now,
 										  ReclockLock *lock);
 extern bool ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence);
 extern bool ReclockStoreHasLiveLock(Oid relid, TimestampTz now);
+extern bool ReclockStoreHasLiveLockSettled(Oid relid);
 extern int	ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
 								 MemoryContext cxt, char ***keys, int *rows);
 

@@ -621,6 +621,65 @@ ReclockStoreHasLiveLock(Oid relid, TimestampTz now)
 	return lv.found;
 }
 
+/* the fences of a table's dead lock rows whose change may yet commit */
+typedef struct PendingVisit
+{
+	List	   *fences;			/* of int64 *, in the caller's memory */
+} PendingVisit;
+
+static bool
+visit_pending(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
+{
+	PendingVisit *pv = (PendingVisit *) arg;
+	bool		isnull;
+
+	if (TransactionIdIsValid(store_updater(tup, buf)))
+	{
+		int64	   *f = palloc(sizeof(int64));
+
+		*f = DatumGetInt64(heap_getattr(tup, 5, desc, &isnull));
+		pv->fences = lappend(pv->fences, f);
+	}
+	return false;
+}
+
+/*
+ * Does the table have a live lock, judged as store_get_settled judges one
+ * row: a dead row under an extension that is committing (it passed its
+ * pre-commit check while the lock was live) is waited for and read again.
+ * Waits only for a commit in progress, never for a transaction left open.
+ * For DDL and TRUNCATE, which must not pass a lock whose refresh is about to
+ * become visible.  Reads only this table's rows.
+ */
+bool
+ReclockStoreHasLiveLockSettled(Oid relid)
+{
+	TimestampTz now = ReclockNow();
+	ScanKeyData skey[2];
+	PendingVisit pv = {NIL};
+	ListCell   *lc;
+
+	if (ReclockStoreHasLiveLock(relid, now))
+		return true;
+	if (!OidIsValid(store.lockexpiry))
+		return false;			/* 1.0: HasLiveLock saw every row */
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&skey[1], 7, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+				TimestampTzGetDatum(now));
+	store_scan(store.lockrel, store.lockexpiry, skey, 2, visit_pending, &pv);
+	foreach(lc, pv.fences)
+	{
+		ReclockLock lock;
+		TimestampTz t = ReclockNow();
+
+		if (ReclockStoreGetSettledByFence(*(int64 *) lfirst(lc), &t, &lock) &&
+			lock.relid == relid && lock.expires_at > t)
+			return true;
+	}
+	return false;
+}
+
 /* the keys of the live locks, and the number of lock rows seen */
 typedef struct KeysVisit
 {
@@ -1520,10 +1579,11 @@ static void store_xact_callback(XactEvent event, void *arg);
  * does next (CONTRACT.md, "No role holds up another").  Nothing is deleted
  * if the transaction rolls back.
  */
+static bool store_callback_registered = false;
+
 int64
 ReclockStoreSweep(TimestampTz now)
 {
-	static bool registered = false;
 	Oid			relid = InvalidOid;
 	int64		n = 0;
 
@@ -1531,10 +1591,10 @@ ReclockStoreSweep(TimestampTz now)
 	while (next_locked_table(relid, &relid))
 		n += count_dead(relid, now,
 						!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
-	if (!registered)
+	if (!store_callback_registered)
 	{
 		RegisterXactCallback(store_xact_callback, NULL);
-		registered = true;
+		store_callback_registered = true;
 	}
 	sweep_pending = true;
 	sweep_lxid = MY_LXID;
@@ -1645,7 +1705,6 @@ store_xact_callback(XactEvent event, void *arg)
 void
 ReclockStoreReclaimLater(Oid relid, TimestampTz now)
 {
-	static bool registered = false;
 	MemoryContext oldcxt;
 	ListCell   *lc;
 	PendingReclaim *pr;
@@ -1656,10 +1715,10 @@ ReclockStoreReclaimLater(Oid relid, TimestampTz now)
 		now >= reclaim_hints[h].after - RECLAIM_IDLE)
 		return;
 
-	if (!registered)
+	if (!store_callback_registered)
 	{
 		RegisterXactCallback(store_xact_callback, NULL);
-		registered = true;
+		store_callback_registered = true;
 	}
 	if (pending_lxid != MY_LXID)
 	{
