@@ -69,22 +69,44 @@ CREATE TABLE pairs (p pair PRIMARY KEY);
 INSERT INTO pairs VALUES (ROW(1, 2));
 SELECT acquired FROM reclock_acquire('pairs', '(1,2)', 'alice', '1 hour');
 SELECT try($t$ALTER TYPE pair ADD ATTRIBUTE c int$t$);
--- a table that a regclass key names, renamed
-CREATE TABLE refd (id int);
-CREATE TABLE settings (tbl regclass PRIMARY KEY, v int);
-INSERT INTO settings VALUES ('refd', 0);
-SELECT acquired FROM reclock_acquire('settings', 'refd', 'alice', '1 hour');
-SELECT try($t$ALTER TABLE refd RENAME TO refd2$t$);
--- ... other tables are renamed freely
+-- ... and dropped from it (the key (1,2) would print as (1))
+SELECT try($t$ALTER TYPE pair DROP ATTRIBUTE b$t$);
+-- ... renaming an attribute changes no key's text
+ALTER TYPE pair RENAME ATTRIBUTE b TO bb;
+-- the enum inside a composite key, and in an array key
+CREATE TYPE hue AS ENUM ('dark', 'light');
+CREATE TABLE hued (n int, h hue, PRIMARY KEY (n, h));
+INSERT INTO hued VALUES (1, 'dark');
+CREATE TABLE hues (hs hue[] PRIMARY KEY);
+INSERT INTO hues VALUES ('{light}');
+SELECT acquired FROM reclock_acquire('hued', '(1,dark)', 'alice', '1 hour');
+SELECT try($t$ALTER TYPE hue RENAME VALUE 'dark' TO 'black'$t$);
+SELECT acquired FROM reclock_acquire('hues', '{light}', 'alice', '1 hour');
+SELECT reclock_break('hued', '(1,dark)');
+SELECT try($t$ALTER TYPE hue RENAME VALUE 'light' TO 'white'$t$);
+SELECT reclock_break('hues', '{light}');
+ALTER TYPE hue RENAME VALUE 'light' TO 'white';
+-- a key of a table's row type: a column added to that table changes it
+CREATE TABLE rowt (a int, b int);
+CREATE TABLE byrow (r rowt PRIMARY KEY);
+INSERT INTO byrow VALUES (ROW(1, 2));
+SELECT acquired FROM reclock_acquire('byrow', '(1,2)', 'alice', '1 hour');
+SELECT try($t$ALTER TABLE rowt ADD COLUMN c int$t$);
+SELECT try($t$ALTER TABLE rowt DROP COLUMN b$t$);
+-- ... a change that leaves rowt's row type alone is the table's own business
+ALTER TABLE rowt ADD CONSTRAINT a_pos CHECK (a > 0);
+ALTER TABLE rowt RENAME COLUMN a TO aa;
+-- other tables are altered and renamed freely
 ALTER TABLE pairs RENAME TO pairs2;
 ALTER TABLE pairs2 RENAME TO pairs;
 SELECT relation, key, holder FROM reclock_locks
- WHERE relation IN ('ich'::regclass, 'paint'::regclass, 'pairs'::regclass, 'settings'::regclass)
+ WHERE relation IN ('ich'::regclass, 'paint'::regclass, 'pairs'::regclass, 'byrow'::regclass)
  ORDER BY 1, 2;
 SELECT reclock_release(:'ich_tok');
 ALTER TABLE ipar ALTER COLUMN id TYPE numeric(10,2);
-DROP TABLE ich, ipar, paint, pairs, settings, refd;
+DROP TABLE ich, ipar, paint, pairs, hued, hues, byrow, rowt;
 DROP TYPE color, pair;
+DROP TYPE hue;
 
 -- a partition created in or attached to a protected table later gets the
 -- TRUNCATE check (the row guard PostgreSQL clones itself)
@@ -138,6 +160,24 @@ SELECT try($t$ALTER TABLE ddl_m.t DROP CONSTRAINT t_pkey$t$);
 DROP TABLE ddl_other;
 DROP SCHEMA ddl_m CASCADE;
 DROP ROLE ddl_mallory;
+
+-- a lock whose key can no longer be read (a regclass key made before 1.2,
+-- here by hand, naming a table dropped since) concerns its own table only:
+-- other tables and functions are altered freely, by anyone
+CREATE TABLE stale_keyed (tbl regclass PRIMARY KEY);
+CREATE TABLE stale_target (id int);
+INSERT INTO stale_keyed VALUES ('stale_target');
+INSERT INTO reclock_lock_store (relid, key, holder, acquired_by, fence, acquired_at, expires_at)
+VALUES ('stale_keyed', 'public.stale_target', 'mallory', current_user::regrole,
+        nextval('reclock_fence_seq'), now(), now() + interval '1 day');
+DROP TABLE stale_target;
+CREATE TABLE ddl_free (id int PRIMARY KEY);
+CREATE FUNCTION ddl_free_f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+SELECT try($t$ALTER TABLE ddl_free ADD COLUMN z int$t$);
+SELECT try($t$ALTER FUNCTION ddl_free_f() RENAME TO ddl_free_g$t$);
+SELECT reclock_break('stale_keyed', 'public.stale_target');
+DROP TABLE stale_keyed, ddl_free;
+DROP FUNCTION ddl_free_g();
 
 -- timestamp -> timestamptz
 CREATE TABLE pk_ts (at timestamp PRIMARY KEY);

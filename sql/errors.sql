@@ -57,6 +57,23 @@ SELECT try($$SELECT reclock_acquire('e', '3', 'alice')$$);
 SELECT try($$SELECT reclock_acquire('e_comp', '(1,2024-05-02)', 'alice')$$);
 -- a relation that does not exist is regclass's own error
 SELECT try($$SELECT reclock_acquire('nosuch', '1', 'alice')$$);
+-- an OID that names no relation (dropped, or never made) is 42P01, in
+-- every function that takes a table
+CREATE TABLE e_gone (id int PRIMARY KEY);
+SELECT 'e_gone'::regclass::oid AS gone \gset
+DROP TABLE e_gone;
+SELECT f, replace(try(format(f, :gone)), :'gone', '<oid>') AS dropped, try(format(f, 0)) AS zero
+  FROM unnest(ARRAY[
+    'SELECT reclock_acquire(%s, ''1'', ''alice'')',
+    'SELECT reclock_break(%s, ''1'')',
+    'SELECT reclock_cas(%s, ''1'', ''{}'')',
+    'SELECT reclock_diff(%s, ''1'', ''{}'')',
+    'SELECT reclock_protect(%s)',
+    'SELECT reclock_protect(''e'', parent => %s)',
+    'SELECT reclock_unprotect(%s)',
+    'SELECT reclock_notify(%s)',
+    'SELECT reclock_cas_children(%s, ''1'', ''[]'')',
+    'SELECT reclock_diff_children(%s, ''1'', ''[]'')']) AS f;
 -- a key that is valid for the type but out of its range is still 22P02
 SELECT try($$SELECT reclock_acquire('e', '1.5', 'alice')$$);
 SELECT try($$SELECT reclock_break('e', 'x')$$);

@@ -142,6 +142,24 @@ COMMIT;
 SELECT try($t$UPDATE acct SET id = 6 WHERE id = 3$t$);
 SELECT reclock_release(:'k6');
 SELECT try($t$UPDATE acct SET id = 6 WHERE id = 3$t$);
+-- a holder moves her row onto another of her own live locks (its row is
+-- gone), presenting both tokens: the moved row's grant stands, the other
+-- ends -- never a unique violation from reclock's own tables
+INSERT INTO acct VALUES (70, 'gina', 1), (80, 'gina', 1);
+SELECT token AS k7, fence AS f7 FROM reclock_acquire('acct', '70', 'gina') \gset
+SELECT token AS k8 FROM reclock_acquire('acct', '80', 'gina') \gset
+BEGIN;
+SET LOCAL reclock.token = :'k8';
+DELETE FROM acct WHERE id = 80;
+COMMIT;
+BEGIN;
+SELECT set_config('reclock.token', :'k7' || ',' || :'k8', true) IS NOT NULL AS presented;
+SELECT try($t$UPDATE acct SET id = 80 WHERE id = 70$t$);
+COMMIT;
+SELECT key, holder, fence = :f7 AS moved_grant FROM reclock_locks
+ WHERE relation = 'acct'::regclass AND holder = 'gina';
+SELECT reclock_valid(:'k7') AS k7_valid, reclock_valid(:'k8') AS k8_valid;
+SELECT reclock_release(:'k7');
 
 -- unprotect removes the guard (and needs ownership)
 SELECT reclock_unprotect('acct');

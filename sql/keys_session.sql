@@ -1,8 +1,10 @@
 --
--- keys_session: a key's canonical form does not depend on the session.
--- reg* keys (regclass, regtype, regproc, ...) are written with the schema
--- unless the object is in pg_catalog, whatever the session's search_path
--- or quote_all_identifiers; a key is still read as the session means it.
+-- keys_session: a key's text must not depend on the session nor on names
+-- that change.  Keys of the reg* types (regclass, regproc, regtype, regrole,
+-- ...) name catalog objects by name: their text follows renames, names
+-- nothing once the object is dropped, and (on 17) depends on the session's
+-- temporary schema.  Such tables, and temporary tables, can be neither
+-- protected nor locked (0A000), however the reg* type is wrapped.
 --
 \set VERBOSITY terse
 \i sql/include/try.sql
@@ -12,72 +14,92 @@ CREATE TABLE ks.orders (id int PRIMARY KEY);
 CREATE TYPE ks.mood AS ENUM ('ok');
 CREATE FUNCTION ks.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
 
--- settings tables keyed by a table, a type, a function
-CREATE TABLE ks_by_table (tbl regclass PRIMARY KEY, v int);
-CREATE TABLE ks_by_type (typ regtype PRIMARY KEY, v int);
-CREATE TABLE ks_by_proc (fn regproc PRIMARY KEY, v int);
-SET search_path = ks, public;
-INSERT INTO ks_by_table VALUES ('orders', 1), ('pg_class', 1);
-INSERT INTO ks_by_type VALUES ('mood', 1);
-INSERT INTO ks_by_proc VALUES ('f', 1);
-SELECT reclock_protect('ks_by_table');
-SELECT reclock_protect('ks_by_type');
-SELECT reclock_protect('ks_by_proc');
-
--- alice locks under search_path = ks, public: the keys name their schema
-SELECT token AS tok_table FROM reclock_acquire('ks_by_table', 'orders', 'alice') \gset
-SELECT acquired FROM reclock_acquire('ks_by_type', 'mood', 'alice');
-SELECT acquired FROM reclock_acquire('ks_by_proc', 'f', 'alice');
-SELECT acquired FROM reclock_acquire('ks_by_table', 'pg_class', 'alice');
-SELECT relation, key FROM reclock_locks
- WHERE relation IN ('ks_by_table'::regclass, 'ks_by_type'::regclass, 'ks_by_proc'::regclass)
- ORDER BY relation::text, key;
-
--- bob, with another search_path, writes the same rows: refused
-SET search_path = pg_catalog;
-SELECT public.try($$UPDATE public.ks_by_table SET v = 2 WHERE tbl = 'ks.orders'::regclass$$);
-SELECT public.try($$DELETE FROM public.ks_by_type WHERE typ = 'ks.mood'::regtype$$);
-SELECT public.try($$UPDATE public.ks_by_proc SET v = 2 WHERE fn = 'ks.f'::regproc$$);
-SELECT public.try($$UPDATE public.ks_by_table SET v = 2 WHERE tbl = 'pg_class'::regclass$$);
--- and acquiring them meets alice's locks, not a second grant
-SELECT acquired, holder FROM public.reclock_acquire('public.ks_by_table', 'ks.orders', 'bob');
-SELECT acquired, holder FROM public.reclock_acquire('public.ks_by_type', 'ks.mood', 'bob');
-SELECT acquired, holder FROM public.reclock_acquire('public.ks_by_proc', 'ks.f', 'bob');
--- a key is read as the session means it: 'orders' is not found here
-SELECT public.try($$SELECT public.reclock_acquire('public.ks_by_table', 'orders', 'bob')$$);
--- nor does quoting every identifier make another key
-SET quote_all_identifiers = on;
-SELECT acquired, holder FROM public.reclock_acquire('public.ks_by_table', '"ks"."orders"', 'bob');
-SELECT public.try($$UPDATE public.ks_by_table SET v = 2 WHERE tbl = 'ks.orders'::regclass$$);
-RESET quote_all_identifiers;
-RESET search_path;
-
--- alice's token still writes the row from under another search_path
-BEGIN;
-SET LOCAL search_path = pg_catalog;
-SELECT set_config('reclock.token', :'tok_table', true) IS NOT NULL AS presented;
-UPDATE public.ks_by_table SET v = 3 WHERE tbl = 'ks.orders'::regclass;
-COMMIT;
-SELECT v FROM ks_by_table WHERE tbl = 'ks.orders'::regclass;
-
--- a composite key with a regclass column, and a domain over regtype
+-- one table per reg* type; each is refused at protect and at acquire
+CREATE TABLE ks_regclass (k regclass PRIMARY KEY);
+INSERT INTO ks_regclass VALUES ('ks.orders');
+CREATE TABLE ks_regproc (k regproc PRIMARY KEY);
+INSERT INTO ks_regproc VALUES ('ks.f');
+CREATE TABLE ks_regprocedure (k regprocedure PRIMARY KEY);
+INSERT INTO ks_regprocedure VALUES ('ks.f()');
+CREATE TABLE ks_regoper (k regoper PRIMARY KEY);
+INSERT INTO ks_regoper VALUES ('||/');
+CREATE TABLE ks_regoperator (k regoperator PRIMARY KEY);
+INSERT INTO ks_regoperator VALUES ('+(int4,int4)');
+CREATE TABLE ks_regtype (k regtype PRIMARY KEY);
+INSERT INTO ks_regtype VALUES ('ks.mood');
+CREATE TABLE ks_regconfig (k regconfig PRIMARY KEY);
+INSERT INTO ks_regconfig VALUES ('simple');
+CREATE TABLE ks_regdictionary (k regdictionary PRIMARY KEY);
+INSERT INTO ks_regdictionary VALUES ('simple');
+CREATE TABLE ks_regrole (k regrole PRIMARY KEY);
+INSERT INTO ks_regrole VALUES (current_user::regrole);
+CREATE TABLE ks_regnamespace (k regnamespace PRIMARY KEY);
+INSERT INTO ks_regnamespace VALUES ('ks');
+CREATE TABLE ks_regcollation (k regcollation PRIMARY KEY);
+INSERT INTO ks_regcollation VALUES ('"C"');
+-- wrapped: a domain, inside a composite key, an array, a composite type
 CREATE DOMAIN ks_typ AS regtype;
-CREATE TABLE ks_comp (tbl regclass, typ ks_typ, v int, PRIMARY KEY (tbl, typ));
-INSERT INTO ks_comp VALUES ('ks.orders', 'ks.mood', 1);
-SELECT reclock_protect('ks_comp');
-SET search_path = ks, public;
-SELECT acquired FROM reclock_acquire('ks_comp', '(orders,mood)', 'alice');
-SET search_path = pg_catalog;
-SELECT key FROM public.reclock_locks WHERE relation = 'public.ks_comp'::regclass;
-SELECT acquired, holder FROM public.reclock_acquire('public.ks_comp', '(ks.orders,ks.mood)', 'bob');
-SELECT public.try($$UPDATE public.ks_comp SET v = 2$$);
-RESET search_path;
+CREATE TABLE ks_domain (k ks_typ PRIMARY KEY);
+INSERT INTO ks_domain VALUES ('ks.mood');
+CREATE TABLE ks_comp (id int, typ ks_typ, PRIMARY KEY (id, typ));
+INSERT INTO ks_comp VALUES (1, 'ks.mood');
+CREATE TABLE ks_array (k regclass[] PRIMARY KEY);
+INSERT INTO ks_array VALUES (ARRAY['ks.orders'::regclass]);
+CREATE TYPE ks_pair AS (n int, r regrole);
+CREATE TABLE ks_rowtype (k ks_pair PRIMARY KEY);
+INSERT INTO ks_rowtype VALUES (ROW(1, current_user::regrole));
 
--- the search_path the session set is in force again afterwards
-SET search_path = ks, public;
-SELECT 'orders'::regclass, 'mood'::regtype, current_setting('search_path');
-RESET search_path;
+SELECT t AS tbl,
+       try(format('SELECT reclock_protect(%L)', t)) AS protect,
+       try(format('SELECT reclock_acquire(%L, (SELECT k::text FROM %I LIMIT 1), %L)', t, t, 'alice')) AS acquire
+  FROM unnest(ARRAY['ks_regclass', 'ks_regproc', 'ks_regprocedure', 'ks_regoper',
+                    'ks_regoperator', 'ks_regtype', 'ks_regconfig', 'ks_regdictionary',
+                    'ks_regrole', 'ks_regnamespace', 'ks_regcollation', 'ks_domain',
+                    'ks_array', 'ks_rowtype']) AS t;
+SELECT try($$SELECT reclock_acquire('ks_comp', '(1,ks.mood)', 'alice')$$);
+SELECT try($$SELECT reclock_protect('ks_comp')$$);
+-- the message says why
+\set VERBOSITY default
+SELECT * FROM try_verbose($$SELECT reclock_acquire('ks_regclass', 'ks.orders', 'alice')$$);
+\set VERBOSITY terse
+-- nothing was stored, no trigger attached
+SELECT count(*) AS locks FROM reclock_locks WHERE relation::text LIKE 'ks\_%';
+SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid::regclass::text LIKE 'ks\_%';
 
-DROP TABLE ks_by_table, ks_by_type, ks_by_proc, ks_comp;
+-- a lock taken on such a table before 1.2 (made here by hand) can still be
+-- broken by the table's owner, also once the object its key names is gone
+CREATE TABLE ks.gone (id int);
+INSERT INTO ks_regclass VALUES ('ks.gone');
+INSERT INTO reclock_lock_store (relid, key, holder, acquired_by, fence, acquired_at, expires_at)
+VALUES ('ks_regclass', 'ks.gone', 'mallory', current_user::regrole,
+        nextval('reclock_fence_seq'), now(), now() + interval '1 day');
+DROP TABLE ks.gone;
+SELECT reclock_break('ks_regclass', 'ks.gone');
+SELECT count(*) AS left FROM reclock_lock_store WHERE relid = 'ks_regclass'::regclass;
+
+-- a parent table with a reg* key cannot have child tables either
+CREATE TABLE ks_child (id int PRIMARY KEY, tbl regclass REFERENCES ks_regclass);
+SELECT try($$SELECT reclock_protect('ks_child', parent => 'ks_regclass')$$);
+
+-- a temporary table: refused too (its locks would outlive it: a temporary
+-- table dropped at the end of its session fires no sql_drop)
+CREATE TEMP TABLE ks_temp (id int PRIMARY KEY);
+INSERT INTO ks_temp VALUES (1);
+SELECT try($$SELECT reclock_protect('ks_temp')$$);
+SELECT try($$SELECT reclock_acquire('ks_temp', '1', 'alice')$$);
+CREATE TEMP TABLE ks_temp_part (id int PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TEMP TABLE ks_temp_p1 PARTITION OF ks_temp_part FOR VALUES FROM (0) TO (10);
+INSERT INTO ks_temp_part VALUES (1);
+SELECT try($$SELECT reclock_acquire('ks_temp_p1', '1', 'alice')$$);
+SELECT try($$SELECT reclock_acquire('ks_temp_part', '1', 'alice')$$);
+
+-- ordinary keys of the same schema still work
+INSERT INTO ks.orders VALUES (1);
+SELECT acquired FROM reclock_acquire('ks.orders', '1', 'alice');
+
+DROP TABLE ks_child, ks_regclass, ks_regproc, ks_regprocedure, ks_regoper, ks_regoperator,
+  ks_regtype, ks_regconfig, ks_regdictionary, ks_regrole, ks_regnamespace,
+  ks_regcollation, ks_domain, ks_comp, ks_array, ks_rowtype, ks_temp, ks_temp_part;
+DROP TYPE ks_pair;
 DROP DOMAIN ks_typ;
 DROP SCHEMA ks CASCADE;

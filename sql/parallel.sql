@@ -58,7 +58,8 @@ INSERT INTO par_kids VALUES (1, 1, 'x');
 EXPLAIN (COSTS OFF) SELECT reclock_diff_children('par_kids', id::text, '[{"id": 1, "v": "x"}]') FROM par_tokens WHERE id = 1;
 SELECT reclock_diff_children('par_kids', id::text, '[{"id": 1, "v": "y"}]') FROM par_tokens WHERE id = 1;
 DROP TABLE par_kids;
--- and the view, whose clock is safe for the workers
+-- and the view: its rows come from a function that runs in the leader
+-- (it looks rows up as the caller under row-level security)
 EXPLAIN (COSTS OFF) SELECT count(*) FROM reclock_locks WHERE holder = 'par holder';
 SELECT count(*) FROM reclock_locks WHERE holder = 'par holder';
 

@@ -91,6 +91,28 @@ DROP EXTENSION reclock CASCADE;
 CREATE EXTENSION reclock;
 SELECT reclock_protect('up');
 SELECT fence > :fence11 AS larger_after_recreate FROM reclock_acquire('up', '1', 'carol');
+
+-- the upgrade is never blocked by a lock that cannot be broken: a lock of
+-- 1.0 (made here by hand) on a regclass key that names a dropped table;
+-- from 1.0 and from 1.1 alike
+DROP EXTENSION reclock CASCADE;
+CREATE TABLE up_reg (k regclass PRIMARY KEY);
+CREATE TABLE up_gone (id int);
+INSERT INTO up_reg VALUES ('up_gone');
+CREATE EXTENSION reclock VERSION '1.0';
+INSERT INTO reclock_lock_store (relid, key, holder, acquired_by, fence, acquired_at, expires_at)
+VALUES ('up_reg', 'public.up_gone', 'mallory', 10, nextval('reclock_fence_seq'), now(), now() + interval '1 day');
+DROP TABLE up_gone;
+ALTER EXTENSION reclock UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'reclock';
+DROP EXTENSION reclock CASCADE;
+CREATE EXTENSION reclock VERSION '1.1';
+INSERT INTO reclock_lock_store (relid, key, holder, acquired_by, fence, acquired_at, expires_at)
+VALUES ('up_reg', 'public.up_gone', 'mallory', 'pg_database_owner', nextval('reclock_fence_seq'), now(), now() + interval '1 day');
+ALTER EXTENSION reclock UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'reclock';
+-- ... and the owner can still end it
+SELECT reclock_break('up_reg', 'public.up_gone');
 \c :regress_db
 DROP DATABASE reclock_upgrade;
 DROP DATABASE reclock_fresh;

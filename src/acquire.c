@@ -27,6 +27,13 @@
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+#include "utils/resowner.h"
+#include "utils/memutils.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
+#include "catalog/pg_class.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -42,6 +49,7 @@ PG_FUNCTION_INFO_V1(reclock_release);
 PG_FUNCTION_INFO_V1(reclock_break);
 PG_FUNCTION_INFO_V1(reclock_sweep);
 PG_FUNCTION_INFO_V1(reclock_clock);
+PG_FUNCTION_INFO_V1(reclock_visible_locks);
 
 /* the caller may write the table: UPDATE on the table or on any column */
 static inline void
@@ -119,6 +127,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	rel = ReclockOpenTable(relid, "reclock_acquire()");
 	check_update_privilege(rel);
 	ki = ReclockGetKeyInfo(rel);
+	ReclockCheckLockable(rel, ki, "reclock_acquire()");
 	keyvals = palloc(sizeof(Datum) * ki->nkeys);
 	key = ReclockCanonicalKey(ki, keytext, keyvals);
 
@@ -169,7 +178,21 @@ reclock_acquire(PG_FUNCTION_ARGS)
 			break;
 		}
 
-		ReclockStoreMoveEpoch(ki->rootid);	/* may wait a moment */
+		if (ReclockStoreMoveEpoch(ki->rootid))	/* may wait a moment */
+		{
+			/*
+			 * A change of a type the key is made of ended meanwhile (ddl.c):
+			 * the key text made before may name nothing now.
+			 */
+			ki = ReclockGetKeyInfo(rel);
+			if (strcmp(ReclockCanonicalKey(ki, key, NULL), key) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not lock row %s of table \"%s\": its key changed meanwhile",
+								key, RelationGetRelationName(rel)),
+						 errdetail("A type the table's key is made of was changed while the lock was being granted."),
+						 errhint("Retry the transaction.")));
+		}
 		now = ReclockNow();
 		if (live != (old.found && old.expires_at > now))
 			continue;			/* it ran out meanwhile: decide again */
@@ -309,12 +332,24 @@ reclock_break(PG_FUNCTION_ARGS)
 		rel = ReclockOpenTable(ReclockRootOf(relid), "reclock_break()");
 	}
 	ki = ReclockGetKeyInfo(rel);
-	keyvals = palloc(sizeof(Datum) * ki->nkeys);
-	key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), keyvals);
-	/* the row's own key if it is still there (a numeric '1.5' is '1.50') */
-	rowkey = ReclockLockRow(ki, rel, keyvals);
-	if (rowkey)
-		key = rowkey;
+	if (ReclockKeyNamesObjects(ki))
+	{
+		/*
+		 * A lock taken before 1.2 on a reg* key (no new ones can be): the
+		 * object its key names may be gone, so the key is not parsed; it is
+		 * found by its stored text (schema-qualified unless in pg_catalog).
+		 */
+		key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	}
+	else
+	{
+		keyvals = palloc(sizeof(Datum) * ki->nkeys);
+		key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), keyvals);
+		/* the row's own key if it is still there (a numeric '1.5' is '1.50') */
+		rowkey = ReclockLockRow(ki, rel, keyvals);
+		if (rowkey)
+			key = rowkey;
+	}
 
 	ReclockLockKey(ki->rootid, key);
 	if (ReclockStoreGetByKey(ki->rootid, key, &lock))
@@ -344,4 +379,114 @@ Datum
 reclock_clock(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TIMESTAMPTZ(ReclockNow());
+}
+
+/*
+ * May the caller see this lock?  Only if it may read the table (SELECT on
+ * it or on a column of it), and, where row-level security applies to the
+ * caller, only if it can see the locked row.
+ */
+static bool
+lock_visible(ReclockLock *lock)
+{
+	Relation	rel;
+	ReclockKeyInfo *ki;
+	Datum		vals[INDEX_MAX_KEYS];
+	bool		seen = false;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(lock->relid)))
+		return false;
+	if (pg_class_aclcheck(lock->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(lock->relid, GetUserId(), ACL_SELECT, ACLMASK_ANY) != ACLCHECK_OK)
+		return false;
+	if (check_enable_rls(lock->relid, InvalidOid, true) != RLS_ENABLED)
+		return true;
+
+	/*
+	 * Row-level security: look for the row as the caller.  A key that does
+	 * not read any more (or any other error) shows nothing.
+	 */
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		rel = ReclockOpenTable(lock->relid, "reclock_locks");
+		ki = ReclockGetKeyInfo(rel);
+		(void) ReclockCanonicalKey(ki, lock->key, vals);
+		seen = ReclockRowVisible(ki, rel, vals);
+		relation_close(rel, AccessShareLock);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		seen = false;
+	}
+	PG_END_TRY();
+	return seen;
+}
+
+/*
+ * reclock_visible_locks() returns setof record: the live locks the caller
+ * may see (see lock_visible), the rows of the view reclock_locks.  The view
+ * filters inside this function, not with conditions on the lock store: the
+ * planner cannot evaluate a condition of the caller's query (a leakproof
+ * = or < on key) on a lock the caller may not see, so neither a function
+ * in WHERE nor the row counts of EXPLAIN ANALYZE tell anything of them.
+ */
+Datum
+reclock_visible_locks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	Tuplestorestate *store;
+	MemoryContext oldcxt;
+	List	   *locks;
+	ListCell   *lc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	locks = ReclockStoreLiveLocks(ReclockNow(), CurrentMemoryContext);
+	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	tupdesc = CreateTupleDescCopy(tupdesc);
+	store = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(oldcxt);
+
+	foreach(lc, locks)
+	{
+		ReclockLock *lock = lfirst(lc);
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
+
+		if (!lock_visible(lock))
+			continue;
+		values[0] = ObjectIdGetDatum(lock->relid);
+		values[1] = CStringGetTextDatum(lock->key);
+		values[2] = CStringGetTextDatum(lock->holder);
+		values[3] = Int64GetDatum(lock->fence);
+		values[4] = TimestampTzGetDatum(lock->acquired_at);
+		values[5] = TimestampTzGetDatum(lock->expires_at);
+		values[6] = DirectFunctionCall1(pg_get_userbyid, ObjectIdGetDatum(lock->acquired_by));
+		oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = tupdesc;
+	return (Datum) 0;
 }

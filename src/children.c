@@ -1800,8 +1800,9 @@ ReclockChildTruncateCheck(Relation rel)
 		Relation	urel;
 		ReclockChildLink *ul;
 
-		ReclockStoreWaitEpoch(up);
-		if (ReclockStoreHasLiveLock(up, ReclockNow()))
+		/* a grant in flight counts as live: no wait for its transaction */
+		if (!ReclockStoreTryEpoch(up) ||
+			ReclockStoreHasLiveLockSettled(up))
 			ereport(ERROR,
 					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 					 errtableconstraint(rel, RECLOCK_GUARD_TRIGGER),

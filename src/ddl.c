@@ -11,13 +11,12 @@
  * writes without a token would pass and a second holder would get a live
  * grant.  The key can also change without an ALTER TABLE of that table: an
  * ALTER TABLE of an inheritance parent, an ALTER TYPE of a key type (an enum
- * value renamed, an attribute added to a composite), a rename of an object
- * that a reg* key names.  So at ddl_command_start of every ALTER command that
- * can do that, an event trigger notes the primary key of every table with
- * live locks; at ddl_command_end it compares, and reads every live key back
- * with the key types as they are now: a key that no longer reads as itself
- * would no longer name its row.  Then, if the table still has a live lock,
- * the command fails and rolls back.
+ * label renamed, an attribute added to a composite).  The watch concerns
+ * only the objects the command changes (see reclock_ddl_watch): it never
+ * reads a key back (a key type's input function may be another role's
+ * code), never reads or locks the locks of other tables, and waits for no
+ * other transaction.  Keys of the reg* types, whose text follows renames of
+ * the objects they name, cannot be locked at all (keys.c).
  *
  * Also here: the other event triggers, written in C so that nothing in them
  * is found by name at run time (a database owner can rename the schema that
@@ -32,7 +31,16 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_inherits.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
+#include "utils/fmgroids.h"
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "catalog/pg_attribute.h"
@@ -118,7 +126,42 @@ pkey_signature(Oid relid)
 	return buf.data;
 }
 
-/* a table with live locks, and its primary key when the command started */
+/* is column attnum of relid in its primary key? */
+static bool
+column_in_pkey(Oid relid, AttrNumber attnum)
+{
+	Relation	rel;
+	Oid			pkoid;
+	HeapTuple	idxtup;
+	Form_pg_index idx;
+	bool		in = false;
+	int			i;
+
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		return false;
+	rel = RelationIdGetRelation(relid);
+	if (rel == NULL)
+		return false;
+#if PG_VERSION_NUM >= 180000
+	pkoid = RelationGetPrimaryKeyIndex(rel, false);
+#else
+	pkoid = RelationGetPrimaryKeyIndex(rel);
+#endif
+	RelationClose(rel);
+	if (!OidIsValid(pkoid))
+		return false;
+	idxtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid));
+	if (!HeapTupleIsValid(idxtup))
+		return false;
+	idx = (Form_pg_index) GETSTRUCT(idxtup);
+	for (i = 0; i < idx->indnkeyatts; i++)
+		if (idx->indkey.values[i] == attnum)
+			in = true;
+	ReleaseSysCache(idxtup);
+	return in;
+}
+
+/* a table the command alters, and its primary key when the command started */
 typedef struct WatchedTable
 {
 	Oid			relid;
@@ -136,117 +179,6 @@ typedef struct Watched
 static Watched *watched = NULL;
 static LocalTransactionId watched_lxid = InvalidLocalTransactionId;
 
-/*
- * Does every live lock of the table still name its row by the same text?
- * Each key must read back, with the key types as they are now, as itself: a
- * key type changed under it (numeric(10,2), an enum value renamed, an
- * attribute added to a composite, an object a reg* key names renamed) makes
- * it fail to read or read as another text.
- */
-/*
- * Can this type's input function run no code but PostgreSQL's own?  Not a
- * domain (its CHECK constraints may call any function), nor an array,
- * range or composite of one, nor a type with an input function of its own.
- * Only such keys are read back (as whoever runs the DDL).
- */
-static bool
-input_is_builtin(Oid typid, int depth)
-{
-	HeapTuple	tup;
-	Form_pg_type typ;
-	bool		ok;
-
-	if (depth > 8)
-		return false;
-	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	typ = (Form_pg_type) GETSTRUCT(tup);
-	ok = typ->typtype != TYPTYPE_DOMAIN && typ->typinput < FirstNormalObjectId;
-	if (ok && typ->typtype == TYPTYPE_COMPOSITE)
-	{
-		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
-		int			i;
-
-		for (i = 0; ok && i < desc->natts; i++)
-			if (!TupleDescAttr(desc, i)->attisdropped)
-				ok = input_is_builtin(TupleDescAttr(desc, i)->atttypid, depth + 1);
-		ReleaseTupleDesc(desc);
-	}
-	else if (ok && typ->typtype == TYPTYPE_RANGE)
-		ok = input_is_builtin(get_range_subtype(typid), depth + 1);
-	else if (ok && typ->typtype == TYPTYPE_MULTIRANGE)
-		ok = input_is_builtin(get_multirange_range(typid), depth + 1);
-	else if (ok && OidIsValid(get_element_type(typid)))
-		ok = input_is_builtin(get_element_type(typid), depth + 1);
-	ReleaseSysCache(tup);
-	return ok;
-}
-
-static bool
-keys_still_read(Oid relid, TimestampTz now)
-{
-	Relation	rel;
-	ReclockKeyInfo *ki;
-	char	  **keys;
-	int			rows;
-	int			n;
-	int			i;
-	bool		same = true;
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-
-	int			save_nestlevel;
-
-	rel = try_relation_open(relid, AccessShareLock);
-	if (rel == NULL)
-		return true;			/* dropped: its locks go with it */
-	ki = ReclockGetKeyInfo(rel);
-	for (i = 0; i < ki->nkeys; i++)
-		if (!input_is_builtin(ki->typids[i], 0))
-		{
-			/* no code of the key type's owner runs as the DDL's user */
-			relation_close(rel, AccessShareLock);
-			return true;
-		}
-	n = ReclockStoreLiveKeys(relid, now, INT_MAX, cxt, &keys, &rows);
-
-	/*
-	 * Stored keys are canonical: schema-qualified unless in pg_catalog.  Read
-	 * them so, whatever the DDL user's search_path.
-	 */
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	for (i = 0; i < n && same; i++)
-	{
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
-		{
-			char	   *canon = ReclockCanonicalKey(ki, keys[i], NULL);
-
-			same = strcmp(canon, keys[i]) == 0;
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(cxt);
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-			same = false;
-		}
-		PG_END_TRY();
-	}
-	AtEOXact_GUC(true, save_nestlevel);
-	relation_close(rel, AccessShareLock);
-	return same;
-}
-
 static void
 check_event_trigger(FunctionCallInfo fcinfo, const char *fname)
 {
@@ -257,9 +189,148 @@ check_event_trigger(FunctionCallInfo fcinfo, const char *fname)
 }
 
 /*
+ * The tables an ALTER TABLE command alters: the one it names and, unless
+ * ONLY, its inheritance children (the command recurses into them).
+ * Partitions are left out: their locks are the root's.  Looked up without a
+ * lock (the command takes its own): a table that is not there is none.
+ */
+static List *
+altered_tables(AlterTableStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	List	   *rels = NIL;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid))
+		return NIL;
+	if (!stmt->relation->inh || !has_subclass(relid))
+		return list_make1_oid(relid);
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (lfirst_oid(lc) == relid || !get_rel_relispartition(lfirst_oid(lc)))
+			rels = lappend_oid(rels, lfirst_oid(lc));
+	return rels;
+}
+
+/*
+ * Does the command change the text of values of a type: an enum label
+ * renamed, or an attribute added, dropped or retyped in a composite type
+ * (ALTER TYPE) or in the row type of a table (ALTER TABLE)?  The types it
+ * changes are added to *types.
+ */
+static void
+changed_types(Node *tree, List **types)
+{
+	if (IsA(tree, AlterEnumStmt))
+	{
+		AlterEnumStmt *stmt = (AlterEnumStmt *) tree;
+		TypeName   *tn;
+		Oid			typid;
+
+		if (stmt->oldVal == NULL)
+			return;				/* ADD VALUE: no label changes its text */
+		tn = makeTypeNameFromNameList(stmt->typeName);
+		typid = LookupTypeNameOid(NULL, tn, true);
+		if (OidIsValid(typid))
+			*types = list_append_unique_oid(*types, typid);
+	}
+	else if (IsA(tree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) tree;
+		ListCell   *lc;
+		bool		changes = false;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst(lc);
+
+			if (cmd->subtype == AT_AddColumn ||
+				cmd->subtype == AT_DropColumn ||
+				cmd->subtype == AT_AlterColumnType)
+				changes = true;
+		}
+		if (!changes)
+			return;
+		foreach(lc, altered_tables(stmt))
+		{
+			Oid			reltype = get_rel_type_id(lfirst_oid(lc));
+
+			if (OidIsValid(reltype))
+				*types = list_append_unique_oid(*types, reltype);
+		}
+	}
+}
+
+/*
+ * The tables whose primary key is made of the type typid (directly, or
+ * through a domain, an array, a range or a composite), by the dependencies
+ * recorded in pg_depend: columns depend on their types, types on the types
+ * they are made of.  Roots of partition trees, where locks are kept.
+ */
+static void
+key_users(Oid typid, List **tables, List **seen, int depth)
+{
+	Relation	dep;
+	ScanKeyData skey[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *types = NIL;
+	ListCell   *lc;
+
+	check_stack_depth();
+	if (depth > 16 || list_member_oid(*seen, typid))
+		return;
+	*seen = lappend_oid(*seen, typid);
+
+	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&skey[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&skey[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (d->classid == TypeRelationId)
+			types = lappend_oid(types, d->objid);	/* a domain, array, range */
+		else if (d->classid == RelationRelationId && d->objsubid > 0)
+		{
+			char		relkind = get_rel_relkind(d->objid);
+			Oid			reltype = get_rel_type_id(d->objid);
+
+			/* a column: its table's key, and any type made of its row */
+			if ((relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE) &&
+				column_in_pkey(d->objid, d->objsubid))
+				*tables = list_append_unique_oid(*tables, ReclockRootOf(d->objid));
+			if (OidIsValid(reltype))
+				types = lappend_oid(types, reltype);
+		}
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	foreach(lc, types)
+		key_users(lfirst_oid(lc), tables, seen, depth + 1);
+}
+
+/*
  * reclock_ddl_watch() returns event_trigger: on ddl_command_start and
- * ddl_command_end of the ALTER commands that can change a key's columns,
- * types or the objects a key names.
+ * ddl_command_end of ALTER TABLE, ALTER FOREIGN TABLE and ALTER TYPE.
+ *
+ * It concerns only what the command changes.  ALTER TABLE t: the primary
+ * key of t (and of the inheritance children it recurses into) is noted at
+ * the start and compared at the end; if it changed and t has live locks,
+ * the command fails (55006).  The command holds t in ACCESS EXCLUSIVE mode
+ * for every change of a primary key, which keeps acquires of t (they open
+ * t) and key moves (they write t) out until it ends: no grant of t can be
+ * in flight.  A command that changes the text of a type's values (an enum
+ * label renamed, an attribute of a composite or of a table's row type
+ * added, dropped or retyped) fails if a table whose key is made of that type
+ * has a live lock, or a grant of one in flight; it takes that table's epoch
+ * lock exclusively without waiting, so that no grant of it starts until the
+ * command's transaction ends (an acquire that waited there makes its key
+ * again, see acquire.c).  No key is ever read back, no function of a key
+ * type runs, and nothing of other tables is read or locked: the cost does
+ * not grow with other tables' locks.
  */
 Datum
 reclock_ddl_watch(PG_FUNCTION_ARGS)
@@ -280,17 +351,20 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 		Watched    *w = palloc0(sizeof(Watched));
-		ListCell   *lc;
 
 		w->parsetree = trigdata->parsetree;
-		/* every table with live locks: the command may reach its key indirectly */
-		foreach(lc, ReclockStoreLiveRelids(ReclockNow()))
+		if (IsA(trigdata->parsetree, AlterTableStmt))
 		{
-			WatchedTable *t = palloc(sizeof(WatchedTable));
+			ListCell   *lc;
 
-			t->relid = lfirst_oid(lc);
-			t->signature = pkey_signature(t->relid);
-			w->tables = lappend(w->tables, t);
+			foreach(lc, altered_tables((AlterTableStmt *) trigdata->parsetree))
+			{
+				WatchedTable *t = palloc(sizeof(WatchedTable));
+
+				t->relid = lfirst_oid(lc);
+				t->signature = pkey_signature(t->relid);
+				w->tables = lappend(w->tables, t);
+			}
 		}
 		w->prev = watched;
 		watched = w;
@@ -300,7 +374,9 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 	{
 		Watched    *w;
 		ListCell   *lc;
-		TimestampTz now = ReclockNow();
+		List	   *types = NIL;
+		List	   *users = NIL;
+		List	   *seen = NIL;
 
 		/* entries above this command's are of commands that failed inside it */
 		for (w = watched; w != NULL; w = w->prev)
@@ -312,17 +388,8 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 		foreach(lc, w->tables)
 		{
 			WatchedTable *t = lfirst(lc);
-			char	   *now_sig;
+			char	   *now_sig = pkey_signature(t->relid);
 			bool		changed;
-
-			/*
-			 * A grant or refresh of the table in flight ends first (its row
-			 * may not be visible yet), and none starts until this command's
-			 * transaction ends.
-			 */
-			ReclockStoreWaitEpoch(t->relid);
-			now = ReclockNow();
-			now_sig = pkey_signature(t->relid);
 
 			/*
 			 * A table that had no primary key cannot have had a lock taken on
@@ -335,19 +402,29 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 				changed = get_rel_name(t->relid) != NULL;
 			else
 				changed = strcmp(now_sig, t->signature) != 0;
-			if (changed && ReclockStoreHasLiveLock(t->relid, now))
+			if (changed && ReclockStoreHasLiveLockSettled(t->relid))
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_IN_USE),
 						 errmsg("cannot change the primary key of table \"%s\" while it has live locks",
 								get_rel_name(t->relid)),
 						 errdetail("reclock names a locked row by the text of its primary key; a changed key would lose the lock."),
 						 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
-			if (!changed && !keys_still_read(t->relid, now))
+		}
+
+		changed_types(trigdata->parsetree, &types);
+		foreach(lc, types)
+			key_users(lfirst_oid(lc), &users, &seen, 0);
+		foreach(lc, users)
+		{
+			Oid			relid = lfirst_oid(lc);
+
+			if (!ReclockStoreTryEpoch(relid) ||
+				ReclockStoreHasLiveLockSettled(relid))
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_IN_USE),
 						 errmsg("cannot change what the keys of table \"%s\" mean while it has live locks",
-								get_rel_name(t->relid)),
-						 errdetail("A live lock's key would no longer read as the row it was taken on (a key type or an object a key names changed)."),
+								get_rel_name(relid)),
+						 errdetail("The command changes the text of a type the table's primary key is made of; a live lock's key would no longer name its row."),
 						 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
 		}
 	}

@@ -673,9 +673,14 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 
 	rel = trigdata->tg_relation;
 	rootid = ReclockRootOf(RelationGetRelid(rel));
-	/* a grant or refresh in flight ends first: its row may be invisible yet */
-	ReclockStoreWaitEpoch(rootid);
-	if (ReclockStoreHasLiveLock(rootid, ReclockNow()))
+	/*
+	 * TRUNCATE holds the table ACCESS EXCLUSIVE: no grant of it (acquire
+	 * opens the table) or key move is in flight.  A refresh does not open
+	 * the table; one that is committing is waited for (settled read), one
+	 * in a transaction left open is not (CONTRACT.md, "No role holds up
+	 * another"): it extends a live lock (refused here) or fails at commit.
+	 */
+	if (ReclockStoreHasLiveLockSettled(rootid))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errtableconstraint(rel, GUARD_TRIGGER),
@@ -839,14 +844,17 @@ reclock_protect(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	require_lock = PG_GETARG_BOOL(1);
 	rel = open_owned_table(PG_GETARG_OID(0), "reclock_protect()");
-	(void) ReclockGetKeyInfo(rel);	/* 55000 if there is no primary key */
+	/* 55000 if there is no primary key; 0A000 for a temporary table, a reg* key */
+	ReclockCheckLockable(rel, ReclockGetKeyInfo(rel), "reclock_protect()");
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
 	{
 		Relation	parent = ReclockOpenTable(PG_GETARG_OID(2), "reclock_protect()");
 
+
 		parent_fk = ReclockChildValidate(rel, parent,
 										 (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ?
 										 NameStr(*PG_GETARG_NAME(3)) : NULL, &fkoid);
+		ReclockCheckLockable(parent, ReclockGetKeyInfo(parent), "reclock_protect()");
 		relation_close(parent, AccessShareLock);
 	}
 	else if (PG_NARGS() > 3 && !PG_ARGISNULL(3))

@@ -171,8 +171,14 @@ ReclockRootOf(Oid relid)
 Relation
 ReclockOpenTable(Oid relid, const char *fname)
 {
-	Relation	rel = relation_open(relid, AccessShareLock);
+	Relation	rel = try_relation_open(relid, AccessShareLock);
 
+	/* an OID that names no relation (dropped, or never made): 42P01 */
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errdetail("%s was given a table that does not exist (dropped, or never made).", fname)));
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
 		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
@@ -180,6 +186,113 @@ ReclockOpenTable(Oid relid, const char *fname)
 				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel)),
 				 errdetail("%s works only on tables and partitioned tables.", fname)));
 	return rel;
+}
+
+/*
+ * Does a value of this type name a catalog object by name?  The reg* types
+ * (regclass, regproc, regtype, regrole, ...), and domains, arrays, ranges
+ * and composites of them: their text follows renames and drops of the
+ * objects they name, and (on 17) the session's temporary schema.
+ */
+static bool
+type_names_objects(Oid typid, int depth)
+{
+	Oid			elem;
+
+	check_stack_depth();
+	if (depth > 16)
+		return true;			/* too deep to tell: refuse */
+	typid = getBaseType(typid);
+	switch (typid)
+	{
+		case REGPROCOID:
+		case REGPROCEDUREOID:
+		case REGOPEROID:
+		case REGOPERATOROID:
+		case REGCLASSOID:
+		case REGCOLLATIONOID:
+		case REGTYPEOID:
+		case REGCONFIGOID:
+		case REGDICTIONARYOID:
+		case REGROLEOID:
+		case REGNAMESPACEOID:
+			return true;
+		default:
+			break;
+	}
+	if (OidIsValid(elem = get_element_type(typid)))
+		return type_names_objects(elem, depth + 1);
+	if (type_is_range(typid))
+		return type_names_objects(get_range_subtype(typid), depth + 1);
+	if (type_is_multirange(typid))
+		return type_names_objects(get_multirange_range(typid), depth + 1);
+	if (typid != RECORDOID && type_is_rowtype(typid))
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, -1);
+		bool		names = false;
+		int			i;
+
+		for (i = 0; i < desc->natts && !names; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped)
+				names = type_names_objects(att->atttypid, depth + 1);
+		}
+		ReleaseTupleDesc(desc);
+		return names;
+	}
+	return false;
+}
+
+/* is the key made of a type that names catalog objects (a reg* type)? */
+bool
+ReclockKeyNamesObjects(ReclockKeyInfo *ki)
+{
+	int			i;
+
+	for (i = 0; i < ki->nkeys; i++)
+		if (type_names_objects(ki->typids[i], 0))
+			return true;
+	return false;
+}
+
+/*
+ * Can locks be taken on this table?  Not on a temporary table (it goes at
+ * the end of its session without a trace in the catalogs' drop events, and
+ * its locks would outlive it), nor on one whose primary key names catalog
+ * objects (a reg* type: the key's text changes with a rename, or names
+ * nothing once the object is dropped).  0A000 otherwise.  For acquire and
+ * protect; locks taken before 1.2 on such tables are still judged by the
+ * guard and can still be released and broken.
+ */
+void
+ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
+{
+	Relation	root = rel;
+	int			i;
+
+	if (ki->rootid != RelationGetRelid(rel))
+		root = relation_open(ki->rootid, AccessShareLock);
+	if (root->rd_rel->relpersistence == RELPERSISTENCE_TEMP ||
+		rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot lock rows of temporary table \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("%s does not work on temporary tables: a lock lives in reclock's lock table and would outlive the table.", fname)));
+	for (i = 0; i < ki->nkeys; i++)
+		if (type_names_objects(ki->typids[i], 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot lock rows of table \"%s\": its primary key column \"%s\" is of type %s, which names catalog objects",
+							RelationGetRelationName(root),
+							get_attname(ki->relid, ki->attnums[i], false),
+							format_type_be(ki->typids[i])),
+					 errdetail("%s does not work on keys of the reg* types (regclass, regproc, regtype, regrole, ...) or types made of them: their text changes when the objects they name are renamed or dropped.", fname),
+					 errhint("Key the table by the object's OID or by a name of your own.")));
+	if (root != rel)
+		relation_close(root, AccessShareLock);
 }
 
 /*
@@ -922,4 +1035,35 @@ ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
 	}
 	SPI_finish();
 	return key;
+}
+
+/*
+ * Can the caller see the row with the given key values (privileges and
+ * row-level security apply: it runs as the caller)?  For the view.
+ */
+static char *
+see_row_sql(void *arg)
+{
+	LockRowArg *sa = (LockRowArg *) arg;
+
+	return psprintf("SELECT FROM %s WHERE %s",
+					ReclockRelationSql(sa->rel), ReclockKeyWhereSql(sa->ki));
+}
+
+bool
+ReclockRowVisible(ReclockKeyInfo *ki, Relation rel, Datum *values)
+{
+	int			ret;
+	bool		seen;
+	LockRowArg	sa = {ki, rel};
+	ReclockStatement st = {ki->relid, "seerow", ki->nkeys, ki->typids, see_row_sql, &sa};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = ReclockPlanRun(&st, values, NULL, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+	seen = SPI_processed > 0;
+	SPI_finish();
+	return seen;
 }

@@ -113,6 +113,9 @@ find_token_guc(void)
 void
 _PG_init(void)
 {
+	const char *placeholder;
+	bool		had_placeholder;
+
 	DefineCustomIntVariable("reclock.default_ttl",
 							"Sets the lifetime of a lock when acquire or refresh is given no ttl.",
 							NULL,
@@ -140,6 +143,15 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	/*
+	 * A value reclock.token got before this library was loaded in this
+	 * backend was held by a placeholder setting, which has no show hook:
+	 * anyone could read it back.  Note whether there is one, to discard it
+	 * below unless it was set in this very transaction.
+	 */
+	placeholder = GetConfigOption("reclock.token", true, false);
+	had_placeholder = placeholder != NULL && placeholder[0] != '\0';
+
 	DefineCustomStringVariable("reclock.token",
 							   "Sets the lock tokens this transaction presents to the guard.",
 							   "A comma-separated list of uuids. Honoured only in the transaction that set it: use SET LOCAL or set_config(..., true).",
@@ -149,6 +161,26 @@ _PG_init(void)
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							   check_token, assign_token, show_token);
 	token_guc = find_token_guc();
+
+	/*
+	 * A placeholder value from an earlier transaction (a session SET, a
+	 * connection option, a role or database default) never counts (see
+	 * token_stands()); it is discarded, so that not even the show hook has
+	 * it to hide, and the DBA is told how to close the window before the
+	 * library is loaded: session_preload_libraries.  A value set in this
+	 * transaction (SET LOCAL before the first reclock call of a fresh
+	 * backend) has a GUC stack entry and is kept.
+	 */
+	if (had_placeholder && token_guc != NULL && token_guc->stack == NULL &&
+		IsTransactionState())
+	{
+		(void) set_config_option("reclock.token", "", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SET, true, 0, false);
+		ereport(WARNING,
+				(errmsg("discarded a value of \"reclock.token\" set before reclock's library was loaded in this session"),
+				 errdetail("Until the library is loaded, such a value can be read back by any later transaction of the session."),
+				 errhint("Load reclock at connection start: ALTER DATABASE ... SET session_preload_libraries = 'reclock'.")));
+	}
 
 #ifdef RECLOCK_TESTING
 	DefineCustomIntVariable("reclock.test_clock_offset",

@@ -148,9 +148,13 @@ extern char *ReclockNewTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
 								TupleDesc tupdesc);
 extern Relation ReclockOpenTable(Oid relid, const char *fname);
 extern void ReclockCheckOwner(Relation rel, const char *detail);
+extern bool ReclockKeyNamesObjects(ReclockKeyInfo *ki);
+extern void ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki,
+								 const char *fname);
 extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 									const char *hint);
 extern char *ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
+extern bool ReclockRowVisible(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 
@@ -197,13 +201,14 @@ extern bool ReclockStoreGetSettledByFence(int64 fence, TimestampTz *now,
 										  ReclockLock *lock);
 extern bool ReclockStoreFenceOfToken(const uint8 *hash, int64 *fence);
 extern bool ReclockStoreHasLiveLock(Oid relid, TimestampTz now);
+extern bool ReclockStoreHasLiveLockSettled(Oid relid);
 extern int	ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
 								 MemoryContext cxt, char ***keys, int *rows);
 
 extern bool ReclockStoreEpoch(ReclockEpoch *epoch);
-extern void ReclockStoreMoveEpoch(Oid relid);
+extern bool ReclockStoreMoveEpoch(Oid relid);
+extern bool ReclockStoreTryEpoch(Oid relid);
 extern bool ReclockStoreEpochQuiet(Oid relid);
-extern void ReclockStoreWaitEpoch(Oid relid);
 extern uint64 ReclockStoreLocalWrites(void);
 extern int64 ReclockStoreNextFence(void);
 extern bool ReclockStoreWrite(ReclockLock *lock, ReclockLock *old);
@@ -215,7 +220,7 @@ extern void ReclockStoreMoveKey(Oid relid, const char *oldkey,
 								const char *newkey, TimestampTz now);
 extern int64 ReclockStoreSweep(TimestampTz now);
 extern void ReclockStoreForget(Oid relid);
-extern List *ReclockStoreLiveRelids(TimestampTz now);
+extern List *ReclockStoreLiveLocks(TimestampTz now, MemoryContext cxt);
 extern bool ReclockStoreNotifyEnabled(Oid relid);
 extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);

@@ -621,6 +621,65 @@ ReclockStoreHasLiveLock(Oid relid, TimestampTz now)
 	return lv.found;
 }
 
+/* the fences of a table's dead lock rows whose change may yet commit */
+typedef struct PendingVisit
+{
+	List	   *fences;			/* of int64 *, in the caller's memory */
+} PendingVisit;
+
+static bool
+visit_pending(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
+{
+	PendingVisit *pv = (PendingVisit *) arg;
+	bool		isnull;
+
+	if (TransactionIdIsValid(store_updater(tup, buf)))
+	{
+		int64	   *f = palloc(sizeof(int64));
+
+		*f = DatumGetInt64(heap_getattr(tup, 5, desc, &isnull));
+		pv->fences = lappend(pv->fences, f);
+	}
+	return false;
+}
+
+/*
+ * Does the table have a live lock, judged as store_get_settled judges one
+ * row: a dead row under an extension that is committing (it passed its
+ * pre-commit check while the lock was live) is waited for and read again.
+ * Waits only for a commit in progress, never for a transaction left open.
+ * For DDL and TRUNCATE, which must not pass a lock whose refresh is about to
+ * become visible.  Reads only this table's rows.
+ */
+bool
+ReclockStoreHasLiveLockSettled(Oid relid)
+{
+	TimestampTz now = ReclockNow();
+	ScanKeyData skey[2];
+	PendingVisit pv = {NIL};
+	ListCell   *lc;
+
+	if (ReclockStoreHasLiveLock(relid, now))
+		return true;
+	if (!OidIsValid(store.lockexpiry))
+		return false;			/* 1.0: HasLiveLock saw every row */
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&skey[1], 7, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+				TimestampTzGetDatum(now));
+	store_scan(store.lockrel, store.lockexpiry, skey, 2, visit_pending, &pv);
+	foreach(lc, pv.fences)
+	{
+		ReclockLock lock;
+		TimestampTz t = ReclockNow();
+
+		if (ReclockStoreGetSettledByFence(*(int64 *) lfirst(lc), &t, &lock) &&
+			lock.relid == relid && lock.expires_at > t)
+			return true;
+	}
+	return false;
+}
+
 /* the keys of the live locks, and the number of lock rows seen */
 typedef struct KeysVisit
 {
@@ -749,16 +808,44 @@ epoch_locktag(LOCKTAG *tag, Oid relid)
  * Before a write that can make a lock of the table live: take the table's
  * epoch lock in share mode (held to the end of the transaction), then move
  * the epoch.  Every such write does this, in this order.
+ *
+ * True if it had to wait: a DDL command that changes a type the table's key
+ * is made of (ddl.c) holds the lock exclusively until it ends, and a key
+ * text made before the wait may name nothing now (an enum label renamed).
+ * The catalog changes it committed are read in before returning, so the
+ * caller can make its key again and compare.
  */
-void
+bool
 ReclockStoreMoveEpoch(Oid relid)
 {
 	LOCKTAG		tag;
+	bool		waited = false;
 
 	store_load();
 	epoch_locktag(&tag, relid);
-	(void) LockAcquire(&tag, ShareLock, false, false);
+	if (LockAcquire(&tag, ShareLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+	{
+		(void) LockAcquire(&tag, ShareLock, false, false);
+		AcceptInvalidationMessages();
+		waited = true;
+	}
 	(void) nextval_internal(store.epochseq, false);
+	return waited;
+}
+
+/*
+ * Take the table's epoch lock exclusively, to the end of the transaction,
+ * if no transaction that may make a lock of the table live is in flight;
+ * false (and nothing taken) if one is.  Waits for nothing: a DDL command or
+ * TRUNCATE that gets false refuses, as it would for a live lock.
+ */
+bool
+ReclockStoreTryEpoch(Oid relid)
+{
+	LOCKTAG		tag;
+
+	epoch_locktag(&tag, relid);
+	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
 /*
@@ -775,20 +862,6 @@ ReclockStoreEpochQuiet(Oid relid)
 		return false;
 	LockRelease(&tag, ExclusiveLock, false);
 	return true;
-}
-
-/*
- * Wait until no transaction that may make a lock of the table live is in
- * flight, and keep any from starting until this transaction ends (its epoch
- * lock in exclusive mode).  For TRUNCATE's check.
- */
-void
-ReclockStoreWaitEpoch(Oid relid)
-{
-	LOCKTAG		tag;
-
-	epoch_locktag(&tag, relid);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
 uint64
@@ -1327,7 +1400,8 @@ ReclockStoreEnd(int64 fence, ReclockLock *lock)
 
 /*
  * A holder changed the row's key: carry the lock at oldkey to newkey.  A
- * dead lock row at the new key is dropped first.  The new key is locked as
+ * lock row at the new key is dropped first (dead, or live with its token
+ * presented: the caller checked).  The new key is locked as
  * an acquire locks it: no grant of that key is written meanwhile.  Written
  * directly, as a grant is: each row is read by an index probe and written
  * at the TID it was read at, read again if it changed meanwhile.
@@ -1340,10 +1414,21 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 	Relation	rel;
 
 	ReclockLockKey(relid, newkey);
-	ReclockStoreMoveEpoch(relid);
+	if (ReclockStoreMoveEpoch(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not move the lock of row %s of table \"%s\" to its new key",
+						oldkey, get_rel_name(relid)),
+				 errdetail("A type the table's key is made of was changed meanwhile."),
+				 errhint("Retry the transaction.")));
 	store_load();
 	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
-	while (ReclockStoreGetByKey(relid, newkey, &cur) && cur.expires_at <= now)
+	/*
+	 * A lock at the new key ends: a dead one, or a live one whose token the
+	 * writer presented (the guard refuses the move otherwise).  The moved
+	 * row's grant stands (CONTRACT.md, the guard's last bullet).
+	 */
+	while (ReclockStoreGetByKey(relid, newkey, &cur))
 	{
 		if (store_delete(rel, &cur.tid, true))
 		{
@@ -1446,12 +1531,66 @@ next_locked_table(Oid after, Oid *relid)
 	return true;
 }
 
+/* the dead lock rows of a table (all of its rows if all), counted */
+static bool
+visit_count(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
+{
+	(*(int64 *) arg)++;
+	return false;
+}
+
+static int64
+count_dead(Oid relid, TimestampTz now, bool all)
+{
+	ScanKeyData skey[2];
+	int			nkeys = 1;
+	Oid			indexid = store.lockpkey;
+	int64		n = 0;
+
+	ScanKeyInit(&skey[0], 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	if (!all && OidIsValid(store.lockexpiry))
+	{
+		ScanKeyInit(&skey[1], 7, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+					TimestampTzGetDatum(now));
+		nkeys = 2;
+		indexid = store.lockexpiry;
+	}
+	store_scan(store.lockrel, indexid, skey, nkeys, visit_count, &n);
+	return n;
+}
+
+/* a sweep asked for in this transaction: done at its pre-commit */
+static bool sweep_pending = false;
+static LocalTransactionId sweep_lxid = InvalidLocalTransactionId;
+
+static void
+sweep_now(TimestampTz now)
+{
+	Oid			relid = InvalidOid;
+
+	while (next_locked_table(relid, &relid))
+		(void) delete_dead(relid, now, PG_INT64_MAX, false,
+						   !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
+}
+
+static void store_xact_callback(XactEvent event, void *arg);
+
 /*
  * Delete the dead locks (and those of dropped tables) with their token
- * hashes.  Visits each table that has lock rows (a probe of the primary
- * key each) and only the dead rows of each (the expiry index): a sweep
- * with nothing to do reads no live lock.
+ * hashes; returns how many there are.  Visits each table that has lock
+ * rows (a probe of the primary key each) and only the dead rows of each
+ * (the expiry index): a sweep with nothing to do reads no live lock.
+ *
+ * The rows are deleted at the calling transaction's commit (pre-commit),
+ * and a row another transaction is writing then is left alone: a delete
+ * holds its row until its transaction ends, and an acquire of a key whose
+ * lock ran out would otherwise wait for whatever the sweeping transaction
+ * does next (CONTRACT.md, "No role holds up another").  Nothing is deleted
+ * if the transaction rolls back.
  */
+static bool store_callback_registered = false;
+
 int64
 ReclockStoreSweep(TimestampTz now)
 {
@@ -1460,8 +1599,15 @@ ReclockStoreSweep(TimestampTz now)
 
 	store_load();
 	while (next_locked_table(relid, &relid))
-		n += delete_dead(relid, now, PG_INT64_MAX, true,
-						 !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
+		n += count_dead(relid, now,
+						!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
+	if (!store_callback_registered)
+	{
+		RegisterXactCallback(store_xact_callback, NULL);
+		store_callback_registered = true;
+	}
+	sweep_pending = true;
+	sweep_lxid = MY_LXID;
 	return n;
 }
 
@@ -1542,15 +1688,33 @@ static void
 store_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_PRE_COMMIT)
+	{
 		reclaim_pending();
-	else if (event != XACT_EVENT_PRE_PREPARE)
+		if (sweep_pending && sweep_lxid == MY_LXID &&
+			(store.valid || OidIsValid(get_extension_oid("reclock", true))))
+		{
+			store_load();
+			sweep_now(ReclockNow());
+		}
+		sweep_pending = false;
+	}
+	else if (event == XACT_EVENT_PRE_PREPARE)
+	{
+		/* a prepared transaction may commit much later: sweep now */
+		if (sweep_pending && sweep_lxid == MY_LXID)
+			sweep_now(ReclockNow());
+		sweep_pending = false;
+	}
+	else
+	{
 		pending_reclaims = NIL;	/* its memory went with the transaction */
+		sweep_pending = false;
+	}
 }
 
 void
 ReclockStoreReclaimLater(Oid relid, TimestampTz now)
 {
-	static bool registered = false;
 	MemoryContext oldcxt;
 	ListCell   *lc;
 	PendingReclaim *pr;
@@ -1561,10 +1725,10 @@ ReclockStoreReclaimLater(Oid relid, TimestampTz now)
 		now >= reclaim_hints[h].after - RECLAIM_IDLE)
 		return;
 
-	if (!registered)
+	if (!store_callback_registered)
 	{
 		RegisterXactCallback(store_xact_callback, NULL);
-		registered = true;
+		store_callback_registered = true;
 	}
 	if (pending_lxid != MY_LXID)
 	{
@@ -1667,38 +1831,41 @@ ReclockStoreForget(Oid relid)
 		ReclockStoreSetNotify(relid, false);
 }
 
-/* the tables with live locks, for ReclockStoreLiveRelids */
-typedef struct RelidsVisit
+/* the live locks, for ReclockStoreLiveLocks */
+typedef struct AllLiveVisit
 {
-	TimestampTz now;			/* first: visit_live reads it */
-	List	   *relids;
-} RelidsVisit;
+	TimestampTz now;
+	MemoryContext cxt;
+	List	   *locks;
+} AllLiveVisit;
 
 static bool
-visit_live_relid(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
+visit_all_live(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 {
-	RelidsVisit *lv = (RelidsVisit *) arg;
-	bool		isnull;
+	AllLiveVisit *av = (AllLiveVisit *) arg;
+	MemoryContext oldcxt;
+	ReclockLock *lock;
 
-	/* also a dead row whose change (a refresh) may yet commit */
-	if (visit_live(tup, desc, &lv->now) ||
-		TransactionIdIsValid(store_updater(tup, buf)))
-		lv->relids = list_append_unique_oid(lv->relids,
-											DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull)));
+	if (!visit_live(tup, desc, &av->now))
+		return false;
+	oldcxt = MemoryContextSwitchTo(av->cxt);
+	lock = palloc(sizeof(ReclockLock));
+	store_fill(tup, desc, lock);
+	av->locks = lappend(av->locks, lock);
+	MemoryContextSwitchTo(oldcxt);
 	return false;
 }
 
 /*
- * The tables that have live locks, or a lock row whose change may yet
- * commit (a scan of the whole lock store: for DDL, which is rare, never for
- * the guard).
+ * Every live lock (ReclockLock *), read with the latest snapshot, in cxt:
+ * for the view reclock_locks, which filters them by the caller's rights.
  */
 List *
-ReclockStoreLiveRelids(TimestampTz now)
+ReclockStoreLiveLocks(TimestampTz now, MemoryContext cxt)
 {
-	RelidsVisit lv = {now, NIL};
+	AllLiveVisit av = {now, cxt, NIL};
 
 	store_load();
-	store_scan(store.lockrel, store.lockpkey, NULL, 0, visit_live_relid, &lv);
-	return lv.relids;
+	store_scan(store.lockrel, store.lockpkey, NULL, 0, visit_all_live, &av);
+	return av.locks;
 }
