@@ -56,6 +56,7 @@ PG_FUNCTION_INFO_V1(reclock_unprotect);
 /* also the constraint name of every refusal (PG_DIAG_CONSTRAINT_NAME) */
 #define GUARD_TRIGGER		RECLOCK_GUARD_TRIGGER
 #define TRUNCATE_TRIGGER	"reclock_guard_truncate"
+#define NOTICE_TRIGGER		"reclock_notice"
 
 static void refuse_locked(Relation rel, const char *key, ReclockLock *lock);
 
@@ -571,7 +572,7 @@ reclock_guard(PG_FUNCTION_ARGS)
 	 * (no live lock in the table at all: not even a key to make).  Nothing
 	 * to check, nothing to move.
 	 */
-	if (!require_lock && !ReclockNotifyOn(ki) && live_keys(ki, now) != NULL)
+	if (!require_lock && live_keys(ki, now) != NULL)
 	{
 		HeapTuple	pass = TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
 			trigdata->tg_trigtuple : trigdata->tg_newtuple;
@@ -607,11 +608,7 @@ reclock_guard(PG_FUNCTION_ARGS)
 	guard_row(rel, ki, key, require_lock, &now, &lock);
 
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-	{
-		if (ReclockNotifyOn(ki))
-			ReclockNotify("deleted", ki->rootid, key, NULL, &lock);
 		return PointerGetDatum(trigdata->tg_trigtuple);
-	}
 
 	/* a change of the key: refused under another's lock, carried by the holder */
 	{
@@ -636,9 +633,6 @@ reclock_guard(PG_FUNCTION_ARGS)
 				RECLOCK_TEST_PAUSE("guard:after_key_move");
 			}
 		}
-		if (ReclockNotifyOn(ki))
-			ReclockNotify("updated", ki->rootid, key,
-						  strcmp(newkey, key) != 0 ? newkey : NULL, &lock);
 	}
 	return PointerGetDatum(trigdata->tg_newtuple);
 }
@@ -789,6 +783,47 @@ set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk, O
 		if (add)
 			add_truncate_trigger(pname, schema);
 	}
+}
+
+/*
+ * Change notices of UPDATE and DELETE come from an AFTER trigger of their
+ * own, on the (root) table whose notices are on: it fires for the rows that
+ * were written, on guarded tables and others alike.  Added and removed by
+ * reclock_notify, as the table's owner.
+ */
+void
+ReclockSetNoticeTrigger(Oid relid, bool on)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	char	   *qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel));
+	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	Oid			save_userid;
+	int			save_sec;
+
+	/*
+	 * As the extension owner: the caller owns the table (checked), but its
+	 * partitions may belong to others, and PostgreSQL checks TRIGGER on each
+	 * when it clones a row trigger; reclock's own trigger, made by reclock.
+	 */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	if (OidIsValid(get_trigger_oid(relid, NOTICE_TRIGGER, true)))
+		run_ddl(psprintf("DROP TRIGGER %s ON %s", NOTICE_TRIGGER, qname));
+	if (on)
+	{
+		run_ddl(psprintf("CREATE TRIGGER %s AFTER UPDATE OR DELETE ON %s"
+						 " FOR EACH ROW EXECUTE FUNCTION %s.reclock_notice()",
+						 NOTICE_TRIGGER, qname, schema));
+		CommandCounterIncrement();
+		/* the name named the table (its lock holds it; its schema could move) */
+		(void) get_trigger_oid(relid, NOTICE_TRIGGER, false);
+	}
+	SetUserIdAndSecContext(save_userid, save_sec);
+	SPI_finish();
+	relation_close(rel, AccessShareLock);
 }
 
 /*

@@ -20,6 +20,7 @@
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "commands/async.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -33,6 +34,7 @@
 #include "reclock.h"
 
 PG_FUNCTION_INFO_V1(reclock_notify);
+PG_FUNCTION_INFO_V1(reclock_notice);
 
 #define RECLOCK_CHANNEL "reclock"
 
@@ -203,6 +205,55 @@ ReclockNotifyChild(Oid relid, const char *key, Oid childid, ReclockLock *lock)
 }
 
 /*
+ * reclock_notice() returns trigger: AFTER UPDATE OR DELETE FOR EACH ROW on a
+ * table whose notices are on (reclock_notify adds and removes it).  A notice
+ * describes a row that was written: an AFTER trigger fires only for rows
+ * that were (a BEFORE trigger of the user that skipped the row, a CAS that
+ * wrote nothing, send nothing), and on any table, guarded or not.  The
+ * holder is that of the row's live lock if the writer presented its token
+ * (after a key change: the lock the guard carried to the new key).
+ */
+Datum
+reclock_notice(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	ReclockKeyInfo *ki;
+	char	   *key;
+	char	   *newkey = NULL;
+	ReclockLock lock;
+	TimestampTz now;
+	bool		deleted;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_notice() must be fired AFTER UPDATE OR DELETE FOR EACH ROW")));
+	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
+	ki = ReclockGetKeyInfo(rel);
+	deleted = TRIGGER_FIRED_BY_DELETE(trigdata->tg_event);
+	if (!ReclockNotifyOn(ki))
+		return PointerGetDatum(NULL);	/* turned off in this transaction */
+	key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc);
+	if (!deleted && !ReclockKeyUnchanged(ki, trigdata->tg_trigtuple,
+										 trigdata->tg_newtuple, desc))
+		newkey = ReclockNewTupleKey(ki, trigdata->tg_newtuple, desc);
+	if (newkey != NULL && strcmp(newkey, key) == 0)
+		newkey = NULL;
+	now = ReclockNow();
+	if (!ReclockStoreGetSettled(ki->rootid, newkey ? newkey : key, &now, &lock) ||
+		lock.expires_at <= now || !ReclockHoldsToken(lock.fence))
+		lock.found = false;
+	ReclockNotify(deleted ? "deleted" : "updated", ki->rootid, key, newkey, &lock);
+	return PointerGetDatum(NULL);
+}
+
+/*
  * reclock_notify(tbl regclass, enabled boolean) returns void
  */
 Datum
@@ -217,6 +268,7 @@ reclock_notify(PG_FUNCTION_ARGS)
 	PreventCommandIfReadOnly("reclock_notify()");
 	rootid = ReclockRootOf(relid);
 	ReclockStoreSetNotify(rootid, enabled);
+	ReclockSetNoticeTrigger(rootid, enabled);
 	/* every backend's cached answer for the table (and its partitions) goes */
 	CacheInvalidateRelcacheByRelid(rootid);
 	if (rootid != relid)

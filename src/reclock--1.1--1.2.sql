@@ -77,3 +77,29 @@ BEGIN
 	END LOOP;
 END
 $upgrade$;
+
+-- Change notices of UPDATE and DELETE come from an AFTER trigger on each
+-- table whose notices are on, so that they describe rows that were written
+-- (the 1.1 guard queued them before the row was written, and tables without
+-- the guard sent none).
+CREATE FUNCTION @extschema@.reclock_notice()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_notice'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_notice()
+	IS 'row trigger AFTER UPDATE OR DELETE of a table with change notices on: the updated and deleted notices of the rows written';
+
+DO $notices$
+DECLARE
+	t pg_catalog.regclass;
+BEGIN
+	FOR t IN SELECT n.relid FROM @extschema@.reclock_notify_store n
+	LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+		                WHERE g.tgrelid = t AND g.tgname = 'reclock_notice') THEN
+			EXECUTE pg_catalog.format('CREATE TRIGGER reclock_notice AFTER UPDATE OR DELETE ON %s'
+				' FOR EACH ROW EXECUTE FUNCTION @extschema@.reclock_notice()', t);
+		END IF;
+	END LOOP;
+END
+$notices$;

@@ -190,6 +190,13 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.reclock_guard_child()
 	IS 'row trigger of a child table: refuse INSERT, UPDATE or DELETE of rows under a locked parent row without its token';
 
+CREATE FUNCTION @extschema@.reclock_notice()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_notice'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_notice()
+	IS 'row trigger AFTER UPDATE OR DELETE of a table with change notices on: the updated and deleted notices of the rows written';
+
 CREATE FUNCTION @extschema@.reclock_guard_truncate()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'reclock_guard_truncate'

@@ -137,6 +137,8 @@ extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 								 Datum *values);
 extern char *ReclockTimestampText(TimestampTz ts);
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
+extern void ReclockSetNoticeTrigger(Oid relid, bool on);
+extern Oid	ReclockStoreOwner(void);
 extern bool ReclockNotifyOnRelid(Oid rootid);
 extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
 								HeapTuple newtup, TupleDesc tupdesc);

@@ -215,6 +215,14 @@ store_load(void)
 	store.valid = true;
 }
 
+/* the extension owner: the role that owns the store's tables */
+Oid
+ReclockStoreOwner(void)
+{
+	store_load();
+	return store.owner;
+}
+
 /*
  * Run a statement of the store's (made for this call, naming only the
  * store's tables and pg_class) as the extension owner, with the latest
