@@ -89,3 +89,19 @@ SET TimeZone = 'America/Los_Angeles';
 SELECT try($t$UPDATE k_ts SET day = day$t$);
 RESET DateStyle;
 RESET TimeZone;
+
+-- a domain over an enum as key: PostgreSQL resolves no operator of such a
+-- domain ("hue_d = hue_d" does not exist); reclock compares it as its base
+-- type (acquire failed with "operator does not exist" before)
+CREATE TYPE k_hue AS ENUM ('red', 'green');
+CREATE DOMAIN k_hue_d AS k_hue;
+CREATE TABLE k_dom_enum (h k_hue_d PRIMARY KEY, v int);
+INSERT INTO k_dom_enum VALUES ('red', 1), ('green', 2);
+SELECT reclock_protect('k_dom_enum');
+SELECT acquired FROM reclock_acquire('k_dom_enum', 'red', 'alice');
+SELECT reclock_cas('k_dom_enum', 'green', '{"v": 2}', '{"v": 3}');
+SELECT reclock_diff('k_dom_enum', 'green', '{"v": 2}');
+SELECT try($$UPDATE k_dom_enum SET v = 9 WHERE h = 'red'::k_hue$$);
+DROP TABLE k_dom_enum;
+DROP DOMAIN k_hue_d;
+DROP TYPE k_hue;

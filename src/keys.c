@@ -944,11 +944,27 @@ ReclockKeyWhereSql(ReclockKeyInfo *ki)
 					(errcode(ERRCODE_UNDEFINED_FUNCTION),
 					 errmsg("could not identify an equality operator for type %s",
 							format_type_be(ki->typids[i]))));
-		appendStringInfo(&sql, "%s%s %s $%d",
-						 i > 0 ? " AND " : "",
-						 quote_identifier(colname),
-						 ReclockOperatorSql(tc->eq_opr),
-						 i + 1);
+		if (getBaseType(ki->typids[i]) != ki->typids[i])
+		{
+			/*
+			 * A domain: compared as its base type (PostgreSQL resolves no
+			 * operator of a domain over an enum: "hue_d = hue_d" does not
+			 * exist); the cast is a relabeling, the key's index still serves.
+			 */
+			char	   *base = format_type_be_qualified(getBaseType(ki->typids[i]));
+
+			appendStringInfo(&sql, "%s%s::%s %s $%d::%s",
+							 i > 0 ? " AND " : "",
+							 quote_identifier(colname), base,
+							 ReclockOperatorSql(tc->eq_opr),
+							 i + 1, base);
+		}
+		else
+			appendStringInfo(&sql, "%s%s %s $%d",
+							 i > 0 ? " AND " : "",
+							 quote_identifier(colname),
+							 ReclockOperatorSql(tc->eq_opr),
+							 i + 1);
 	}
 	return sql.data;
 }
