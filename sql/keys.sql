@@ -101,7 +101,8 @@ SELECT reclock_protect('k_dom_enum');
 SELECT acquired FROM reclock_acquire('k_dom_enum', 'red', 'alice');
 SELECT reclock_cas('k_dom_enum', 'green', '{"v": 2}', '{"v": 3}');
 SELECT reclock_diff('k_dom_enum', 'green', '{"v": 2}');
-SELECT try($$UPDATE k_dom_enum SET v = 9 WHERE h = 'red'::k_hue$$);
+-- alice's row is guarded
+SELECT try($$UPDATE k_dom_enum SET v = 9 WHERE h::k_hue = 'red'$$);
 DROP TABLE k_dom_enum;
 DROP DOMAIN k_hue_d;
 DROP TYPE k_hue;
