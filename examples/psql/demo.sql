@@ -12,10 +12,10 @@ SELECT reclock_protect('orders') \g /dev/null
 \echo
 \echo '=== reclock demo: alice and bob both open order 42 ==='
 \echo
-\echo '-- alice opens the edit form first: she gets the lock (for 3 seconds, to keep the demo short)'
-SELECT acquired, holder, fence, expires_at - reclock_clock() < '3 s'::interval AS expires_in_3s,
+\echo '-- alice opens the edit form first: she gets the lock (for 5 seconds, to keep the demo short)'
+SELECT acquired, holder, fence, expires_at - reclock_clock() < '5 s'::interval AS expires_in_5s,
        token
-  FROM reclock_acquire('orders', '42', 'alice', '3 seconds') \gset alice_
+  FROM reclock_acquire('orders', '42', 'alice', '5 seconds') \gset alice_
 SELECT :'alice_acquired' AS acquired, :'alice_holder' AS holder, :'alice_fence' AS fence;
 \echo
 \echo '-- bob opens the same order a moment later: refused, and told by whom and until when'
@@ -36,7 +36,7 @@ COMMIT;
 TABLE orders;
 \echo
 \echo '-- alice leaves the form open and goes to lunch; her lock runs out...'
-SELECT pg_sleep(3.2) \g /dev/null
+SELECT pg_sleep(5.2) \g /dev/null
 SELECT count(*) AS live_locks FROM reclock_locks;
 \echo
 \echo '-- ...so bob takes over: a new grant, with a larger fence'

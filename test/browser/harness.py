@@ -125,7 +125,7 @@ def shared():
         log = open(os.path.join(ART, "server.log"), "w")
         server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
                                   cwd=EXAMPLE, env=env, stdout=log, stderr=subprocess.STDOUT)
-        for _ in range(100):
+        for _ in range(1200):  # up to two minutes on a busy machine
             try:
                 socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
                 break
@@ -162,7 +162,7 @@ class DemoCase(unittest.TestCase):
         driver.save_screenshot(os.path.join(ART, name))
 
     def text(self, driver, css):
-        return WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, css))).text
+        return WebDriverWait(driver, 60).until(EC.presence_of_element_located((By.CSS_SELECTOR, css))).text
 
     def submit(self, driver, button, by=By.ID):
         """Click a submit button and wait for the next page."""
@@ -178,8 +178,8 @@ class DemoCase(unittest.TestCase):
             except WebDriverException:
                 return True
 
-        WebDriverWait(driver, 10).until(replaced)
-        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        WebDriverWait(driver, 60).until(replaced)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def type(self, driver, element_id, value):
         e = driver.find_element(By.ID, element_id)

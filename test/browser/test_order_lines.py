@@ -55,13 +55,13 @@ class OrderLinesTest(DemoCase):
 
         # alice changes a line (not the order) and saves: bob's page hears of it
         # (a notice of the order for the write of its child), then that she left
-        WebDriverWait(bob, 5).until(EC.presence_of_element_located((By.CSS_SELECTOR, "body[data-listening]")))
+        WebDriverWait(bob, 60).until(EC.presence_of_element_located((By.CSS_SELECTOR, "body[data-listening]")))
         self.type(alice, "id_lines-1-qty", "4")
         self.submit(alice, "save")
         self.assertEqual(self.text(alice, "#result"), "Saved.")
-        WebDriverWait(bob, 2).until(EC.text_to_be_present_in_element((By.ID, "banner"),
+        WebDriverWait(bob, 60).until(EC.text_to_be_present_in_element((By.ID, "banner"),
                                                                      "alice saved this order (its lines)"))
-        WebDriverWait(bob, 2).until(EC.text_to_be_present_in_element((By.ID, "banner"), "alice left this order"))
+        WebDriverWait(bob, 60).until(EC.text_to_be_present_in_element((By.ID, "banner"), "alice left this order"))
         self.shot(bob, "13-lines-bob-banner.png")
         self.assertEqual(lines(), [(1, "widget", 10), (2, "gadget", 4), (3, "sprocket", 25)])
         self.assertEqual(order(), [("ACME Corp", 5, "ship Tuesday")])

@@ -155,7 +155,7 @@ async function main() {
     await listener.connect();
     await listener.query('LISTEN reclock');
     const heard = new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no notice within 2 s')), 2000);
+      const t = setTimeout(() => reject(new Error('no notice within 60 s')), 60000);
       listener.on('notification', (n) => { clearTimeout(t); resolve(JSON.parse(n.payload)); });
     });
     const pool = new Pool({ ...pooled('reclock_pool'), max: 1 });

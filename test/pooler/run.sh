@@ -40,7 +40,7 @@ if [ "$(id -u)" = 0 ]; then user=postgres; chown -R postgres "$dir"; fi
 run() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 run pgbouncer -d "$dir/pgbouncer.ini"
 trap 'kill "$(cat "$dir/pgbouncer.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1200); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 
 cd "$here"
 [ -d node_modules/pg ] || npm ci --no-audit --no-fund >/dev/null
