@@ -4,6 +4,8 @@
 #                racing for a row in a throwaway cluster
 #   make test    install what is missing, build (test build), install, and run
 #                every test suite in a throwaway cluster
+#   make test-moves  as root: pg_upgrade 18 -> 19 and pg_dump 15 -> restore
+#                17 keep every live lock, token and fence (test/moves)
 #
 # PG_MAJOR=N picks the PostgreSQL major (default 15).  A major this machine's
 # Debian ships (or has installed) is used directly.  Any other (17: trixie,
