@@ -4,6 +4,8 @@
 #                racing for a row in a throwaway cluster
 #   make test    install what is missing, build (test build), install, and run
 #                every test suite in a throwaway cluster
+#   make test-moves  as root: pg_upgrade 18 -> 19 and pg_dump 15 -> restore
+#                17 keep every live lock, token and fence (test/moves)
 #
 # PG_MAJOR=N picks the PostgreSQL major (default 15).  A major this machine's
 # Debian ships (or has installed) is used directly.  Any other (17: trixie,
@@ -87,6 +89,10 @@ PG_APT = $(if $(filter 19,$(PG_MAJOR)),/experimental)
 DEB_PACKAGES = make gcc postgresql-common postgresql-$(PG_MAJOR)$(PG_APT) postgresql-server-dev-$(PG_MAJOR)$(PG_APT) \
 	libipc-run-perl libtap-parser-sourcehandler-pgtap-perl libdbd-pg-perl \
 	$(if $(PG_APT),postgresql-client-$(PG_MAJOR)$(PG_APT) libpq5$(PG_APT) libpq-dev$(PG_APT))
+# 18 beside 19, for test/moves (pg_upgrade from 18 to 19)
+ifeq ($(PG_MAJOR),19)
+DEB_PACKAGES += postgresql-18 postgresql-server-dev-18
+endif
 # pgTAP, where the suite packages it for this major (else `make pgtap` says SKIPPED)
 ifeq ($(APP_SUITES_MAJOR),$(PG_MAJOR))
 DEB_PACKAGES += postgresql-$(PG_MAJOR)-pgtap
@@ -103,7 +109,7 @@ endif
 WERROR = -Wall -Werror -Wno-unused-parameter
 STRESS_SECONDS ?= 10
 
-.PHONY: deps demo test test-core flaky-check installcheck-diffs test-run tap tap-run pgtap stress bench check-memory pgindent
+.PHONY: deps demo test test-core test-moves flaky-check installcheck-diffs test-run tap tap-run pgtap stress bench check-memory pgindent
 
 # install the Debian packages that are missing (needs root, or sudo; all of
 # them are named to apt, so that the /experimental ones of 19 come together)
@@ -147,6 +153,15 @@ test-core: deps
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
 	pg_virtualenv -v $(PG_MAJOR) -o max_prepared_transactions=10 $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config installcheck-diffs
+
+# moving between majors keeps every live lock, token and fence
+# (test/moves/run.sh, as root): pg_upgrade from 18 to 19 in the chroot of 19,
+# and a 15 cluster dumped (by 17's pg_dump over TCP and by 15's own) and
+# restored on 17; each major runs where `make test PG_MAJOR=N` runs it
+# (MOVES_CHROOT="15" runs 15 in its chroot too).  Not part of `make test`,
+# which tests one major: .ci/run runs it after the majors.
+test-moves:
+	test/moves/run.sh
 
 # hunt flaky tests: the regress suite and every isolation spec FLAKY_RUNS
 # times (default 10) with the CPUs kept busy, then the stress and TAP suites a
