@@ -1,6 +1,6 @@
 --
 -- view: reclock_locks shows a role only the locks of tables it may read
--- and, under row-level security, of rows it may see; no condition of its
+-- and, of a table where row-level security applies to it, none; no condition of its
 -- query is evaluated on another lock, so neither a function in WHERE nor
 -- EXPLAIN ANALYZE's row counts tell anything of them (CONTRACT.md, "View:
 -- reclock_locks").
@@ -30,7 +30,9 @@ RESET ROLE;
 SET ROLE rv_eve;
 SELECT acquired FROM reclock_acquire('rv.tenants', '1', 'eve', '1 hour');
 
--- eve sees her own lock only
+-- row-level security applies to eve on rv.tenants: she sees none of its
+-- locks (telling which rows she may see would run the policies -- another
+-- role's code -- as her)
 SELECT relation, key, holder, acquired_by FROM reclock_locks WHERE relation::text LIKE 'rv.%' ORDER BY 1, 2;
 -- the planner evaluates her conditions only on what she may see: the same
 -- plan and counts for a locked key she may not see and for a free one
@@ -38,7 +40,7 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM reclock_lock
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM reclock_locks WHERE key = '6';
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM reclock_locks WHERE key = '2';
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM reclock_locks WHERE key > '4' AND key < '6';
--- a function of hers in WHERE sees only her own lock's key
+-- a function of hers in WHERE sees no key of it
 CREATE FUNCTION pg_temp.peek(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS
 $$ BEGIN RAISE NOTICE 'peek: %', $1; RETURN true; END $$;
 SELECT count(*) FROM reclock_locks WHERE pg_temp.peek(key);
@@ -47,8 +49,9 @@ SELECT count(*) FROM reclock_visible_locks() WHERE relation::text LIKE 'rv.%';
 DROP FUNCTION pg_temp.peek(text);
 RESET ROLE;
 
--- bob sees his; alice owns both tables (row-level security does not apply
--- to a table's owner) and sees all three, as the superuser does
+-- bob neither (row-level security applies to him too); alice owns both
+-- tables (row-level security does not apply to a table's owner) and sees
+-- all three, as the superuser does
 SET ROLE rv_bob;
 SELECT relation, key, holder FROM reclock_locks WHERE relation::text LIKE 'rv.%' ORDER BY 1, 2;
 RESET ROLE;

@@ -1053,33 +1053,3 @@ ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
 	return key;
 }
 
-/*
- * Can the caller see the row with the given key values (privileges and
- * row-level security apply: it runs as the caller)?  For the view.
- */
-static char *
-see_row_sql(void *arg)
-{
-	LockRowArg *sa = (LockRowArg *) arg;
-
-	return psprintf("SELECT FROM %s WHERE %s",
-					ReclockRelationSql(sa->rel), ReclockKeyWhereSql(sa->ki));
-}
-
-bool
-ReclockRowVisible(ReclockKeyInfo *ki, Relation rel, Datum *values)
-{
-	int			ret;
-	bool		seen;
-	LockRowArg	sa = {ki, rel};
-	ReclockStatement st = {ki->relid, "seerow", ki->nkeys, ki->typids, see_row_sql, &sa};
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = ReclockPlanRun(&st, values, NULL, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
-	seen = SPI_processed > 0;
-	SPI_finish();
-	return seen;
-}

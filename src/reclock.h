@@ -156,7 +156,6 @@ extern void ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki,
 extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 									const char *hint);
 extern char *ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
-extern bool ReclockRowVisible(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 
