@@ -1595,7 +1595,7 @@ static void store_xact_callback(XactEvent event, void *arg);
  * holds its row until its transaction ends, and an acquire of a key whose
  * lock ran out would otherwise wait for whatever the sweeping transaction
  * does next (CONTRACT.md, "No role holds up another").  Nothing is deleted
- * if the transaction rolls back.
+ * if the transaction rolls back, nor if it is prepared (two-phase commit).
  */
 static bool store_callback_registered = false;
 
@@ -1708,9 +1708,12 @@ store_xact_callback(XactEvent event, void *arg)
 	}
 	else if (event == XACT_EVENT_PRE_PREPARE)
 	{
-		/* a prepared transaction may commit much later: sweep now */
-		if (sweep_pending && sweep_lxid == MY_LXID)
-			sweep_now(ReclockNow());
+		/*
+		 * Not in a prepared transaction: it would hold the rows it deleted
+		 * until someone commits or rolls it back, and every acquire of a
+		 * key whose lock ran out would wait for that.  The sweep is only an
+		 * optimisation: the dead locks stay for the next one.
+		 */
 		sweep_pending = false;
 	}
 	else
