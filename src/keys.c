@@ -245,6 +245,76 @@ type_names_objects(Oid typid, int depth)
 	return false;
 }
 
+/*
+ * A key made of a type that belongs elsewhere: a table's row type (a
+ * change of that table -- perhaps another role's -- would change what the
+ * key means: its ALTER TABLE would be refused while the lock lives), or a
+ * temporary type (it goes at the end of its session, and the key column
+ * with it).  Returns the offending type, or InvalidOid.
+ */
+static Oid
+type_namespace(Oid typid, Oid *basetype)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Oid			nsp;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+	*basetype = ((Form_pg_type) GETSTRUCT(tup))->typbasetype;
+	ReleaseSysCache(tup);
+	return nsp;
+}
+
+static bool
+type_is_temp(Oid typid)
+{
+	Oid			base;
+
+	return isAnyTempNamespace(type_namespace(typid, &base));
+}
+
+static Oid
+type_belongs_elsewhere(Oid typid, int depth)
+{
+	Oid			elem;
+	Oid			found = InvalidOid;
+	Oid			base;
+
+	check_stack_depth();
+	if (depth > 16)
+		return typid;
+	if (isAnyTempNamespace(type_namespace(typid, &base)))
+		return typid;
+	if (OidIsValid(base))		/* a domain */
+		return type_belongs_elsewhere(base, depth + 1);
+	if (OidIsValid(elem = get_element_type(typid)))
+		return type_belongs_elsewhere(elem, depth + 1);
+	if (type_is_range(typid))
+		return type_belongs_elsewhere(get_range_subtype(typid), depth + 1);
+	if (type_is_multirange(typid))
+		return type_belongs_elsewhere(get_multirange_range(typid), depth + 1);
+	if (typid != RECORDOID && type_is_rowtype(typid))
+	{
+		Oid			relid = get_typ_typrelid(typid);
+		TupleDesc	desc;
+		int			i;
+
+		if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_COMPOSITE_TYPE)
+			return typid;
+		desc = lookup_rowtype_tupdesc(typid, -1);
+		for (i = 0; i < desc->natts && !OidIsValid(found); i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped)
+				found = type_belongs_elsewhere(att->atttypid, depth + 1);
+		}
+		ReleaseTupleDesc(desc);
+	}
+	return found;
+}
+
 /* is the key made of a type that names catalog objects (a reg* type)? */
 bool
 ReclockKeyNamesObjects(ReclockKeyInfo *ki)
@@ -291,6 +361,22 @@ ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 							format_type_be(ki->typids[i])),
 					 errdetail("%s does not work on keys of the reg* types (regclass, regproc, regtype, regrole, ...) or types made of them: their text changes when the objects they name are renamed or dropped.", fname),
 					 errhint("Key the table by the object's OID or by a name of your own.")));
+	for (i = 0; i < ki->nkeys; i++)
+	{
+		Oid			bad = type_belongs_elsewhere(ki->typids[i], 0);
+
+		if (OidIsValid(bad))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot lock rows of table \"%s\": its primary key column \"%s\" is made of type %s",
+							RelationGetRelationName(root),
+							get_attname(ki->relid, ki->attnums[i], false),
+							format_type_be(bad)),
+					 type_is_temp(bad) ?
+					 errdetail("%s does not work on keys made of temporary types: they go at the end of their session, and the key column with them.", fname) :
+					 errdetail("%s does not work on keys made of a table's row type: a change of that table would change what the key means, and would be refused while a lock lives.", fname),
+					 errhint("Key the table by columns of its own types, or by a composite type made with CREATE TYPE ... AS.")));
+	}
 	if (root != rel)
 		relation_close(root, AccessShareLock);
 }
