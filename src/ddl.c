@@ -212,6 +212,70 @@ altered_tables(AlterTableStmt *stmt)
 }
 
 /*
+ * Does the command rewrite the values of a key column of relid with an
+ * expression (ALTER COLUMN ... TYPE ... USING, also to the same type: the
+ * key signature stays, the values do not)?  A change of type shows in the
+ * signature; the same type without USING keeps every value.
+ */
+static bool
+rewrites_key_column(AlterTableStmt *stmt, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (cmd->subtype == AT_AlterColumnType && cmd->name != NULL &&
+			cmd->def != NULL && IsA(cmd->def, ColumnDef) &&
+			((ColumnDef *) cmd->def)->raw_default != NULL &&
+			column_in_pkey(relid, get_attnum(relid, cmd->name)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A partition detached takes rows away from the locks of its partitioned
+ * table (they are kept by the root), and a table attached keeps locks under
+ * its own name that no longer name its rows: refused while the table that
+ * loses them has live locks.  Run at ddl_command_end, when the command
+ * holds its locks on both (no grant can be in flight there).
+ */
+static void
+check_partition_moves(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		Oid			relid = InvalidOid;
+
+		if (cmd->subtype == AT_DetachPartition)
+		{
+			Oid			parent = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+			if (OidIsValid(parent))
+				relid = ReclockRootOf(parent);
+		}
+		else if (cmd->subtype == AT_AttachPartition)
+			relid = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
+		if (OidIsValid(relid) && ReclockStoreHasLiveLockSettled(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot %s a partition while table \"%s\" has live locks",
+							cmd->subtype == AT_DetachPartition ? "detach" : "attach",
+							get_rel_name(relid)),
+					 errdetail("Locks are kept by the partitioned table, by key: %s.",
+							   cmd->subtype == AT_DetachPartition ?
+							   "the rows of a detached partition would leave their locks behind" :
+							   "an attached table's own locks would no longer name its rows"),
+					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+	}
+}
+
+/*
  * Does the command change the text of values of a type: an enum label
  * renamed, or an attribute added, dropped or retyped in a composite type
  * (ALTER TYPE) or in the row type of a table (ALTER TABLE)?  The types it
@@ -401,7 +465,9 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 			if (now_sig == NULL)
 				changed = get_rel_name(t->relid) != NULL;
 			else
-				changed = strcmp(now_sig, t->signature) != 0;
+				changed = strcmp(now_sig, t->signature) != 0 ||
+					(IsA(trigdata->parsetree, AlterTableStmt) &&
+					 rewrites_key_column((AlterTableStmt *) trigdata->parsetree, t->relid));
 			if (changed && ReclockStoreHasLiveLockSettled(t->relid))
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_IN_USE),
@@ -411,6 +477,8 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 						 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
 		}
 
+		if (IsA(trigdata->parsetree, AlterTableStmt))
+			check_partition_moves((AlterTableStmt *) trigdata->parsetree);
 		changed_types(trigdata->parsetree, &types);
 		foreach(lc, types)
 			key_users(lfirst_oid(lc), &users, &seen, 0);
@@ -463,6 +531,40 @@ reclock_drop_cleanup(PG_FUNCTION_ARGS)
 
 		relids = lappend_oid(relids, DatumGetObjectId(d));
 		MemoryContextSwitchTo(old);
+	}
+	/*
+	 * A column dropped from a table that lives on (DROP TYPE ... CASCADE
+	 * drops the columns of that type): if the table lost its primary key
+	 * with it, its live locks name nothing any more -- refused.
+	 */
+	if (SPI_execute("SELECT DISTINCT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d"
+					" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					" AND d.objsubid OPERATOR(pg_catalog.>) 0", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the dropped objects");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+		Relation	rel;
+		Oid			pkoid;
+
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
+			(rel = RelationIdGetRelation(relid)) == NULL)
+			continue;
+#if PG_VERSION_NUM >= 180000
+		pkoid = RelationGetPrimaryKeyIndex(rel, false);
+#else
+		pkoid = RelationGetPrimaryKeyIndex(rel);
+#endif
+		RelationClose(rel);
+		if (!OidIsValid(pkoid) && ReclockStoreHasLiveLockSettled(ReclockRootOf(relid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot drop the primary key of table \"%s\" while it has live locks",
+							get_rel_name(relid)),
+					 errdetail("The command drops a column of the table's primary key; its live locks would name nothing."),
+					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
 	}
 	SPI_finish();
 	foreach(lc, relids)
