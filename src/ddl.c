@@ -73,30 +73,16 @@ PG_FUNCTION_INFO_V1(reclock_partition_watch);
 PG_FUNCTION_INFO_V1(reclock_check_publications);
 PG_FUNCTION_INFO_V1(reclock_publication_check);
 
-/*
- * The primary key of relid as text: per key column its number, type, typmod
- * and collation; NULL if it has none.
- */
-static char *
-pkey_signature(Oid relid)
+/* the primary key index of relid, or InvalidOid (none, or no such relation) */
+static Oid
+pkey_index(Oid relid)
 {
-	HeapTuple	reltup;
 	Relation	rel;
 	Oid			pkoid;
-	HeapTuple	idxtup;
-	Form_pg_index idx;
-	StringInfoData buf;
-	int			i;
 
-	/* the relation may be gone by ddl_command_end, or never have existed */
-	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(reltup))
-		return NULL;
-	ReleaseSysCache(reltup);
-
-	rel = RelationIdGetRelation(relid);
-	if (rel == NULL)
-		return NULL;
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
+		(rel = RelationIdGetRelation(relid)) == NULL)
+		return InvalidOid;
 #if PG_VERSION_NUM >= 180000
 	/* 18 added deferrable_ok; false: a deferrable key is no key, as before */
 	pkoid = RelationGetPrimaryKeyIndex(rel, false);
@@ -104,6 +90,23 @@ pkey_signature(Oid relid)
 	pkoid = RelationGetPrimaryKeyIndex(rel);
 #endif
 	RelationClose(rel);
+	return pkoid;
+}
+
+/*
+ * The primary key of relid as text: per key column its number, type, typmod
+ * and collation; NULL if it has none.
+ */
+static char *
+pkey_signature(Oid relid)
+{
+	/* the relation may be gone by ddl_command_end, or never have existed */
+	Oid			pkoid = pkey_index(relid);
+	HeapTuple	idxtup;
+	Form_pg_index idx;
+	StringInfoData buf;
+	int			i;
+
 	if (!OidIsValid(pkoid))
 		return NULL;
 
@@ -130,24 +133,12 @@ pkey_signature(Oid relid)
 static bool
 column_in_pkey(Oid relid, AttrNumber attnum)
 {
-	Relation	rel;
-	Oid			pkoid;
+	Oid			pkoid = pkey_index(relid);
 	HeapTuple	idxtup;
 	Form_pg_index idx;
 	bool		in = false;
 	int			i;
 
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
-		return false;
-	rel = RelationIdGetRelation(relid);
-	if (rel == NULL)
-		return false;
-#if PG_VERSION_NUM >= 180000
-	pkoid = RelationGetPrimaryKeyIndex(rel, false);
-#else
-	pkoid = RelationGetPrimaryKeyIndex(rel);
-#endif
-	RelationClose(rel);
 	if (!OidIsValid(pkoid))
 		return false;
 	idxtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid));
@@ -546,19 +537,9 @@ reclock_drop_cleanup(PG_FUNCTION_ARGS)
 		bool		isnull;
 		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
 														   SPI_tuptable->tupdesc, 1, &isnull));
-		Relation	rel;
-		Oid			pkoid;
-
-		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
-			(rel = RelationIdGetRelation(relid)) == NULL)
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 			continue;
-#if PG_VERSION_NUM >= 180000
-		pkoid = RelationGetPrimaryKeyIndex(rel, false);
-#else
-		pkoid = RelationGetPrimaryKeyIndex(rel);
-#endif
-		RelationClose(rel);
-		if (!OidIsValid(pkoid) && ReclockStoreHasLiveLockSettled(ReclockRootOf(relid)))
+		if (!OidIsValid(pkey_index(relid)) && ReclockStoreHasLiveLockSettled(ReclockRootOf(relid)))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot drop the primary key of table \"%s\" while it has live locks",
