@@ -1533,7 +1533,8 @@ refuse_child_key(Relation rel, const char *key, bool is_insert, AncestorLevel *l
 /*
  * Check one parent row's ancestors for a child row: each live lock among
  * them needs its token presented (else 55P03).  Returns whether a live lock
- * whose token is presented covers the row.  Queues the child notices.
+ * whose token is presented covers the row.  (The child notices are queued
+ * by reclock_notice, AFTER the row is written: ReclockChildNotices.)
  */
 static bool
 check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_insert,
@@ -1587,16 +1588,6 @@ check_parent(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_inse
 			}
 			lv->lock.found = false;
 		}
-	}
-	if (!e->notified)
-	{
-		Oid			childid = ReclockRootOf(RelationGetRelid(rel));
-
-		for (i = 0; i < e->nlevels; i++)
-			if (e->levels[i].notify)
-				ReclockNotifyChild(e->levels[i].rootid, e->levels[i].key, childid,
-								   &e->levels[i].lock);
-		e->notified = true;
 	}
 	if (unseen && !recheck_mode)
 		recheck_later(rel, link, tuple, is_insert, vals);
@@ -1821,4 +1812,88 @@ ReclockChildTruncateCheck(Relation rel)
 		up = ul ? ul->parentid : InvalidOid;
 		relation_close(urel, AccessShareLock);
 	}
+}
+
+/*
+ * The notices of a child row written (AFTER its write, from reclock_notice):
+ * "updated" of each notifying row above it, once per transaction per parent
+ * row and child table (PostgreSQL folds identical notices anyway), for the
+ * parent of the old version and, if it moved, of the new one.  The chain
+ * is the one the guard locked for the write (kept for the transaction).
+ */
+static void
+child_notices_of(ReclockChildLink *link, Datum *vals, Oid childid)
+{
+	ParentEntry scratch;
+	bool		unseen;
+	ParentEntry *e = ancestors_of(link, vals, &scratch, &unseen);
+	int			i;
+
+	if (e->notified)
+		return;
+	for (i = 0; i < e->nlevels; i++)
+		if (e->levels[i].notify)
+			ReclockNotifyChild(e->levels[i].rootid, e->levels[i].key, childid,
+							   &e->levels[i].lock);
+	e->notified = true;
+}
+
+void
+ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup)
+{
+	ReclockChildLink *l = ReclockChildLinkOf(rel);
+	ReclockChildLink link;
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum		vals[INDEX_MAX_KEYS];
+	Oid			childid;
+
+	if (l == NULL)
+		return;
+	link = *l;
+	childid = ReclockRootOf(RelationGetRelid(rel));
+	if (oldtup != NULL && fk_values(&link, oldtup, desc, vals))
+		child_notices_of(&link, vals, childid);
+	if (newtup != NULL && (oldtup == NULL || !fk_unchanged(&link, oldtup, newtup, desc)) &&
+		fk_values(&link, newtup, desc, vals))
+		child_notices_of(&link, vals, childid);
+}
+
+/* does a table above this child table (its root) have notices on? */
+bool
+ReclockChildNoticesWanted(Oid rootid, Oid known_relid, bool known_on)
+{
+	Oid			up = guard_parent_of(rootid);
+	int			depth = 0;
+
+	while (OidIsValid(up) && up != rootid && depth++ < MAX_CHAIN_DEPTH)
+	{
+		if (up == known_relid ? known_on : ReclockNotifyOnRelid(up))
+			return true;
+		up = guard_parent_of(up);
+	}
+	return false;
+}
+
+/* the (root) child tables whose guard names parentid as their parent */
+List *
+ReclockChildTablesOf(Oid parentid)
+{
+	Relation	trg = table_open(TriggerRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(trg, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	List	   *kids = NIL;
+
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_trigger t = (Form_pg_trigger) GETSTRUCT(tup);
+
+		if (strcmp(NameStr(t->tgname), RECLOCK_GUARD_TRIGGER) == 0 &&
+			!OidIsValid(t->tgparentid) && t->tgrelid != parentid &&
+			!list_member_oid(kids, t->tgrelid) &&
+			guard_parent_of(t->tgrelid) == parentid)
+			kids = lappend_oid(kids, t->tgrelid);
+	}
+	systable_endscan(scan);
+	table_close(trg, AccessShareLock);
+	return kids;
 }

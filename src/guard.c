@@ -786,25 +786,41 @@ set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk, O
 }
 
 /*
- * Change notices of UPDATE and DELETE come from an AFTER trigger of their
- * own, on the (root) table whose notices are on: it fires for the rows that
- * were written, on guarded tables and others alike.  Added and removed by
- * reclock_notify, as the table's owner.
+ * Change notices of rows come from an AFTER trigger of their own,
+ * reclock_notice: it fires for the rows that were written, on guarded
+ * tables and others alike.  A table has it while its notices are on (AFTER
+ * UPDATE OR DELETE: its rows' "updated" and "deleted"), or while it is a
+ * child table below a table whose notices are on (AFTER INSERT OR UPDATE OR
+ * DELETE: that table's "updated" with "child").  Made again on the table and
+ * on every child table below it by reclock_notify, reclock_protect and
+ * reclock_unprotect; known_relid's notices are known_on (being set now).
  */
-void
-ReclockSetNoticeTrigger(Oid relid, bool on)
+static void
+refresh_notice_trigger(Oid relid, Oid known_relid, bool known_on, int depth)
 {
-	Relation	rel = relation_open(relid, AccessShareLock);
-	char	   *qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												   RelationGetRelationName(rel));
-	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	Relation	rel;
+	char	   *qname;
+	const char *schema;
+	bool		own;
+	bool		kids;
 	Oid			save_userid;
 	int			save_sec;
+	ListCell   *lc;
+
+	if (depth > 32)
+		return;
+	rel = relation_open(relid, AccessShareLock);
+	qname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									   RelationGetRelationName(rel));
+	schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	own = relid == known_relid ? known_on : ReclockNotifyOnRelid(relid);
+	kids = ReclockChildNoticesWanted(relid, known_relid, known_on);
 
 	/*
 	 * As the extension owner: the caller owns the table (checked), but its
 	 * partitions may belong to others, and PostgreSQL checks TRIGGER on each
-	 * when it clones a row trigger; reclock's own trigger, made by reclock.
+	 * when it clones a row trigger; and a child table below belongs to its
+	 * own owner.  reclock's own trigger, made by reclock.
 	 */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -812,11 +828,11 @@ ReclockSetNoticeTrigger(Oid relid, bool on)
 	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	if (OidIsValid(get_trigger_oid(relid, NOTICE_TRIGGER, true)))
 		run_ddl(psprintf("DROP TRIGGER %s ON %s", NOTICE_TRIGGER, qname));
-	if (on)
+	if (own || kids)
 	{
-		run_ddl(psprintf("CREATE TRIGGER %s AFTER UPDATE OR DELETE ON %s"
+		run_ddl(psprintf("CREATE TRIGGER %s AFTER %sUPDATE OR DELETE ON %s"
 						 " FOR EACH ROW EXECUTE FUNCTION %s.reclock_notice()",
-						 NOTICE_TRIGGER, qname, schema));
+						 NOTICE_TRIGGER, kids ? "INSERT OR " : "", qname, schema));
 		CommandCounterIncrement();
 		/* the name named the table (its lock holds it; its schema could move) */
 		(void) get_trigger_oid(relid, NOTICE_TRIGGER, false);
@@ -824,6 +840,14 @@ ReclockSetNoticeTrigger(Oid relid, bool on)
 	SetUserIdAndSecContext(save_userid, save_sec);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
+	foreach(lc, ReclockChildTablesOf(relid))
+		refresh_notice_trigger(lfirst_oid(lc), known_relid, known_on, depth + 1);
+}
+
+void
+ReclockRefreshNoticeTrigger(Oid relid, Oid known_relid, bool known_on)
+{
+	refresh_notice_trigger(relid, known_relid, known_on, 0);
 }
 
 /*
@@ -900,6 +924,7 @@ reclock_protect(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	set_triggers(rel, true, require_lock, parent_fk, fkoid);
+	ReclockRefreshNoticeTrigger(ReclockRootOf(RelationGetRelid(rel)), InvalidOid, false);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();
@@ -916,6 +941,7 @@ reclock_unprotect(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	set_triggers(rel, false, false, NULL, InvalidOid);
+	ReclockRefreshNoticeTrigger(ReclockRootOf(RelationGetRelid(rel)), InvalidOid, false);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();

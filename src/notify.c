@@ -228,17 +228,24 @@ reclock_notice(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("reclock_notice() must be fired AFTER UPDATE OR DELETE FOR EACH ROW")));
+				 errmsg("reclock_notice() must be fired AFTER INSERT, UPDATE OR DELETE FOR EACH ROW")));
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
-	ki = ReclockGetKeyInfo(rel);
 	deleted = TRIGGER_FIRED_BY_DELETE(trigdata->tg_event);
+
+	/* a child row: the notices of the notifying rows above it */
+	ReclockChildNotices(rel,
+						TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? NULL : trigdata->tg_trigtuple,
+						TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? trigdata->tg_trigtuple :
+						TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : NULL);
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		return PointerGetDatum(NULL);
+	ki = ReclockGetKeyInfo(rel);
 	if (!ReclockNotifyOn(ki))
-		return PointerGetDatum(NULL);	/* turned off in this transaction */
+		return PointerGetDatum(NULL);	/* off (or turned off in this transaction) */
 	key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc);
 	if (!deleted && !ReclockKeyUnchanged(ki, trigdata->tg_trigtuple,
 										 trigdata->tg_newtuple, desc))
@@ -268,7 +275,7 @@ reclock_notify(PG_FUNCTION_ARGS)
 	PreventCommandIfReadOnly("reclock_notify()");
 	rootid = ReclockRootOf(relid);
 	ReclockStoreSetNotify(rootid, enabled);
-	ReclockSetNoticeTrigger(rootid, enabled);
+	ReclockRefreshNoticeTrigger(rootid, rootid, enabled);
 	/* every backend's cached answer for the table (and its partitions) goes */
 	CacheInvalidateRelcacheByRelid(rootid);
 	if (rootid != relid)

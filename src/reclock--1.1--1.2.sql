@@ -5,6 +5,16 @@
 
 -- 1.2: every live lock and its tokens stay as they are.
 
+-- The trigger function of change notices (see below), first: protecting
+-- child tables again (below) may add it to them.
+CREATE FUNCTION @extschema@.reclock_notice()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_notice'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reclock_notice()
+	IS 'row trigger AFTER the writes of a table with change notices on, or of a child table below one: the notices of the rows written';
+
+
 -- The DDL watch concerns only what a command changes: ALTER TABLE (the
 -- table's key, and keys made of its row type), ALTER TYPE (keys made of the
 -- type).  Keys of the reg* types can no longer be locked, so renames of
@@ -78,28 +88,17 @@ BEGIN
 END
 $upgrade$;
 
--- Change notices of UPDATE and DELETE come from an AFTER trigger on each
--- table whose notices are on, so that they describe rows that were written
--- (the 1.1 guard queued them before the row was written, and tables without
--- the guard sent none).
-CREATE FUNCTION @extschema@.reclock_notice()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'reclock_notice'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.reclock_notice()
-	IS 'row trigger AFTER UPDATE OR DELETE of a table with change notices on: the updated and deleted notices of the rows written';
-
+-- Change notices of rows come from an AFTER trigger, reclock_notice, on each
+-- table whose notices are on and on each child table below one, so that
+-- they describe rows that were written (the 1.1 guards queued them before
+-- the row was written, and tables without the guard sent none).
 DO $notices$
 DECLARE
 	t pg_catalog.regclass;
 BEGIN
 	FOR t IN SELECT n.relid FROM @extschema@.reclock_notify_store n
 	LOOP
-		IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
-		                WHERE g.tgrelid = t AND g.tgname = 'reclock_notice') THEN
-			EXECUTE pg_catalog.format('CREATE TRIGGER reclock_notice AFTER UPDATE OR DELETE ON %s'
-				' FOR EACH ROW EXECUTE FUNCTION @extschema@.reclock_notice()', t);
-		END IF;
+		PERFORM @extschema@.reclock_notify(t, true);	-- adds the triggers, below too
 	END LOOP;
 END
 $notices$;

@@ -195,7 +195,7 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'reclock_notice'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.reclock_notice()
-	IS 'row trigger AFTER UPDATE OR DELETE of a table with change notices on: the updated and deleted notices of the rows written';
+	IS 'row trigger AFTER the writes of a table with change notices on, or of a child table below one: the notices of the rows written';
 
 CREATE FUNCTION @extschema@.reclock_guard_truncate()
 RETURNS trigger

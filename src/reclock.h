@@ -137,7 +137,10 @@ extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 								 Datum *values);
 extern char *ReclockTimestampText(TimestampTz ts);
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
-extern void ReclockSetNoticeTrigger(Oid relid, bool on);
+extern void ReclockRefreshNoticeTrigger(Oid relid, Oid known_relid, bool known_on);
+extern void ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup);
+extern bool ReclockChildNoticesWanted(Oid rootid, Oid known_relid, bool known_on);
+extern List *ReclockChildTablesOf(Oid parentid);
 extern Oid	ReclockStoreOwner(void);
 extern bool ReclockNotifyOnRelid(Oid rootid);
 extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
