@@ -137,8 +137,9 @@ DROP ROLE regress_review_reader;
 --
 -- 6. require_lock on a partitioned child table: a move to a free order is
 -- judged the same within a partition and across partitions (an UPDATE that
--- PostgreSQL runs as a DELETE and an INSERT: the INSERT is the move's other
--- half, not a new row) -- covered by the order it leaves (issue 20, item 11)
+-- PostgreSQL runs as a DELETE and an INSERT): a row entering an order needs
+-- that order's lock, as an inserted one does (issue 20, item 11: the move
+-- was allowed within a partition and refused across)
 --
 CREATE TABLE pm_orders (id int PRIMARY KEY);
 CREATE TABLE pm_lines (id int, order_id int REFERENCES pm_orders, region text,
@@ -154,9 +155,13 @@ BEGIN;
 SELECT set_config('reclock.token', :'pm', true) IS NOT NULL AS presented;
 SELECT state($t$UPDATE pm_lines SET order_id = 2 WHERE id = 1$t$) AS within;
 SELECT state($t$UPDATE pm_lines SET order_id = 2, region = 'b' WHERE id = 2$t$) AS across;
--- a new line under the free order still needs its lock (also right after a
--- move across partitions)
+-- as a new line under the free order does
 SELECT state($t$INSERT INTO pm_lines VALUES (3, 2, 'b')$t$) AS new_row;
+-- with the free order's lock too, both moves go through
+SELECT token AS pm2 FROM reclock_acquire('pm_orders', '2', 'alice') \gset
+SELECT set_config('reclock.token', :'pm' || ',' || :'pm2', true) IS NOT NULL AS presented;
+SELECT state($t$UPDATE pm_lines SET order_id = 2 WHERE id = 1$t$) AS within_locked;
+SELECT state($t$UPDATE pm_lines SET order_id = 2, region = 'b' WHERE id = 2$t$) AS across_locked;
 COMMIT;
 SELECT id, order_id, region FROM pm_lines ORDER BY id;
 

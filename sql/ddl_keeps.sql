@@ -51,3 +51,29 @@ SELECT try('DROP TYPE rr_e CASCADE') LIKE '55006%'
 SET client_min_messages = warning;
 DROP TABLE rr_u, rr_p, rr_q, rr_s, rr_te;
 DROP TYPE IF EXISTS rr_e;
+
+-- 5. DROP TABLE of a partition takes its rows from under the root's locks;
+--    DETACH ... CONCURRENTLY commits before the command's end: both refused
+--    while the partitioned table has live locks (found by the review)
+CREATE TABLE rr_pt (id int, region int, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE rr_pt_1 PARTITION OF rr_pt FOR VALUES IN (1);
+CREATE TABLE rr_pt_2 PARTITION OF rr_pt FOR VALUES IN (2);
+INSERT INTO rr_pt VALUES (1, 1, 'a'), (2, 2, 'b');
+SELECT reclock_protect('rr_pt');
+SELECT token AS rr_pt_tok FROM reclock_acquire('rr_pt', '(2,2)', 'alice') \gset
+SELECT try('DROP TABLE rr_pt_2');
+ALTER TABLE rr_pt DETACH PARTITION rr_pt_1 CONCURRENTLY;
+SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'rr_pt'::regclass;
+SELECT reclock_release(:'rr_pt_tok');
+DROP TABLE rr_pt_2;
+DROP TABLE rr_pt;
+
+-- 6. a trigger of the owner's named reclock_notice is never replaced by
+--    reclock's own (reclock_notify refuses, 42710)
+CREATE TABLE rr_nt (id int PRIMARY KEY);
+CREATE FUNCTION rr_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER reclock_notice AFTER UPDATE ON rr_nt FOR EACH ROW EXECUTE FUNCTION rr_audit();
+SELECT try($$SELECT reclock_notify('rr_nt')$$);
+SELECT tgfoid::regproc FROM pg_trigger WHERE tgrelid = 'rr_nt'::regclass;
+DROP TABLE rr_nt;
+DROP FUNCTION rr_audit();

@@ -1631,81 +1631,6 @@ fk_unchanged(ReclockChildLink *link, HeapTuple oldtup, HeapTuple newtup, TupleDe
 }
 
 /*
- * An UPDATE that moves a row to another partition is a DELETE there and an
- * INSERT into the other: PostgreSQL fires BEFORE UPDATE on the source
- * partition, then BEFORE DELETE there, then BEFORE INSERT on the
- * destination.  Under require_lock the UPDATE was judged as the move it is
- * (covered when either end is, as within one partition); the INSERT that
- * follows it at once, of the same row, is its other half, not a new row.
- * One slot: set by a covered UPDATE of a partition, taken (or dropped) by
- * the next INSERT.
- */
-static Oid	move_half_root = InvalidOid;
-static char *move_half_key = NULL;	/* the row's new key */
-static char *move_half_oldkey = NULL;	/* ... and its old one */
-static LocalTransactionId move_half_lxid = InvalidLocalTransactionId;
-static CommandId move_half_cid = InvalidCommandId;
-static bool move_half_deleted = false;	/* its BEFORE DELETE came */
-
-static void
-move_half_forget(void)
-{
-	if (move_half_key)
-		pfree(move_half_key);
-	if (move_half_oldkey)
-		pfree(move_half_oldkey);
-	move_half_key = move_half_oldkey = NULL;
-}
-
-static void
-move_half_remember(Relation rel, HeapTuple oldtup, HeapTuple newtup)
-{
-	ReclockKeyInfo *ki = ReclockGetKeyInfo(rel);
-	char	   *key = ReclockNewTupleKey(ki, newtup, RelationGetDescr(rel));
-
-	move_half_forget();
-	if (key == NULL)
-		return;
-	move_half_key = MemoryContextStrdup(TopMemoryContext, key);
-	move_half_oldkey = MemoryContextStrdup(TopMemoryContext,
-										   ReclockTupleKey(ki, oldtup, RelationGetDescr(rel)));
-	move_half_root = ki->rootid;
-	move_half_lxid = MY_LXID;
-	move_half_cid = GetCurrentCommandId(false);
-	move_half_deleted = false;
-}
-
-/*
- * Every firing of a child guard while the slot is set: the source's DELETE
- * of the same row keeps it, the destination's INSERT of that row takes it
- * (true), anything else drops it.
- */
-static bool
-move_half_step(Relation rel, HeapTuple oldtup, HeapTuple newtup)
-{
-	ReclockKeyInfo *ki = ReclockGetKeyInfo(rel);
-	bool		same;
-	char	   *key;
-
-	if (move_half_lxid != MY_LXID || move_half_cid != GetCurrentCommandId(false) ||
-		move_half_root != ki->rootid)
-	{
-		move_half_forget();
-		return false;
-	}
-	key = newtup ? ReclockNewTupleKey(ki, newtup, RelationGetDescr(rel)) :
-		ReclockTupleKey(ki, oldtup, RelationGetDescr(rel));
-	same = key != NULL && strcmp(key, newtup ? move_half_key : move_half_oldkey) == 0;
-	if (same && oldtup != NULL && newtup == NULL && !move_half_deleted)
-	{
-		move_half_deleted = true;
-		return false;
-	}
-	move_half_forget();
-	return same && oldtup == NULL && move_half_deleted;
-}
-
-/*
  * The guard of a child table, for one row: the parent row of the old
  * version (UPDATE, DELETE) and of the new one (INSERT, and an UPDATE that
  * moves the row to another parent).  Refuses (55P03) a write under a live
@@ -1744,24 +1669,20 @@ ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 		(oldtup != NULL && newtup != NULL &&
 		 !ReclockKeyUnchanged(ReclockGetKeyInfo(rel), oldtup, newtup, desc)))
 		note_move(ReclockGetKeyInfo(rel)->rootid);
-	if (newtup && (oldtup == NULL || moves) &&
-		fk_values(&copy, newtup, desc, vals))
+	if (newtup && (oldtup == NULL || moves))
 	{
-		bool		c = check_parent(rel, &copy, newtup, is_insert, vals);
-
 		/*
-		 * A move is covered when one end is: a live lock at either end
-		 * needed its token already (a parent's key change by its holder
-		 * leaves the old key without a lock: its cascade is covered by the
-		 * new one).
+		 * A row that enters a parent (an INSERT, a move) is covered by that
+		 * parent's lock only, as PostgreSQL's own move across partitions
+		 * (a DELETE and an INSERT) is judged: a live lock at the end it
+		 * leaves needed its token already, and under require_lock the row
+		 * needs the lock of the parent it enters (a parent's key change by
+		 * its holder carries the lock to the new key: its cascade is
+		 * covered there).  No parent at all (the key set to NULL): none.
 		 */
-		covered = covered || c;
+		covered = fk_values(&copy, newtup, desc, vals) &&
+			check_parent(rel, &copy, newtup, is_insert, vals);
 	}
-	if (move_half_key != NULL && move_half_step(rel, oldtup, newtup) && is_insert)
-		covered = true;
-	if (require_lock && !is_insert && newtup != NULL && covered &&
-		rel->rd_rel->relispartition)
-		move_half_remember(rel, oldtup, newtup);
 	if (is_insert && require_lock && !covered)
 	{
 		ReclockKeyInfo *ki = ReclockGetKeyInfo(rel);

@@ -164,6 +164,7 @@ typedef struct Watched
 {
 	Node	   *parsetree;		/* the command, to match start with end */
 	List	   *tables;			/* of WatchedTable */
+	List	   *drop_roots;		/* roots of the partitions DROP TABLE drops */
 	struct Watched *prev;
 } Watched;
 
@@ -262,6 +263,54 @@ check_partition_moves(AlterTableStmt *stmt)
 							   cmd->subtype == AT_DetachPartition ?
 							   "the rows of a detached partition would leave their locks behind" :
 							   "an attached table's own locks would no longer name its rows"),
+					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+	}
+}
+
+/* the roots of the partitions a DROP TABLE names (looked up without a lock) */
+static List *
+dropped_partition_roots(DropStmt *stmt)
+{
+	List	   *roots = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+		if (OidIsValid(relid) && get_rel_relispartition(relid))
+			roots = list_append_unique_oid(roots, ReclockRootOf(relid));
+	}
+	return roots;
+}
+
+/*
+ * DETACH PARTITION ... CONCURRENTLY commits before ddl_command_end (and
+ * FINALIZE finishes one): judged at the start, while the partitioned table
+ * has live locks.
+ */
+static void
+check_detach_concurrently(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		Oid			parent;
+
+		if (!((cmd->subtype == AT_DetachPartition &&
+			   ((PartitionCmd *) cmd->def)->concurrent) ||
+			  cmd->subtype == AT_DetachPartitionFinalize))
+			continue;
+		parent = RangeVarGetRelid(stmt->relation, NoLock, true);
+		if (OidIsValid(parent) && ReclockStoreHasLiveLockSettled(ReclockRootOf(parent)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot detach a partition while table \"%s\" has live locks",
+							get_rel_name(ReclockRootOf(parent))),
+					 errdetail("Locks are kept by the partitioned table, by key: the rows of a detached partition would leave their locks behind."),
 					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
 	}
 }
@@ -408,6 +457,11 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 		Watched    *w = palloc0(sizeof(Watched));
 
 		w->parsetree = trigdata->parsetree;
+		if (IsA(trigdata->parsetree, DropStmt) &&
+			((DropStmt *) trigdata->parsetree)->removeType == OBJECT_TABLE)
+			w->drop_roots = dropped_partition_roots((DropStmt *) trigdata->parsetree);
+		if (IsA(trigdata->parsetree, AlterTableStmt))
+			check_detach_concurrently((AlterTableStmt *) trigdata->parsetree);
 		if (IsA(trigdata->parsetree, AlterTableStmt))
 		{
 			ListCell   *lc;
@@ -440,6 +494,20 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 		if (w == NULL)
 			PG_RETURN_VOID();	/* started before reclock was installed */
 		watched = w->prev;
+
+		/*
+		 * A partition dropped takes its rows from under its root's locks:
+		 * refused while the root has live ones.  Judged now, when the
+		 * command holds the partition (no grant of its rows in flight).
+		 */
+		foreach(lc, w->drop_roots)
+			if (ReclockStoreHasLiveLockSettled(lfirst_oid(lc)))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_IN_USE),
+						 errmsg("cannot drop a partition of table \"%s\" while it has live locks",
+								get_rel_name(lfirst_oid(lc))),
+						 errdetail("Locks are kept by the partitioned table: the rows of a dropped partition would leave their locks behind."),
+						 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
 		foreach(lc, w->tables)
 		{
 			WatchedTable *t = lfirst(lc);

@@ -827,7 +827,26 @@ refresh_notice_trigger(Oid relid, Oid known_relid, bool known_on, int depth)
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	if (OidIsValid(get_trigger_oid(relid, NOTICE_TRIGGER, true)))
+	{
+		/* only reclock's own: a trigger of the table's owner by that name stays */
+		int			i;
+
+		for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *t = &rel->trigdesc->triggers[i];
+			char	   *fname = get_func_name(t->tgfoid);
+
+			if (strcmp(t->tgname, NOTICE_TRIGGER) == 0 &&
+				(fname == NULL || strcmp(fname, "reclock_notice") != 0 ||
+				 get_func_namespace(t->tgfoid) != ReclockExtensionSchema()))
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("table \"%s\" has a trigger named \"%s\" that is not reclock's",
+								RelationGetRelationName(rel), NOTICE_TRIGGER),
+						 errhint("Rename that trigger; reclock's change notices use the name.")));
+		}
 		run_ddl(psprintf("DROP TRIGGER %s ON %s", NOTICE_TRIGGER, qname));
+	}
 	if (own || kids)
 	{
 		run_ddl(psprintf("CREATE TRIGGER %s AFTER %sUPDATE OR DELETE ON %s"

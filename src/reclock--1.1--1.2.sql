@@ -22,10 +22,10 @@ COMMENT ON FUNCTION @extschema@.reclock_notice()
 DROP EVENT TRIGGER reclock_ddl_start;
 DROP EVENT TRIGGER reclock_ddl_end;
 CREATE EVENT TRIGGER reclock_ddl_start ON ddl_command_start
-	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE', 'DROP TABLE')
 	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
 CREATE EVENT TRIGGER reclock_ddl_end ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE', 'DROP TABLE')
 	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
 
 -- The view filters inside a C function: no condition of the caller's query

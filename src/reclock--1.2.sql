@@ -304,10 +304,10 @@ COMMENT ON FUNCTION @extschema@.reclock_ddl_watch()
 REVOKE ALL ON FUNCTION @extschema@.reclock_ddl_watch() FROM PUBLIC;
 
 CREATE EVENT TRIGGER reclock_ddl_start ON ddl_command_start
-	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE', 'DROP TABLE')
 	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
 CREATE EVENT TRIGGER reclock_ddl_end ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER TYPE', 'ALTER FOREIGN TABLE', 'DROP TABLE')
 	EXECUTE FUNCTION @extschema@.reclock_ddl_watch();
 
 
