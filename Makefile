@@ -29,12 +29,17 @@ deps:
 	@.ci/in-chroot.sh $(PG_MAJOR)
 $(CHROOT_GOALS): deps
 	.ci/in-chroot.sh $(PG_MAJOR) $(MAKE) --no-print-directory $@ PG_MAJOR=$(PG_MAJOR) PG_CHROOT=no
+# Citus's source is outside the checkout: copied into the chroot first
+test-citus: citus-source
+.PHONY: citus-source
+citus-source: deps
+	@test/citus/build.sh --stage $(PG_MAJOR)
 else
 
 EXTENSION = reclock
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = reclock
-OBJS = src/reclock.o src/keys.o src/plans.o src/store.o src/acquire.o src/guard.o src/children.o src/cas.o src/notify.o src/ddl.o
+OBJS = src/reclock.o src/keys.o src/plans.o src/store.o src/acquire.o src/guard.o src/children.o src/cas.o src/notify.o src/ddl.o src/citus.o
 DATA = $(wildcard src/reclock--*.sql)
 PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 
@@ -108,6 +113,18 @@ DEB_PACKAGES += pgbouncer python3-psycopg2 python3-django python3-selenium chrom
 endif
 WERROR = -Wall -Werror -Wno-unused-parameter
 STRESS_SECONDS ?= 10
+
+.PHONY: test-citus citus-source
+# reclock in a Citus cluster (a coordinator and two workers on loopback:
+# test/citus/run.sh).  Citus is built once from its source (CITUS_TARBALL;
+# test/citus/build.sh) and kept installed; Citus 14 needs PostgreSQL 16-18.
+test-citus: deps
+	@case "$(PG_MAJOR)" in 16|17|18) ;; *) echo "test-citus: Citus 14 needs PostgreSQL 16 to 18 (make test-citus PG_MAJOR=17)" >&2; exit 1 ;; esac
+	PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test/citus/build.sh
+	$(MAKE) --no-print-directory clean >/dev/null
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
+	PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test/citus/run.sh
 
 .PHONY: deps demo test test-core test-moves flaky-check installcheck-diffs test-run tap tap-run pgtap stress bench check-memory pgindent
 

@@ -454,7 +454,7 @@ ReclockGetChildLink(Relation rel, const char *conname, bool firing)
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		if (!registered)
 		{
-			CacheRegisterRelcacheCallback(link_invalidate, (Datum) 0);
+			ReclockRegisterRelcacheCallback(link_invalidate);
 			/* rights through role membership: no relcache invalidation */
 			CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, link_syscache_invalidate, (Datum) 0);
 			registered = true;

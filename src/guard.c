@@ -556,7 +556,12 @@ reclock_guard(PG_FUNCTION_ARGS)
 	 */
 	if (parent_fk != NULL)
 	{
-		bool		covered = ReclockChildGuard(rel, parent_fk, trigdata, require_lock);
+		bool		covered;
+
+		ki = ReclockGetKeyInfo(rel);
+		if (unlikely(ki->citus != RECLOCK_CITUS_NONE))
+			ReclockCitusRefuseWrite(rel, ki->citus, ki->citus_table);
+		covered = ReclockChildGuard(rel, parent_fk, trigdata, require_lock);
 
 		if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 			return PointerGetDatum(trigdata->tg_trigtuple);
@@ -565,6 +570,9 @@ reclock_guard(PG_FUNCTION_ARGS)
 	}
 
 	ki = ReclockGetKeyInfo(rel);
+	/* Citus's table or shard: its locks are not in this node's lock table */
+	if (unlikely(ki->citus != RECLOCK_CITUS_NONE))
+		ReclockCitusRefuseWrite(rel, ki->citus, ki->citus_table);
 	now = ReclockNow();
 
 	/*
@@ -667,6 +675,14 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 
 	rel = trigdata->tg_relation;
 	rootid = ReclockRootOf(RelationGetRelid(rel));
+	{
+		Oid			table;
+		bool		unsure;
+		ReclockCitusKind kind = ReclockCitusKindOf(RelationGetRelid(rel), &table, &unsure);
+
+		if (kind != RECLOCK_CITUS_NONE)
+			ReclockCitusRefuseWrite(rel, kind, table);
+	}
 	/*
 	 * TRUNCATE holds the table ACCESS EXCLUSIVE: no grant of it (acquire
 	 * opens the table) or key move is in flight.  A refresh does not open

@@ -77,7 +77,8 @@ keyinfo_invalidate(Datum arg, Oid relid)
 	hash_seq_init(&status, keyinfo_cache);
 	while ((ki = hash_seq_search(&status)) != NULL)
 	{
-		if (relid == InvalidOid || ki->relid == relid || ki->rootid == relid)
+		if (relid == InvalidOid || ki->relid == relid || ki->rootid == relid ||
+			ki->citus_unsure)
 		{
 			ki->valid = false;
 			keyinfo_stale = true;
@@ -332,7 +333,8 @@ ReclockKeyNamesObjects(ReclockKeyInfo *ki)
  * the end of its session without a trace in the catalogs' drop events, and
  * its locks would outlive it), nor on one whose primary key names catalog
  * objects (a reg* type: the key's text changes with a rename, or names
- * nothing once the object is dropped).  0A000 otherwise.  For acquire and
+ * nothing once the object is dropped), nor on one Citus distributes or
+ * manages (citus.c).  0A000 otherwise.  For acquire and
  * protect; locks taken before 1.2 on such tables are still judged by the
  * guard and can still be released and broken.
  */
@@ -379,6 +381,9 @@ ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 	}
 	if (root != rel)
 		relation_close(root, AccessShareLock);
+	/* 0A000 for a table Citus distributes or manages (citus.c) */
+	if (ki->citus != RECLOCK_CITUS_NONE)
+		ReclockCitusRefuseLockable(rel, ki, fname);
 }
 
 /*
@@ -585,6 +590,7 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	ki->last_has_epoch = false;
 	ki->misses = ki->last_rows = 0;
 	ki->notify_known = false;
+	ki->citus = ReclockCitusKindOf(relid, &ki->citus_table, &ki->citus_unsure);
 	ki->valid = true;
 }
 
@@ -608,7 +614,7 @@ ReclockGetKeyInfo(Relation rel)
 		ctl.hcxt = CacheMemoryContext;
 		keyinfo_cache = hash_create("reclock key info", 64, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(keyinfo_invalidate, (Datum) 0);
+		ReclockRegisterRelcacheCallback(keyinfo_invalidate);
 		fmgr_info_cxt(F_RECORD_IN, &record_in_finfo, CacheMemoryContext);
 		fmgr_info_cxt(F_RECORD_OUT, &record_out_finfo, CacheMemoryContext);
 	}

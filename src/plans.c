@@ -425,7 +425,7 @@ plan_run(ReclockStatement *st, Datum *values, const char *nulls, long tcount, in
 		ctl.hcxt = plan_cxt;
 		plan_cache = hash_create("reclock plans", PLAN_CACHE_SIZE, &ctl,
 								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-		CacheRegisterRelcacheCallback(plan_relcache_callback, (Datum) 0);
+		ReclockRegisterRelcacheCallback(plan_relcache_callback);
 	}
 	if (plan_inval_pending)
 		plan_forget_invalid();

@@ -28,6 +28,7 @@
 #include "storage/latch.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
+#include "utils/inval.h"
 #include "utils/timestamp.h"
 
 #include "reclock.h"
@@ -108,6 +109,37 @@ find_token_guc(void)
 	elog(ERROR, "could not find parameter \"reclock.token\"");
 	return NULL;				/* keep compiler quiet */
 #endif
+}
+
+/*
+ * reclock's relcache callbacks, behind one registration: a backend has ten
+ * slots (MAX_RELCACHE_CALLBACKS) for the server and every library, Citus
+ * takes five, and with reclock's four caches registering one each the first
+ * write to a child table on a Citus coordinator ended the backend ("out of
+ * relcache_callback_list slots", FATAL).
+ */
+#define RECLOCK_RELCACHE_CALLBACKS	8
+
+static RelcacheCallbackFunction relcache_callbacks[RECLOCK_RELCACHE_CALLBACKS];
+static int	n_relcache_callbacks = 0;
+
+static void
+relcache_dispatch(Datum arg, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < n_relcache_callbacks; i++)
+		relcache_callbacks[i] ((Datum) 0, relid);
+}
+
+void
+ReclockRegisterRelcacheCallback(RelcacheCallbackFunction func)
+{
+	if (n_relcache_callbacks >= RECLOCK_RELCACHE_CALLBACKS)
+		elog(FATAL, "out of reclock's relcache callback slots");
+	if (n_relcache_callbacks == 0)
+		CacheRegisterRelcacheCallback(relcache_dispatch, (Datum) 0);
+	relcache_callbacks[n_relcache_callbacks++] = func;
 }
 
 void

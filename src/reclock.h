@@ -16,6 +16,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/inval.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -58,6 +59,8 @@ extern int	reclock_max_ttl;		/* seconds */
 extern int	reclock_reentry;
 
 extern TimestampTz ReclockNow(void);
+/* instead of CacheRegisterRelcacheCallback: one registration for all of reclock */
+extern void ReclockRegisterRelcacheCallback(RelcacheCallbackFunction func);
 
 /*
  * Pause points (test builds only): RECLOCK_TEST_PAUSE("acquire:after_lock_row")
@@ -81,6 +84,18 @@ extern int	ReclockPresentedTokens(const uint8 **hashes, uint64 *generation);
 
 extern void ReclockHashToken(const pg_uuid_t *token, uint8 *hash);
 extern void ReclockNewToken(pg_uuid_t *token);
+
+/*--- citus.c: tables Citus distributes or manages (not guarded yet) ---*/
+typedef enum ReclockCitusKind
+{
+	RECLOCK_CITUS_NONE = 0,		/* not Citus's (always, without the extension) */
+	RECLOCK_CITUS_DISTRIBUTED,	/* hash, range, append or single-shard */
+	RECLOCK_CITUS_REFERENCE,
+	RECLOCK_CITUS_LOCAL,		/* a local table Citus manages */
+	RECLOCK_CITUS_SHARD			/* a shard of one of those */
+} ReclockCitusKind;
+
+extern ReclockCitusKind ReclockCitusKindOf(Oid relid, Oid *table, bool *unsure);
 
 /*--- keys.c: the row key of a table ---*/
 /* the epoch: (last_value, is_called) of reclock_epoch_seq */
@@ -127,6 +142,10 @@ typedef struct ReclockKeyInfo
 	/* change notices on for the table? (reclock_notify) */
 	bool		notify_known;
 	bool		notify_on;
+	/* Citus's table or shard (citus.c): the guard refuses every write */
+	ReclockCitusKind citus;
+	Oid			citus_table;	/* the Citus table (of a shard) */
+	bool		citus_unsure;	/* named like a shard Citus does not know: rebuilt at any invalidation */
 } ReclockKeyInfo;
 
 extern ReclockKeyInfo *ReclockGetKeyInfo(Relation rel);
@@ -161,6 +180,11 @@ extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 extern char *ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
+
+extern void ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki,
+									   const char *fname);
+extern void ReclockCitusRefuseWrite(Relation rel, ReclockCitusKind kind,
+									Oid table);
 
 /*--- plans.c: the statements reclock runs through SPI ---*/
 typedef struct ReclockStatement

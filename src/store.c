@@ -166,7 +166,7 @@ store_load(void)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(store_invalidate, (Datum) 0);
+		ReclockRegisterRelcacheCallback(store_invalidate);
 		CacheRegisterSyscacheCallback(SEQRELID, store_invalidate_seq, (Datum) 0);
 		callback_registered = true;
 	}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# reclock on a Citus cluster: a coordinator and two workers on this machine
+# (loopback), each a throwaway cluster of $PG_CONFIG's PostgreSQL with
+# shared_preload_libraries = 'citus'; then pg_regress runs test/citus/sql/*.sql
+# against the coordinator and compares with test/citus/expected/.  Needs Citus
+# and reclock installed (`make test-citus` does both).  As root, the servers
+# run as user postgres.
+#
+#   CITUS_TESTS   the files to run (default: every test/citus/sql/*.sql)
+#   CITUS_KEEP=1  keep the clusters' directory (logs) after the run
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$(pwd -P)
+
+PG_CONFIG=${PG_CONFIG:-pg_config}
+bindir=$($PG_CONFIG --bindir)
+pg_regress=$(dirname "$($PG_CONFIG --pgxs)")/../../src/test/regress/pg_regress
+tests=${CITUS_TESTS:-$(cd test/citus/sql && ls *.sql | sed 's/\.sql$//' | tr '\n' ' ')}
+as_user=()
+owner=$(id -un)
+if [ "$(id -u)" = 0 ]; then
+  owner=postgres
+  as_user=(runuser -u postgres --)
+fi
+
+dir=$(mktemp -d /tmp/reclock-citus.XXXXXX)
+chmod 755 "$dir"
+chown "$owner" "$dir"
+nodes=(coordinator worker1 worker2)
+ports=()
+
+# three free ports on loopback
+port=$(( 20000 + RANDOM % 20000 ))
+while [ ${#ports[@]} -lt 3 ]; do
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    ports+=("$port")
+  fi
+  port=$((port + 1))
+done
+
+cleanup() {
+  local rc=$?
+  for n in "${nodes[@]}"; do
+    [ -f "$dir/$n/postmaster.pid" ] && "${as_user[@]}" "$bindir/pg_ctl" -D "$dir/$n" -m immediate stop >/dev/null 2>&1 || true
+  done
+  if [ $rc != 0 ]; then
+    for n in "${nodes[@]}"; do
+      [ -f "$dir/$n.log" ] && { echo "--- $n.log (last lines)"; tail -20 "$dir/$n.log"; }
+    done
+  fi
+  if [ -z "${CITUS_KEEP:-}" ]; then rm -rf "$dir"; else echo "citus: kept $dir"; fi
+  exit $rc
+}
+trap cleanup EXIT
+
+for i in 0 1 2; do
+  n=${nodes[$i]}
+  "${as_user[@]}" "$bindir/initdb" -D "$dir/$n" -A trust -U postgres --no-sync >/dev/null
+  cat >>"$dir/$n/postgresql.conf" <<EOF
+port = ${ports[$i]}
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+shared_preload_libraries = 'citus'
+max_prepared_transactions = 20
+fsync = off
+max_connections = 60
+EOF
+  "${as_user[@]}" "$bindir/pg_ctl" -D "$dir/$n" -l "$dir/$n.log" -w start >/dev/null
+done
+
+psql_on() {
+  local port=$1; shift
+  "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres "$@"
+}
+
+# the database on every node, Citus in it; the coordinator knows the workers
+for i in 0 1 2; do
+  psql_on "${ports[$i]}" -d postgres -c 'CREATE DATABASE reclock_citus'
+  psql_on "${ports[$i]}" -d reclock_citus -c 'CREATE EXTENSION citus'
+done
+psql_on "${ports[0]}" -d reclock_citus \
+  -c "SELECT citus_set_coordinator_host('127.0.0.1', ${ports[0]})" \
+  -c "SELECT citus_add_node('127.0.0.1', ${ports[1]})" \
+  -c "SELECT citus_add_node('127.0.0.1', ${ports[2]})" >/dev/null
+
+echo "== Citus: a coordinator (port ${ports[0]}) and two workers (${ports[1]}, ${ports[2]}); $($PG_CONFIG --version)"
+rc=0
+"$pg_regress" --inputdir=test/citus --outputdir="$dir/out" \
+  --bindir="$bindir" --host="$dir" --port="${ports[0]}" --user=postgres \
+  --use-existing --dbname=reclock_citus $tests || rc=1
+if [ $rc != 0 ]; then
+  cat "$dir/out/regression.diffs" 2>/dev/null || true
+  exit 1
+fi
