@@ -191,6 +191,30 @@ ReclockCitusKindOf(Oid relid, Oid *table, bool *unsure)
 	return RECLOCK_CITUS_SHARD;
 }
 
+/*
+ * Is trigger tgname, fired on rel, a copy Citus made of reclock's trigger
+ * <trigger> on a shard?  Citus names a shard <table>_<shardid> and the
+ * triggers it copies there <trigger>_<shardid>, with the same shard id.  A
+ * shard's row in pg_dist_shard is not always visible where the shard's
+ * triggers fire (on a worker while Citus copies a table's rows into its new
+ * shards, or on a worker Citus syncs no metadata to), so the guard also
+ * knows a copy by its name: reclock names its own triggers exactly
+ * <trigger>, on the table and on every partition.  Only asked where the
+ * citus extension is installed and the relation is named like a shard that
+ * Citus's metadata does not know (ReclockKeyInfo.citus_unsure).
+ */
+bool
+ReclockCitusIsShardCopy(Relation rel, const char *tgname, const char *trigger)
+{
+	const char *relname = RelationGetRelationName(rel);
+	const char *sep = strrchr(relname, '_');
+	size_t		len = strlen(trigger);
+
+	return sep != NULL && sep[1] != '\0' &&
+		strncmp(tgname, trigger, len) == 0 &&
+		strcmp(tgname + len, sep) == 0;
+}
+
 /* "a Citus distributed table", ... (for messages) */
 static const char *
 kind_text(ReclockCitusKind kind, Oid table)
@@ -204,6 +228,8 @@ kind_text(ReclockCitusKind kind, Oid table)
 		case RECLOCK_CITUS_LOCAL:
 			return "a local table that Citus manages";
 		case RECLOCK_CITUS_SHARD:
+			if (!OidIsValid(table) || get_rel_name(table) == NULL)
+				return "a shard of a Citus table";
 			return psprintf("a shard of Citus table \"%s\"", get_rel_name(table));
 		default:
 			return "a table that Citus manages";
@@ -241,6 +267,8 @@ ReclockCitusRefuseWrite(Relation rel, ReclockCitusKind kind, Oid table)
 			 errmsg("cannot write to table \"%s\": it is %s, which reclock cannot guard yet",
 					RelationGetRelationName(rel), kind_text(kind, table)),
 			 errdetail("The guard was attached before Citus took the table over. It runs on the node that holds the row's shard, whose lock table does not hold the locks taken on the coordinator, so it refuses every write instead of letting it through."),
+			 (kind == RECLOCK_CITUS_SHARD && !OidIsValid(table)) ?
+			 errhint("Remove the guard on the coordinator with reclock_unprotect() of the shard's table and citus.enable_unsafe_triggers on, or make that table local again with undistribute_table().") :
 			 errhint("Remove the guard on the coordinator with reclock_unprotect('%s') and citus.enable_unsafe_triggers on, or make the table local again with undistribute_table().",
 					 OidIsValid(table) ? get_rel_name(table) : RelationGetRelationName(rel))));
 }

@@ -96,6 +96,8 @@ typedef enum ReclockCitusKind
 } ReclockCitusKind;
 
 extern ReclockCitusKind ReclockCitusKindOf(Oid relid, Oid *table, bool *unsure);
+extern bool ReclockCitusIsShardCopy(Relation rel, const char *tgname,
+									const char *trigger);
 
 /*--- keys.c: the row key of a table ---*/
 /* the epoch: (last_value, is_called) of reclock_epoch_seq */
