@@ -29,7 +29,17 @@ ALTER EXTENSION reclock UPDATE TO '1.1';
 CREATE TABLE up_notes (id int PRIMARY KEY, up_id int REFERENCES up, v int);
 CREATE TRIGGER reclock_guard BEFORE INSERT OR UPDATE OR DELETE ON up_notes
   FOR EACH ROW EXECUTE FUNCTION reclock_guard_child('parent_fk=up_notes_up_id_fkey');
+-- notices on under 1.1 (the row the 1.1 library's reclock_notify wrote):
+-- the 1.1 guard queued them; 1.2 sends them from an AFTER trigger on the
+-- table and on each child table below it, which the upgrade makes.  Before
+-- the upgrade, the 1.2 library refuses to switch notices (55000), not
+-- fails on the missing trigger function
+SELECT try($t$SELECT reclock_notify('up_lines')$t$);
+INSERT INTO reclock_notify_store VALUES ('up');
 ALTER EXTENSION reclock UPDATE;
+SELECT c.relname, t.tgname, t.tgenabled
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE t.tgname = 'reclock_notice' ORDER BY 1;
 -- 1.2 protected it again, as it was, its guard depending on its foreign key:
 -- alice's lock on up 1 covers it
 SELECT count(*) AS bound FROM pg_depend d JOIN pg_trigger t ON d.objid = t.oid

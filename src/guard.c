@@ -35,6 +35,8 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
@@ -880,6 +882,19 @@ refresh_notice_trigger(Oid relid, Oid known_relid, bool known_on, int depth)
 	}
 	if (own || kids)
 	{
+		/*
+		 * The trigger function came with 1.2: a 1.2 library serving a
+		 * database whose extension is still 1.0 or 1.1 (installed, not yet
+		 * updated) refuses rather than fail on a missing function.
+		 */
+		if (!OidIsValid(LookupFuncName(list_make2(makeString(get_namespace_name(ReclockExtensionSchema())),
+												  makeString("reclock_notice")),
+									   0, NULL, true)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("change notices need version 1.2 of extension \"reclock\""),
+					 errdetail("The installed library is newer than the extension's objects in this database."),
+					 errhint("Run ALTER EXTENSION reclock UPDATE.")));
 		run_ddl(psprintf("CREATE TRIGGER %s AFTER %sUPDATE OR DELETE ON %s"
 						 " FOR EACH ROW EXECUTE FUNCTION %s.reclock_notice()",
 						 NOTICE_TRIGGER, kids ? "INSERT OR " : "", qname, schema));
