@@ -63,6 +63,9 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "catalog/pg_sequence.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "parser/parse_relation.h"
 #include "storage/bufmgr.h"
 
 #include "reclock.h"
@@ -886,153 +889,252 @@ ReclockStoreNextFence(void)
 }
 
 /*
- * Direct writes.  Each opens the table with RowExclusiveLock (held to the
- * end of the transaction, like any writer's), writes the heap tuple (WAL,
- * TOAST and logical decoding as for any heap write) and then its index
- * entries, and makes the write visible to the next read of this
- * transaction.  Triggers on the store do not fire: it is reclock's own
- * table, written the way PostgreSQL writes its catalogs.
+ * Writes, through the executor's simple-relation path: the one logical
+ * replication's apply worker uses (worker.c sets up its EState the same
+ * way).  ExecSimpleRelationInsert/Update/Delete write the tuple through the
+ * table access method, check its constraints, maintain every index on the
+ * table (ExecInsertIndexTuples: partial and expression ones too) and fire
+ * AFTER ROW triggers.  A BEFORE ROW trigger could change or skip the row
+ * reclock decided to write, behind its back: a store table that has one is
+ * refused (writer_begin).  The store is created USING heap, and its reads
+ * below are index scans with heap snapshots.
+ *
+ * An update or delete is of the row version the caller read: that version
+ * is locked first (table_tuple_lock at its TID, as RelationFindReplTupleByIndex
+ * locks the row it finds; the finder itself is not used because the caller
+ * must write the version it judged, or read again: the finder would lock
+ * whatever version is current).  If the row was updated or deleted since it
+ * was read, the lock waits for that transaction to end and the caller reads
+ * again and takes the clock again; unless wait, a row another transaction
+ * is writing is left alone.  Once locked, the write cannot fail on a
+ * concurrent change.  Each write is made visible to the next read of this
+ * transaction by the caller (CommandCounterIncrement).  The writes run as
+ * the extension owner, who owns the store (a trigger's function runs as
+ * for any write of the owner's).
  */
 
 #define LOCK_STORE_NATTS	7
 #define TOKEN_STORE_NATTS	2
 
-static Relation
-store_open_for_write(Oid relid, int natts)
+typedef struct StoreWriter
 {
-	Relation	rel = table_open(relid, RowExclusiveLock);
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	EPQState	epq;
+	TupleTableSlot *oldslot;	/* the locked row version */
+	TupleTableSlot *newslot;	/* the row to write */
+	Oid			save_userid;
+	int			save_sec;
+} StoreWriter;
 
-	if (RelationGetDescr(rel)->natts != natts)
+static void
+writer_begin(StoreWriter *w, Oid relid, int natts)
+{
+	RangeTblEntry *rte;
+	TriggerDesc *trig;
+#if PG_VERSION_NUM >= 160000
+	List	   *perminfos = NIL;
+#endif
+
+	w->rel = table_open(relid, RowExclusiveLock);
+	if (RelationGetDescr(w->rel)->natts != natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"reclock\" is damaged: table \"%s\" has been altered",
-						RelationGetRelationName(rel))));
+						RelationGetRelationName(w->rel))));
+	trig = w->rel->trigdesc;
+	if (trig && (trig->trig_insert_before_row || trig->trig_update_before_row ||
+				 trig->trig_delete_before_row))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s\" of reclock has a BEFORE ROW trigger",
+						RelationGetRelationName(w->rel)),
+				 errdetail("A BEFORE ROW trigger could change or skip the rows reclock writes."),
+				 errhint("Drop the trigger, or make it an AFTER trigger.")));
 	local_writes++;
-	return rel;
+
+	w->estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = w->rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+#if PG_VERSION_NUM >= 180000
+	addRTEPermissionInfo(&perminfos, rte);
+	ExecInitRangeTable(w->estate, list_make1(rte), perminfos, bms_make_singleton(1));
+#elif PG_VERSION_NUM >= 160000
+	addRTEPermissionInfo(&perminfos, rte);
+	ExecInitRangeTable(w->estate, list_make1(rte), perminfos);
+#else
+	ExecInitRangeTable(w->estate, list_make1(rte));
+#endif
+	w->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+	w->estate->es_output_cid = GetCurrentCommandId(true);
+	ExecOpenIndices(w->rri, false);
+#if PG_VERSION_NUM >= 160000
+	EvalPlanQualInit(&w->epq, w->estate, NULL, NIL, -1, NIL);
+#else
+	EvalPlanQualInit(&w->epq, w->estate, NULL, NIL, -1);
+#endif
+	w->oldslot = table_slot_create(w->rel, &w->estate->es_tupleTable);
+	w->newslot = table_slot_create(w->rel, &w->estate->es_tupleTable);
+	GetUserIdAndSecContext(&w->save_userid, &w->save_sec);
+	SetUserIdAndSecContext(store.owner, w->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	AfterTriggerBeginQuery();
+}
+
+static void
+writer_end(StoreWriter *w)
+{
+	/* AFTER ROW triggers fire here */
+	AfterTriggerEndQuery(w->estate);
+	SetUserIdAndSecContext(w->save_userid, w->save_sec);
+	EvalPlanQualEnd(&w->epq);
+	ExecCloseIndices(w->rri);
+	/* the relations the triggers opened (es_trig_target_relations) */
+	ExecCloseResultRelations(w->estate);
+	ExecResetTupleTable(w->estate->es_tupleTable, false);
+	ExecCloseRangeTableRelations(w->estate);
+	FreeExecutorState(w->estate);
+	/* the lock is kept to the end of the transaction, as any writer's */
+	table_close(w->rel, NoLock);
+}
+
+static TupleTableSlot *
+writer_row(StoreWriter *w, Datum *values, bool *nulls)
+{
+	TupleTableSlot *slot = w->newslot;
+	int			natts = RelationGetDescr(w->rel)->natts;
+
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, values, sizeof(Datum) * natts);
+	memcpy(slot->tts_isnull, nulls, sizeof(bool) * natts);
+	ExecStoreVirtualTuple(slot);
+	return slot;
+}
+
+/* insert a row; *tid (if not NULL) is where it was written */
+static void
+writer_insert(StoreWriter *w, Datum *values, bool *nulls, ItemPointer tid)
+{
+	TupleTableSlot *slot = writer_row(w, values, nulls);
+
+	ExecSimpleRelationInsert(w->rri, w->estate, slot);
+	RECLOCK_TEST_PAUSE_AT("store:insert_before_index", RelationGetRelationName(w->rel));
+	if (tid)
+		*tid = slot->tts_tid;
 }
 
 /*
- * The index entries of a new heap tuple; on PostgreSQL 16 and later, an
- * update that only needs the summarizing indexes (BRIN) passes
- * summarizing_only.
+ * Wait for the transaction that is writing or locking the row version at
+ * tid to end.  The wait is a row lock taken in a subtransaction that is
+ * rolled back at once: nothing is kept, so a caller that then decides to
+ * write nothing holds up nobody.
  */
 static void
-store_index_insert(Relation rel, HeapTuple tup, bool summarizing_only)
+writer_wait(StoreWriter *w, ItemPointer tid)
 {
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel),
-													&TTSOpsHeapTuple);
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	TupleTableSlot *slot;
+	TM_FailureData tmfd;
 
-	ExecStoreHeapTuple(tup, slot, false);
-	foreach(lc, indexes)
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
 	{
-		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
-		IndexInfo  *ii = BuildIndexInfo(idx);
-		Datum		values[INDEX_MAX_KEYS];
-		bool		isnull[INDEX_MAX_KEYS];
-
-#if PG_VERSION_NUM >= 160000
-		if (summarizing_only && !ii->ii_Summarizing)
-		{
-			index_close(idx, NoLock);
-			continue;
-		}
-#endif
-		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL ||
-			ii->ii_ExclusionOps != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("index \"%s\" on reclock's store is not supported",
-							RelationGetRelationName(idx)),
-					 errdetail("reclock writes its store directly and maintains only plain indexes on it."),
-					 errhint("Drop the index.")));
-		if (ii->ii_ReadyForInserts)
-		{
-			FormIndexDatum(ii, slot, NULL, values, isnull);
-			index_insert(idx, values, isnull, &tup->t_self, rel,
-						 ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-#if PG_VERSION_NUM >= 140000
-						 false,
-#endif
-						 ii);
-		}
-		/* the lock is kept to the end of the transaction, as the executor's */
-		index_close(idx, NoLock);
+		slot = table_slot_create(w->rel, NULL);
+		(void) table_tuple_lock(w->rel, tid, InvalidSnapshot, slot,
+								GetCurrentCommandId(false), LockTupleExclusive,
+								LockWaitBlock, 0, &tmfd);
+		ExecDropSingleTupleTableSlot(slot);
+		RollbackAndReleaseCurrentSubTransaction();
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	list_free(indexes);
-}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
 
-static void
-store_insert(Relation rel, HeapTuple tup)
-{
-	heap_insert(rel, tup, GetCurrentCommandId(true), 0, NULL);
-	RECLOCK_TEST_PAUSE_AT("store:insert_before_index", RelationGetRelationName(rel));
-	store_index_insert(rel, tup, false);
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
 }
 
 /*
- * Replace the tuple at otid, read by the caller, with newtup.  False if it
- * was updated or deleted since it was read, or if another transaction is
- * updating it: then this waits for that transaction to end, and the caller
- * reads the row again and takes the clock again (what it decided from the
- * row and the clock before the wait may no longer hold).
+ * Lock the row version at tid, read by the caller, into w->oldslot.  False
+ * if it was updated or deleted since it was read, or if another transaction
+ * is writing or locking it: then, if wait, after that transaction ended
+ * (writer_wait), and the caller reads the row again and takes the clock
+ * again (what it decided from the row and the clock before the wait may no
+ * longer hold).
  */
 static bool
-store_update(Relation rel, ItemPointer otid, HeapTuple newtup)
+writer_lock(StoreWriter *w, ItemPointer tid, bool wait)
 {
 	TM_Result	res;
 	TM_FailureData tmfd;
-	LockTupleMode lockmode;
-	bool		wait = false;
-#if PG_VERSION_NUM >= 160000
-	TU_UpdateIndexes update_indexes;
-#endif
 
-retry:
-#if PG_VERSION_NUM >= 190000
-	/* 19 added the options (TABLE_UPDATE_*); none is what 16-18 did */
-	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true), 0,
-					  InvalidSnapshot, wait, &tmfd, &lockmode, &update_indexes);
-#elif PG_VERSION_NUM >= 160000
-	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true),
-					  InvalidSnapshot, wait, &tmfd, &lockmode, &update_indexes);
-#else
-	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true),
-					  InvalidSnapshot, wait, &tmfd, &lockmode);
-#endif
+	res = table_tuple_lock(w->rel, tid, InvalidSnapshot, w->oldslot,
+						   w->estate->es_output_cid, LockTupleExclusive,
+						   LockWaitSkip, 0, &tmfd);
 	switch (res)
 	{
 		case TM_Ok:
-			break;
+			return true;
+		case TM_WouldBlock:
+			if (wait)
+				writer_wait(w, tid);
+			return false;
 		case TM_Updated:
 		case TM_Deleted:
 			return false;
-		case TM_BeingModified:
-			if (!TransactionIdIsValid(tmfd.xmax))
-			{
-				/* only row lockers: they change nothing, wait as heap_update does */
-				wait = true;
-				goto retry;
-			}
-			XactLockTableWait(tmfd.xmax, rel, otid, XLTW_Update);
-			return false;
 		case TM_SelfModified:
+		case TM_Invisible:
 			/* by this transaction, in this command: make it visible, read again */
 			CommandCounterIncrement();
 			return false;
 		default:
-			elog(ERROR, "unexpected heap_update status: %u", res);
+			elog(ERROR, "unexpected table_tuple_lock status: %u", res);
 	}
-	RECLOCK_TEST_PAUSE_AT("store:update_before_index", RelationGetRelationName(rel));
-#if PG_VERSION_NUM >= 160000
-	if (update_indexes != TU_None)
-		store_index_insert(rel, newtup, update_indexes == TU_Summarizing);
-#else
-	if (!HeapTupleIsHeapOnly(newtup))
-		store_index_insert(rel, newtup, false);
-#endif
+	return false;				/* keep the compiler quiet */
+}
+
+/*
+ * Replace the row version at otid, read by the caller, with a new row;
+ * false if it changed since it was read (writer_lock).  *newtid: where the
+ * new version is.
+ */
+static bool
+writer_update(StoreWriter *w, ItemPointer otid, Datum *values, bool *nulls,
+			  ItemPointer newtid)
+{
+	TupleTableSlot *slot;
+
+	if (!writer_lock(w, otid, true))
+		return false;
+	slot = writer_row(w, values, nulls);
+	ExecSimpleRelationUpdate(w->rri, w->estate, &w->epq, w->oldslot, slot);
+	RECLOCK_TEST_PAUSE_AT("store:update_before_index", RelationGetRelationName(w->rel));
+	if (newtid)
+		*newtid = slot->tts_tid;
+	return true;
+}
+
+/* delete the row version at tid, read by the caller; as writer_lock */
+static bool
+writer_delete(StoreWriter *w, ItemPointer tid, bool wait)
+{
+	if (!writer_lock(w, tid, wait))
+		return false;
+	ExecSimpleRelationDelete(w->rri, w->estate, &w->epq, w->oldslot);
 	return true;
 }
 
@@ -1154,12 +1256,10 @@ extension_xact_callback(XactEvent event, void *arg)
 	}
 }
 
-static HeapTuple
-store_form_lock(Relation rel, ReclockLock *lock)
+static void
+store_form_lock(ReclockLock *lock, Datum *values, bool *nulls)
 {
-	Datum		values[LOCK_STORE_NATTS];
-	bool		nulls[LOCK_STORE_NATTS] = {false};
-
+	memset(nulls, 0, sizeof(bool) * LOCK_STORE_NATTS);
 	values[0] = ObjectIdGetDatum(lock->relid);
 	values[1] = CStringGetTextDatum(lock->key);
 	values[2] = CStringGetTextDatum(lock->holder);
@@ -1167,7 +1267,6 @@ store_form_lock(Relation rel, ReclockLock *lock)
 	values[4] = Int64GetDatum(lock->fence);
 	values[5] = TimestampTzGetDatum(lock->acquired_at);
 	values[6] = TimestampTzGetDatum(lock->expires_at);
-	return heap_form_tuple(RelationGetDescr(rel), values, nulls);
 }
 
 /*
@@ -1179,21 +1278,19 @@ store_form_lock(Relation rel, ReclockLock *lock)
 bool
 ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
 {
-	Relation	rel;
-	HeapTuple	tup;
+	StoreWriter w;
+	Datum		values[LOCK_STORE_NATTS];
+	bool		nulls[LOCK_STORE_NATTS];
 	bool		ok = true;
 
 	store_load();
-	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
-	tup = store_form_lock(rel, lock);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
+	store_form_lock(lock, values, nulls);
 	if (old->found)
-		ok = store_update(rel, &old->tid, tup);
+		ok = writer_update(&w, &old->tid, values, nulls, &lock->tid);
 	else
-		store_insert(rel, tup);
-	if (ok)
-		lock->tid = tup->t_self;
-	heap_freetuple(tup);
-	table_close(rel, NoLock);
+		writer_insert(&w, values, nulls, &lock->tid);
+	writer_end(&w);
 	if (!ok)
 		return false;
 	if (old->found && old->fence != lock->fence)
@@ -1209,8 +1306,7 @@ ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
 void
 ReclockStoreAddToken(const uint8 *hash, int64 fence)
 {
-	Relation	rel;
-	HeapTuple	tup;
+	StoreWriter w;
 	Datum		values[TOKEN_STORE_NATTS];
 	bool		nulls[TOKEN_STORE_NATTS] = {false};
 	bytea	   *h = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
@@ -1220,52 +1316,11 @@ ReclockStoreAddToken(const uint8 *hash, int64 fence)
 	values[0] = PointerGetDatum(h);
 	values[1] = Int64GetDatum(fence);
 	store_load();
-	rel = store_open_for_write(store.tokenrel, TOKEN_STORE_NATTS);
-	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	store_insert(rel, tup);
-	heap_freetuple(tup);
-	table_close(rel, NoLock);
+	writer_begin(&w, store.tokenrel, TOKEN_STORE_NATTS);
+	writer_insert(&w, values, nulls, NULL);
+	writer_end(&w);
 	CommandCounterIncrement();
 	pfree(h);
-}
-
-/*
- * Delete the tuple at tid, read by the caller.  False if it was updated or
- * deleted since it was read (the caller reads again), or, unless wait, if
- * another transaction is writing it (it is left alone).
- */
-static bool
-store_delete(Relation rel, ItemPointer tid, bool wait)
-{
-	TM_Result	res;
-	TM_FailureData tmfd;
-
-#if PG_VERSION_NUM >= 190000
-	/* 19: options (TABLE_DELETE_*) replace changingPart */
-	res = heap_delete(rel, tid, GetCurrentCommandId(true), 0, InvalidSnapshot,
-					  wait, &tmfd);
-#else
-	res = heap_delete(rel, tid, GetCurrentCommandId(true), InvalidSnapshot,
-					  wait, &tmfd, false);
-#endif
-	switch (res)
-	{
-		case TM_Ok:
-			return true;
-		case TM_Updated:
-		case TM_Deleted:
-			return false;
-		case TM_BeingModified:
-			Assert(!wait);
-			return false;
-		case TM_SelfModified:
-			/* by this transaction, in this command: make it visible, read again */
-			CommandCounterIncrement();
-			return false;
-		default:
-			elog(ERROR, "unexpected heap_delete status: %u", res);
-	}
-	return false;				/* keep the compiler quiet */
 }
 
 /*
@@ -1278,25 +1333,25 @@ store_delete(Relation rel, ItemPointer tid, bool wait)
 static void
 delete_tokens(int64 fence, bool wait)
 {
-	Relation	rel;
+	StoreWriter w;
 	Relation	idx;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	ScanKeyData skey[1];
 	Snapshot	snap;
 
-	rel = store_open_for_write(store.tokenrel, TOKEN_STORE_NATTS);
+	writer_begin(&w, store.tokenrel, TOKEN_STORE_NATTS);
 	idx = index_open(store.tokenfence, AccessShareLock);
 	ScanKeyInit(&skey[0], 2, BTEqualStrategyNumber, F_INT8EQ,
 				Int64GetDatum(fence));
 	snap = RegisterSnapshot(latest_snapshot());
-	scan = systable_beginscan_ordered(rel, idx, snap, 1, skey);
+	scan = systable_beginscan_ordered(w.rel, idx, snap, 1, skey);
 	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
-		(void) store_delete(rel, &tup->t_self, wait);
+		(void) writer_delete(&w, &tup->t_self, wait);
 	systable_endscan_ordered(scan);
 	UnregisterSnapshot(snap);
 	index_close(idx, NoLock);
-	table_close(rel, NoLock);
+	writer_end(&w);
 }
 
 /*
@@ -1307,18 +1362,17 @@ delete_tokens(int64 fence, bool wait)
 static bool
 set_expiry_once(ReclockLock *cur, TimestampTz expires_at, ReclockLock *lock)
 {
-	Relation	rel;
-	HeapTuple	tup;
+	StoreWriter w;
+	Datum		values[LOCK_STORE_NATTS];
+	bool		nulls[LOCK_STORE_NATTS];
 	ReclockLock next = *cur;
 	bool		ok;
 
 	next.expires_at = expires_at;
-	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
-	tup = store_form_lock(rel, &next);
-	ok = store_update(rel, &cur->tid, tup);
-	next.tid = tup->t_self;
-	heap_freetuple(tup);
-	table_close(rel, NoLock);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
+	store_form_lock(&next, values, nulls);
+	ok = writer_update(&w, &cur->tid, values, nulls, &next.tid);
+	writer_end(&w);
 	if (!ok)
 		return false;
 	CommandCounterIncrement();
@@ -1381,7 +1435,7 @@ ReclockStoreEnd(int64 fence, ReclockLock *lock)
 
 	for (;;)
 	{
-		Relation	rel;
+		StoreWriter w;
 		bool		ok;
 		TimestampTz now;
 
@@ -1391,9 +1445,9 @@ ReclockStoreEnd(int64 fence, ReclockLock *lock)
 			lock->found = false;
 			return false;
 		}
-		rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
-		ok = store_delete(rel, &cur.tid, true);
-		table_close(rel, NoLock);
+		writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
+		ok = writer_delete(&w, &cur.tid, true);
+		writer_end(&w);
 		if (ok)
 		{
 			delete_tokens(fence, true);
@@ -1419,7 +1473,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 					TimestampTz now)
 {
 	ReclockLock cur;
-	Relation	rel;
+	StoreWriter w;
 
 	ReclockLockKey(relid, newkey);
 	if (ReclockStoreMoveEpoch(relid))
@@ -1430,7 +1484,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 				 errdetail("A type the table's key is made of was changed meanwhile."),
 				 errhint("Retry the transaction.")));
 	store_load();
-	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
 	/*
 	 * A lock at the new key ends: a dead one, or a live one whose token the
 	 * writer presented (the guard refuses the move otherwise).  The moved
@@ -1438,7 +1492,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 	 */
 	while (ReclockStoreGetByKey(relid, newkey, &cur))
 	{
-		if (store_delete(rel, &cur.tid, true))
+		if (writer_delete(&w, &cur.tid, true))
 		{
 			delete_tokens(cur.fence, true);
 			CommandCounterIncrement();
@@ -1448,20 +1502,18 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 	while (ReclockStoreGetByKey(relid, oldkey, &cur))
 	{
 		ReclockLock next = cur;
-		HeapTuple	tup;
-		bool		ok;
+		Datum		values[LOCK_STORE_NATTS];
+		bool		nulls[LOCK_STORE_NATTS];
 
 		next.key = (char *) newkey;
-		tup = store_form_lock(rel, &next);
-		ok = store_update(rel, &cur.tid, tup);
-		heap_freetuple(tup);
-		if (ok)
+		store_form_lock(&next, values, nulls);
+		if (writer_update(&w, &cur.tid, values, nulls, NULL))
 		{
 			CommandCounterIncrement();
 			break;
 		}
 	}
-	table_close(rel, NoLock);
+	writer_end(&w);
 }
 
 /*
@@ -1474,7 +1526,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 static int64
 delete_dead(Oid relid, TimestampTz now, int64 limit, bool wait, bool all)
 {
-	Relation	rel;
+	StoreWriter w;
 	Relation	idx;
 	SysScanDesc scan;
 	HeapTuple	tup;
@@ -1493,20 +1545,20 @@ delete_dead(Oid relid, TimestampTz now, int64 limit, bool wait, bool all)
 		nkeys = 2;
 		indexid = store.lockexpiry;
 	}
-	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
 	idx = index_open(indexid, AccessShareLock);
 	snap = RegisterSnapshot(latest_snapshot());
-	scan = systable_beginscan_ordered(rel, idx, snap, nkeys, skey);
+	scan = systable_beginscan_ordered(w.rel, idx, snap, nkeys, skey);
 	while (n < limit &&
 		   HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
 	{
 		bool		isnull;
-		TimestampTz expires_at = DatumGetTimestampTz(heap_getattr(tup, 7, RelationGetDescr(rel), &isnull));
-		int64		fence = DatumGetInt64(heap_getattr(tup, 5, RelationGetDescr(rel), &isnull));
+		TimestampTz expires_at = DatumGetTimestampTz(heap_getattr(tup, 7, RelationGetDescr(w.rel), &isnull));
+		int64		fence = DatumGetInt64(heap_getattr(tup, 5, RelationGetDescr(w.rel), &isnull));
 
 		if (!all && expires_at > now)
 			continue;			/* a live lock (scanned by the primary key on 1.0) */
-		if (store_delete(rel, &tup->t_self, wait))
+		if (writer_delete(&w, &tup->t_self, wait))
 		{
 			delete_tokens(fence, wait);
 			n++;
@@ -1515,7 +1567,7 @@ delete_dead(Oid relid, TimestampTz now, int64 limit, bool wait, bool all)
 	systable_endscan_ordered(scan);
 	UnregisterSnapshot(snap);
 	index_close(idx, NoLock);
-	table_close(rel, NoLock);
+	writer_end(&w);
 	if (n > 0)
 		CommandCounterIncrement();
 	return n;
