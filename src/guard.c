@@ -205,7 +205,7 @@ ReclockHoldsToken(int64 fence)
 #define MAX_SCAN_ROWS	20000
 #define SCAN_BACKOFF	(USECS_PER_SEC / 4)
 
-#if PG_VERSION_NUM >= 140000
+#if PG_VERSION_NUM >= 140000 && !defined(RECLOCK_NO_COMPLETION_COUNT)
 #define HAVE_COMPLETION_COUNT 1
 #endif
 

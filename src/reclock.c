@@ -8,6 +8,14 @@
  * counts only if it was presented in the current transaction and that
  * setting still stands; see ReclockPresentedTokens() for how that is told.
  *
+ * Private header: utils/guc_tables.h, here and nowhere else.  PostgreSQL
+ * has no public call that says whether a setting was changed in the
+ * current transaction, and the contract needs exactly that of
+ * reclock.token (a token counts only where it was presented); the setting's
+ * own GUC record's stack says it (find_token_guc, token_stands).  The tests
+ * of presentation (sql/token.sql, sql/token_preload.sql) fail if that
+ * reading goes wrong.
+ *
  * IDENTIFICATION
  *	  src/reclock.c
  *

@@ -341,11 +341,10 @@ store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
  * after the snapshot the row was read with.  Invalid if none, if it is this
  * transaction, or if it aborted.  The row is read in buf (pinned).
  *
- * Every new row version carries HEAP_XMAX_INVALID until someone updates it,
- * so the common case is one unlocked read of the infomask.  That read may
- * race with an updater that starts now; such an updater came after the
- * caller's read of the row and of the clock, and is judged by that order
- * (see ReclockStoreGetSettled).
+ * The header is read under the buffer's share lock.  An updater that starts
+ * after this read came after the caller's read of the row and of the clock,
+ * and is judged by that order (see ReclockStoreGetSettled).  Only dead rows
+ * get here (a settled read, the scans of live keys and of pending ones).
  */
 static TransactionId
 store_updater(HeapTuple tup, Buffer buf)
@@ -353,8 +352,6 @@ store_updater(HeapTuple tup, Buffer buf)
 	TransactionId xid = InvalidTransactionId;
 	uint16		infomask;
 
-	if (tup->t_data->t_infomask & HEAP_XMAX_INVALID)
-		return InvalidTransactionId;
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	infomask = tup->t_data->t_infomask;
 	if (!(infomask & HEAP_XMAX_INVALID) && !HEAP_XMAX_IS_LOCKED_ONLY(infomask))
@@ -762,50 +759,36 @@ ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
 }
 
 /*
- * The epoch, read from the sequence's page (no nextval, no lock beyond the
- * buffer's).  False if the epoch cannot be used (the sequence was altered
- * to cache values).
- *
- * This reads a private layout (sequence.c's page: one tuple, its special
- * space holding SEQ_MAGIC), kept because the guard reads the epoch for every
- * row written on a server where other transactions commit: PostgreSQL's
- * public pg_sequence_last_value() checks the caller's privilege on the
- * sequence (which ordinary roles do not have: it would need a switch to the
- * owner per row) and opens the sequence through its own cache.  A layout
- * that ever changes fails the magic check with an error rather than reading
- * garbage; ALTER SEQUENCE reclock_epoch_seq CACHE n (the one supported way
- * to change what the page means) switches the epoch off (the isolation
- * spec epoch_cache).
+ * The epoch: the last value of reclock_epoch_seq, read with PostgreSQL's
+ * own pg_sequence_last_value() (no nextval, no lock beyond the buffer's),
+ * as the extension owner, who owns the sequence: ordinary roles have no
+ * right on it, and the guard reads it for every row written on a server
+ * where other transactions commit.  False if the epoch cannot be used (the
+ * sequence was altered to cache values: a backend-local cache would let
+ * nextval return without moving the shared value; the isolation spec
+ * epoch_cache).
  */
-#define RECLOCK_SEQ_MAGIC	0x1717	/* sequence.c's SEQ_MAGIC */
-
 bool
 ReclockStoreEpoch(ReclockEpoch *epoch)
 {
-	Relation	rel;
-	Buffer		buf;
-	Page		page;
-	ItemId		lp;
-	HeapTupleData tup;
-	Form_pg_sequence_data seq;
+	LOCAL_FCINFO(fcinfo, 1);
+	Oid			save_userid;
+	int			save_sec;
+	Datum		d;
 
 	store_load();
 	if (!store.epoch_usable)
 		return false;
-	rel = relation_open(store.epochseq, AccessShareLock);
-	buf = ReadBuffer(rel, 0);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (*((uint32 *) PageGetSpecialPointer(page)) != RECLOCK_SEQ_MAGIC)
-		elog(ERROR, "bad magic number in sequence \"%s\"", RelationGetRelationName(rel));
-	lp = PageGetItemId(page, FirstOffsetNumber);
-	tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-	tup.t_len = ItemIdGetLength(lp);
-	seq = (Form_pg_sequence_data) GETSTRUCT(&tup);
-	epoch->value = seq->last_value;
-	epoch->called = seq->is_called;
-	UnlockReleaseBuffer(buf);
-	relation_close(rel, NoLock);
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(store.epochseq);
+	fcinfo->args[0].isnull = false;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(store.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	d = pg_sequence_last_value(fcinfo);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	/* NULL until the first nextval */
+	epoch->called = !fcinfo->isnull;
+	epoch->value = fcinfo->isnull ? 0 : DatumGetInt64(d);
 	return true;
 }
 
