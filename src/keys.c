@@ -25,10 +25,12 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
@@ -493,6 +495,38 @@ keyinfo_retire(ReclockKeyInfo *ki)
 	keyinfo_free(ki);
 }
 
+/*
+ * The equality of key column i of the primary key index indtup: its
+ * operator class's equality operator (its family's member for the class's
+ * input type, as ri_triggers.c finds a key's equality) and the index's
+ * collation.  Rows are found by key with these, so a lookup means what the
+ * primary key means.
+ */
+static void
+key_equality(HeapTuple indtup, int i, Oid *eqop, Oid *eqtype, Oid *collation)
+{
+	bool		isnull;
+	oidvector  *indclass;
+	oidvector  *indcoll;
+	Oid			opclass;
+	Oid			opfamily;
+
+	indclass = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, indtup,
+															 Anum_pg_index_indclass, &isnull));
+	Assert(!isnull);
+	indcoll = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, indtup,
+															Anum_pg_index_indcollation, &isnull));
+	Assert(!isnull);
+	opclass = indclass->values[i];
+	opfamily = get_opclass_family(opclass);
+	*eqtype = get_opclass_input_type(opclass);
+	*eqop = get_opfamily_member(opfamily, *eqtype, *eqtype, BTEqualStrategyNumber);
+	if (!OidIsValid(*eqop))
+		elog(ERROR, "missing operator %d(%u,%u) in opfamily %u",
+			 BTEqualStrategyNumber, *eqtype, *eqtype, opfamily);
+	*collation = indcoll->values[i];
+}
+
 static void
 keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 {
@@ -539,6 +573,9 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	ki->outfuncs = palloc(sizeof(FmgrInfo) * ki->nkeys);
 	ki->infuncs = palloc(sizeof(FmgrInfo) * ki->nkeys);
 	ki->ioparams = palloc(sizeof(Oid) * ki->nkeys);
+	ki->eqops = palloc(sizeof(Oid) * ki->nkeys);
+	ki->eqtypes = palloc(sizeof(Oid) * ki->nkeys);
+	ki->collations = palloc(sizeof(Oid) * ki->nkeys);
 	if (ki->nkeys > 1)
 		ki->keydesc = CreateTemplateTupleDesc(ki->nkeys);
 
@@ -576,6 +613,7 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 							   attr->atttypid, attr->atttypmod, 0);
 		if (output_reads_path(attr->atttypid))
 			ki->pin_path = true;
+		key_equality(indtup, i, &ki->eqops[i], &ki->eqtypes[i], &ki->collations[i]);
 	}
 	if (ki->keydesc)
 		BlessTupleDesc(ki->keydesc);
@@ -1016,8 +1054,13 @@ ReclockRelationSql(Relation rel)
 }
 
 /*
- * A WHERE clause that finds one row by key, with the key columns' default
- * equality operators, schema-qualified; parameters $1 .. $nkeys.
+ * A WHERE clause that finds one row by key, with the primary key's equality
+ * (key_equality) and collation, schema-qualified; parameters $1 .. $nkeys.
+ * A column is compared as the operator class's input type when that is a
+ * real type other than its own (a domain, varchar under text's class; the
+ * cast is a relabeling, the key's index still serves); a polymorphic class
+ * (enums, arrays, records) compares a domain as its base type, since
+ * PostgreSQL resolves no operator of a domain over an enum.
  */
 char *
 ReclockKeyWhereSql(ReclockKeyInfo *ki)
@@ -1028,37 +1071,50 @@ ReclockKeyWhereSql(ReclockKeyInfo *ki)
 	initStringInfo(&sql);
 	for (i = 0; i < ki->nkeys; i++)
 	{
-		TypeCacheEntry *tc = lookup_type_cache(ki->typids[i], TYPECACHE_EQ_OPR);
 		char	   *colname = get_attname(ki->relid, ki->attnums[i], false);
+		Oid			cmptype = ki->eqtypes[i];
 
-		if (!OidIsValid(tc->eq_opr))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FUNCTION),
-					 errmsg("could not identify an equality operator for type %s",
-							format_type_be(ki->typids[i]))));
-		if (getBaseType(ki->typids[i]) != ki->typids[i])
+		if (get_typtype(cmptype) == TYPTYPE_PSEUDO)
+			cmptype = getBaseType(ki->typids[i]);
+		if (cmptype != ki->typids[i])
 		{
-			/*
-			 * A domain: compared as its base type (PostgreSQL resolves no
-			 * operator of a domain over an enum: "hue_d = hue_d" does not
-			 * exist); the cast is a relabeling, the key's index still serves.
-			 */
-			char	   *base = format_type_be_qualified(getBaseType(ki->typids[i]));
+			char	   *t = format_type_be_qualified(cmptype);
 
-			appendStringInfo(&sql, "%s%s::%s %s $%d::%s",
+			appendStringInfo(&sql, "%s%s::%s %s $%d::%s%s",
 							 i > 0 ? " AND " : "",
-							 quote_identifier(colname), base,
-							 ReclockOperatorSql(tc->eq_opr),
-							 i + 1, base);
+							 quote_identifier(colname), t,
+							 ReclockOperatorSql(ki->eqops[i]),
+							 i + 1, t, ReclockCollateSql(ki->collations[i]));
 		}
 		else
-			appendStringInfo(&sql, "%s%s %s $%d",
+			appendStringInfo(&sql, "%s%s %s $%d%s",
 							 i > 0 ? " AND " : "",
 							 quote_identifier(colname),
-							 ReclockOperatorSql(tc->eq_opr),
-							 i + 1);
+							 ReclockOperatorSql(ki->eqops[i]),
+							 i + 1, ReclockCollateSql(ki->collations[i]));
 	}
 	return sql.data;
+}
+
+/* " COLLATE schema.name" for a collation, or "" for none */
+char *
+ReclockCollateSql(Oid collid)
+{
+	HeapTuple	tup;
+	Form_pg_collation coll;
+	char	   *clause;
+
+	if (!OidIsValid(collid))
+		return "";
+	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for collation %u", collid);
+	coll = (Form_pg_collation) GETSTRUCT(tup);
+	clause = psprintf(" COLLATE %s.%s",
+					  quote_identifier(get_namespace_name(coll->collnamespace)),
+					  quote_identifier(NameStr(coll->collname)));
+	ReleaseSysCache(tup);
+	return clause;
 }
 
 /*

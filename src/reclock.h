@@ -120,6 +120,9 @@ typedef struct ReclockKeyInfo
 	FmgrInfo   *outfuncs;
 	FmgrInfo   *infuncs;
 	Oid		   *ioparams;
+	Oid		   *eqops;			/* the primary key's equality, per column */
+	Oid		   *eqtypes;		/* its operator class's input type */
+	Oid		   *collations;		/* the primary key's collation */
 	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
 	int16	   *typlens;
 	bool	   *typbyvals;
@@ -182,6 +185,7 @@ extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 extern char *ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
+extern char *ReclockCollateSql(Oid collid);
 
 extern void ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki,
 									   const char *fname);
