@@ -50,7 +50,7 @@ PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
 REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review privileges bad_input store \
-	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps store_am
+	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps keys_memory store_am
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \

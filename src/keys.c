@@ -61,8 +61,6 @@ static HTAB *keyinfo_cache = NULL;
 /* the entry last looked up (dynahash entries do not move; reset when any is removed) */
 static ReclockKeyInfo *last_keyinfo = NULL;
 static bool keyinfo_stale = false;	/* an entry was invalidated since the last look */
-static FmgrInfo record_in_finfo;
-static FmgrInfo record_out_finfo;
 
 static void keyinfo_invalidate(Datum arg, Oid relid);
 static char *canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values);
@@ -616,7 +614,18 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 		key_equality(indtup, i, &ki->eqops[i], &ki->eqtypes[i], &ki->collations[i]);
 	}
 	if (ki->keydesc)
+	{
 		BlessTupleDesc(ki->keydesc);
+
+		/*
+		 * record_in and record_out cache their column I/O in fn_extra, sized
+		 * for one row type: each key shape has its own, in the key's memory,
+		 * so keys of different widths do not reallocate it in turn (in
+		 * CacheMemoryContext, never freed, when they were shared).
+		 */
+		fmgr_info_cxt(F_RECORD_IN, &ki->record_in, ki->cxt);
+		fmgr_info_cxt(F_RECORD_OUT, &ki->record_out, ki->cxt);
+	}
 	MemoryContextSwitchTo(oldcxt);
 
 	ReleaseSysCache(indtup);
@@ -653,8 +662,6 @@ ReclockGetKeyInfo(Relation rel)
 		keyinfo_cache = hash_create("reclock key info", 64, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		ReclockRegisterRelcacheCallback(keyinfo_invalidate);
-		fmgr_info_cxt(F_RECORD_IN, &record_in_finfo, CacheMemoryContext);
-		fmgr_info_cxt(F_RECORD_OUT, &record_out_finfo, CacheMemoryContext);
 	}
 
 	if (keyinfo_stale)
@@ -734,7 +741,7 @@ canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values)
 		HeapTupleHeader hdr;
 		HeapTupleData tmptup;
 
-		rec = InputFunctionCall(&record_in_finfo, (char *) key, RECORDOID,
+		rec = InputFunctionCall(&ki->record_in, (char *) key, RECORDOID,
 								ki->keydesc->tdtypmod);
 		hdr = DatumGetHeapTupleHeader(rec);
 		tmptup.t_len = HeapTupleHeaderGetDatumLength(hdr);
@@ -971,7 +978,7 @@ ReclockKeyText(ReclockKeyInfo *ki, Datum *vals, bool *nulls)
 		if (ki->nkeys == 1)
 			text = OutputFunctionCall(&ki->outfuncs[0], vals[0]);
 		else
-			text = OutputFunctionCall(&record_out_finfo,
+			text = OutputFunctionCall(&ki->record_out,
 									  HeapTupleGetDatum(heap_form_tuple(ki->keydesc, vals, nulls)));
 	}
 	PG_FINALLY();

@@ -124,6 +124,8 @@ typedef struct ReclockKeyInfo
 	Oid		   *eqtypes;		/* its operator class's input type */
 	Oid		   *collations;		/* the primary key's collation */
 	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
+	FmgrInfo	record_in;		/* record_in and record_out for keydesc */
+	FmgrInfo	record_out;
 	int16	   *typlens;
 	bool	   *typbyvals;
 	bool		pin_path;		/* key output reads search_path (reg* types) */
