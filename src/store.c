@@ -911,8 +911,13 @@ typedef struct StoreWriter
 	int			save_sec;
 } StoreWriter;
 
+/*
+ * Open a table of the store for writing; indexes: it will insert or update
+ * (a writer that only deletes leaves the indexes alone, as the executor
+ * does).
+ */
 static void
-writer_begin(StoreWriter *w, Oid relid, int natts)
+writer_begin(StoreWriter *w, Oid relid, int natts, bool indexes)
 {
 	RangeTblEntry *rte;
 	TriggerDesc *trig;
@@ -955,14 +960,15 @@ writer_begin(StoreWriter *w, Oid relid, int natts)
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
 	w->estate->es_output_cid = GetCurrentCommandId(true);
-	ExecOpenIndices(w->rri, false);
+	if (indexes)
+		ExecOpenIndices(w->rri, false);
 #if PG_VERSION_NUM >= 160000
 	EvalPlanQualInit(&w->epq, w->estate, NULL, NIL, -1, NIL);
 #else
 	EvalPlanQualInit(&w->epq, w->estate, NULL, NIL, -1);
 #endif
 	w->oldslot = table_slot_create(w->rel, &w->estate->es_tupleTable);
-	w->newslot = table_slot_create(w->rel, &w->estate->es_tupleTable);
+	w->newslot = indexes ? table_slot_create(w->rel, &w->estate->es_tupleTable) : NULL;
 	GetUserIdAndSecContext(&w->save_userid, &w->save_sec);
 	SetUserIdAndSecContext(store.owner, w->save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	AfterTriggerBeginQuery();
@@ -971,11 +977,28 @@ writer_begin(StoreWriter *w, Oid relid, int natts)
 static void
 writer_end(StoreWriter *w)
 {
+	int			i;
+
 	/* AFTER ROW triggers fire here */
 	AfterTriggerEndQuery(w->estate);
 	SetUserIdAndSecContext(w->save_userid, w->save_sec);
 	EvalPlanQualEnd(&w->epq);
-	ExecCloseIndices(w->rri);
+
+	/*
+	 * As ExecCloseIndices, but the index locks are kept to the end of the
+	 * transaction, as a query's are: dropping them after each write and
+	 * taking them again for the next went through the lock manager every
+	 * time (callgrind: about 7 k instructions per acquire+release).
+	 */
+	for (i = 0; i < w->rri->ri_NumIndices; i++)
+	{
+#if PG_VERSION_NUM >= 170000
+		index_insert_cleanup(w->rri->ri_IndexRelationDescs[i],
+							 w->rri->ri_IndexRelationInfo[i]);
+#endif
+		index_close(w->rri->ri_IndexRelationDescs[i], NoLock);
+	}
+	w->rri->ri_NumIndices = 0;
 	/* the relations the triggers opened (es_trig_target_relations) */
 	ExecCloseResultRelations(w->estate);
 	ExecResetTupleTable(w->estate->es_tupleTable, false);
@@ -1267,7 +1290,7 @@ ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
 	bool		ok = true;
 
 	store_load();
-	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, true);
 	store_form_lock(lock, values, nulls);
 	if (old->found)
 		ok = writer_update(&w, &old->tid, values, nulls, &lock->tid);
@@ -1299,7 +1322,7 @@ ReclockStoreAddToken(const uint8 *hash, int64 fence)
 	values[0] = PointerGetDatum(h);
 	values[1] = Int64GetDatum(fence);
 	store_load();
-	writer_begin(&w, store.tokenrel, TOKEN_STORE_NATTS);
+	writer_begin(&w, store.tokenrel, TOKEN_STORE_NATTS, true);
 	writer_insert(&w, values, nulls, NULL);
 	writer_end(&w);
 	CommandCounterIncrement();
@@ -1323,7 +1346,7 @@ delete_tokens(int64 fence, bool wait)
 	ScanKeyData skey[1];
 	Snapshot	snap;
 
-	writer_begin(&w, store.tokenrel, TOKEN_STORE_NATTS);
+	writer_begin(&w, store.tokenrel, TOKEN_STORE_NATTS, false);
 	idx = index_open(store.tokenfence, AccessShareLock);
 	ScanKeyInit(&skey[0], 2, BTEqualStrategyNumber, F_INT8EQ,
 				Int64GetDatum(fence));
@@ -1352,7 +1375,7 @@ set_expiry_once(ReclockLock *cur, TimestampTz expires_at, ReclockLock *lock)
 	bool		ok;
 
 	next.expires_at = expires_at;
-	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, true);
 	store_form_lock(&next, values, nulls);
 	ok = writer_update(&w, &cur->tid, values, nulls, &next.tid);
 	writer_end(&w);
@@ -1428,7 +1451,7 @@ ReclockStoreEnd(int64 fence, ReclockLock *lock)
 			lock->found = false;
 			return false;
 		}
-		writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
+		writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, false);
 		ok = writer_delete(&w, &cur.tid, true);
 		writer_end(&w);
 		if (ok)
@@ -1467,7 +1490,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 				 errdetail("A type the table's key is made of was changed meanwhile."),
 				 errhint("Retry the transaction.")));
 	store_load();
-	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, true);
 	/*
 	 * A lock at the new key ends: a dead one, or a live one whose token the
 	 * writer presented (the guard refuses the move otherwise).  The moved
@@ -1528,7 +1551,7 @@ delete_dead(Oid relid, TimestampTz now, int64 limit, bool wait, bool all)
 		nkeys = 2;
 		indexid = store.lockexpiry;
 	}
-	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, false);
 	idx = index_open(indexid, AccessShareLock);
 	snap = RegisterSnapshot(latest_snapshot());
 	scan = systable_beginscan_ordered(w.rel, idx, snap, nkeys, skey);
