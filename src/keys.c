@@ -396,11 +396,7 @@ ReclockCheckOwner(Relation rel, const char *detail)
 {
 	Oid			rootid = ReclockRootOf(RelationGetRelid(rel));
 
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, rootid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(rootid, GetUserId()))
-#endif
+	if (!ReclockOwnsRelation(rootid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s", get_rel_name(rootid)),
@@ -538,12 +534,7 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	int			i;
 
 	root = (rootid == relid) ? rel : relation_open(rootid, AccessShareLock);
-#if PG_VERSION_NUM >= 180000
-	/* 18 added deferrable_ok; false keeps what 15-17 do: a deferrable PK is none */
-	pkoid = RelationGetPrimaryKeyIndex(root, false);
-#else
-	pkoid = RelationGetPrimaryKeyIndex(root);
-#endif
+	pkoid = ReclockPrimaryKeyIndex(root);
 	if (!OidIsValid(pkoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

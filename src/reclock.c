@@ -73,14 +73,6 @@ typedef struct PresentedTokens
 	uint8		hashes[FLEXIBLE_ARRAY_MEMBER];	/* ntokens * RECLOCK_HASH_LEN */
 } PresentedTokens;
 
-/* 16 moved GUC memory into a memory context: guc_malloc() and guc_free() */
-#if PG_VERSION_NUM >= 160000
-#define GUC_MALLOC(sz) guc_malloc(LOG, (sz))
-#define GUC_FREE(p) guc_free(p)
-#else
-#define GUC_MALLOC(sz) malloc(sz)	/* the GUC machinery free()s extras */
-#define GUC_FREE(p) free(p)
-#endif
 
 static PresentedTokens *presented = NULL;
 static uint64 presented_generation = 0;	/* bumped at every assignment */
@@ -257,11 +249,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 #endif
 
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("reclock");
-#else
-	EmitWarningsOnPlaceholders("reclock");
-#endif
 }
 
 /*

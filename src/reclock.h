@@ -23,12 +23,22 @@
 
 #define RECLOCK_HASH_LEN	32	/* SHA-256 */
 
-/* the local id of the current top-level transaction */
-#if PG_VERSION_NUM >= 170000
-#define MY_LXID (MyProc->vxid.lxid)
-#else
-#define MY_LXID (MyProc->lxid)
-#endif
+#include "compat.h"
+
+/*
+ * State a file keeps for the current transaction in static variables:
+ * true, once per transaction, when *lxid is not the current transaction's
+ * (it is made so), and the caller drops what it kept for an earlier one
+ * (its memory went with that transaction).
+ */
+static inline bool
+ReclockNewTransaction(LocalTransactionId *lxid)
+{
+	if (*lxid == MY_LXID)
+		return false;
+	*lxid = MY_LXID;
+	return true;
+}
 
 /* an argument that must not be NULL: 22004 */
 static inline void
@@ -262,6 +272,9 @@ extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);
 extern void ReclockShareKey(Oid relid, const char *key);
 
+/*--- tokens.c ---*/
+extern bool ReclockHoldsToken(int64 fence);
+
 /*--- children.c: documents (a parent row's lock covers its child rows) ---*/
 /* the guard trigger's name, also the constraint name of every refusal */
 #define RECLOCK_GUARD_TRIGGER "reclock_guard"
@@ -297,7 +310,6 @@ extern bool ReclockChildGuard(Relation rel, const char *conname, TriggerData *td
 extern void ReclockChildTruncateCheck(Relation rel);
 
 /*--- guard.c ---*/
-extern bool ReclockHoldsToken(int64 fence);
 extern void ReclockGuardNewPartition(Oid relid);
 
 /*--- notify.c ---*/

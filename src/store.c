@@ -921,9 +921,6 @@ writer_begin(StoreWriter *w, Oid relid, int natts, bool indexes)
 {
 	RangeTblEntry *rte;
 	TriggerDesc *trig;
-#if PG_VERSION_NUM >= 160000
-	List	   *perminfos = NIL;
-#endif
 
 	w->rel = table_open(relid, RowExclusiveLock);
 	if (RelationGetDescr(w->rel)->natts != natts)
@@ -948,25 +945,13 @@ writer_begin(StoreWriter *w, Oid relid, int natts, bool indexes)
 	rte->relid = relid;
 	rte->relkind = w->rel->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
-#if PG_VERSION_NUM >= 180000
-	addRTEPermissionInfo(&perminfos, rte);
-	ExecInitRangeTable(w->estate, list_make1(rte), perminfos, bms_make_singleton(1));
-#elif PG_VERSION_NUM >= 160000
-	addRTEPermissionInfo(&perminfos, rte);
-	ExecInitRangeTable(w->estate, list_make1(rte), perminfos);
-#else
-	ExecInitRangeTable(w->estate, list_make1(rte));
-#endif
+	ReclockInitRangeTable(w->estate, rte);
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
 	w->estate->es_output_cid = GetCurrentCommandId(true);
 	if (indexes)
 		ExecOpenIndices(w->rri, false);
-#if PG_VERSION_NUM >= 160000
-	EvalPlanQualInit(&w->epq, w->estate, NULL, NIL, -1, NIL);
-#else
-	EvalPlanQualInit(&w->epq, w->estate, NULL, NIL, -1);
-#endif
+	ReclockEvalPlanQualInit(&w->epq, w->estate);
 	w->oldslot = table_slot_create(w->rel, &w->estate->es_tupleTable);
 	w->newslot = indexes ? table_slot_create(w->rel, &w->estate->es_tupleTable) : NULL;
 	GetUserIdAndSecContext(&w->save_userid, &w->save_sec);
@@ -992,10 +977,8 @@ writer_end(StoreWriter *w)
 	 */
 	for (i = 0; i < w->rri->ri_NumIndices; i++)
 	{
-#if PG_VERSION_NUM >= 170000
-		index_insert_cleanup(w->rri->ri_IndexRelationDescs[i],
-							 w->rri->ri_IndexRelationInfo[i]);
-#endif
+		ReclockIndexInsertCleanup(w->rri->ri_IndexRelationDescs[i],
+								  w->rri->ri_IndexRelationInfo[i]);
 		index_close(w->rri->ri_IndexRelationDescs[i], NoLock);
 	}
 	w->rri->ri_NumIndices = 0;
@@ -1178,11 +1161,8 @@ note_extension(int64 fence, bool check, TimestampTz old_expires_at)
 		RegisterXactCallback(extension_xact_callback, NULL);
 		extension_callback = true;
 	}
-	if (extensions_lxid != MY_LXID)
-	{
+	if (ReclockNewTransaction(&extensions_lxid))
 		extensions = NIL;		/* its memory went with the old transaction */
-		extensions_lxid = MY_LXID;
-	}
 	/* the first write of a grant in this transaction read its committed state */
 	foreach(lc, extensions)
 		if (((Extension *) lfirst(lc))->fence == fence)
@@ -1799,11 +1779,8 @@ ReclockStoreReclaimLater(Oid relid, TimestampTz now)
 		RegisterXactCallback(store_xact_callback, NULL);
 		store_callback_registered = true;
 	}
-	if (pending_lxid != MY_LXID)
-	{
-		pending_reclaims = NIL;
-		pending_lxid = MY_LXID;
-	}
+	if (ReclockNewTransaction(&pending_lxid))
+		pending_reclaims = NIL;	/* its memory went with the old transaction */
 	foreach(lc, pending_reclaims)
 	{
 		pr = lfirst(lc);
