@@ -365,7 +365,7 @@ live_keys(ReclockKeyInfo *ki, TimestampTz now)
 	if (!callback_registered)
 	{
 #ifdef HAVE_COMPLETION_COUNT
-		RegisterXactCallback(guard_xact_callback, NULL);
+		ReclockOnXactEvent(RECLOCK_XACT_GUARD, guard_xact_callback);
 #endif
 		callback_registered = true;
 	}
@@ -447,8 +447,8 @@ refuse_citus(Relation rel, ReclockKeyInfo *ki, const char *tgname)
 
 /*
  * Check one row about to be written: by the lock on its key, if live.
- * Returns the live lock the writer presented a token of (found = false if
- * none).
+ * Refuses (ERROR) unless the writer presented its token; fills *lock with
+ * the live lock whose token the writer presented (found = false if none).
  */
 static void
 guard_row(Relation rel, ReclockKeyInfo *ki, const char *key, bool require_lock,
@@ -649,8 +649,8 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 	 * TRUNCATE holds the table ACCESS EXCLUSIVE: no grant of it (acquire
 	 * opens the table) or key move is in flight.  A refresh does not open
 	 * the table; one that is committing is waited for (settled read), one
-	 * in a transaction left open is not (CONTRACT.md, "No role holds up
-	 * another"): it extends a live lock (refused here) or fails at commit.
+	 * in a transaction left open is not (no role may hold up another): it
+	 * extends a live lock (refused here) or fails at commit.
 	 */
 	if (ReclockStoreHasLiveLockSettled(rootid))
 		ereport(ERROR,

@@ -481,7 +481,7 @@ keyinfo_retire(ReclockKeyInfo *ki)
 		{
 			retired_cxt = AllocSetContextCreate(TopMemoryContext, "reclock retired keys",
 												ALLOCSET_SMALL_SIZES);
-			RegisterXactCallback(retired_xact_callback, NULL);
+			ReclockOnXactEvent(RECLOCK_XACT_KEYS, retired_xact_callback);
 		}
 		MemoryContextSetParent(ki->cxt, retired_cxt);
 		ki->cxt = NULL;

@@ -154,8 +154,8 @@ remember_notice(Oid relid)
 
 	if (!registered)
 	{
-		RegisterXactCallback(notice_xact_callback, NULL);
-		RegisterSubXactCallback(notice_subxact_callback, NULL);
+		ReclockOnXactEvent(RECLOCK_XACT_NOTICES, notice_xact_callback);
+		ReclockOnSubXactEvent(RECLOCK_SUBXACT_NOTICES, notice_subxact_callback);
 		registered = true;
 	}
 	if (notice_level == 0 || level < notice_level)

@@ -6,9 +6,9 @@
 --
 -- The lock store.  Ordinary roles never read or write these tables: the C
 -- functions below do, after checking the caller's rights themselves.  Grants,
--- tokens, expiries and key moves are written straight to the heap and the
--- indexes (no SQL, no privilege check: as PostgreSQL writes its catalogs);
--- sweeps and notice settings run SQL as the extension owner.  All of it is
+-- tokens, expiries, key moves, releases, reclaims and sweeps are written
+-- through the executor's simple-relation path as the extension owner (no
+-- SQL); notice settings run SQL as the extension owner.  All of it is
 -- WAL-logged: a grant survives a crash and reaches a standby.
 --
 

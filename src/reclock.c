@@ -132,6 +132,66 @@ relcache_dispatch(Datum arg, Oid relid)
 		relcache_callbacks[i] ((Datum) 0, relid);
 }
 
+/*
+ * reclock's transaction callbacks, behind one registration each for
+ * transaction and subtransaction events, called in a fixed order (the
+ * order of ReclockXactSlot) whichever path a backend ran first.
+ * PostgreSQL calls its callbacks latest-registered first, so with one
+ * registration per file their order depended on what the backend did
+ * first.  The order: checks that may refuse a commit (a child row's
+ * parent, a lock renewal, notices at PREPARE) before the writes at
+ * pre-commit (reclaim and sweep), and the cleanups that free memory last.
+ */
+static XactCallback xact_callbacks[RECLOCK_XACT_SLOTS];
+static SubXactCallback subxact_callbacks[RECLOCK_SUBXACT_SLOTS];
+
+static void
+xact_dispatch(XactEvent event, void *arg)
+{
+	int			i;
+
+	for (i = 0; i < RECLOCK_XACT_SLOTS; i++)
+		if (xact_callbacks[i])
+			xact_callbacks[i] (event, NULL);
+}
+
+static void
+subxact_dispatch(SubXactEvent event, SubTransactionId mySubid,
+				 SubTransactionId parentSubid, void *arg)
+{
+	int			i;
+
+	for (i = 0; i < RECLOCK_SUBXACT_SLOTS; i++)
+		if (subxact_callbacks[i])
+			subxact_callbacks[i] (event, mySubid, parentSubid, NULL);
+}
+
+void
+ReclockOnXactEvent(ReclockXactSlot slot, XactCallback func)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		RegisterXactCallback(xact_dispatch, NULL);
+		registered = true;
+	}
+	xact_callbacks[slot] = func;
+}
+
+void
+ReclockOnSubXactEvent(ReclockSubXactSlot slot, SubXactCallback func)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		RegisterSubXactCallback(subxact_dispatch, NULL);
+		registered = true;
+	}
+	subxact_callbacks[slot] = func;
+}
+
 void
 ReclockRegisterRelcacheCallback(RelcacheCallbackFunction func)
 {

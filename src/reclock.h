@@ -13,6 +13,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "access/xact.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -71,6 +72,29 @@ extern int	reclock_reentry;
 extern TimestampTz ReclockNow(void);
 /* instead of CacheRegisterRelcacheCallback: one registration for all of reclock */
 extern void ReclockRegisterRelcacheCallback(RelcacheCallbackFunction func);
+
+/* transaction callbacks, called in this order (reclock.c) */
+typedef enum ReclockXactSlot
+{
+	RECLOCK_XACT_CHILD_RECHECK,	/* children.c: child rows checked at commit */
+	RECLOCK_XACT_RENEWALS,		/* store.c: renewals checked at commit */
+	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
+	RECLOCK_XACT_RECLAIM,		/* store.c: reclaim and sweep at commit */
+	RECLOCK_XACT_GUARD,			/* guard.c: the live-key sets carried over */
+	RECLOCK_XACT_KEYS,			/* keys.c: retired key facts freed */
+	RECLOCK_XACT_SLOTS
+} ReclockXactSlot;
+
+typedef enum ReclockSubXactSlot
+{
+	RECLOCK_SUBXACT_CHILD_PARENTS,	/* children.c: the parent cache */
+	RECLOCK_SUBXACT_CHILD_RECHECK,	/* children.c: rows queued for the recheck */
+	RECLOCK_SUBXACT_NOTICES,	/* notify.c: notices queued */
+	RECLOCK_SUBXACT_SLOTS
+} ReclockSubXactSlot;
+
+extern void ReclockOnXactEvent(ReclockXactSlot slot, XactCallback func);
+extern void ReclockOnSubXactEvent(ReclockSubXactSlot slot, SubXactCallback func);
 
 /*
  * Pause points (test builds only): RECLOCK_TEST_PAUSE("acquire:after_lock_row")

@@ -3,24 +3,24 @@
  * store.c
  *	  The lock store: every read and write of reclock's own tables.
  *
- * Reads go straight to the indexes (genam) with the latest snapshot, never
- * the caller's: a grant committed after a REPEATABLE READ transaction took
- * its snapshot must still count.  The writes of the hot path (a grant, a
- * token, a new expiry) go straight to the heap and its indexes too, the way
- * catalog rows are written: a row is read by an index probe and then
- * updated at the TID it was read at, and if another transaction changed it
- * meanwhile the caller reads it again.  Executor start-up for a one-row
- * statement cost more than the write itself (callgrind).  Key moves,
- * releases, breaks and sweeps are written the same way: release and break
- * delete the lock row and its token hashes, and dead rows left by locks
- * that ran out are reclaimed a few at a time at the commit of acquires
- * (see ReclockStoreReclaimLater), so the store is bounded by the live locks
- * with nobody scheduling a sweep.  Notice settings, rare, are SQL
- * statements made for each call, never cached, checked to name only the
- * store's own tables (plans.c), and run as the extension owner (ordinary
- * roles have no rights on the store), with the latest snapshot too.  The
- * callers check the caller's rights on the target table before they get
- * here.
+ * Reads are index scans (genam) with the latest snapshot, never the
+ * caller's: a grant committed after a REPEATABLE READ transaction took its
+ * snapshot must still count.  Writes (a grant, a token, a new expiry, key
+ * moves, releases, breaks, reclaims and sweeps) go through the executor's
+ * simple-relation path, as logical replication's apply worker writes (see
+ * "Writes" below): a row is read by an index probe, that row version is
+ * locked and written, and if another transaction changed it meanwhile the
+ * caller reads it again.  A one-row SQL statement's executor start-up cost
+ * more than the write itself (callgrind), so no SQL is planned for them.
+ * Release and break delete the lock row and its token hashes, and dead
+ * rows left by locks that ran out are reclaimed a few at a time at the
+ * commit of acquires (see ReclockStoreReclaimLater), so the store is
+ * bounded by the live locks with nobody scheduling a sweep.  Notice
+ * settings, rare, are SQL statements made for each call, never cached,
+ * checked to name only the store's own tables (plans.c), and run as the
+ * extension owner (ordinary roles have no rights on the store), with the
+ * latest snapshot too.  The callers check the caller's rights on the
+ * target table before they get here.
  *
  * IDENTIFICATION
  *	  src/store.c
@@ -436,12 +436,12 @@ ReclockStoreGetByFence(int64 fence, ReclockLock *lock)
 }
 
 /*
- * The extension marker of a grant: an advisory lock (db, fence, this) that
+ * The renewal marker of a grant: an advisory lock (db, fence, this) that
  * a transaction which extended the grant holds from its last look at the
- * clock (at pre-commit, see extension_precommit) to its end.
+ * clock (at pre-commit, see renewal_precommit) to its end.
  */
 static void
-extension_locktag(LOCKTAG *tag, int64 fence)
+renewal_locktag(LOCKTAG *tag, int64 fence)
 {
 	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) ((uint64) fence >> 32),
 						 (uint32) fence, RECLOCK_LOCKTAG_EXTEND);
@@ -449,11 +449,11 @@ extension_locktag(LOCKTAG *tag, int64 fence)
 
 /*
  * Read a lock row as one must judge whether it is live at *now, when an
- * extension of it (a refresh, a same-holder acquire) may be in flight.
+ * renewal of it (a refresh, a same-holder acquire) may be in flight.
  *
  * A live row is live.  A dead one whose version has an updater that may yet
- * count (store_updater) may be under an extension that is about to commit:
- * take and at once drop the grant's extension marker in share mode, take the
+ * count (store_updater) may be under a renewal that is about to commit:
+ * take and at once drop the grant's renewal marker in share mode, take the
  * clock again, and read again.  The extender takes the marker, exclusively
  * and to its end, before its last look at the clock at pre-commit, and fails
  * if the grant had run out by then.  So either the extender had the marker
@@ -469,7 +469,7 @@ static bool
 store_get_settled(Oid indexid, ScanKeyData *keys, int nkeys,
 				  TimestampTz *now, ReclockLock *lock)
 {
-	TransactionId danced = InvalidTransactionId;
+	TransactionId waited_for = InvalidTransactionId;
 
 	for (;;)
 	{
@@ -486,12 +486,12 @@ store_get_settled(Oid indexid, ScanKeyData *keys, int nkeys,
 			lock->found = false;
 			return false;
 		}
-		if (!TransactionIdIsValid(v.updater) || TransactionIdEquals(v.updater, danced))
+		if (!TransactionIdIsValid(v.updater) || TransactionIdEquals(v.updater, waited_for))
 			return true;
-		extension_locktag(&tag, lock->fence);
+		renewal_locktag(&tag, lock->fence);
 		(void) LockAcquire(&tag, ShareLock, false, false);
 		LockRelease(&tag, ShareLock, false);
-		danced = v.updater;
+		waited_for = v.updater;
 		*now = ReclockNow();
 	}
 }
@@ -584,7 +584,7 @@ visit_any_live(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 {
 	LiveVisit  *lv = (LiveVisit *) arg;
 
-	/* a dead row with an extension in flight may yet be live: count it */
+	/* a dead row with a renewal in flight may yet be live: count it */
 	lv->found = visit_live(tup, desc, &lv->now) ||
 		TransactionIdIsValid(store_updater(tup, buf));
 	return lv->found;
@@ -653,7 +653,7 @@ visit_pending(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 
 /*
  * Does the table have a live lock, judged as store_get_settled judges one
- * row: a dead row under an extension that is committing (it passed its
+ * row: a dead row under a renewal that is committing (it passed its
  * pre-commit check while the lock was live) is waited for and read again.
  * Waits only for a commit in progress, never for a transaction left open.
  * For DDL and TRUNCATE, which must not pass a lock whose refresh is about to
@@ -714,7 +714,7 @@ visit_keys(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 	}
 	/*
 	 * A dead row whose version another transaction has changed and not yet
-	 * ended (or ended after the snapshot) may be under an extension about to
+	 * ended (or ended after the snapshot) may be under a renewal about to
 	 * commit: its key goes into the set, so that the guard probes it (and
 	 * settles it, ReclockStoreGetSettled) rather than pass it unread.
 	 */
@@ -1128,74 +1128,74 @@ writer_delete(StoreWriter *w, ItemPointer tid, bool wait)
 }
 
 /*
- * Extensions of this transaction.  A grant that was live when this
+ * Renewals of this transaction.  A grant that was live when this
  * transaction extended it (a refresh, a same-holder acquire) may run out
- * before the transaction commits; it is then dead for good (CONTRACT.md,
- * "Lifetimes that never go back"), and the extension must not commit.  So
+ * before the transaction commits; it is then dead for good (a lock that
+ * ran out never comes back to life), and the renewal must not commit.  So
  * each extended grant is remembered with the expiry it had (the committed
- * one), and checked again at pre-commit under its extension marker (see
+ * one), and checked again at pre-commit under its renewal marker (see
  * store_get_settled for why that closes the gap up to the commit).
  */
-typedef struct Extension
+typedef struct Renewal
 {
 	int64		fence;
 	bool		check;			/* false: granted in this transaction */
 	TimestampTz old_expires_at;
-} Extension;
+} Renewal;
 
-static List *extensions = NIL;
-static LocalTransactionId extensions_lxid = InvalidLocalTransactionId;
-static bool extension_callback = false;
+static List *renewals = NIL;
+static LocalTransactionId renewals_lxid = InvalidLocalTransactionId;
+static bool renewal_callback_registered = false;
 
-static void extension_xact_callback(XactEvent event, void *arg);
+static void renewal_xact_callback(XactEvent event, void *arg);
 
 static void
-note_extension(int64 fence, bool check, TimestampTz old_expires_at)
+note_renewal(int64 fence, bool check, TimestampTz old_expires_at)
 {
 	MemoryContext oldcxt;
-	Extension  *ext;
+	Renewal    *ext;
 	ListCell   *lc;
 
-	if (!extension_callback)
+	if (!renewal_callback_registered)
 	{
-		RegisterXactCallback(extension_xact_callback, NULL);
-		extension_callback = true;
+		ReclockOnXactEvent(RECLOCK_XACT_RENEWALS, renewal_xact_callback);
+		renewal_callback_registered = true;
 	}
-	if (ReclockNewTransaction(&extensions_lxid))
-		extensions = NIL;		/* its memory went with the old transaction */
+	if (ReclockNewTransaction(&renewals_lxid))
+		renewals = NIL;		/* its memory went with the old transaction */
 	/* the first write of a grant in this transaction read its committed state */
-	foreach(lc, extensions)
-		if (((Extension *) lfirst(lc))->fence == fence)
+	foreach(lc, renewals)
+		if (((Renewal *) lfirst(lc))->fence == fence)
 			return;
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
-	ext = palloc(sizeof(Extension));
+	ext = palloc(sizeof(Renewal));
 	ext->fence = fence;
 	ext->check = check;
 	ext->old_expires_at = old_expires_at;
-	extensions = lappend(extensions, ext);
+	renewals = lappend(renewals, ext);
 	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
  * At pre-commit: fail if a grant this transaction extended ran out before
- * now and the extension would make it live again.  At PREPARE TRANSACTION:
+ * now and the renewal would make it live again.  At PREPARE TRANSACTION:
  * refuse, since the commit may come at any later time.
  */
 static void
-extension_precommit(bool prepare)
+renewal_precommit(bool prepare)
 {
 	ListCell   *lc;
 
-	foreach(lc, extensions)
+	foreach(lc, renewals)
 	{
-		Extension  *ext = lfirst(lc);
+		Renewal    *ext = lfirst(lc);
 		ReclockLock cur;
 		LOCKTAG		tag;
 		TimestampTz now;
 
 		if (!ext->check)
 			continue;
-		extension_locktag(&tag, ext->fence);
+		renewal_locktag(&tag, ext->fence);
 		(void) LockAcquire(&tag, ExclusiveLock, false, false);
 		now = ReclockNow();
 		/* released, broken or rolled back (a savepoint) since: nothing revives */
@@ -1220,22 +1220,22 @@ extension_precommit(bool prepare)
 }
 
 static void
-extension_xact_callback(XactEvent event, void *arg)
+renewal_xact_callback(XactEvent event, void *arg)
 {
-	if (extensions_lxid != MY_LXID || extensions == NIL)
+	if (renewals_lxid != MY_LXID || renewals == NIL)
 		return;
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-			extension_precommit(false);
+			renewal_precommit(false);
 			break;
 		case XACT_EVENT_PRE_PREPARE:
-			extension_precommit(true);
+			renewal_precommit(true);
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
-			extensions = NIL;
+			renewals = NIL;
 			break;
 		default:
 			break;
@@ -1256,7 +1256,7 @@ store_form_lock(ReclockLock *lock, Datum *values, bool *nulls)
 }
 
 /*
- * Write a grant: a new one, or the extension of a live one.  The write is
+ * Write a grant: a new one, or the renewal of a live one.  The write is
  * conditional on the row still being what the caller read (old); false if
  * it changed meanwhile, and the caller reads again.  Acquires of one key
  * run one at a time (ReclockLockKey), so a new row's key is free.
@@ -1283,9 +1283,9 @@ ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
 		delete_tokens(old->fence, true);	/* a dead grant's row, reused */
 	CommandCounterIncrement();
 	if (old->found && old->fence == lock->fence)
-		note_extension(lock->fence, true, old->expires_at);
+		note_renewal(lock->fence, true, old->expires_at);
 	else
-		note_extension(lock->fence, false, 0);
+		note_renewal(lock->fence, false, 0);
 	return true;
 }
 
@@ -1399,7 +1399,7 @@ ReclockStoreSetExpiry(int64 fence, int64 ttl, ReclockLock *lock)
 		if (set_expiry_once(&cur, now + ttl, lock))
 		{
 			if (ttl > 0)
-				note_extension(fence, true, cur.expires_at);
+				note_renewal(fence, true, cur.expires_at);
 			return true;
 		}
 		/* changed since read, or waited for its writer: read it again */
@@ -1474,7 +1474,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 	/*
 	 * A lock at the new key ends: a dead one, or a live one whose token the
 	 * writer presented (the guard refuses the move otherwise).  The moved
-	 * row's grant stands (CONTRACT.md, the guard's last bullet).
+	 * row's grant stands (the writer holds it: it keeps its lock).
 	 */
 	while (ReclockStoreGetByKey(relid, newkey, &cur))
 	{
@@ -1632,7 +1632,7 @@ static void store_xact_callback(XactEvent event, void *arg);
  * and a row another transaction is writing then is left alone: a delete
  * holds its row until its transaction ends, and an acquire of a key whose
  * lock ran out would otherwise wait for whatever the sweeping transaction
- * does next (CONTRACT.md, "No role holds up another").  Nothing is deleted
+ * does next (no role may hold up another).  Nothing is deleted
  * if the transaction rolls back, nor if it is prepared (two-phase commit).
  */
 static bool store_callback_registered = false;
@@ -1649,7 +1649,7 @@ ReclockStoreSweep(TimestampTz now)
 						!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
 	if (!store_callback_registered)
 	{
-		RegisterXactCallback(store_xact_callback, NULL);
+		ReclockOnXactEvent(RECLOCK_XACT_RECLAIM, store_xact_callback);
 		store_callback_registered = true;
 	}
 	sweep_pending = true;
@@ -1776,7 +1776,7 @@ ReclockStoreReclaimLater(Oid relid, TimestampTz now)
 
 	if (!store_callback_registered)
 	{
-		RegisterXactCallback(store_xact_callback, NULL);
+		ReclockOnXactEvent(RECLOCK_XACT_RECLAIM, store_xact_callback);
 		store_callback_registered = true;
 	}
 	if (ReclockNewTransaction(&pending_lxid))
@@ -1833,16 +1833,27 @@ ReclockStoreSetNotify(Oid relid, bool enabled)
 }
 
 /*
- * Serialize acquires of one row: a transaction-level advisory lock in
- * reclock's own key space (locktag_field4 never used by pg_advisory_lock).
+ * The advisory lock of one row's key, in reclock's own key space
+ * (locktag_field4 never used by pg_advisory_lock).
+ */
+static void
+key_locktag(LOCKTAG *tag, Oid relid, const char *key)
+{
+	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, strlen(key)));
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, relid, h, RECLOCK_LOCKTAG_FIELD4);
+}
+
+/*
+ * Serialize acquires of one row: its key's advisory lock, exclusively, to
+ * the end of the transaction.
  */
 void
 ReclockLockKey(Oid relid, const char *key)
 {
 	LOCKTAG		tag;
-	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, strlen(key)));
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, h, RECLOCK_LOCKTAG_FIELD4);
+	key_locktag(&tag, relid, key);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
@@ -1856,9 +1867,8 @@ void
 ReclockShareKey(Oid relid, const char *key)
 {
 	LOCKTAG		tag;
-	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, strlen(key)));
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, h, RECLOCK_LOCKTAG_FIELD4);
+	key_locktag(&tag, relid, key);
 	(void) LockAcquire(&tag, ShareLock, false, false);
 }
 
