@@ -12,7 +12,10 @@
  * of its partition tree.
  *
  * The facts about a table's key are cached per backend, and dropped by a
- * relcache invalidation of the table or of its root.
+ * relcache invalidation of the table or of its root.  This file reads no
+ * lock store and runs no SQL (it uses only reclock.c's settings): the row
+ * lock of acquire is acquire.c's, the notice setting notify.c's, which
+ * keep their answers in the key facts' fields for them.
  *
  * IDENTIFICATION
  *	  src/keys.c
@@ -922,32 +925,20 @@ ReclockTimestampText(TimestampTz ts)
 	return text;
 }
 
-/* are change notices on for the table (cached until its relcache entry goes)? */
-bool
-ReclockNotifyOn(ReclockKeyInfo *ki)
-{
-	if (!ki->notify_known)
-	{
-		ki->notify_on = ReclockStoreNotifyEnabled(ki->rootid);
-		ki->notify_known = true;
-	}
-	return ki->notify_on;
-}
-
 /*
- * Are change notices on for the (root) table rootid?  From its cached key
- * facts if they are valid (reclock_notify invalidates them), else one probe.
+ * The cached key facts of a (root) table, if they are valid; NULL if none
+ * (nothing is built).
  */
-bool
-ReclockNotifyOnRelid(Oid rootid)
+ReclockKeyInfo *
+ReclockCachedKeyInfo(Oid rootid)
 {
 	ReclockKeyInfo *ki = NULL;
 
 	if (keyinfo_cache != NULL)
 		ki = hash_search(keyinfo_cache, &rootid, HASH_FIND, NULL);
 	if (ki != NULL && ki->valid && ki->rootid == rootid)
-		return ReclockNotifyOn(ki);
-	return ReclockStoreNotifyEnabled(rootid);
+		return ki;
+	return NULL;
 }
 
 /* the canonical text of key column values */
@@ -1136,66 +1127,4 @@ ReclockOperatorSql(Oid opr)
 	return sql;
 }
 
-/*
- * The query that locks one row by key FOR UPDATE (acquire, break).  It runs
- * with the caller's rights, so privileges and row-level security apply.
- * FOR UPDATE, not a weaker mode: it is the one that conflicts with the FOR
- * KEY SHARE a child table's guard holds on the parent row (children.c).
- */
-typedef struct LockRowArg
-{
-	ReclockKeyInfo *ki;
-	Relation	rel;
-} LockRowArg;
-
-static char *
-lock_row_sql(void *arg)
-{
-	LockRowArg   *sa = (LockRowArg *) arg;
-	StringInfoData cols;
-	int			i;
-
-	initStringInfo(&cols);
-	for (i = 0; i < sa->ki->nkeys; i++)
-		appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "",
-						 quote_identifier(get_attname(sa->ki->relid, sa->ki->attnums[i], false)));
-	return psprintf("SELECT %s FROM %s WHERE %s FOR UPDATE",
-					cols.data, ReclockRelationSql(sa->rel), ReclockKeyWhereSql(sa->ki));
-}
-
-/*
- * Lock the row with the given key values FOR UPDATE, as the caller, and
- * return its canonical key as stored in the row.  NULL if there is no such
- * row the caller can see.
- */
-char *
-ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
-{
-	int			ret;
-	char	   *key = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	LockRowArg	sa = {ki, rel};
-	ReclockStatement st = {ki->relid, "lockrow", ki->nkeys, ki->typids, lock_row_sql, &sa};
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = ReclockPlanRun(&st, values, NULL, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		Datum		vals[INDEX_MAX_KEYS];
-		bool		nulls[INDEX_MAX_KEYS];
-		MemoryContext spicxt = MemoryContextSwitchTo(caller);
-		int			i;
-
-		for (i = 0; i < ki->nkeys; i++)
-			vals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									i + 1, &nulls[i]);
-		key = ReclockKeyText(ki, vals, nulls);
-		MemoryContextSwitchTo(spicxt);
-	}
-	SPI_finish();
-	return key;
-}
 

@@ -196,13 +196,11 @@ extern Oid	ReclockRootOf(Oid relid);
 extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 								 Datum *values);
 extern char *ReclockTimestampText(TimestampTz ts);
-extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
 extern void ReclockRefreshNoticeTrigger(Oid relid, Oid known_relid, bool known_on);
 extern void ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup);
 extern bool ReclockChildNoticesWanted(Oid rootid, Oid known_relid, bool known_on);
 extern List *ReclockChildTablesOf(Oid parentid);
 extern Oid	ReclockStoreOwner(void);
-extern bool ReclockNotifyOnRelid(Oid rootid);
 extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
 								HeapTuple newtup, TupleDesc tupdesc);
 extern char *ReclockOperatorSql(Oid opr);
@@ -218,7 +216,7 @@ extern void ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki,
 								 const char *fname);
 extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 									const char *hint);
-extern char *ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
+extern ReclockKeyInfo *ReclockCachedKeyInfo(Oid rootid);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 extern char *ReclockCollateSql(Oid collid);
@@ -337,6 +335,8 @@ extern void ReclockChildTruncateCheck(Relation rel);
 extern void ReclockGuardNewPartition(Oid relid);
 
 /*--- notify.c ---*/
+extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
+extern bool ReclockNotifyOnRelid(Oid rootid);
 extern void ReclockNotify(const char *event, Oid relid, const char *key,
 						  const char *new_key, ReclockLock *lock);
 extern void ReclockNotifyChild(Oid relid, const char *key, Oid childid,
