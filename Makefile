@@ -39,7 +39,7 @@ else
 EXTENSION = reclock
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = reclock
-OBJS = src/reclock.o src/keys.o src/plans.o src/store.o src/acquire.o src/guard.o src/children.o src/cas.o src/notify.o src/ddl.o src/citus.o
+OBJS = src/reclock.o src/keys.o src/plans.o src/store.o src/tokens.o src/acquire.o src/guard.o src/children.o src/cas.o src/notify.o src/ddl.o src/citus.o
 DATA = $(wildcard src/reclock--*.sql)
 PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 
@@ -50,7 +50,7 @@ PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
 REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review privileges bad_input store \
-	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps
+	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps keys_memory store_am
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \

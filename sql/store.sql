@@ -1,9 +1,11 @@
 --
--- store: acquire, refresh, release, break and takeover write the lock table's
--- heap and indexes directly (no SQL).  The heap and every index must agree
--- after all of them, including updates that cannot be HOT (a new fence) and
--- rows too large to stay inline (TOAST); an index reclock cannot maintain is
--- refused without writing anything; triggers on the store do not fire.
+-- store: acquire, refresh, release, break and takeover write the lock table
+-- through the executor's simple-relation path (no SQL).  The heap and every
+-- index must agree after all of them, including updates that cannot be HOT
+-- (a new fence) and rows too large to stay inline (TOAST); expression and
+-- partial indexes are maintained; AFTER triggers on the store fire, and a
+-- BEFORE ROW trigger (which could change or skip reclock's rows) is refused
+-- without writing anything.
 --
 \set VERBOSITY terse
 \i sql/include/try.sql
@@ -59,20 +61,61 @@ SELECT count(*) AS live_by_heap FROM reclock_lock_store
 SELECT count(*) AS live_in_view FROM reclock_locks WHERE relation = 'st'::regclass;
 DROP INDEX st_expires_idx;
 
--- an index reclock cannot maintain: a new lock row is refused, nothing written
+-- expression and partial indexes are maintained too (this was refused when
+-- reclock wrote the heap and its indexes itself)
+INSERT INTO st SELECT g FROM generate_series(201, 210) g;
 CREATE INDEX st_expr_idx ON reclock_lock_store ((length(holder)));
-SELECT try('SELECT reclock_acquire(''st'', ''150'', ''alice'', ''1 min'')');
+CREATE INDEX st_part_idx ON reclock_lock_store (fence) WHERE holder = 'alice';
+SELECT token AS alice FROM reclock_acquire('st', '201', 'alice', '1 min') \gset
+SELECT reclock_refresh(:'alice', '2 min') IS NOT NULL AS refreshed;
+SELECT acquired FROM reclock_acquire('st', '202', 'alice', '1 min');
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT key FROM reclock_lock_store
+ WHERE holder = 'alice' AND fence > 0 AND relid = 'st'::regclass ORDER BY key;
+SELECT count(*) AS by_expr FROM reclock_lock_store
+ WHERE length(holder) = 5 AND relid = 'st'::regclass AND holder = 'alice';
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT reclock_release(:'alice');
+SELECT reclock_break('st', '202');
+SELECT c.relname, coalesce(bt_index_check(c.oid, true)::text, '') = '' AS ok
+  FROM pg_class c WHERE c.relname IN ('st_expr_idx', 'st_part_idx') ORDER BY 1;
 DROP INDEX st_expr_idx;
-SELECT count(*) AS alice_locks FROM reclock_lock_store WHERE holder = 'alice' AND relid = 'st'::regclass;
+DROP INDEX st_part_idx;
 
--- triggers on the store do not fire (it is written like a catalog)
+-- an AFTER trigger on the store fires for each write (grant, refresh,
+-- release), as the store's owner
+CREATE TABLE store_audit (op text, key text, who name);
+CREATE FUNCTION store_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO store_audit
+    VALUES (TG_OP, CASE WHEN TG_OP = 'DELETE' THEN OLD.key ELSE NEW.key END, current_user);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER store_audit AFTER INSERT OR UPDATE OR DELETE ON reclock_lock_store
+  FOR EACH ROW EXECUTE FUNCTION store_audit();
+SELECT token AS bob FROM reclock_acquire('st', '203', 'bob', '1 min') \gset
+SELECT reclock_refresh(:'bob', '2 min') IS NOT NULL AS refreshed;
+SELECT reclock_release(:'bob');
+SELECT op, key, who = (SELECT tableowner FROM pg_tables WHERE tablename = 'reclock_lock_store') AS as_owner
+  FROM store_audit;
+DROP TRIGGER store_audit ON reclock_lock_store;
+DROP FUNCTION store_audit();
+DROP TABLE store_audit;
+
+-- a BEFORE ROW trigger could change or skip what reclock writes: refused
+-- clearly, nothing written
 CREATE FUNCTION store_trap() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN RAISE EXCEPTION 'store trigger fired'; END $$;
+BEGIN RETURN NULL; END $$;
 CREATE TRIGGER store_trap BEFORE INSERT OR UPDATE ON reclock_lock_store
   FOR EACH ROW EXECUTE FUNCTION store_trap();
-SELECT acquired FROM reclock_acquire('st', '150', 'alice', '1 min');
+SELECT try_verbose('SELECT reclock_acquire(''st'', ''204'', ''carol'', ''1 min'')');
+SELECT count(*) AS carol_locks FROM reclock_lock_store
+ WHERE holder = 'carol' AND relid = 'st'::regclass;
 DROP TRIGGER store_trap ON reclock_lock_store;
 DROP FUNCTION store_trap();
+SELECT acquired FROM reclock_acquire('st', '204', 'carol', '1 min');
 
 RESET reclock.test_clock_offset;
 DROP TABLE st;

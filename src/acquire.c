@@ -23,6 +23,7 @@
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
@@ -50,6 +51,69 @@ PG_FUNCTION_INFO_V1(reclock_break);
 PG_FUNCTION_INFO_V1(reclock_sweep);
 PG_FUNCTION_INFO_V1(reclock_clock);
 PG_FUNCTION_INFO_V1(reclock_visible_locks);
+
+/*
+ * The query that locks one row by key FOR UPDATE (acquire, break).  It runs
+ * with the caller's rights, so privileges and row-level security apply.
+ * FOR UPDATE, not a weaker mode: it is the one that conflicts with the FOR
+ * KEY SHARE a child table's guard holds on the parent row (children.c).
+ */
+typedef struct LockRowArg
+{
+	ReclockKeyInfo *ki;
+	Relation	rel;
+} LockRowArg;
+
+static char *
+lock_row_sql(void *arg)
+{
+	LockRowArg   *sa = (LockRowArg *) arg;
+	StringInfoData cols;
+	int			i;
+
+	initStringInfo(&cols);
+	for (i = 0; i < sa->ki->nkeys; i++)
+		appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(get_attname(sa->ki->relid, sa->ki->attnums[i], false)));
+	return psprintf("SELECT %s FROM %s WHERE %s FOR UPDATE",
+					cols.data, ReclockRelationSql(sa->rel), ReclockKeyWhereSql(sa->ki));
+}
+
+/*
+ * Lock the row with the given key values FOR UPDATE, as the caller, and
+ * return its canonical key as stored in the row.  NULL if there is no such
+ * row the caller can see.
+ */
+static char *
+lock_row(ReclockKeyInfo *ki, Relation rel, Datum *values)
+{
+	int			ret;
+	char	   *key = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+	LockRowArg	sa = {ki, rel};
+	ReclockStatement st = {ki->relid, "lockrow", ki->nkeys, ki->typids, lock_row_sql, &sa};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = ReclockPlanRun(&st, values, NULL, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		Datum		vals[INDEX_MAX_KEYS];
+		bool		nulls[INDEX_MAX_KEYS];
+		MemoryContext spicxt = MemoryContextSwitchTo(caller);
+		int			i;
+
+		for (i = 0; i < ki->nkeys; i++)
+			vals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									i + 1, &nulls[i]);
+		key = ReclockKeyText(ki, vals, nulls);
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	return key;
+}
 
 /* the caller may write the table: UPDATE on the table or on any column */
 static inline void
@@ -138,7 +202,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	 * guard.c).  P0002 if the caller cannot see it.  The key is then taken
 	 * from the row itself.
 	 */
-	rowkey = ReclockLockRow(ki, rel, keyvals);
+	rowkey = lock_row(ki, rel, keyvals);
 	if (rowkey == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -346,7 +410,7 @@ reclock_break(PG_FUNCTION_ARGS)
 		keyvals = palloc(sizeof(Datum) * ki->nkeys);
 		key = ReclockCanonicalKey(ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), keyvals);
 		/* the row's own key if it is still there (a numeric '1.5' is '1.50') */
-		rowkey = ReclockLockRow(ki, rel, keyvals);
+		rowkey = lock_row(ki, rel, keyvals);
 		if (rowkey)
 			key = rowkey;
 	}

@@ -326,27 +326,6 @@ cas_read(FunctionCallInfo fcinfo, CasState *st, bool for_update, bool with_json)
 	return cas_fetch(st, for_update, with_json);
 }
 
-/* " COLLATE schema.name" for a collatable column, else "" */
-static char *
-collate_clause(Oid collid)
-{
-	HeapTuple	tup;
-	Form_pg_collation coll;
-	char	   *clause;
-
-	if (!OidIsValid(collid))
-		return "";
-	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for collation %u", collid);
-	coll = (Form_pg_collation) GETSTRUCT(tup);
-	clause = psprintf(" COLLATE %s.%s",
-					  quote_identifier(get_namespace_name(coll->collnamespace)),
-					  quote_identifier(NameStr(coll->collname)));
-	ReleaseSysCache(tup);
-	return clause;
-}
-
 typedef struct SwapArg
 {
 	CasState   *st;
@@ -379,7 +358,7 @@ swap_sql(void *arg)
 		else
 			appendStringInfo(&sql, " AND %s %s $%d%s", q,
 							 ReclockOperatorSql(lookup_type_cache(c->typid, TYPECACHE_EQ_OPR)->eq_opr),
-							 ++p, collate_clause(c->collid));
+							 ++p, ReclockCollateSql(c->collid));
 	}
 	return sql.data;
 }

@@ -766,7 +766,7 @@ parent_cache_get(void)
 
 	if (!registered)
 	{
-		RegisterSubXactCallback(parent_subxact_callback, NULL);
+		ReclockOnSubXactEvent(RECLOCK_SUBXACT_CHILD_PARENTS, parent_subxact_callback);
 		registered = true;
 	}
 	/*
@@ -936,8 +936,8 @@ recheck_later(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_ins
 
 	if (!registered)
 	{
-		RegisterXactCallback(recheck_xact_callback, NULL);
-		RegisterSubXactCallback(recheck_subxact_callback, NULL);
+		ReclockOnXactEvent(RECLOCK_XACT_CHILD_RECHECK, recheck_xact_callback);
+		ReclockOnSubXactEvent(RECLOCK_SUBXACT_CHILD_RECHECK, recheck_subxact_callback);
 		registered = true;
 	}
 	if (recheck_queue == NULL || recheck_lxid != MY_LXID)

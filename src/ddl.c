@@ -83,12 +83,7 @@ pkey_index(Oid relid)
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) ||
 		(rel = RelationIdGetRelation(relid)) == NULL)
 		return InvalidOid;
-#if PG_VERSION_NUM >= 180000
-	/* 18 added deferrable_ok; false: a deferrable key is no key, as before */
-	pkoid = RelationGetPrimaryKeyIndex(rel, false);
-#else
-	pkoid = RelationGetPrimaryKeyIndex(rel);
-#endif
+	pkoid = ReclockPrimaryKeyIndex(rel);
 	RelationClose(rel);
 	return pkoid;
 }
@@ -445,11 +440,8 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 	trigdata = (EventTriggerData *) fcinfo->context;
 
 	/* what an aborted command left behind belongs to a finished transaction */
-	if (watched_lxid != MY_LXID)
-	{
+	if (ReclockNewTransaction(&watched_lxid))
 		watched = NULL;
-		watched_lxid = MY_LXID;
-	}
 
 	if (strcmp(trigdata->event, "ddl_command_start") == 0)
 	{

@@ -12,7 +12,10 @@
  * of its partition tree.
  *
  * The facts about a table's key are cached per backend, and dropped by a
- * relcache invalidation of the table or of its root.
+ * relcache invalidation of the table or of its root.  This file reads no
+ * lock store and runs no SQL (it uses only reclock.c's settings): the row
+ * lock of acquire is acquire.c's, the notice setting notify.c's, which
+ * keep their answers in the key facts' fields for them.
  *
  * IDENTIFICATION
  *	  src/keys.c
@@ -25,10 +28,12 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
@@ -59,8 +64,6 @@ static HTAB *keyinfo_cache = NULL;
 /* the entry last looked up (dynahash entries do not move; reset when any is removed) */
 static ReclockKeyInfo *last_keyinfo = NULL;
 static bool keyinfo_stale = false;	/* an entry was invalidated since the last look */
-static FmgrInfo record_in_finfo;
-static FmgrInfo record_out_finfo;
 
 static void keyinfo_invalidate(Datum arg, Oid relid);
 static char *canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values);
@@ -396,11 +399,7 @@ ReclockCheckOwner(Relation rel, const char *detail)
 {
 	Oid			rootid = ReclockRootOf(RelationGetRelid(rel));
 
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, rootid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(rootid, GetUserId()))
-#endif
+	if (!ReclockOwnsRelation(rootid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s", get_rel_name(rootid)),
@@ -485,12 +484,44 @@ keyinfo_retire(ReclockKeyInfo *ki)
 		{
 			retired_cxt = AllocSetContextCreate(TopMemoryContext, "reclock retired keys",
 												ALLOCSET_SMALL_SIZES);
-			RegisterXactCallback(retired_xact_callback, NULL);
+			ReclockOnXactEvent(RECLOCK_XACT_KEYS, retired_xact_callback);
 		}
 		MemoryContextSetParent(ki->cxt, retired_cxt);
 		ki->cxt = NULL;
 	}
 	keyinfo_free(ki);
+}
+
+/*
+ * The equality of key column i of the primary key index indtup: its
+ * operator class's equality operator (its family's member for the class's
+ * input type, as ri_triggers.c finds a key's equality) and the index's
+ * collation.  Rows are found by key with these, so a lookup means what the
+ * primary key means.
+ */
+static void
+key_equality(HeapTuple indtup, int i, Oid *eqop, Oid *eqtype, Oid *collation)
+{
+	bool		isnull;
+	oidvector  *indclass;
+	oidvector  *indcoll;
+	Oid			opclass;
+	Oid			opfamily;
+
+	indclass = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, indtup,
+															 Anum_pg_index_indclass, &isnull));
+	Assert(!isnull);
+	indcoll = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, indtup,
+															Anum_pg_index_indcollation, &isnull));
+	Assert(!isnull);
+	opclass = indclass->values[i];
+	opfamily = get_opclass_family(opclass);
+	*eqtype = get_opclass_input_type(opclass);
+	*eqop = get_opfamily_member(opfamily, *eqtype, *eqtype, BTEqualStrategyNumber);
+	if (!OidIsValid(*eqop))
+		elog(ERROR, "missing operator %d(%u,%u) in opfamily %u",
+			 BTEqualStrategyNumber, *eqtype, *eqtype, opfamily);
+	*collation = indcoll->values[i];
 }
 
 static void
@@ -506,12 +537,7 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	int			i;
 
 	root = (rootid == relid) ? rel : relation_open(rootid, AccessShareLock);
-#if PG_VERSION_NUM >= 180000
-	/* 18 added deferrable_ok; false keeps what 15-17 do: a deferrable PK is none */
-	pkoid = RelationGetPrimaryKeyIndex(root, false);
-#else
-	pkoid = RelationGetPrimaryKeyIndex(root);
-#endif
+	pkoid = ReclockPrimaryKeyIndex(root);
 	if (!OidIsValid(pkoid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -539,6 +565,9 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	ki->outfuncs = palloc(sizeof(FmgrInfo) * ki->nkeys);
 	ki->infuncs = palloc(sizeof(FmgrInfo) * ki->nkeys);
 	ki->ioparams = palloc(sizeof(Oid) * ki->nkeys);
+	ki->eqops = palloc(sizeof(Oid) * ki->nkeys);
+	ki->eqtypes = palloc(sizeof(Oid) * ki->nkeys);
+	ki->collations = palloc(sizeof(Oid) * ki->nkeys);
 	if (ki->nkeys > 1)
 		ki->keydesc = CreateTemplateTupleDesc(ki->nkeys);
 
@@ -576,9 +605,21 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 							   attr->atttypid, attr->atttypmod, 0);
 		if (output_reads_path(attr->atttypid))
 			ki->pin_path = true;
+		key_equality(indtup, i, &ki->eqops[i], &ki->eqtypes[i], &ki->collations[i]);
 	}
 	if (ki->keydesc)
+	{
 		BlessTupleDesc(ki->keydesc);
+
+		/*
+		 * record_in and record_out cache their column I/O in fn_extra, sized
+		 * for one row type: each key shape has its own, in the key's memory,
+		 * so keys of different widths do not reallocate it in turn (in
+		 * CacheMemoryContext, never freed, when they were shared).
+		 */
+		fmgr_info_cxt(F_RECORD_IN, &ki->record_in, ki->cxt);
+		fmgr_info_cxt(F_RECORD_OUT, &ki->record_out, ki->cxt);
+	}
 	MemoryContextSwitchTo(oldcxt);
 
 	ReleaseSysCache(indtup);
@@ -615,8 +656,6 @@ ReclockGetKeyInfo(Relation rel)
 		keyinfo_cache = hash_create("reclock key info", 64, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		ReclockRegisterRelcacheCallback(keyinfo_invalidate);
-		fmgr_info_cxt(F_RECORD_IN, &record_in_finfo, CacheMemoryContext);
-		fmgr_info_cxt(F_RECORD_OUT, &record_out_finfo, CacheMemoryContext);
 	}
 
 	if (keyinfo_stale)
@@ -696,7 +735,7 @@ canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values)
 		HeapTupleHeader hdr;
 		HeapTupleData tmptup;
 
-		rec = InputFunctionCall(&record_in_finfo, (char *) key, RECORDOID,
+		rec = InputFunctionCall(&ki->record_in, (char *) key, RECORDOID,
 								ki->keydesc->tdtypmod);
 		hdr = DatumGetHeapTupleHeader(rec);
 		tmptup.t_len = HeapTupleHeaderGetDatumLength(hdr);
@@ -886,32 +925,20 @@ ReclockTimestampText(TimestampTz ts)
 	return text;
 }
 
-/* are change notices on for the table (cached until its relcache entry goes)? */
-bool
-ReclockNotifyOn(ReclockKeyInfo *ki)
-{
-	if (!ki->notify_known)
-	{
-		ki->notify_on = ReclockStoreNotifyEnabled(ki->rootid);
-		ki->notify_known = true;
-	}
-	return ki->notify_on;
-}
-
 /*
- * Are change notices on for the (root) table rootid?  From its cached key
- * facts if they are valid (reclock_notify invalidates them), else one probe.
+ * The cached key facts of a (root) table, if they are valid; NULL if none
+ * (nothing is built).
  */
-bool
-ReclockNotifyOnRelid(Oid rootid)
+ReclockKeyInfo *
+ReclockCachedKeyInfo(Oid rootid)
 {
 	ReclockKeyInfo *ki = NULL;
 
 	if (keyinfo_cache != NULL)
 		ki = hash_search(keyinfo_cache, &rootid, HASH_FIND, NULL);
 	if (ki != NULL && ki->valid && ki->rootid == rootid)
-		return ReclockNotifyOn(ki);
-	return ReclockStoreNotifyEnabled(rootid);
+		return ki;
+	return NULL;
 }
 
 /* the canonical text of key column values */
@@ -933,7 +960,7 @@ ReclockKeyText(ReclockKeyInfo *ki, Datum *vals, bool *nulls)
 		if (ki->nkeys == 1)
 			text = OutputFunctionCall(&ki->outfuncs[0], vals[0]);
 		else
-			text = OutputFunctionCall(&record_out_finfo,
+			text = OutputFunctionCall(&ki->record_out,
 									  HeapTupleGetDatum(heap_form_tuple(ki->keydesc, vals, nulls)));
 	}
 	PG_FINALLY();
@@ -1016,8 +1043,13 @@ ReclockRelationSql(Relation rel)
 }
 
 /*
- * A WHERE clause that finds one row by key, with the key columns' default
- * equality operators, schema-qualified; parameters $1 .. $nkeys.
+ * A WHERE clause that finds one row by key, with the primary key's equality
+ * (key_equality) and collation, schema-qualified; parameters $1 .. $nkeys.
+ * A column is compared as the operator class's input type when that is a
+ * real type other than its own (a domain, varchar under text's class; the
+ * cast is a relabeling, the key's index still serves); a polymorphic class
+ * (enums, arrays, records) compares a domain as its base type, since
+ * PostgreSQL resolves no operator of a domain over an enum.
  */
 char *
 ReclockKeyWhereSql(ReclockKeyInfo *ki)
@@ -1028,37 +1060,50 @@ ReclockKeyWhereSql(ReclockKeyInfo *ki)
 	initStringInfo(&sql);
 	for (i = 0; i < ki->nkeys; i++)
 	{
-		TypeCacheEntry *tc = lookup_type_cache(ki->typids[i], TYPECACHE_EQ_OPR);
 		char	   *colname = get_attname(ki->relid, ki->attnums[i], false);
+		Oid			cmptype = ki->eqtypes[i];
 
-		if (!OidIsValid(tc->eq_opr))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FUNCTION),
-					 errmsg("could not identify an equality operator for type %s",
-							format_type_be(ki->typids[i]))));
-		if (getBaseType(ki->typids[i]) != ki->typids[i])
+		if (get_typtype(cmptype) == TYPTYPE_PSEUDO)
+			cmptype = getBaseType(ki->typids[i]);
+		if (cmptype != ki->typids[i])
 		{
-			/*
-			 * A domain: compared as its base type (PostgreSQL resolves no
-			 * operator of a domain over an enum: "hue_d = hue_d" does not
-			 * exist); the cast is a relabeling, the key's index still serves.
-			 */
-			char	   *base = format_type_be_qualified(getBaseType(ki->typids[i]));
+			char	   *t = format_type_be_qualified(cmptype);
 
-			appendStringInfo(&sql, "%s%s::%s %s $%d::%s",
+			appendStringInfo(&sql, "%s%s::%s %s $%d::%s%s",
 							 i > 0 ? " AND " : "",
-							 quote_identifier(colname), base,
-							 ReclockOperatorSql(tc->eq_opr),
-							 i + 1, base);
+							 quote_identifier(colname), t,
+							 ReclockOperatorSql(ki->eqops[i]),
+							 i + 1, t, ReclockCollateSql(ki->collations[i]));
 		}
 		else
-			appendStringInfo(&sql, "%s%s %s $%d",
+			appendStringInfo(&sql, "%s%s %s $%d%s",
 							 i > 0 ? " AND " : "",
 							 quote_identifier(colname),
-							 ReclockOperatorSql(tc->eq_opr),
-							 i + 1);
+							 ReclockOperatorSql(ki->eqops[i]),
+							 i + 1, ReclockCollateSql(ki->collations[i]));
 	}
 	return sql.data;
+}
+
+/* " COLLATE schema.name" for a collation, or "" for none */
+char *
+ReclockCollateSql(Oid collid)
+{
+	HeapTuple	tup;
+	Form_pg_collation coll;
+	char	   *clause;
+
+	if (!OidIsValid(collid))
+		return "";
+	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for collation %u", collid);
+	coll = (Form_pg_collation) GETSTRUCT(tup);
+	clause = psprintf(" COLLATE %s.%s",
+					  quote_identifier(get_namespace_name(coll->collnamespace)),
+					  quote_identifier(NameStr(coll->collname)));
+	ReleaseSysCache(tup);
+	return clause;
 }
 
 /*
@@ -1082,66 +1127,4 @@ ReclockOperatorSql(Oid opr)
 	return sql;
 }
 
-/*
- * The query that locks one row by key FOR UPDATE (acquire, break).  It runs
- * with the caller's rights, so privileges and row-level security apply.
- * FOR UPDATE, not a weaker mode: it is the one that conflicts with the FOR
- * KEY SHARE a child table's guard holds on the parent row (children.c).
- */
-typedef struct LockRowArg
-{
-	ReclockKeyInfo *ki;
-	Relation	rel;
-} LockRowArg;
-
-static char *
-lock_row_sql(void *arg)
-{
-	LockRowArg   *sa = (LockRowArg *) arg;
-	StringInfoData cols;
-	int			i;
-
-	initStringInfo(&cols);
-	for (i = 0; i < sa->ki->nkeys; i++)
-		appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "",
-						 quote_identifier(get_attname(sa->ki->relid, sa->ki->attnums[i], false)));
-	return psprintf("SELECT %s FROM %s WHERE %s FOR UPDATE",
-					cols.data, ReclockRelationSql(sa->rel), ReclockKeyWhereSql(sa->ki));
-}
-
-/*
- * Lock the row with the given key values FOR UPDATE, as the caller, and
- * return its canonical key as stored in the row.  NULL if there is no such
- * row the caller can see.
- */
-char *
-ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values)
-{
-	int			ret;
-	char	   *key = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	LockRowArg	sa = {ki, rel};
-	ReclockStatement st = {ki->relid, "lockrow", ki->nkeys, ki->typids, lock_row_sql, &sa};
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = ReclockPlanRun(&st, values, NULL, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		Datum		vals[INDEX_MAX_KEYS];
-		bool		nulls[INDEX_MAX_KEYS];
-		MemoryContext spicxt = MemoryContextSwitchTo(caller);
-		int			i;
-
-		for (i = 0; i < ki->nkeys; i++)
-			vals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									i + 1, &nulls[i]);
-		key = ReclockKeyText(ki, vals, nulls);
-		MemoryContextSwitchTo(spicxt);
-	}
-	SPI_finish();
-	return key;
-}
 

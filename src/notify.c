@@ -38,6 +38,32 @@ PG_FUNCTION_INFO_V1(reclock_notice);
 
 #define RECLOCK_CHANNEL "reclock"
 
+/* are change notices on for the table (cached until its relcache entry goes)? */
+bool
+ReclockNotifyOn(ReclockKeyInfo *ki)
+{
+	if (!ki->notify_known)
+	{
+		ki->notify_on = ReclockStoreNotifyEnabled(ki->rootid);
+		ki->notify_known = true;
+	}
+	return ki->notify_on;
+}
+
+/*
+ * Are change notices on for the (root) table rootid?  From its cached key
+ * facts if they are valid (reclock_notify invalidates them), else one probe.
+ */
+bool
+ReclockNotifyOnRelid(Oid rootid)
+{
+	ReclockKeyInfo *ki = ReclockCachedKeyInfo(rootid);
+
+	if (ki != NULL)
+		return ReclockNotifyOn(ki);
+	return ReclockStoreNotifyEnabled(rootid);
+}
+
 /* Async_Notify refuses payloads of BLCKSZ - NAMEDATALEN - 128 (8000) bytes or more */
 #define PAYLOAD_MAX (BLCKSZ - NAMEDATALEN - 128 - 1)
 
@@ -154,8 +180,8 @@ remember_notice(Oid relid)
 
 	if (!registered)
 	{
-		RegisterXactCallback(notice_xact_callback, NULL);
-		RegisterSubXactCallback(notice_subxact_callback, NULL);
+		ReclockOnXactEvent(RECLOCK_XACT_NOTICES, notice_xact_callback);
+		ReclockOnSubXactEvent(RECLOCK_SUBXACT_NOTICES, notice_subxact_callback);
 		registered = true;
 	}
 	if (notice_level == 0 || level < notice_level)

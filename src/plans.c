@@ -7,7 +7,7 @@
  * reclock runs few statements through SPI: the row lock of acquire, the
  * reads and the UPDATE of CAS and diff (as the caller, on the caller's
  * table), the parent-row lock of a child table's guard (as the parent's
- * owner), and the rare writes of its own store (sweep, notice settings).
+ * owner), and the rare writes of its own store's notice settings.
  * Their SQL names relations as schema.table, because SQL has no other way.
  * A name is not an OID: a schema rename sends no invalidation of the tables
  * in it and takes no lock on them, and SPI re-parses a cached statement's

@@ -5,6 +5,13 @@
 
 -- 1.2: every live lock and its tokens stay as they are.
 
+-- The store is heap: reclock writes it through the executor's simple-relation
+-- path and reads it with heap snapshots, whatever default_table_access_method
+-- was when 1.0 or 1.1 made it (a no-op for tables that are heap already).
+ALTER TABLE @extschema@.reclock_lock_store SET ACCESS METHOD heap;
+ALTER TABLE @extschema@.reclock_token_store SET ACCESS METHOD heap;
+ALTER TABLE @extschema@.reclock_notify_store SET ACCESS METHOD heap;
+
 -- The trigger function of change notices (see below), first: protecting
 -- child tables again (below) may add it to them.
 CREATE FUNCTION @extschema@.reclock_notice()

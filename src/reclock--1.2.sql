@@ -6,9 +6,9 @@
 --
 -- The lock store.  Ordinary roles never read or write these tables: the C
 -- functions below do, after checking the caller's rights themselves.  Grants,
--- tokens, expiries and key moves are written straight to the heap and the
--- indexes (no SQL, no privilege check: as PostgreSQL writes its catalogs);
--- sweeps and notice settings run SQL as the extension owner.  All of it is
+-- tokens, expiries, key moves, releases, reclaims and sweeps are written
+-- through the executor's simple-relation path as the extension owner (no
+-- SQL); notice settings run SQL as the extension owner.  All of it is
 -- WAL-logged: a grant survives a crash and reaches a standby.
 --
 
@@ -45,12 +45,12 @@ CREATE TABLE @extschema@.reclock_lock_store (
 	expires_at	pg_catalog.timestamptz NOT NULL,
 	CONSTRAINT reclock_lock_store_pkey PRIMARY KEY (relid, key),
 	CONSTRAINT reclock_lock_store_fence_key UNIQUE (fence)
-);
+) USING heap;
 COMMENT ON TABLE @extschema@.reclock_lock_store IS 'reclock internal: one row per locked (table, key)';
 -- A table's live locks without visiting its dead ones (the guard's set of
 -- live keys, TRUNCATE's check), and its dead ones without visiting the live
--- (reclaim, sweep).  A plain index: reclock maintains the store's indexes
--- itself and refuses partial and expression indexes.
+-- (reclaim, sweep).  The store is written through the executor, which
+-- maintains every index on it.
 CREATE INDEX reclock_lock_store_expiry_idx ON @extschema@.reclock_lock_store (relid, expires_at);
 
 -- One row per token handed out: only its SHA-256 hash, and the grant (fence)
@@ -59,7 +59,7 @@ CREATE TABLE @extschema@.reclock_token_store (
 	hash		pg_catalog.bytea NOT NULL,
 	fence		pg_catalog.int8 NOT NULL,
 	CONSTRAINT reclock_token_store_pkey PRIMARY KEY (hash)
-);
+) USING heap;
 CREATE INDEX reclock_token_store_fence_idx ON @extschema@.reclock_token_store (fence);
 COMMENT ON TABLE @extschema@.reclock_token_store IS 'reclock internal: SHA-256 hashes of the tokens of each grant';
 
@@ -67,7 +67,7 @@ COMMENT ON TABLE @extschema@.reclock_token_store IS 'reclock internal: SHA-256 h
 CREATE TABLE @extschema@.reclock_notify_store (
 	relid		pg_catalog.regclass NOT NULL,
 	CONSTRAINT reclock_notify_store_pkey PRIMARY KEY (relid)
-);
+) USING heap;
 COMMENT ON TABLE @extschema@.reclock_notify_store IS 'reclock internal: tables with change notices on';
 
 -- Private: no role but the extension owner reads or writes the store.

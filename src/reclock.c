@@ -8,6 +8,14 @@
  * counts only if it was presented in the current transaction and that
  * setting still stands; see ReclockPresentedTokens() for how that is told.
  *
+ * Private header: utils/guc_tables.h, here and nowhere else.  PostgreSQL
+ * has no public call that says whether a setting was changed in the
+ * current transaction, and the contract needs exactly that of
+ * reclock.token (a token counts only where it was presented); the setting's
+ * own GUC record's stack says it (find_token_guc, token_stands).  The tests
+ * of presentation (sql/token.sql, sql/token_preload.sql) fail if that
+ * reading goes wrong.
+ *
  * IDENTIFICATION
  *	  src/reclock.c
  *
@@ -65,14 +73,6 @@ typedef struct PresentedTokens
 	uint8		hashes[FLEXIBLE_ARRAY_MEMBER];	/* ntokens * RECLOCK_HASH_LEN */
 } PresentedTokens;
 
-/* 16 moved GUC memory into a memory context: guc_malloc() and guc_free() */
-#if PG_VERSION_NUM >= 160000
-#define GUC_MALLOC(sz) guc_malloc(LOG, (sz))
-#define GUC_FREE(p) guc_free(p)
-#else
-#define GUC_MALLOC(sz) malloc(sz)	/* the GUC machinery free()s extras */
-#define GUC_FREE(p) free(p)
-#endif
 
 static PresentedTokens *presented = NULL;
 static uint64 presented_generation = 0;	/* bumped at every assignment */
@@ -130,6 +130,66 @@ relcache_dispatch(Datum arg, Oid relid)
 
 	for (i = 0; i < n_relcache_callbacks; i++)
 		relcache_callbacks[i] ((Datum) 0, relid);
+}
+
+/*
+ * reclock's transaction callbacks, behind one registration each for
+ * transaction and subtransaction events, called in a fixed order (the
+ * order of ReclockXactSlot) whichever path a backend ran first.
+ * PostgreSQL calls its callbacks latest-registered first, so with one
+ * registration per file their order depended on what the backend did
+ * first.  The order: checks that may refuse a commit (a child row's
+ * parent, a lock renewal, notices at PREPARE) before the writes at
+ * pre-commit (reclaim and sweep), and the cleanups that free memory last.
+ */
+static XactCallback xact_callbacks[RECLOCK_XACT_SLOTS];
+static SubXactCallback subxact_callbacks[RECLOCK_SUBXACT_SLOTS];
+
+static void
+xact_dispatch(XactEvent event, void *arg)
+{
+	int			i;
+
+	for (i = 0; i < RECLOCK_XACT_SLOTS; i++)
+		if (xact_callbacks[i])
+			xact_callbacks[i] (event, NULL);
+}
+
+static void
+subxact_dispatch(SubXactEvent event, SubTransactionId mySubid,
+				 SubTransactionId parentSubid, void *arg)
+{
+	int			i;
+
+	for (i = 0; i < RECLOCK_SUBXACT_SLOTS; i++)
+		if (subxact_callbacks[i])
+			subxact_callbacks[i] (event, mySubid, parentSubid, NULL);
+}
+
+void
+ReclockOnXactEvent(ReclockXactSlot slot, XactCallback func)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		RegisterXactCallback(xact_dispatch, NULL);
+		registered = true;
+	}
+	xact_callbacks[slot] = func;
+}
+
+void
+ReclockOnSubXactEvent(ReclockSubXactSlot slot, SubXactCallback func)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		RegisterSubXactCallback(subxact_dispatch, NULL);
+		registered = true;
+	}
+	subxact_callbacks[slot] = func;
 }
 
 void
@@ -249,11 +309,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 #endif
 
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("reclock");
-#else
-	EmitWarningsOnPlaceholders("reclock");
-#endif
 }
 
 /*

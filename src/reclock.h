@@ -13,6 +13,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "access/xact.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -23,12 +24,22 @@
 
 #define RECLOCK_HASH_LEN	32	/* SHA-256 */
 
-/* the local id of the current top-level transaction */
-#if PG_VERSION_NUM >= 170000
-#define MY_LXID (MyProc->vxid.lxid)
-#else
-#define MY_LXID (MyProc->lxid)
-#endif
+#include "compat.h"
+
+/*
+ * State a file keeps for the current transaction in static variables:
+ * true, once per transaction, when *lxid is not the current transaction's
+ * (it is made so), and the caller drops what it kept for an earlier one
+ * (its memory went with that transaction).
+ */
+static inline bool
+ReclockNewTransaction(LocalTransactionId *lxid)
+{
+	if (*lxid == MY_LXID)
+		return false;
+	*lxid = MY_LXID;
+	return true;
+}
 
 /* an argument that must not be NULL: 22004 */
 static inline void
@@ -61,6 +72,29 @@ extern int	reclock_reentry;
 extern TimestampTz ReclockNow(void);
 /* instead of CacheRegisterRelcacheCallback: one registration for all of reclock */
 extern void ReclockRegisterRelcacheCallback(RelcacheCallbackFunction func);
+
+/* transaction callbacks, called in this order (reclock.c) */
+typedef enum ReclockXactSlot
+{
+	RECLOCK_XACT_CHILD_RECHECK,	/* children.c: child rows checked at commit */
+	RECLOCK_XACT_RENEWALS,		/* store.c: renewals checked at commit */
+	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
+	RECLOCK_XACT_RECLAIM,		/* store.c: reclaim and sweep at commit */
+	RECLOCK_XACT_GUARD,			/* guard.c: the live-key sets carried over */
+	RECLOCK_XACT_KEYS,			/* keys.c: retired key facts freed */
+	RECLOCK_XACT_SLOTS
+} ReclockXactSlot;
+
+typedef enum ReclockSubXactSlot
+{
+	RECLOCK_SUBXACT_CHILD_PARENTS,	/* children.c: the parent cache */
+	RECLOCK_SUBXACT_CHILD_RECHECK,	/* children.c: rows queued for the recheck */
+	RECLOCK_SUBXACT_NOTICES,	/* notify.c: notices queued */
+	RECLOCK_SUBXACT_SLOTS
+} ReclockSubXactSlot;
+
+extern void ReclockOnXactEvent(ReclockXactSlot slot, XactCallback func);
+extern void ReclockOnSubXactEvent(ReclockSubXactSlot slot, SubXactCallback func);
 
 /*
  * Pause points (test builds only): RECLOCK_TEST_PAUSE("acquire:after_lock_row")
@@ -120,7 +154,12 @@ typedef struct ReclockKeyInfo
 	FmgrInfo   *outfuncs;
 	FmgrInfo   *infuncs;
 	Oid		   *ioparams;
+	Oid		   *eqops;			/* the primary key's equality, per column */
+	Oid		   *eqtypes;		/* its operator class's input type */
+	Oid		   *collations;		/* the primary key's collation */
 	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
+	FmgrInfo	record_in;		/* record_in and record_out for keydesc */
+	FmgrInfo	record_out;
 	int16	   *typlens;
 	bool	   *typbyvals;
 	bool		pin_path;		/* key output reads search_path (reg* types) */
@@ -157,13 +196,11 @@ extern Oid	ReclockRootOf(Oid relid);
 extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
 								 Datum *values);
 extern char *ReclockTimestampText(TimestampTz ts);
-extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
 extern void ReclockRefreshNoticeTrigger(Oid relid, Oid known_relid, bool known_on);
 extern void ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup);
 extern bool ReclockChildNoticesWanted(Oid rootid, Oid known_relid, bool known_on);
 extern List *ReclockChildTablesOf(Oid parentid);
 extern Oid	ReclockStoreOwner(void);
-extern bool ReclockNotifyOnRelid(Oid rootid);
 extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
 								HeapTuple newtup, TupleDesc tupdesc);
 extern char *ReclockOperatorSql(Oid opr);
@@ -179,9 +216,10 @@ extern void ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki,
 								 const char *fname);
 extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
 									const char *hint);
-extern char *ReclockLockRow(ReclockKeyInfo *ki, Relation rel, Datum *values);
+extern ReclockKeyInfo *ReclockCachedKeyInfo(Oid rootid);
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
+extern char *ReclockCollateSql(Oid collid);
 
 extern void ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki,
 									   const char *fname);
@@ -256,6 +294,9 @@ extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);
 extern void ReclockShareKey(Oid relid, const char *key);
 
+/*--- tokens.c ---*/
+extern bool ReclockHoldsToken(int64 fence);
+
 /*--- children.c: documents (a parent row's lock covers its child rows) ---*/
 /* the guard trigger's name, also the constraint name of every refusal */
 #define RECLOCK_GUARD_TRIGGER "reclock_guard"
@@ -291,10 +332,11 @@ extern bool ReclockChildGuard(Relation rel, const char *conname, TriggerData *td
 extern void ReclockChildTruncateCheck(Relation rel);
 
 /*--- guard.c ---*/
-extern bool ReclockHoldsToken(int64 fence);
 extern void ReclockGuardNewPartition(Oid relid);
 
 /*--- notify.c ---*/
+extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
+extern bool ReclockNotifyOnRelid(Oid rootid);
 extern void ReclockNotify(const char *event, Oid relid, const char *key,
 						  const char *new_key, ReclockLock *lock);
 extern void ReclockNotifyChild(Oid relid, const char *key, Oid childid,

@@ -3,24 +3,24 @@
  * store.c
  *	  The lock store: every read and write of reclock's own tables.
  *
- * Reads go straight to the indexes (genam) with the latest snapshot, never
- * the caller's: a grant committed after a REPEATABLE READ transaction took
- * its snapshot must still count.  The writes of the hot path (a grant, a
- * token, a new expiry) go straight to the heap and its indexes too, the way
- * catalog rows are written: a row is read by an index probe and then
- * updated at the TID it was read at, and if another transaction changed it
- * meanwhile the caller reads it again.  Executor start-up for a one-row
- * statement cost more than the write itself (callgrind).  Key moves,
- * releases, breaks and sweeps are written the same way: release and break
- * delete the lock row and its token hashes, and dead rows left by locks
- * that ran out are reclaimed a few at a time at the commit of acquires
- * (see ReclockStoreReclaimLater), so the store is bounded by the live locks
- * with nobody scheduling a sweep.  Notice settings, rare, are SQL
- * statements made for each call, never cached, checked to name only the
- * store's own tables (plans.c), and run as the extension owner (ordinary
- * roles have no rights on the store), with the latest snapshot too.  The
- * callers check the caller's rights on the target table before they get
- * here.
+ * Reads are index scans (genam) with the latest snapshot, never the
+ * caller's: a grant committed after a REPEATABLE READ transaction took its
+ * snapshot must still count.  Writes (a grant, a token, a new expiry, key
+ * moves, releases, breaks, reclaims and sweeps) go through the executor's
+ * simple-relation path, as logical replication's apply worker writes (see
+ * "Writes" below): a row is read by an index probe, that row version is
+ * locked and written, and if another transaction changed it meanwhile the
+ * caller reads it again.  A one-row SQL statement's executor start-up cost
+ * more than the write itself (callgrind), so no SQL is planned for them.
+ * Release and break delete the lock row and its token hashes, and dead
+ * rows left by locks that ran out are reclaimed a few at a time at the
+ * commit of acquires (see ReclockStoreReclaimLater), so the store is
+ * bounded by the live locks with nobody scheduling a sweep.  Notice
+ * settings, rare, are SQL statements made for each call, never cached,
+ * checked to name only the store's own tables (plans.c), and run as the
+ * extension owner (ordinary roles have no rights on the store), with the
+ * latest snapshot too.  The callers check the caller's rights on the
+ * target table before they get here.
  *
  * IDENTIFICATION
  *	  src/store.c
@@ -63,6 +63,9 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "catalog/pg_sequence.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "parser/parse_relation.h"
 #include "storage/bufmgr.h"
 
 #include "reclock.h"
@@ -338,11 +341,10 @@ store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
  * after the snapshot the row was read with.  Invalid if none, if it is this
  * transaction, or if it aborted.  The row is read in buf (pinned).
  *
- * Every new row version carries HEAP_XMAX_INVALID until someone updates it,
- * so the common case is one unlocked read of the infomask.  That read may
- * race with an updater that starts now; such an updater came after the
- * caller's read of the row and of the clock, and is judged by that order
- * (see ReclockStoreGetSettled).
+ * The header is read under the buffer's share lock.  An updater that starts
+ * after this read came after the caller's read of the row and of the clock,
+ * and is judged by that order (see ReclockStoreGetSettled).  Only dead rows
+ * get here (a settled read, the scans of live keys and of pending ones).
  */
 static TransactionId
 store_updater(HeapTuple tup, Buffer buf)
@@ -350,8 +352,6 @@ store_updater(HeapTuple tup, Buffer buf)
 	TransactionId xid = InvalidTransactionId;
 	uint16		infomask;
 
-	if (tup->t_data->t_infomask & HEAP_XMAX_INVALID)
-		return InvalidTransactionId;
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	infomask = tup->t_data->t_infomask;
 	if (!(infomask & HEAP_XMAX_INVALID) && !HEAP_XMAX_IS_LOCKED_ONLY(infomask))
@@ -436,12 +436,12 @@ ReclockStoreGetByFence(int64 fence, ReclockLock *lock)
 }
 
 /*
- * The extension marker of a grant: an advisory lock (db, fence, this) that
+ * The renewal marker of a grant: an advisory lock (db, fence, this) that
  * a transaction which extended the grant holds from its last look at the
- * clock (at pre-commit, see extension_precommit) to its end.
+ * clock (at pre-commit, see renewal_precommit) to its end.
  */
 static void
-extension_locktag(LOCKTAG *tag, int64 fence)
+renewal_locktag(LOCKTAG *tag, int64 fence)
 {
 	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) ((uint64) fence >> 32),
 						 (uint32) fence, RECLOCK_LOCKTAG_EXTEND);
@@ -449,11 +449,11 @@ extension_locktag(LOCKTAG *tag, int64 fence)
 
 /*
  * Read a lock row as one must judge whether it is live at *now, when an
- * extension of it (a refresh, a same-holder acquire) may be in flight.
+ * renewal of it (a refresh, a same-holder acquire) may be in flight.
  *
  * A live row is live.  A dead one whose version has an updater that may yet
- * count (store_updater) may be under an extension that is about to commit:
- * take and at once drop the grant's extension marker in share mode, take the
+ * count (store_updater) may be under a renewal that is about to commit:
+ * take and at once drop the grant's renewal marker in share mode, take the
  * clock again, and read again.  The extender takes the marker, exclusively
  * and to its end, before its last look at the clock at pre-commit, and fails
  * if the grant had run out by then.  So either the extender had the marker
@@ -469,7 +469,7 @@ static bool
 store_get_settled(Oid indexid, ScanKeyData *keys, int nkeys,
 				  TimestampTz *now, ReclockLock *lock)
 {
-	TransactionId danced = InvalidTransactionId;
+	TransactionId waited_for = InvalidTransactionId;
 
 	for (;;)
 	{
@@ -486,12 +486,12 @@ store_get_settled(Oid indexid, ScanKeyData *keys, int nkeys,
 			lock->found = false;
 			return false;
 		}
-		if (!TransactionIdIsValid(v.updater) || TransactionIdEquals(v.updater, danced))
+		if (!TransactionIdIsValid(v.updater) || TransactionIdEquals(v.updater, waited_for))
 			return true;
-		extension_locktag(&tag, lock->fence);
+		renewal_locktag(&tag, lock->fence);
 		(void) LockAcquire(&tag, ShareLock, false, false);
 		LockRelease(&tag, ShareLock, false);
-		danced = v.updater;
+		waited_for = v.updater;
 		*now = ReclockNow();
 	}
 }
@@ -584,7 +584,7 @@ visit_any_live(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 {
 	LiveVisit  *lv = (LiveVisit *) arg;
 
-	/* a dead row with an extension in flight may yet be live: count it */
+	/* a dead row with a renewal in flight may yet be live: count it */
 	lv->found = visit_live(tup, desc, &lv->now) ||
 		TransactionIdIsValid(store_updater(tup, buf));
 	return lv->found;
@@ -653,7 +653,7 @@ visit_pending(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 
 /*
  * Does the table have a live lock, judged as store_get_settled judges one
- * row: a dead row under an extension that is committing (it passed its
+ * row: a dead row under a renewal that is committing (it passed its
  * pre-commit check while the lock was live) is waited for and read again.
  * Waits only for a commit in progress, never for a transaction left open.
  * For DDL and TRUNCATE, which must not pass a lock whose refresh is about to
@@ -714,7 +714,7 @@ visit_keys(HeapTuple tup, TupleDesc desc, Buffer buf, void *arg)
 	}
 	/*
 	 * A dead row whose version another transaction has changed and not yet
-	 * ended (or ended after the snapshot) may be under an extension about to
+	 * ended (or ended after the snapshot) may be under a renewal about to
 	 * commit: its key goes into the set, so that the guard probes it (and
 	 * settles it, ReclockStoreGetSettled) rather than pass it unread.
 	 */
@@ -759,50 +759,36 @@ ReclockStoreLiveKeys(Oid relid, TimestampTz now, int maxrows,
 }
 
 /*
- * The epoch, read from the sequence's page (no nextval, no lock beyond the
- * buffer's).  False if the epoch cannot be used (the sequence was altered
- * to cache values).
- *
- * This reads a private layout (sequence.c's page: one tuple, its special
- * space holding SEQ_MAGIC), kept because the guard reads the epoch for every
- * row written on a server where other transactions commit: PostgreSQL's
- * public pg_sequence_last_value() checks the caller's privilege on the
- * sequence (which ordinary roles do not have: it would need a switch to the
- * owner per row) and opens the sequence through its own cache.  A layout
- * that ever changes fails the magic check with an error rather than reading
- * garbage; ALTER SEQUENCE reclock_epoch_seq CACHE n (the one supported way
- * to change what the page means) switches the epoch off (the isolation
- * spec epoch_cache).
+ * The epoch: the last value of reclock_epoch_seq, read with PostgreSQL's
+ * own pg_sequence_last_value() (no nextval, no lock beyond the buffer's),
+ * as the extension owner, who owns the sequence: ordinary roles have no
+ * right on it, and the guard reads it for every row written on a server
+ * where other transactions commit.  False if the epoch cannot be used (the
+ * sequence was altered to cache values: a backend-local cache would let
+ * nextval return without moving the shared value; the isolation spec
+ * epoch_cache).
  */
-#define RECLOCK_SEQ_MAGIC	0x1717	/* sequence.c's SEQ_MAGIC */
-
 bool
 ReclockStoreEpoch(ReclockEpoch *epoch)
 {
-	Relation	rel;
-	Buffer		buf;
-	Page		page;
-	ItemId		lp;
-	HeapTupleData tup;
-	Form_pg_sequence_data seq;
+	LOCAL_FCINFO(fcinfo, 1);
+	Oid			save_userid;
+	int			save_sec;
+	Datum		d;
 
 	store_load();
 	if (!store.epoch_usable)
 		return false;
-	rel = relation_open(store.epochseq, AccessShareLock);
-	buf = ReadBuffer(rel, 0);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	if (*((uint32 *) PageGetSpecialPointer(page)) != RECLOCK_SEQ_MAGIC)
-		elog(ERROR, "bad magic number in sequence \"%s\"", RelationGetRelationName(rel));
-	lp = PageGetItemId(page, FirstOffsetNumber);
-	tup.t_data = (HeapTupleHeader) PageGetItem(page, lp);
-	tup.t_len = ItemIdGetLength(lp);
-	seq = (Form_pg_sequence_data) GETSTRUCT(&tup);
-	epoch->value = seq->last_value;
-	epoch->called = seq->is_called;
-	UnlockReleaseBuffer(buf);
-	relation_close(rel, NoLock);
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(store.epochseq);
+	fcinfo->args[0].isnull = false;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(store.owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	d = pg_sequence_last_value(fcinfo);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	/* NULL until the first nextval */
+	epoch->called = !fcinfo->isnull;
+	epoch->value = fcinfo->isnull ? 0 : DatumGetInt64(d);
 	return true;
 }
 
@@ -886,228 +872,330 @@ ReclockStoreNextFence(void)
 }
 
 /*
- * Direct writes.  Each opens the table with RowExclusiveLock (held to the
- * end of the transaction, like any writer's), writes the heap tuple (WAL,
- * TOAST and logical decoding as for any heap write) and then its index
- * entries, and makes the write visible to the next read of this
- * transaction.  Triggers on the store do not fire: it is reclock's own
- * table, written the way PostgreSQL writes its catalogs.
+ * Writes, through the executor's simple-relation path: the one logical
+ * replication's apply worker uses (worker.c sets up its EState the same
+ * way).  ExecSimpleRelationInsert/Update/Delete write the tuple through the
+ * table access method, check its constraints, maintain every index on the
+ * table (ExecInsertIndexTuples: partial and expression ones too) and fire
+ * AFTER ROW triggers.  A BEFORE ROW trigger could change or skip the row
+ * reclock decided to write, behind its back: a store table that has one is
+ * refused (writer_begin).  The store is created USING heap, and its reads
+ * below are index scans with heap snapshots.
+ *
+ * An update or delete is of the row version the caller read: that version
+ * is locked first (table_tuple_lock at its TID, as RelationFindReplTupleByIndex
+ * locks the row it finds; the finder itself is not used because the caller
+ * must write the version it judged, or read again: the finder would lock
+ * whatever version is current).  If the row was updated or deleted since it
+ * was read, the lock waits for that transaction to end and the caller reads
+ * again and takes the clock again; unless wait, a row another transaction
+ * is writing is left alone.  Once locked, the write cannot fail on a
+ * concurrent change.  Each write is made visible to the next read of this
+ * transaction by the caller (CommandCounterIncrement).  The writes run as
+ * the extension owner, who owns the store (a trigger's function runs as
+ * for any write of the owner's).
  */
 
 #define LOCK_STORE_NATTS	7
 #define TOKEN_STORE_NATTS	2
 
-static Relation
-store_open_for_write(Oid relid, int natts)
+typedef struct StoreWriter
 {
-	Relation	rel = table_open(relid, RowExclusiveLock);
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	EPQState	epq;
+	TupleTableSlot *oldslot;	/* the locked row version */
+	TupleTableSlot *newslot;	/* the row to write */
+	Oid			save_userid;
+	int			save_sec;
+} StoreWriter;
 
-	if (RelationGetDescr(rel)->natts != natts)
+/*
+ * Open a table of the store for writing; indexes: it will insert or update
+ * (a writer that only deletes leaves the indexes alone, as the executor
+ * does).
+ */
+static void
+writer_begin(StoreWriter *w, Oid relid, int natts, bool indexes)
+{
+	RangeTblEntry *rte;
+	TriggerDesc *trig;
+
+	w->rel = table_open(relid, RowExclusiveLock);
+	if (RelationGetDescr(w->rel)->natts != natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"reclock\" is damaged: table \"%s\" has been altered",
-						RelationGetRelationName(rel))));
+						RelationGetRelationName(w->rel))));
+	trig = w->rel->trigdesc;
+	if (trig && (trig->trig_insert_before_row || trig->trig_update_before_row ||
+				 trig->trig_delete_before_row))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s\" of reclock has a BEFORE ROW trigger",
+						RelationGetRelationName(w->rel)),
+				 errdetail("A BEFORE ROW trigger could change or skip the rows reclock writes."),
+				 errhint("Drop the trigger, or make it an AFTER trigger.")));
 	local_writes++;
-	return rel;
+
+	w->estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = w->rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	ReclockInitRangeTable(w->estate, rte);
+	w->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+	w->estate->es_output_cid = GetCurrentCommandId(true);
+	if (indexes)
+		ExecOpenIndices(w->rri, false);
+	ReclockEvalPlanQualInit(&w->epq, w->estate);
+	w->oldslot = table_slot_create(w->rel, &w->estate->es_tupleTable);
+	w->newslot = indexes ? table_slot_create(w->rel, &w->estate->es_tupleTable) : NULL;
+	GetUserIdAndSecContext(&w->save_userid, &w->save_sec);
+	SetUserIdAndSecContext(store.owner, w->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	AfterTriggerBeginQuery();
+}
+
+static void
+writer_end(StoreWriter *w)
+{
+	int			i;
+
+	/* AFTER ROW triggers fire here */
+	AfterTriggerEndQuery(w->estate);
+	SetUserIdAndSecContext(w->save_userid, w->save_sec);
+	EvalPlanQualEnd(&w->epq);
+
+	/*
+	 * As ExecCloseIndices, but the index locks are kept to the end of the
+	 * transaction, as a query's are: dropping them after each write and
+	 * taking them again for the next went through the lock manager every
+	 * time (callgrind: about 7 k instructions per acquire+release).
+	 */
+	for (i = 0; i < w->rri->ri_NumIndices; i++)
+	{
+		ReclockIndexInsertCleanup(w->rri->ri_IndexRelationDescs[i],
+								  w->rri->ri_IndexRelationInfo[i]);
+		index_close(w->rri->ri_IndexRelationDescs[i], NoLock);
+	}
+	w->rri->ri_NumIndices = 0;
+	/* the relations the triggers opened (es_trig_target_relations) */
+	ExecCloseResultRelations(w->estate);
+	ExecResetTupleTable(w->estate->es_tupleTable, false);
+	ExecCloseRangeTableRelations(w->estate);
+	FreeExecutorState(w->estate);
+	/* the lock is kept to the end of the transaction, as any writer's */
+	table_close(w->rel, NoLock);
+}
+
+static TupleTableSlot *
+writer_row(StoreWriter *w, Datum *values, bool *nulls)
+{
+	TupleTableSlot *slot = w->newslot;
+	int			natts = RelationGetDescr(w->rel)->natts;
+
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, values, sizeof(Datum) * natts);
+	memcpy(slot->tts_isnull, nulls, sizeof(bool) * natts);
+	ExecStoreVirtualTuple(slot);
+	return slot;
+}
+
+/* insert a row; *tid (if not NULL) is where it was written */
+static void
+writer_insert(StoreWriter *w, Datum *values, bool *nulls, ItemPointer tid)
+{
+	TupleTableSlot *slot = writer_row(w, values, nulls);
+
+	ExecSimpleRelationInsert(w->rri, w->estate, slot);
+	RECLOCK_TEST_PAUSE_AT("store:insert_before_index", RelationGetRelationName(w->rel));
+	if (tid)
+		*tid = slot->tts_tid;
 }
 
 /*
- * The index entries of a new heap tuple; on PostgreSQL 16 and later, an
- * update that only needs the summarizing indexes (BRIN) passes
- * summarizing_only.
+ * Wait for the transaction that is writing or locking the row version at
+ * tid to end.  The wait is a row lock taken in a subtransaction that is
+ * rolled back at once: nothing is kept, so a caller that then decides to
+ * write nothing holds up nobody.
  */
 static void
-store_index_insert(Relation rel, HeapTuple tup, bool summarizing_only)
+writer_wait(StoreWriter *w, ItemPointer tid)
 {
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel),
-													&TTSOpsHeapTuple);
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	TupleTableSlot *slot;
+	TM_FailureData tmfd;
 
-	ExecStoreHeapTuple(tup, slot, false);
-	foreach(lc, indexes)
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
 	{
-		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
-		IndexInfo  *ii = BuildIndexInfo(idx);
-		Datum		values[INDEX_MAX_KEYS];
-		bool		isnull[INDEX_MAX_KEYS];
-
-#if PG_VERSION_NUM >= 160000
-		if (summarizing_only && !ii->ii_Summarizing)
-		{
-			index_close(idx, NoLock);
-			continue;
-		}
-#endif
-		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL ||
-			ii->ii_ExclusionOps != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("index \"%s\" on reclock's store is not supported",
-							RelationGetRelationName(idx)),
-					 errdetail("reclock writes its store directly and maintains only plain indexes on it."),
-					 errhint("Drop the index.")));
-		if (ii->ii_ReadyForInserts)
-		{
-			FormIndexDatum(ii, slot, NULL, values, isnull);
-			index_insert(idx, values, isnull, &tup->t_self, rel,
-						 ii->ii_Unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-#if PG_VERSION_NUM >= 140000
-						 false,
-#endif
-						 ii);
-		}
-		/* the lock is kept to the end of the transaction, as the executor's */
-		index_close(idx, NoLock);
+		slot = table_slot_create(w->rel, NULL);
+		(void) table_tuple_lock(w->rel, tid, InvalidSnapshot, slot,
+								GetCurrentCommandId(false), LockTupleExclusive,
+								LockWaitBlock, 0, &tmfd);
+		ExecDropSingleTupleTableSlot(slot);
+		RollbackAndReleaseCurrentSubTransaction();
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	list_free(indexes);
-}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
 
-static void
-store_insert(Relation rel, HeapTuple tup)
-{
-	heap_insert(rel, tup, GetCurrentCommandId(true), 0, NULL);
-	RECLOCK_TEST_PAUSE_AT("store:insert_before_index", RelationGetRelationName(rel));
-	store_index_insert(rel, tup, false);
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
 }
 
 /*
- * Replace the tuple at otid, read by the caller, with newtup.  False if it
- * was updated or deleted since it was read, or if another transaction is
- * updating it: then this waits for that transaction to end, and the caller
- * reads the row again and takes the clock again (what it decided from the
- * row and the clock before the wait may no longer hold).
+ * Lock the row version at tid, read by the caller, into w->oldslot.  False
+ * if it was updated or deleted since it was read, or if another transaction
+ * is writing or locking it: then, if wait, after that transaction ended
+ * (writer_wait), and the caller reads the row again and takes the clock
+ * again (what it decided from the row and the clock before the wait may no
+ * longer hold).
  */
 static bool
-store_update(Relation rel, ItemPointer otid, HeapTuple newtup)
+writer_lock(StoreWriter *w, ItemPointer tid, bool wait)
 {
 	TM_Result	res;
 	TM_FailureData tmfd;
-	LockTupleMode lockmode;
-	bool		wait = false;
-#if PG_VERSION_NUM >= 160000
-	TU_UpdateIndexes update_indexes;
-#endif
 
-retry:
-#if PG_VERSION_NUM >= 190000
-	/* 19 added the options (TABLE_UPDATE_*); none is what 16-18 did */
-	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true), 0,
-					  InvalidSnapshot, wait, &tmfd, &lockmode, &update_indexes);
-#elif PG_VERSION_NUM >= 160000
-	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true),
-					  InvalidSnapshot, wait, &tmfd, &lockmode, &update_indexes);
-#else
-	res = heap_update(rel, otid, newtup, GetCurrentCommandId(true),
-					  InvalidSnapshot, wait, &tmfd, &lockmode);
-#endif
+	res = table_tuple_lock(w->rel, tid, InvalidSnapshot, w->oldslot,
+						   w->estate->es_output_cid, LockTupleExclusive,
+						   LockWaitSkip, 0, &tmfd);
 	switch (res)
 	{
 		case TM_Ok:
-			break;
+			return true;
+		case TM_WouldBlock:
+			if (wait)
+				writer_wait(w, tid);
+			return false;
 		case TM_Updated:
 		case TM_Deleted:
 			return false;
-		case TM_BeingModified:
-			if (!TransactionIdIsValid(tmfd.xmax))
-			{
-				/* only row lockers: they change nothing, wait as heap_update does */
-				wait = true;
-				goto retry;
-			}
-			XactLockTableWait(tmfd.xmax, rel, otid, XLTW_Update);
-			return false;
 		case TM_SelfModified:
+		case TM_Invisible:
 			/* by this transaction, in this command: make it visible, read again */
 			CommandCounterIncrement();
 			return false;
 		default:
-			elog(ERROR, "unexpected heap_update status: %u", res);
+			elog(ERROR, "unexpected table_tuple_lock status: %u", res);
 	}
-	RECLOCK_TEST_PAUSE_AT("store:update_before_index", RelationGetRelationName(rel));
-#if PG_VERSION_NUM >= 160000
-	if (update_indexes != TU_None)
-		store_index_insert(rel, newtup, update_indexes == TU_Summarizing);
-#else
-	if (!HeapTupleIsHeapOnly(newtup))
-		store_index_insert(rel, newtup, false);
-#endif
+	return false;				/* keep the compiler quiet */
+}
+
+/*
+ * Replace the row version at otid, read by the caller, with a new row;
+ * false if it changed since it was read (writer_lock).  *newtid: where the
+ * new version is.
+ */
+static bool
+writer_update(StoreWriter *w, ItemPointer otid, Datum *values, bool *nulls,
+			  ItemPointer newtid)
+{
+	TupleTableSlot *slot;
+
+	if (!writer_lock(w, otid, true))
+		return false;
+	slot = writer_row(w, values, nulls);
+	ExecSimpleRelationUpdate(w->rri, w->estate, &w->epq, w->oldslot, slot);
+	RECLOCK_TEST_PAUSE_AT("store:update_before_index", RelationGetRelationName(w->rel));
+	if (newtid)
+		*newtid = slot->tts_tid;
+	return true;
+}
+
+/* delete the row version at tid, read by the caller; as writer_lock */
+static bool
+writer_delete(StoreWriter *w, ItemPointer tid, bool wait)
+{
+	if (!writer_lock(w, tid, wait))
+		return false;
+	ExecSimpleRelationDelete(w->rri, w->estate, &w->epq, w->oldslot);
 	return true;
 }
 
 /*
- * Extensions of this transaction.  A grant that was live when this
+ * Renewals of this transaction.  A grant that was live when this
  * transaction extended it (a refresh, a same-holder acquire) may run out
- * before the transaction commits; it is then dead for good (CONTRACT.md,
- * "Lifetimes that never go back"), and the extension must not commit.  So
+ * before the transaction commits; it is then dead for good (a lock that
+ * ran out never comes back to life), and the renewal must not commit.  So
  * each extended grant is remembered with the expiry it had (the committed
- * one), and checked again at pre-commit under its extension marker (see
+ * one), and checked again at pre-commit under its renewal marker (see
  * store_get_settled for why that closes the gap up to the commit).
  */
-typedef struct Extension
+typedef struct Renewal
 {
 	int64		fence;
 	bool		check;			/* false: granted in this transaction */
 	TimestampTz old_expires_at;
-} Extension;
+} Renewal;
 
-static List *extensions = NIL;
-static LocalTransactionId extensions_lxid = InvalidLocalTransactionId;
-static bool extension_callback = false;
+static List *renewals = NIL;
+static LocalTransactionId renewals_lxid = InvalidLocalTransactionId;
+static bool renewal_callback_registered = false;
 
-static void extension_xact_callback(XactEvent event, void *arg);
+static void renewal_xact_callback(XactEvent event, void *arg);
 
 static void
-note_extension(int64 fence, bool check, TimestampTz old_expires_at)
+note_renewal(int64 fence, bool check, TimestampTz old_expires_at)
 {
 	MemoryContext oldcxt;
-	Extension  *ext;
+	Renewal    *ext;
 	ListCell   *lc;
 
-	if (!extension_callback)
+	if (!renewal_callback_registered)
 	{
-		RegisterXactCallback(extension_xact_callback, NULL);
-		extension_callback = true;
+		ReclockOnXactEvent(RECLOCK_XACT_RENEWALS, renewal_xact_callback);
+		renewal_callback_registered = true;
 	}
-	if (extensions_lxid != MY_LXID)
-	{
-		extensions = NIL;		/* its memory went with the old transaction */
-		extensions_lxid = MY_LXID;
-	}
+	if (ReclockNewTransaction(&renewals_lxid))
+		renewals = NIL;		/* its memory went with the old transaction */
 	/* the first write of a grant in this transaction read its committed state */
-	foreach(lc, extensions)
-		if (((Extension *) lfirst(lc))->fence == fence)
+	foreach(lc, renewals)
+		if (((Renewal *) lfirst(lc))->fence == fence)
 			return;
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
-	ext = palloc(sizeof(Extension));
+	ext = palloc(sizeof(Renewal));
 	ext->fence = fence;
 	ext->check = check;
 	ext->old_expires_at = old_expires_at;
-	extensions = lappend(extensions, ext);
+	renewals = lappend(renewals, ext);
 	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
  * At pre-commit: fail if a grant this transaction extended ran out before
- * now and the extension would make it live again.  At PREPARE TRANSACTION:
+ * now and the renewal would make it live again.  At PREPARE TRANSACTION:
  * refuse, since the commit may come at any later time.
  */
 static void
-extension_precommit(bool prepare)
+renewal_precommit(bool prepare)
 {
 	ListCell   *lc;
 
-	foreach(lc, extensions)
+	foreach(lc, renewals)
 	{
-		Extension  *ext = lfirst(lc);
+		Renewal    *ext = lfirst(lc);
 		ReclockLock cur;
 		LOCKTAG		tag;
 		TimestampTz now;
 
 		if (!ext->check)
 			continue;
-		extension_locktag(&tag, ext->fence);
+		renewal_locktag(&tag, ext->fence);
 		(void) LockAcquire(&tag, ExclusiveLock, false, false);
 		now = ReclockNow();
 		/* released, broken or rolled back (a savepoint) since: nothing revives */
@@ -1132,34 +1220,32 @@ extension_precommit(bool prepare)
 }
 
 static void
-extension_xact_callback(XactEvent event, void *arg)
+renewal_xact_callback(XactEvent event, void *arg)
 {
-	if (extensions_lxid != MY_LXID || extensions == NIL)
+	if (renewals_lxid != MY_LXID || renewals == NIL)
 		return;
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-			extension_precommit(false);
+			renewal_precommit(false);
 			break;
 		case XACT_EVENT_PRE_PREPARE:
-			extension_precommit(true);
+			renewal_precommit(true);
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
-			extensions = NIL;
+			renewals = NIL;
 			break;
 		default:
 			break;
 	}
 }
 
-static HeapTuple
-store_form_lock(Relation rel, ReclockLock *lock)
+static void
+store_form_lock(ReclockLock *lock, Datum *values, bool *nulls)
 {
-	Datum		values[LOCK_STORE_NATTS];
-	bool		nulls[LOCK_STORE_NATTS] = {false};
-
+	memset(nulls, 0, sizeof(bool) * LOCK_STORE_NATTS);
 	values[0] = ObjectIdGetDatum(lock->relid);
 	values[1] = CStringGetTextDatum(lock->key);
 	values[2] = CStringGetTextDatum(lock->holder);
@@ -1167,11 +1253,10 @@ store_form_lock(Relation rel, ReclockLock *lock)
 	values[4] = Int64GetDatum(lock->fence);
 	values[5] = TimestampTzGetDatum(lock->acquired_at);
 	values[6] = TimestampTzGetDatum(lock->expires_at);
-	return heap_form_tuple(RelationGetDescr(rel), values, nulls);
 }
 
 /*
- * Write a grant: a new one, or the extension of a live one.  The write is
+ * Write a grant: a new one, or the renewal of a live one.  The write is
  * conditional on the row still being what the caller read (old); false if
  * it changed meanwhile, and the caller reads again.  Acquires of one key
  * run one at a time (ReclockLockKey), so a new row's key is free.
@@ -1179,38 +1264,35 @@ store_form_lock(Relation rel, ReclockLock *lock)
 bool
 ReclockStoreWrite(ReclockLock *lock, ReclockLock *old)
 {
-	Relation	rel;
-	HeapTuple	tup;
+	StoreWriter w;
+	Datum		values[LOCK_STORE_NATTS];
+	bool		nulls[LOCK_STORE_NATTS];
 	bool		ok = true;
 
 	store_load();
-	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
-	tup = store_form_lock(rel, lock);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, true);
+	store_form_lock(lock, values, nulls);
 	if (old->found)
-		ok = store_update(rel, &old->tid, tup);
+		ok = writer_update(&w, &old->tid, values, nulls, &lock->tid);
 	else
-		store_insert(rel, tup);
-	if (ok)
-		lock->tid = tup->t_self;
-	heap_freetuple(tup);
-	table_close(rel, NoLock);
+		writer_insert(&w, values, nulls, &lock->tid);
+	writer_end(&w);
 	if (!ok)
 		return false;
 	if (old->found && old->fence != lock->fence)
 		delete_tokens(old->fence, true);	/* a dead grant's row, reused */
 	CommandCounterIncrement();
 	if (old->found && old->fence == lock->fence)
-		note_extension(lock->fence, true, old->expires_at);
+		note_renewal(lock->fence, true, old->expires_at);
 	else
-		note_extension(lock->fence, false, 0);
+		note_renewal(lock->fence, false, 0);
 	return true;
 }
 
 void
 ReclockStoreAddToken(const uint8 *hash, int64 fence)
 {
-	Relation	rel;
-	HeapTuple	tup;
+	StoreWriter w;
 	Datum		values[TOKEN_STORE_NATTS];
 	bool		nulls[TOKEN_STORE_NATTS] = {false};
 	bytea	   *h = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
@@ -1220,52 +1302,11 @@ ReclockStoreAddToken(const uint8 *hash, int64 fence)
 	values[0] = PointerGetDatum(h);
 	values[1] = Int64GetDatum(fence);
 	store_load();
-	rel = store_open_for_write(store.tokenrel, TOKEN_STORE_NATTS);
-	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	store_insert(rel, tup);
-	heap_freetuple(tup);
-	table_close(rel, NoLock);
+	writer_begin(&w, store.tokenrel, TOKEN_STORE_NATTS, true);
+	writer_insert(&w, values, nulls, NULL);
+	writer_end(&w);
 	CommandCounterIncrement();
 	pfree(h);
-}
-
-/*
- * Delete the tuple at tid, read by the caller.  False if it was updated or
- * deleted since it was read (the caller reads again), or, unless wait, if
- * another transaction is writing it (it is left alone).
- */
-static bool
-store_delete(Relation rel, ItemPointer tid, bool wait)
-{
-	TM_Result	res;
-	TM_FailureData tmfd;
-
-#if PG_VERSION_NUM >= 190000
-	/* 19: options (TABLE_DELETE_*) replace changingPart */
-	res = heap_delete(rel, tid, GetCurrentCommandId(true), 0, InvalidSnapshot,
-					  wait, &tmfd);
-#else
-	res = heap_delete(rel, tid, GetCurrentCommandId(true), InvalidSnapshot,
-					  wait, &tmfd, false);
-#endif
-	switch (res)
-	{
-		case TM_Ok:
-			return true;
-		case TM_Updated:
-		case TM_Deleted:
-			return false;
-		case TM_BeingModified:
-			Assert(!wait);
-			return false;
-		case TM_SelfModified:
-			/* by this transaction, in this command: make it visible, read again */
-			CommandCounterIncrement();
-			return false;
-		default:
-			elog(ERROR, "unexpected heap_delete status: %u", res);
-	}
-	return false;				/* keep the compiler quiet */
 }
 
 /*
@@ -1278,25 +1319,25 @@ store_delete(Relation rel, ItemPointer tid, bool wait)
 static void
 delete_tokens(int64 fence, bool wait)
 {
-	Relation	rel;
+	StoreWriter w;
 	Relation	idx;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	ScanKeyData skey[1];
 	Snapshot	snap;
 
-	rel = store_open_for_write(store.tokenrel, TOKEN_STORE_NATTS);
+	writer_begin(&w, store.tokenrel, TOKEN_STORE_NATTS, false);
 	idx = index_open(store.tokenfence, AccessShareLock);
 	ScanKeyInit(&skey[0], 2, BTEqualStrategyNumber, F_INT8EQ,
 				Int64GetDatum(fence));
 	snap = RegisterSnapshot(latest_snapshot());
-	scan = systable_beginscan_ordered(rel, idx, snap, 1, skey);
+	scan = systable_beginscan_ordered(w.rel, idx, snap, 1, skey);
 	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
-		(void) store_delete(rel, &tup->t_self, wait);
+		(void) writer_delete(&w, &tup->t_self, wait);
 	systable_endscan_ordered(scan);
 	UnregisterSnapshot(snap);
 	index_close(idx, NoLock);
-	table_close(rel, NoLock);
+	writer_end(&w);
 }
 
 /*
@@ -1307,18 +1348,17 @@ delete_tokens(int64 fence, bool wait)
 static bool
 set_expiry_once(ReclockLock *cur, TimestampTz expires_at, ReclockLock *lock)
 {
-	Relation	rel;
-	HeapTuple	tup;
+	StoreWriter w;
+	Datum		values[LOCK_STORE_NATTS];
+	bool		nulls[LOCK_STORE_NATTS];
 	ReclockLock next = *cur;
 	bool		ok;
 
 	next.expires_at = expires_at;
-	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
-	tup = store_form_lock(rel, &next);
-	ok = store_update(rel, &cur->tid, tup);
-	next.tid = tup->t_self;
-	heap_freetuple(tup);
-	table_close(rel, NoLock);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, true);
+	store_form_lock(&next, values, nulls);
+	ok = writer_update(&w, &cur->tid, values, nulls, &next.tid);
+	writer_end(&w);
 	if (!ok)
 		return false;
 	CommandCounterIncrement();
@@ -1359,7 +1399,7 @@ ReclockStoreSetExpiry(int64 fence, int64 ttl, ReclockLock *lock)
 		if (set_expiry_once(&cur, now + ttl, lock))
 		{
 			if (ttl > 0)
-				note_extension(fence, true, cur.expires_at);
+				note_renewal(fence, true, cur.expires_at);
 			return true;
 		}
 		/* changed since read, or waited for its writer: read it again */
@@ -1381,7 +1421,7 @@ ReclockStoreEnd(int64 fence, ReclockLock *lock)
 
 	for (;;)
 	{
-		Relation	rel;
+		StoreWriter w;
 		bool		ok;
 		TimestampTz now;
 
@@ -1391,9 +1431,9 @@ ReclockStoreEnd(int64 fence, ReclockLock *lock)
 			lock->found = false;
 			return false;
 		}
-		rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
-		ok = store_delete(rel, &cur.tid, true);
-		table_close(rel, NoLock);
+		writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, false);
+		ok = writer_delete(&w, &cur.tid, true);
+		writer_end(&w);
 		if (ok)
 		{
 			delete_tokens(fence, true);
@@ -1419,7 +1459,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 					TimestampTz now)
 {
 	ReclockLock cur;
-	Relation	rel;
+	StoreWriter w;
 
 	ReclockLockKey(relid, newkey);
 	if (ReclockStoreMoveEpoch(relid))
@@ -1430,15 +1470,15 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 				 errdetail("A type the table's key is made of was changed meanwhile."),
 				 errhint("Retry the transaction.")));
 	store_load();
-	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, true);
 	/*
 	 * A lock at the new key ends: a dead one, or a live one whose token the
 	 * writer presented (the guard refuses the move otherwise).  The moved
-	 * row's grant stands (CONTRACT.md, the guard's last bullet).
+	 * row's grant stands (the writer holds it: it keeps its lock).
 	 */
 	while (ReclockStoreGetByKey(relid, newkey, &cur))
 	{
-		if (store_delete(rel, &cur.tid, true))
+		if (writer_delete(&w, &cur.tid, true))
 		{
 			delete_tokens(cur.fence, true);
 			CommandCounterIncrement();
@@ -1448,20 +1488,18 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 	while (ReclockStoreGetByKey(relid, oldkey, &cur))
 	{
 		ReclockLock next = cur;
-		HeapTuple	tup;
-		bool		ok;
+		Datum		values[LOCK_STORE_NATTS];
+		bool		nulls[LOCK_STORE_NATTS];
 
 		next.key = (char *) newkey;
-		tup = store_form_lock(rel, &next);
-		ok = store_update(rel, &cur.tid, tup);
-		heap_freetuple(tup);
-		if (ok)
+		store_form_lock(&next, values, nulls);
+		if (writer_update(&w, &cur.tid, values, nulls, NULL))
 		{
 			CommandCounterIncrement();
 			break;
 		}
 	}
-	table_close(rel, NoLock);
+	writer_end(&w);
 }
 
 /*
@@ -1474,7 +1512,7 @@ ReclockStoreMoveKey(Oid relid, const char *oldkey, const char *newkey,
 static int64
 delete_dead(Oid relid, TimestampTz now, int64 limit, bool wait, bool all)
 {
-	Relation	rel;
+	StoreWriter w;
 	Relation	idx;
 	SysScanDesc scan;
 	HeapTuple	tup;
@@ -1493,20 +1531,20 @@ delete_dead(Oid relid, TimestampTz now, int64 limit, bool wait, bool all)
 		nkeys = 2;
 		indexid = store.lockexpiry;
 	}
-	rel = store_open_for_write(store.lockrel, LOCK_STORE_NATTS);
+	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, false);
 	idx = index_open(indexid, AccessShareLock);
 	snap = RegisterSnapshot(latest_snapshot());
-	scan = systable_beginscan_ordered(rel, idx, snap, nkeys, skey);
+	scan = systable_beginscan_ordered(w.rel, idx, snap, nkeys, skey);
 	while (n < limit &&
 		   HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
 	{
 		bool		isnull;
-		TimestampTz expires_at = DatumGetTimestampTz(heap_getattr(tup, 7, RelationGetDescr(rel), &isnull));
-		int64		fence = DatumGetInt64(heap_getattr(tup, 5, RelationGetDescr(rel), &isnull));
+		TimestampTz expires_at = DatumGetTimestampTz(heap_getattr(tup, 7, RelationGetDescr(w.rel), &isnull));
+		int64		fence = DatumGetInt64(heap_getattr(tup, 5, RelationGetDescr(w.rel), &isnull));
 
 		if (!all && expires_at > now)
 			continue;			/* a live lock (scanned by the primary key on 1.0) */
-		if (store_delete(rel, &tup->t_self, wait))
+		if (writer_delete(&w, &tup->t_self, wait))
 		{
 			delete_tokens(fence, wait);
 			n++;
@@ -1515,7 +1553,7 @@ delete_dead(Oid relid, TimestampTz now, int64 limit, bool wait, bool all)
 	systable_endscan_ordered(scan);
 	UnregisterSnapshot(snap);
 	index_close(idx, NoLock);
-	table_close(rel, NoLock);
+	writer_end(&w);
 	if (n > 0)
 		CommandCounterIncrement();
 	return n;
@@ -1594,7 +1632,7 @@ static void store_xact_callback(XactEvent event, void *arg);
  * and a row another transaction is writing then is left alone: a delete
  * holds its row until its transaction ends, and an acquire of a key whose
  * lock ran out would otherwise wait for whatever the sweeping transaction
- * does next (CONTRACT.md, "No role holds up another").  Nothing is deleted
+ * does next (no role may hold up another).  Nothing is deleted
  * if the transaction rolls back, nor if it is prepared (two-phase commit).
  */
 static bool store_callback_registered = false;
@@ -1611,7 +1649,7 @@ ReclockStoreSweep(TimestampTz now)
 						!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)));
 	if (!store_callback_registered)
 	{
-		RegisterXactCallback(store_xact_callback, NULL);
+		ReclockOnXactEvent(RECLOCK_XACT_RECLAIM, store_xact_callback);
 		store_callback_registered = true;
 	}
 	sweep_pending = true;
@@ -1738,14 +1776,11 @@ ReclockStoreReclaimLater(Oid relid, TimestampTz now)
 
 	if (!store_callback_registered)
 	{
-		RegisterXactCallback(store_xact_callback, NULL);
+		ReclockOnXactEvent(RECLOCK_XACT_RECLAIM, store_xact_callback);
 		store_callback_registered = true;
 	}
-	if (pending_lxid != MY_LXID)
-	{
-		pending_reclaims = NIL;
-		pending_lxid = MY_LXID;
-	}
+	if (ReclockNewTransaction(&pending_lxid))
+		pending_reclaims = NIL;	/* its memory went with the old transaction */
 	foreach(lc, pending_reclaims)
 	{
 		pr = lfirst(lc);
@@ -1798,16 +1833,27 @@ ReclockStoreSetNotify(Oid relid, bool enabled)
 }
 
 /*
- * Serialize acquires of one row: a transaction-level advisory lock in
- * reclock's own key space (locktag_field4 never used by pg_advisory_lock).
+ * The advisory lock of one row's key, in reclock's own key space
+ * (locktag_field4 never used by pg_advisory_lock).
+ */
+static void
+key_locktag(LOCKTAG *tag, Oid relid, const char *key)
+{
+	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, strlen(key)));
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, relid, h, RECLOCK_LOCKTAG_FIELD4);
+}
+
+/*
+ * Serialize acquires of one row: its key's advisory lock, exclusively, to
+ * the end of the transaction.
  */
 void
 ReclockLockKey(Oid relid, const char *key)
 {
 	LOCKTAG		tag;
-	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, strlen(key)));
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, h, RECLOCK_LOCKTAG_FIELD4);
+	key_locktag(&tag, relid, key);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
@@ -1821,9 +1867,8 @@ void
 ReclockShareKey(Oid relid, const char *key)
 {
 	LOCKTAG		tag;
-	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, strlen(key)));
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, relid, h, RECLOCK_LOCKTAG_FIELD4);
+	key_locktag(&tag, relid, key);
 	(void) LockAcquire(&tag, ShareLock, false, false);
 }
 
