@@ -56,7 +56,7 @@ REGRESS_OPTS = --load-extension=reclock
 ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
 	parallel_valid store_inval plan_rename epoch_cache child_parent_missing child_parent_inflight \
-	child_grant_waits child_cas_children child_cache child_move child_notify child_stale child_trust_chain \
+	child_grant_waits child_cas_children child_cache child_move child_notify child_stale child_trust_chain child_direct_lock \
 	twophase_race ddl_race no_stall view_no_wait
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
