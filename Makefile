@@ -49,7 +49,7 @@ ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
-REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review privileges bad_input store \
+REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review children_memory privileges bad_input store \
 	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps
 REGRESS_OPTS = --load-extension=reclock
 

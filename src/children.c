@@ -76,8 +76,13 @@
 
 /* an order -> line -> note chain deeper than this is refused at write */
 #define MAX_CHAIN_DEPTH		16
-/* parent rows remembered per transaction; beyond, the cache starts again */
+/*
+ * Parent rows remembered per transaction; beyond either bound, the cache
+ * starts again.  The bytes bound holds whatever the keys' length (an entry
+ * keeps the foreign-key values and the key of each row of its chain).
+ */
 #define MAX_CACHED_PARENTS	65536
+#define MAX_CACHED_BYTES	(8 * 1024 * 1024)
 /* tables whose rows this transaction deleted or moved, remembered (then all go) */
 #define MAX_MOVED_TABLES	16
 
@@ -659,6 +664,7 @@ static MemoryContext parent_cxt = NULL;
 static LocalTransactionId parent_lxid = InvalidLocalTransactionId;
 static uint64 parent_writes = 0;	/* this backend's store writes then */
 static long parent_count = 0;
+static bool parent_full = false;	/* MAX_CACHED_BYTES reached */
 
 /*
  * An entry says which rows are above a parent row, and no other transaction
@@ -750,6 +756,7 @@ parent_cache_reset(void)
 	parent_cache = NULL;
 	parent_cxt = NULL;
 	parent_count = 0;
+	parent_full = false;
 }
 
 /* a rolled-back subtransaction released the row locks taken in it */
@@ -782,10 +789,12 @@ parent_cache_get(void)
 		parent_cache = NULL;
 		parent_cxt = NULL;
 		parent_count = 0;
-		nmoved = 0;
+		parent_full = false;
+			nmoved = 0;
 		parent_lxid = MY_LXID;
 	}
-	if (parent_cache != NULL && (parent_writes != writes || parent_count >= MAX_CACHED_PARENTS))
+	if (parent_cache != NULL &&
+		(parent_writes != writes || parent_count >= MAX_CACHED_PARENTS || parent_full))
 		parent_cache_reset();
 	if (parent_cache == NULL)
 	{
@@ -1763,6 +1772,9 @@ ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch, bool *un
 		e->levels[i].lock.holder = levels[i].lock.found ? pstrdup(levels[i].lock.holder) : NULL;
 	}
 	MemoryContextSwitchTo(oldcxt);
+	/* the hash table's memory is a child context: counted too */
+	if (complete && MemoryContextMemAllocated(parent_cxt, true) >= MAX_CACHED_BYTES)
+		parent_full = true;		/* the next lookup starts again */
 	e->notified = false;
 	return e;
 }
