@@ -58,6 +58,7 @@
 #include "lib/stringinfo.h"
 #include "parser/parse_coerce.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -665,6 +666,7 @@ static LocalTransactionId parent_lxid = InvalidLocalTransactionId;
 static uint64 parent_writes = 0;	/* this backend's store writes then */
 static long parent_count = 0;
 static bool parent_full = false;	/* MAX_CACHED_BYTES reached */
+static ParentEntry *last_entry = NULL;	/* the entry found last (entries never move) */
 
 /*
  * An entry says which rows are above a parent row, and no other transaction
@@ -757,6 +759,7 @@ parent_cache_reset(void)
 	parent_cxt = NULL;
 	parent_count = 0;
 	parent_full = false;
+	last_entry = NULL;
 }
 
 /* a rolled-back subtransaction released the row locks taken in it */
@@ -790,7 +793,8 @@ parent_cache_get(void)
 		parent_cxt = NULL;
 		parent_count = 0;
 		parent_full = false;
-			nmoved = 0;
+		last_entry = NULL;
+		nmoved = 0;
 		parent_lxid = MY_LXID;
 	}
 	if (parent_cache != NULL &&
@@ -1158,6 +1162,7 @@ typedef struct ParentProbe
 	Oid			conoid;			/* the foreign key */
 	Oid			parentid;
 	Oid			indexoid;		/* the parent's primary-key index */
+	LocalTransactionId locked_lxid; /* its lock is held to the end of this one */
 	int			nkeys;
 	int			argno[INDEX_MAX_KEYS];	/* the value of index column j */
 	AttrNumber	heapatt[INDEX_MAX_KEYS];
@@ -1224,6 +1229,7 @@ parent_probe(ReclockChildLink *link, Relation parent)
 	}
 	index_close(idx, AccessShareLock);
 	pr->indexoid = indexoid;
+	pr->locked_lxid = InvalidLocalTransactionId;
 	pr->parentid = RelationGetRelid(parent);
 	pr->conoid = link->conoid;
 	nprobes++;
@@ -1309,6 +1315,12 @@ direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 		ScanKeyEntryInitializeWithInfo(&skey[j], 0, pr->heapatt[j], pr->strategy[j],
 									   pr->subtype[j], pr->collation[j], &pr->eqfunc[j],
 									   cur[pr->argno[j]]);
+	/* its index too (systable_endscan's unlock then only counts down) */
+	if (pr->locked_lxid != MY_LXID)
+	{
+		LockRelationOid(pr->indexoid, AccessShareLock);
+		pr->locked_lxid = MY_LXID;
+	}
 	scan = systable_beginscan(parent, pr->indexoid, true, snap, pr->nkeys, skey);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);
@@ -1322,6 +1334,9 @@ direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 	{
 		TM_FailureData tmfd;
 		TM_Result	res;
+
+		/* the table lock a row-locking SELECT takes, kept to the end */
+		LockRelationOid(RelationGetRelid(parent), RowShareLock);
 
 		slot = table_slot_create(parent, NULL);
 		res = table_tuple_lock(parent, &tid, snap, slot, GetCurrentCommandId(true),
@@ -1634,6 +1649,11 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 					(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
 					 errmsg("chain of child tables above table \"%s\" is deeper than %d",
 							get_rel_name(link->relid), MAX_CHAIN_DEPTH)));
+		/*
+		 * Its table is kept locked to the end of the transaction, as a
+		 * SELECT ... FOR KEY SHARE keeps it (RowShareLock, taken when its
+		 * row is locked): the next row of the table opens it at little cost.
+		 */
 		parent = relation_open(curlink.parentid, AccessShareLock);
 		pki = ReclockGetKeyInfo(parent);
 		plink = ReclockChildLinkOf(parent);
@@ -1659,7 +1679,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 				 * grant could then commit while this write is in flight).
 				 */
 				*complete = false;
-				relation_close(parent, AccessShareLock);
+				relation_close(parent, NoLock);
 				return n + 1;
 			}
 			found = run_parent(&pa, PARENT_LOCK, cur, cxt, &levels[n].key, next, &has_next);
@@ -1689,7 +1709,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 				(void) read_parent_lock(pki->rootid, key, &levels[n].lock);
 				n++;
 			}
-			relation_close(parent, AccessShareLock);
+			relation_close(parent, NoLock);
 			return n;
 		}
 
@@ -1707,7 +1727,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		else
 			levels[n].lock.found = false;
 		n++;
-		relation_close(parent, AccessShareLock);
+		relation_close(parent, NoLock);
 		if (!has_next)
 			return n;
 		curlink = *plink;
@@ -1732,9 +1752,16 @@ ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch, bool *un
 	MemoryContext oldcxt;
 
 	*unseen = false;
+	/* row after row of one parent (a bulk write in key order): no lookup */
+	if (last_entry != NULL && parent_key_match(&last_entry->key, &key, 0) == 0 &&
+		!entry_stale(last_entry))
+		return last_entry;
 	e = hash_search(cache, &key, HASH_FIND, NULL);
 	if (e != NULL && !entry_stale(e))
+	{
+		last_entry = e;
 		return e;
+	}
 
 	/*
 	 * Locked and read in the caller's memory: the cache may start again
@@ -1753,6 +1780,7 @@ ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch, bool *un
 			parent_count++;
 		}
 		cxt = parent_cxt;
+		last_entry = e;
 	}
 	else
 	{
