@@ -1290,6 +1290,8 @@ direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 	Relation	parent = pa->parent;
 	ReclockChildLink *plink = pa->plink;
 	ScanKeyData skey[INDEX_MAX_KEYS];
+	AttrNumber	heapatt[INDEX_MAX_KEYS];
+	int			nkeys;
 	SysScanDesc scan;
 	HeapTuple	tup;
 	TupleTableSlot *slot = NULL;
@@ -1321,7 +1323,14 @@ direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 		LockRelationOid(pr->indexoid, AccessShareLock);
 		pr->locked_lxid = MY_LXID;
 	}
-	scan = systable_beginscan(parent, pr->indexoid, true, snap, pr->nkeys, skey);
+	/*
+	 * pr is not looked at past here: the key type's functions run inside the
+	 * scan (as the parent's owner) and a write they made could reuse pr for
+	 * another foreign key.  The check below uses the scan keys' copies.
+	 */
+	nkeys = pr->nkeys;
+	memcpy(heapatt, pr->heapatt, sizeof(AttrNumber) * nkeys);
+	scan = systable_beginscan(parent, pr->indexoid, true, snap, nkeys, skey);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);
 	if (found)
@@ -1350,14 +1359,14 @@ direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 				if (tmfd.traversed)
 				{
 					/* a newer version was locked: is it still the row named? */
-					for (j = 0; j < pr->nkeys && found; j++)
+					for (j = 0; j < nkeys && found; j++)
 					{
 						bool		isnull;
-						Datum		d = slot_getattr(slot, pr->heapatt[j], &isnull);
+						Datum		d = slot_getattr(slot, heapatt[j], &isnull);
 
 						found = !isnull &&
-							DatumGetBool(FunctionCall2Coll(&pr->eqfunc[j], pr->collation[j],
-														   d, cur[pr->argno[j]]));
+							DatumGetBool(FunctionCall2Coll(&skey[j].sk_func, skey[j].sk_collation,
+														   d, skey[j].sk_argument));
 					}
 				}
 				break;
