@@ -49,14 +49,14 @@ ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
-REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review privileges bad_input store \
+REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review children_memory privileges bad_input store \
 	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps keys_memory store_am
 REGRESS_OPTS = --load-extension=reclock
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
 	parallel_valid store_inval plan_rename epoch_cache child_parent_missing child_parent_inflight \
-	child_grant_waits child_cas_children child_cache child_move child_notify child_stale child_trust_chain \
+	child_grant_waits child_cas_children child_cache child_move child_notify child_stale child_trust_chain child_direct_lock \
 	twophase_race ddl_race no_stall view_no_wait
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 

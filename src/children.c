@@ -41,9 +41,11 @@
 #include "access/genam.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
@@ -52,9 +54,11 @@
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "parser/parse_coerce.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -73,8 +77,13 @@
 
 /* an order -> line -> note chain deeper than this is refused at write */
 #define MAX_CHAIN_DEPTH		16
-/* parent rows remembered per transaction; beyond, the cache starts again */
+/*
+ * Parent rows remembered per transaction; beyond either bound, the cache
+ * starts again.  The bytes bound holds whatever the keys' length (an entry
+ * keeps the foreign-key values and the key of each row of its chain).
+ */
 #define MAX_CACHED_PARENTS	65536
+#define MAX_CACHED_BYTES	(8 * 1024 * 1024)
 /* tables whose rows this transaction deleted or moved, remembered (then all go) */
 #define MAX_MOVED_TABLES	16
 
@@ -97,11 +106,14 @@ static HTAB *link_cache = NULL;
 static bool links_stale = false;
 static ReclockChildLink *last_link = NULL;
 
+static int	nprobes = 0;		/* the parent probes made (below): forgotten with the links */
+
 static void
 link_invalidate(Datum arg, Oid relid)
 {
 	links_stale = true;
 	last_link = NULL;
+	nprobes = 0;
 }
 
 static void
@@ -109,6 +121,7 @@ link_syscache_invalidate(Datum arg, int cacheid, uint32 hashvalue)
 {
 	links_stale = true;
 	last_link = NULL;
+	nprobes = 0;
 }
 
 /*
@@ -390,8 +403,6 @@ link_build(ReclockChildLink *link, Relation rel, const char *conname)
 	link->int_key = false;
 	for (i = 0; i < fk.nkeys; i++)
 	{
-		Oid			func;
-		bool		isvarlena;
 		AttrNumber	att = fk.conkey[i];
 		Form_pg_attribute attr;
 
@@ -409,8 +420,6 @@ link_build(ReclockChildLink *link, Relation rel, const char *conname)
 		link->fktypes[i] = attr->atttypid;
 		link->typlens[i] = attr->attlen;
 		link->typbyvals[i] = attr->attbyval;
-		getTypeOutputInfo(link->fktypes[i], &func, &isvarlena);
-		fmgr_info_cxt(func, &link->outfuncs[i], CacheMemoryContext);
 	}
 	if (fk.nkeys == 1 && (link->fktypes[0] == INT2OID || link->fktypes[0] == INT4OID ||
 					   link->fktypes[0] == INT8OID))
@@ -656,6 +665,8 @@ static MemoryContext parent_cxt = NULL;
 static LocalTransactionId parent_lxid = InvalidLocalTransactionId;
 static uint64 parent_writes = 0;	/* this backend's store writes then */
 static long parent_count = 0;
+static bool parent_full = false;	/* MAX_CACHED_BYTES reached */
+static ParentEntry *last_entry = NULL;	/* the entry found last (entries never move) */
 
 /*
  * An entry says which rows are above a parent row, and no other transaction
@@ -747,6 +758,8 @@ parent_cache_reset(void)
 	parent_cache = NULL;
 	parent_cxt = NULL;
 	parent_count = 0;
+	parent_full = false;
+	last_entry = NULL;
 }
 
 /* a rolled-back subtransaction released the row locks taken in it */
@@ -779,10 +792,13 @@ parent_cache_get(void)
 		parent_cache = NULL;
 		parent_cxt = NULL;
 		parent_count = 0;
+		parent_full = false;
+		last_entry = NULL;
 		nmoved = 0;
 		parent_lxid = MY_LXID;
 	}
-	if (parent_cache != NULL && (parent_writes != writes || parent_count >= MAX_CACHED_PARENTS))
+	if (parent_cache != NULL &&
+		(parent_writes != writes || parent_count >= MAX_CACHED_PARENTS || parent_full))
 		parent_cache_reset();
 	if (parent_cache == NULL)
 	{
@@ -1132,6 +1148,266 @@ typedef enum ParentMode
 	PARENT_READ					/* no row lock */
 } ParentMode;
 
+/*
+ * How a foreign key's values find their row in the parent's primary-key
+ * index: for each index column, the value and the foreign key's own
+ * equality operator (parent column = child column, a member of the index's
+ * operator family: PostgreSQL chose it so when the key was made).  Kept for
+ * the few foreign keys last used; any relation invalidation forgets them.
+ */
+#define MAX_PROBES	8
+
+typedef struct ParentProbe
+{
+	Oid			conoid;			/* the foreign key */
+	Oid			parentid;
+	Oid			indexoid;		/* the parent's primary-key index */
+	LocalTransactionId locked_lxid; /* its lock is held to the end of this one */
+	int			nkeys;
+	int			argno[INDEX_MAX_KEYS];	/* the value of index column j */
+	AttrNumber	heapatt[INDEX_MAX_KEYS];
+	StrategyNumber strategy[INDEX_MAX_KEYS];
+	Oid			subtype[INDEX_MAX_KEYS];
+	Oid			collation[INDEX_MAX_KEYS];
+	FmgrInfo	eqfunc[INDEX_MAX_KEYS];
+} ParentProbe;
+
+static ParentProbe probes[MAX_PROBES];
+
+/* the probe of link's parent (a plain table), or NULL: then by SQL */
+static ParentProbe *
+parent_probe(ReclockChildLink *link, Relation parent)
+{
+	ParentProbe *pr;
+	Relation	idx;
+	Oid			indexoid;
+	int			i;
+	int			j;
+
+	for (i = 0; i < nprobes; i++)
+		if (probes[i].conoid == link->conoid && probes[i].parentid == RelationGetRelid(parent))
+			return &probes[i];
+#if PG_VERSION_NUM >= 180000
+	indexoid = RelationGetPrimaryKeyIndex(parent, false);
+#else
+	indexoid = RelationGetPrimaryKeyIndex(parent);
+#endif
+	if (!OidIsValid(indexoid))
+		return NULL;
+	if (nprobes == MAX_PROBES)
+		nprobes = 0;
+	pr = &probes[nprobes];
+	pr->conoid = InvalidOid;
+	idx = index_open(indexoid, AccessShareLock);
+	pr->nkeys = IndexRelationGetNumberOfKeyAttributes(idx);
+	if (pr->nkeys != link->nkeys || idx->rd_rel->relam != BTREE_AM_OID)
+	{
+		index_close(idx, AccessShareLock);
+		return NULL;
+	}
+	for (j = 0; j < pr->nkeys; j++)
+	{
+		Oid			lefttype;
+		int			strategy;
+
+		for (i = 0; i < link->nkeys; i++)
+			if (link->refattnums[i] == idx->rd_index->indkey.values[j])
+				break;
+		if (i == link->nkeys ||
+			get_op_opfamily_strategy(link->pfeqops[i], idx->rd_opfamily[j]) != BTEqualStrategyNumber)
+		{
+			index_close(idx, AccessShareLock);
+			return NULL;
+		}
+		get_op_opfamily_properties(link->pfeqops[i], idx->rd_opfamily[j], false,
+								   &strategy, &lefttype, &pr->subtype[j]);
+		pr->argno[j] = i;
+		pr->heapatt[j] = idx->rd_index->indkey.values[j];
+		pr->strategy[j] = strategy;
+		pr->collation[j] = idx->rd_indcollation[j];
+		fmgr_info_cxt(get_opcode(link->pfeqops[i]), &pr->eqfunc[j], CacheMemoryContext);
+	}
+	index_close(idx, AccessShareLock);
+	pr->indexoid = indexoid;
+	pr->locked_lxid = InvalidLocalTransactionId;
+	pr->parentid = RelationGetRelid(parent);
+	pr->conoid = link->conoid;
+	nprobes++;
+	return pr;
+}
+
+/*
+ * The parent row of pa found and locked directly, as SELECT ... FOR KEY
+ * SHARE (FOR SHARE) finds and locks it, without the statement: a probe of
+ * the parent's primary-key index with the statement's snapshot, then
+ * table_tuple_lock of the row found, as the executor's LockRows does --
+ * under READ COMMITTED the latest version of an updated row is locked
+ * (TUPLE_LOCK_FLAG_FIND_LAST_VERSION) and checked again against the
+ * values (a key changed meanwhile: not this row any more), a row deleted
+ * meanwhile is not there, and under REPEATABLE READ or SERIALIZABLE a row
+ * updated or deleted after the snapshot is a serialization failure (40001),
+ * as PostgreSQL's own foreign-key check gives.  PARENT_LOCK_NOWAIT skips a
+ * row locked by another (SKIP LOCKED); PARENT_READ locks nothing.
+ */
+/* the key of a parent row found, and its own foreign-key values (memory of cxt) */
+static void
+parent_row_values(ParentSqlArg *pa, HeapTuple tup, MemoryContext cxt,
+				  char **key, Datum *next, bool *has_next)
+{
+	ReclockChildLink *plink = pa->plink;
+	ReclockKeyInfo *pki = pa->pki;
+	TupleDesc	desc = RelationGetDescr(pa->parent);
+	Datum		kv[INDEX_MAX_KEYS];
+	bool		kn[INDEX_MAX_KEYS];
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int			i;
+
+	for (i = 0; i < pki->nkeys; i++)
+		kv[i] = heap_getattr(tup, pki->attnums[i], desc, &kn[i]);
+	*key = ReclockKeyText(pki, kv, kn);
+	*has_next = false;
+	if (plink)
+	{
+		*has_next = true;
+		for (i = 0; i < plink->nkeys; i++)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, plink->attnums[i], desc, &isnull);
+
+			if (isnull)
+				*has_next = false;	/* no parent up there */
+			else
+				next[i] = datumCopy(d, plink->typbyvals[i], plink->typlens[i]);
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+static bool
+direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
+			  MemoryContext cxt, char **key, Datum *next, bool *has_next)
+{
+	Relation	parent = pa->parent;
+	ReclockChildLink *plink = pa->plink;
+	ScanKeyData skey[INDEX_MAX_KEYS];
+	AttrNumber	heapatt[INDEX_MAX_KEYS];
+	int			nkeys;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	TupleTableSlot *slot = NULL;
+	Snapshot	snap;
+	ItemPointerData tid;
+	Oid			save_userid;
+	int			save_sec;
+	bool		found;
+	int			j;
+
+	*has_next = false;
+	/* the snapshot an SPI statement gets: this command's writes seen */
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	snap = GetActiveSnapshot();
+
+	/* as the parent's owner (its key type's functions run), as the SQL did */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(parent->rd_rel->relowner,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+	for (j = 0; j < pr->nkeys; j++)
+		ScanKeyEntryInitializeWithInfo(&skey[j], 0, pr->heapatt[j], pr->strategy[j],
+									   pr->subtype[j], pr->collation[j], &pr->eqfunc[j],
+									   cur[pr->argno[j]]);
+	/* its index too (systable_endscan's unlock then only counts down) */
+	if (pr->locked_lxid != MY_LXID)
+	{
+		LockRelationOid(pr->indexoid, AccessShareLock);
+		pr->locked_lxid = MY_LXID;
+	}
+	/*
+	 * pr is not looked at past here: the key type's functions run inside the
+	 * scan (as the parent's owner) and a write they made could reuse pr for
+	 * another foreign key.  The check below uses the scan keys' copies.
+	 */
+	nkeys = pr->nkeys;
+	memcpy(heapatt, pr->heapatt, sizeof(AttrNumber) * nkeys);
+	scan = systable_beginscan(parent, pr->indexoid, true, snap, nkeys, skey);
+	tup = systable_getnext(scan);
+	found = HeapTupleIsValid(tup);
+	if (found)
+		tid = tup->t_self;
+	if (found && how == PARENT_READ)
+		parent_row_values(pa, tup, cxt, key, next, has_next);
+	systable_endscan(scan);
+
+	if (found && how != PARENT_READ)
+	{
+		TM_FailureData tmfd;
+		TM_Result	res;
+
+		/* the table lock a row-locking SELECT takes, kept to the end */
+		LockRelationOid(RelationGetRelid(parent), RowShareLock);
+
+		slot = table_slot_create(parent, NULL);
+		res = table_tuple_lock(parent, &tid, snap, slot, GetCurrentCommandId(true),
+							   plink ? LockTupleShare : LockTupleKeyShare,
+							   how == PARENT_LOCK_NOWAIT ? LockWaitSkip : LockWaitBlock,
+							   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							   &tmfd);
+		switch (res)
+		{
+			case TM_Ok:
+				if (tmfd.traversed)
+				{
+					/* a newer version was locked: is it still the row named? */
+					for (j = 0; j < nkeys && found; j++)
+					{
+						bool		isnull;
+						Datum		d = slot_getattr(slot, heapatt[j], &isnull);
+
+						found = !isnull &&
+							DatumGetBool(FunctionCall2Coll(&skey[j].sk_func, skey[j].sk_collation,
+														   d, skey[j].sk_argument));
+					}
+				}
+				break;
+			case TM_WouldBlock:		/* locked by another: skipped */
+			case TM_SelfModified:	/* changed by this command: as deleted */
+				found = false;
+				break;
+			case TM_Updated:
+			case TM_Deleted:
+				if (IsolationUsesXactSnapshot())
+					ereport(ERROR,
+							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							 errmsg("could not serialize access due to concurrent update")));
+				if (res == TM_Updated)
+					elog(ERROR, "unexpected table_tuple_lock status: %u", res);
+				found = false;
+				break;
+			case TM_Invisible:
+				elog(ERROR, "attempted to lock invisible tuple");
+				break;
+			default:
+				elog(ERROR, "unrecognized table_tuple_lock status: %u", res);
+				break;
+		}
+	}
+	if (found && how != PARENT_READ)
+	{
+		bool		shouldfree;
+
+		tup = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
+		parent_row_values(pa, tup, cxt, key, next, has_next);
+		if (shouldfree)
+			heap_freetuple(tup);
+	}
+	if (slot != NULL)
+		ExecDropSingleTupleTableSlot(slot);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	PopActiveSnapshot();
+	return found;
+}
+
 static bool
 run_parent(ParentSqlArg *pa, ParentMode how, Datum *cur, MemoryContext cxt,
 		   char **key, Datum *next, bool *has_next)
@@ -1143,6 +1419,19 @@ run_parent(ParentSqlArg *pa, ParentMode how, Datum *cur, MemoryContext cxt,
 	int			save_sec;
 	int			ret;
 	bool		found;
+
+	/*
+	 * A plain parent table: its row directly.  A partitioned one (whose row
+	 * may move between partitions: PostgreSQL's lock then fails with
+	 * 40001) and the checks at COMMIT (latest snapshot) go through SQL.
+	 */
+	if (!recheck_mode && pa->parent->rd_rel->relkind == RELKIND_RELATION)
+	{
+		ParentProbe *pr = parent_probe(pa->link, pa->parent);
+
+		if (pr != NULL)
+			return direct_parent(pa, pr, how, cur, cxt, key, next, has_next);
+	}
 
 	/* a parent that is a child itself must not move away meanwhile */
 	pa->mode = how == PARENT_READ ? NULL :
@@ -1369,6 +1658,11 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 					(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
 					 errmsg("chain of child tables above table \"%s\" is deeper than %d",
 							get_rel_name(link->relid), MAX_CHAIN_DEPTH)));
+		/*
+		 * Its table is kept locked to the end of the transaction, as a
+		 * SELECT ... FOR KEY SHARE keeps it (RowShareLock, taken when its
+		 * row is locked): the next row of the table opens it at little cost.
+		 */
 		parent = relation_open(curlink.parentid, AccessShareLock);
 		pki = ReclockGetKeyInfo(parent);
 		plink = ReclockChildLinkOf(parent);
@@ -1394,7 +1688,7 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 				 * grant could then commit while this write is in flight).
 				 */
 				*complete = false;
-				relation_close(parent, AccessShareLock);
+				relation_close(parent, NoLock);
 				return n + 1;
 			}
 			found = run_parent(&pa, PARENT_LOCK, cur, cxt, &levels[n].key, next, &has_next);
@@ -1424,17 +1718,25 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 				(void) read_parent_lock(pki->rootid, key, &levels[n].lock);
 				n++;
 			}
-			relation_close(parent, AccessShareLock);
+			relation_close(parent, NoLock);
 			return n;
 		}
 
-		/* the row is locked: now its lock, with the latest snapshot */
+		/*
+		 * The row is locked: now its lock, with the latest snapshot -- unless
+		 * the table's set of live keys, vouched for now (as the row guard's
+		 * fast path), says it has none: none can be granted while the row
+		 * lock is held.
+		 */
 		levels[n].refuse = false;
 		levels[n].rootid = pki->rootid;
 		levels[n].notify = ReclockNotifyOn(pki);
-		(void) read_parent_lock(pki->rootid, levels[n].key, &levels[n].lock);
+		if (ReclockKeyMayBeLive(pki, levels[n].key, ReclockNow()))
+			(void) read_parent_lock(pki->rootid, levels[n].key, &levels[n].lock);
+		else
+			levels[n].lock.found = false;
 		n++;
-		relation_close(parent, AccessShareLock);
+		relation_close(parent, NoLock);
 		if (!has_next)
 			return n;
 		curlink = *plink;
@@ -1459,9 +1761,16 @@ ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch, bool *un
 	MemoryContext oldcxt;
 
 	*unseen = false;
+	/* row after row of one parent (a bulk write in key order): no lookup */
+	if (last_entry != NULL && parent_key_match(&last_entry->key, &key, 0) == 0 &&
+		!entry_stale(last_entry))
+		return last_entry;
 	e = hash_search(cache, &key, HASH_FIND, NULL);
 	if (e != NULL && !entry_stale(e))
+	{
+		last_entry = e;
 		return e;
+	}
 
 	/*
 	 * Locked and read in the caller's memory: the cache may start again
@@ -1480,6 +1789,7 @@ ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch, bool *un
 			parent_count++;
 		}
 		cxt = parent_cxt;
+		last_entry = e;
 	}
 	else
 	{
@@ -1499,6 +1809,9 @@ ancestors_of(ReclockChildLink *link, Datum *vals, ParentEntry *scratch, bool *un
 		e->levels[i].lock.holder = levels[i].lock.found ? pstrdup(levels[i].lock.holder) : NULL;
 	}
 	MemoryContextSwitchTo(oldcxt);
+	/* the hash table's memory is a child context: counted too */
+	if (complete && MemoryContextMemAllocated(parent_cxt, true) >= MAX_CACHED_BYTES)
+		parent_full = true;		/* the next lookup starts again */
 	e->notified = false;
 	return e;
 }

@@ -419,6 +419,20 @@ key_is_live(ReclockKeyInfo *ki, const char *key)
 	return bsearch(&key, ki->lk_keys, ki->lk_nkeys, sizeof(char *), compare_keys) != NULL;
 }
 
+/*
+ * May the key (canonical text) of a row of ki's table have a live lock now?
+ * False only when the table's set of live keys, vouched for as the fast
+ * path's is, says it has none: a caller holding the row's lock (no grant on
+ * it can commit meanwhile) need not read the store then.
+ */
+bool
+ReclockKeyMayBeLive(ReclockKeyInfo *ki, const char *key, TimestampTz now)
+{
+	if (live_keys(ki, now) == NULL)
+		return true;
+	return ki->lk_nkeys > 0 && key_is_live(ki, key);
+}
+
 static void
 refuse_locked(Relation rel, const char *key, ReclockLock *lock)
 {

@@ -316,7 +316,6 @@ typedef struct ReclockChildLink
 	bool		typbyvals[INDEX_MAX_KEYS];
 	AttrNumber	refattnums[INDEX_MAX_KEYS]; /* the parent's key columns they reference */
 	Oid			pfeqops[INDEX_MAX_KEYS];	/* parent column = foreign-key column */
-	FmgrInfo	outfuncs[INDEX_MAX_KEYS];
 	bool		int_key;		/* one int2, int4 or int8 column */
 	bool		rights_checked; /* its owner may update every table above */
 } ReclockChildLink;
@@ -324,6 +323,7 @@ typedef struct ReclockChildLink
 extern const char *ReclockTriggerParentFk(Trigger *trigger);
 extern ReclockChildLink *ReclockGetChildLink(Relation rel, const char *conname, bool firing);
 extern ReclockChildLink *ReclockChildLinkOf(Relation rel);
+extern bool ReclockKeyMayBeLive(ReclockKeyInfo *ki, const char *key, TimestampTz now);
 extern List *ReclockOwnForeignKeys(Relation rel);
 extern char *ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk,
 								  Oid *fkoid);
