@@ -321,7 +321,7 @@ deb: dist
 	.ci/deb.sh $(PG_MAJOR)
 
 # the PGXN zip unpacked builds, installs and passes make installcheck
-test-dist: dist deps
+test-dist: dist
 	test/dist/run.sh $(PG_MAJOR)
 
 endif # PG_CHROOT

@@ -31,7 +31,7 @@ version=$(basename "$orig" | sed -n 's/^reclock_\(.*\)\.orig\.tar\.gz$/\1/p')
 pgdev=postgresql-server-dev-$major
 [ "$major" != 19 ] || pgdev=$pgdev/experimental
 need=""
-for p in debhelper dpkg-dev fakeroot lintian postgresql-server-dev-all ${pgdev%/*} gcc make; do
+for p in build-essential debhelper dpkg-dev fakeroot lintian postgresql-server-dev-all ${pgdev%/*}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
 done
 if [ -n "$need" ]; then
@@ -39,7 +39,7 @@ if [ -n "$need" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    debhelper dpkg-dev fakeroot lintian postgresql-server-dev-all "$pgdev" gcc make >/dev/null
+    build-essential debhelper dpkg-dev fakeroot lintian postgresql-server-dev-all "$pgdev" >/dev/null
 fi
 
 work=$(mktemp -d /tmp/reclock-deb.XXXXXX)

@@ -12,6 +12,8 @@ pg_config=/usr/lib/postgresql/$major/bin/pg_config
 pgxnversion=$(sed -n 's/^   "version": "\(.*\)",$/\1/p' META.json)
 zip=$(pwd)/build/dist/reclock-$pgxnversion.zip
 [ -f "$zip" ] || { echo "test-dist: no $zip (make dist)" >&2; exit 1; }
+[ -x "$pg_config" ] && [ -n "$("$pg_config" --pgxs 2>/dev/null)" ] && [ -f "$("$pg_config" --pgxs)" ] || {
+  echo "test-dist: no PGXS for PostgreSQL $major (make deps PG_MAJOR=$major installs it)" >&2; exit 1; }
 command -v unzip >/dev/null || { apt-get install -y -qq unzip >/dev/null; }
 
 work=$(mktemp -d /tmp/reclock-dist.XXXXXX)
