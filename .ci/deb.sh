@@ -14,7 +14,8 @@
 # installs the build tools it lacks (as root).  DEB_CHECK=yes also runs the
 # build-time installcheck (dh_pgxs_test; it needs postgresql-MAJOR); by
 # default the package is built with the nocheck profile and tested installed
-# (make test-deb).  DEB_LINTIAN=no skips lintian.  A tarball of another
+# (make test-deb).  DEB_LINTIAN=no skips lintian; DEB_PATCHES=DIR adds a
+# quilt series.  A tarball of another
 # version than .ci/debian/changelog's gets a changelog of its own (X.Y-1):
 # test/deb builds 1.0 that way.
 set -euo pipefail
@@ -50,6 +51,12 @@ src=$work/reclock-$version
 [ -d "$src" ] || { echo "deb: $orig has no top directory reclock-$version/" >&2; exit 1; }
 rm -rf "$src/debian"
 cp -a .ci/debian "$src/debian"
+# DEB_PATCHES=DIR: a quilt series (DIR/series and its patches) for this build,
+# applied by dpkg-source as debian/patches (test/deb: 1.0 on newer majors)
+if [ -n "${DEB_PATCHES:-}" ]; then
+  mkdir -p "$src/debian/patches"
+  cp "$DEB_PATCHES"/series "$DEB_PATCHES"/*.patch "$src/debian/patches/"
+fi
 if [ "$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)" != "$version-1" ]; then
   cat >"$src/debian/changelog" <<CHANGES
 reclock ($version-1) unstable; urgency=medium

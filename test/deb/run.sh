@@ -8,7 +8,8 @@
 #      Debian puts them; debian/tests/installcheck (pg_buildext installcheck,
 #      what Debian's autopkgtest runs) passes against the installed files
 #   2. the package of 1.0 (built from the last commit of 1.0 by the same
-#      packaging, build/deb-N-1.0), installed over it (a downgrade: then the
+#      packaging, with patches-1.0 for the APIs of newer majors,
+#      build/deb-N-1.0), installed over it (a downgrade: then the
 #      files are those of a 1.0 install), a database on 1.0 with a live lock,
 #      apt install of the new package over it, ALTER EXTENSION reclock UPDATE:
 #      the lock is live and its token still counts (test/deb/upgrade.sh)
@@ -32,7 +33,9 @@ if [ -z "$old" ]; then
   git show "$old_commit:reclock.control" | grep -q "^default_version = '1.0'$" || {
     echo "test-deb: $old_commit is not 1.0 (RECLOCK_OLD_COMMIT)" >&2; exit 1; }
   .ci/dist.sh build/dist-1.0 "$old_commit"
-  build_old=(env DEB_LINTIAN=no .ci/deb.sh "$major" build/dist-1.0/reclock_1.0.orig.tar.gz "build/deb-$major-1.0")
+  # 1.0 predates 17's, 18's and 19's API changes: a quilt patch selects
+  # them as later versions do (test/deb/patches-1.0; 15 builds 1.0 as it was)
+  build_old=(env DEB_LINTIAN=no DEB_PATCHES=test/deb/patches-1.0 .ci/deb.sh "$major" build/dist-1.0/reclock_1.0.orig.tar.gz "build/deb-$major-1.0")
   if .ci/in-chroot.sh --needed "$major"; then
     .ci/in-chroot.sh "$major" "${build_old[@]}"
   else

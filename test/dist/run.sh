@@ -21,6 +21,12 @@ trap 'rm -rf "$work"' EXIT
 (cd "$work" && unzip -q "$zip")
 src=$work/reclock-$pgxnversion
 [ -f "$src/META.json" ] && [ -f "$src/Makefile" ] || { echo "test-dist: $zip has no reclock-$pgxnversion/ with META.json and Makefile" >&2; exit 1; }
+# the keys PGXN's meta spec (1.0.0) requires, and the versions agree
+for key in name abstract version maintainer license provides meta-spec; do
+  grep -q "^   \"$key\": " "$src/META.json" || { echo "test-dist: META.json has no $key" >&2; exit 1; }
+done
+[ "$(grep -c "\"version\": \"$pgxnversion\"" "$src/META.json")" = 2 ] || {
+  echo "test-dist: META.json's provides.reclock.version is not its version $pgxnversion" >&2; exit 1; }
 # every file META.json names is in the zip
 for f in $(sed -n 's/^ *"\(file\|docfile\)": "\(.*\)",\{0,1\}$/\2/p' "$src/META.json"); do
   [ -f "$src/$f" ] || { echo "test-dist: META.json names $f, not in the zip" >&2; exit 1; }
