@@ -25,9 +25,13 @@ expect /usr/share/doc/$pkg/README.md.gz
 [ "$fail" = 0 ] || { echo "test-deb: files missing from $pkg" >&2; exit 1; }
 
 echo "== 1. debian/tests/installcheck (pg_buildext installcheck) against the installed package"
-# as autopkgtest runs it: the test dependencies (debian/tests/control: make),
-# then the test from the top of the unpacked source package
-apt-get install -y -qq make >/dev/null
+# as autopkgtest runs it: the test dependencies (debian/tests/control: make,
+# and pg_buildext's package: postgresql-common-dev where it exists, else
+# postgresql-common, already installed), then the test from the top of the
+# unpacked source package
+testdeps=(make)
+if apt-cache show postgresql-common-dev >/dev/null 2>&1; then testdeps+=(postgresql-common-dev); fi
+apt-get install -y -qq "${testdeps[@]}" >/dev/null
 work=$(mktemp -d /tmp/reclock-src.XXXXXX)
 tar -xzf "$(dirname "$new")/reclock_$extversion.orig.tar.gz" -C "$work"
 src=$work/reclock-$extversion
