@@ -12,9 +12,19 @@ pg_config=/usr/lib/postgresql/$major/bin/pg_config
 pgxnversion=$(sed -n 's/^   "version": "\(.*\)",$/\1/p' META.json)
 zip=$(pwd)/build/dist/reclock-$pgxnversion.zip
 [ -f "$zip" ] || { echo "test-dist: no $zip (make dist)" >&2; exit 1; }
-[ -x "$pg_config" ] && [ -n "$("$pg_config" --pgxs 2>/dev/null)" ] && [ -f "$("$pg_config" --pgxs)" ] || {
-  echo "test-dist: no PGXS for PostgreSQL $major (make deps PG_MAJOR=$major installs it)" >&2; exit 1; }
-command -v unzip >/dev/null || { apt-get install -y -qq unzip >/dev/null; }
+# what a PGXN user needs: the server, its PGXS, a compiler, unzip (as root:
+# installed when missing; 19's from experimental)
+apt19=""; [ "$major" != 19 ] || apt19=/experimental
+need=()
+for p in postgresql-$major postgresql-server-dev-$major make gcc unzip; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test-dist: installing ${need[*]}" >&2
+  pkgs=()
+  for p in "${need[@]}"; do case "$p" in postgresql-*) pkgs+=("$p$apt19") ;; *) pkgs+=("$p") ;; esac; done
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
+fi
 
 work=$(mktemp -d /tmp/reclock-dist.XXXXXX)
 trap 'rm -rf "$work"' EXIT
