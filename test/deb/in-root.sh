@@ -9,6 +9,13 @@ extversion=$(sed -n "s/^default_version = '\(.*\)'/\1/p" reclock.control)
 extra=()
 [ "$major" != 19 ] || extra=(postgresql-19/experimental postgresql-client-19/experimental libpq5/experimental)
 
+# the root shares the machine's network: its clusters take a port nobody
+# listens on (pg_createcluster only knows the clusters of this root)
+for port in $(shuf -i 20000-40000 -n 50); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+done
+export PGPORT=$port
+
 apt-get update -qq
 echo "== 1. apt install $(basename "$new") in a clean root"
 apt-get install -y -qq "$new" "${extra[@]}" >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 1; }
