@@ -62,7 +62,9 @@ endif
 
 REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review privileges bad_input store \
 	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps
-REGRESS_OPTS = --load-extension=reclock
+# UTF8: cas compares text in an ICU collation, which an SQL_ASCII database
+# (a cluster made where no locale is set) cannot create
+REGRESS_OPTS = --load-extension=reclock --encoding=UTF8
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
