@@ -45,6 +45,9 @@ fi
 
 work=$(mktemp -d /tmp/reclock-deb.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# as root, the build-time check's server runs as postgres: it reads the
+# extension from debian/postgresql-N-reclock
+chmod 755 "$work"
 cp "$orig" "$work/"
 tar -xzf "$orig" -C "$work"
 src=$work/reclock-$version
