@@ -84,8 +84,8 @@ PG_CONFIG ?= pg_config
 ifneq ($(filter installcheck,$(MAKECMDGOALS)),)
 RECLOCK_INSTALLED_SO = $(DESTDIR)$(shell $(PG_CONFIG) --pkglibdir 2>/dev/null)/reclock.so
 ifeq ($(shell grep -qa reclock.test_clock_offset $(RECLOCK_INSTALLED_SO) 2>/dev/null || echo production),production)
-REGRESS_TESTING_BUILD := $(patsubst sql/%.sql,%,$(shell grep -l 'reclock\.test_' $(REGRESS:%=sql/%.sql)))
-ISOLATION_TESTING_BUILD := $(patsubst test/isolation/specs/%.spec,%,$(shell grep -l 'reclock\.test_' $(ISOLATION:%=test/isolation/specs/%.spec)))
+REGRESS_TESTING_BUILD := $(patsubst sql/%.sql,%,$(shell grep -l 'reclock\.test_' /dev/null $(REGRESS:%=sql/%.sql)))
+ISOLATION_TESTING_BUILD := $(patsubst test/isolation/specs/%.spec,%,$(shell grep -l 'reclock\.test_' /dev/null $(ISOLATION:%=test/isolation/specs/%.spec)))
 $(info installcheck: $(RECLOCK_INSTALLED_SO) is a production build: leaving out what needs a test build (RECLOCK_TESTING=1): $(words $(REGRESS_TESTING_BUILD)) of $(words $(REGRESS)) regress tests ($(REGRESS_TESTING_BUILD)), $(words $(ISOLATION_TESTING_BUILD)) of $(words $(ISOLATION)) isolation specs ($(ISOLATION_TESTING_BUILD)))
 REGRESS := $(filter-out $(REGRESS_TESTING_BUILD),$(REGRESS))
 ISOLATION := $(filter-out $(ISOLATION_TESTING_BUILD),$(ISOLATION))
