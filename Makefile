@@ -16,6 +16,15 @@
 # `.ci/in-chroot.sh N make TARGET PG_MAJOR=N` (PG_CHROOT=yes|no forces the
 # choice).  Objects are rebuilt when the major changes.
 #
+#   make dist    the release files: the PGXN zip and Debian's upstream
+#                tarball, in build/dist (.ci/dist.sh; make test-dist builds
+#                the unpacked zip and runs its make installcheck)
+#   make deb     Debian's packages of one major (postgresql-N-reclock), built
+#                by dpkg-buildpackage from that tarball with .ci/debian, in
+#                build/deb-N (.ci/deb.sh); make test-deb installs them in a
+#                clean root of the suite, runs pg_buildext installcheck, and
+#                upgrades a 1.0 package with a live lock (test/deb, as root)
+#
 # The rest is the usual PGXS: make, make install, make installcheck.
 
 PG_MAJOR ?= 15
@@ -23,7 +32,7 @@ PG_CHROOT ?= $(shell [ -x .ci/in-chroot.sh ] && .ci/in-chroot.sh --needed $(PG_M
 ifeq ($(PG_CHROOT),yes)
 # PG_MAJOR is not Debian's here: every goal runs in the chroot of its suite
 .DEFAULT_GOAL := all
-CHROOT_GOALS := $(filter-out deps,$(or $(MAKECMDGOALS),all))
+CHROOT_GOALS := $(filter-out deps dist test-deb,$(or $(MAKECMDGOALS),all))
 .PHONY: deps $(CHROOT_GOALS)
 deps:
 	@.ci/in-chroot.sh $(PG_MAJOR)
@@ -31,6 +40,8 @@ $(CHROOT_GOALS): deps
 	.ci/in-chroot.sh $(PG_MAJOR) $(MAKE) --no-print-directory $@ PG_MAJOR=$(PG_MAJOR) PG_CHROOT=no
 # Citus's source is outside the checkout: copied into the chroot first
 test-citus: citus-source
+# the release files are made here (git reads the repository here), built there
+deb test-dist: dist
 .PHONY: citus-source
 citus-source: deps
 	@test/citus/build.sh --stage $(PG_MAJOR)
@@ -51,7 +62,9 @@ endif
 
 REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review children_memory privileges bad_input store \
 	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps keys_memory store_am
-REGRESS_OPTS = --load-extension=reclock
+# UTF8: cas compares text in an ICU collation, which an SQL_ASCII database
+# (a cluster made where no locale is set) cannot create
+REGRESS_OPTS = --load-extension=reclock --encoding=UTF8
 
 ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive \
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
@@ -63,6 +76,21 @@ ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags
 
 PG_CONFIG ?= pg_config
+# the tests that use a test build's settings (reclock.test_clock_offset and
+# the other reclock.test_*: they move reclock's clock, pause a backend) need a
+# test build (RECLOCK_TESTING=1, as make test installs): installcheck leaves
+# them out when the installed library is a production build (make install,
+# the Debian package), and says so
+ifneq ($(filter installcheck,$(MAKECMDGOALS)),)
+RECLOCK_INSTALLED_SO = $(DESTDIR)$(shell $(PG_CONFIG) --pkglibdir 2>/dev/null)/reclock.so
+ifeq ($(shell grep -qa reclock.test_clock_offset $(RECLOCK_INSTALLED_SO) 2>/dev/null || echo production),production)
+REGRESS_TESTING_BUILD := $(patsubst sql/%.sql,%,$(shell grep -l 'reclock\.test_' /dev/null $(REGRESS:%=sql/%.sql)))
+ISOLATION_TESTING_BUILD := $(patsubst test/isolation/specs/%.spec,%,$(shell grep -l 'reclock\.test_' /dev/null $(ISOLATION:%=test/isolation/specs/%.spec)))
+$(info installcheck: $(RECLOCK_INSTALLED_SO) is a production build: leaving out what needs a test build (RECLOCK_TESTING=1): $(words $(REGRESS_TESTING_BUILD)) of $(words $(REGRESS)) regress tests ($(REGRESS_TESTING_BUILD)), $(words $(ISOLATION_TESTING_BUILD)) of $(words $(ISOLATION)) isolation specs ($(ISOLATION_TESTING_BUILD)))
+REGRESS := $(filter-out $(REGRESS_TESTING_BUILD),$(REGRESS))
+ISOLATION := $(filter-out $(ISOLATION_TESTING_BUILD),$(ISOLATION))
+endif
+endif
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
@@ -288,4 +316,25 @@ bench: deps
 pgindent:
 	pgindent --typedefs=src/typedefs.list src/*.c src/*.h
 
+.PHONY: deb test-dist
+# Debian's packages of PG_MAJOR from the release tarball (.ci/deb.sh: in a
+# temporary directory, the tarball unpacked and .ci/debian as its debian/)
+deb: dist
+	.ci/deb.sh $(PG_MAJOR)
+
+# the PGXN zip unpacked builds, installs and passes make installcheck
+test-dist: dist
+	test/dist/run.sh $(PG_MAJOR)
+
 endif # PG_CHROOT
+
+.PHONY: dist test-deb
+dist:
+	@.ci/dist.sh build/dist
+
+# the packages of PG_MAJOR installed in a clean root of its suite (made here,
+# as root): pg_buildext installcheck, and apt upgrading a 1.0 package under a
+# live lock (test/deb/run.sh)
+test-deb:
+	$(MAKE) --no-print-directory deb PG_MAJOR=$(PG_MAJOR)
+	test/deb/run.sh $(PG_MAJOR)
