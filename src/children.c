@@ -1241,8 +1241,11 @@ parent_probe(ReclockChildLink *link, Relation parent)
  * SHARE (FOR SHARE) finds and locks it, without the statement: a probe of
  * the parent's primary-key index with the statement's snapshot, then
  * table_tuple_lock of the row found, as the executor's LockRows does --
- * under READ COMMITTED the latest version of an updated row is locked
- * (TUPLE_LOCK_FLAG_FIND_LAST_VERSION) and checked again against the
+ * the versions an update made of the row are locked too, also the one
+ * still in flight (TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS: a grant's FOR
+ * UPDATE of the newest version then waits for this write, as it waits for
+ * SELECT ... FOR KEY SHARE); under READ COMMITTED the latest version of an
+ * updated row is locked (TUPLE_LOCK_FLAG_FIND_LAST_VERSION) and checked again against the
  * values (a key changed meanwhile: not this row any more), a row deleted
  * meanwhile is not there, and under REPEATABLE READ or SERIALIZABLE a row
  * updated or deleted after the snapshot is a serialization failure (40001),
@@ -1351,7 +1354,8 @@ direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 		res = table_tuple_lock(parent, &tid, snap, slot, GetCurrentCommandId(true),
 							   plink ? LockTupleShare : LockTupleKeyShare,
 							   how == PARENT_LOCK_NOWAIT ? LockWaitSkip : LockWaitBlock,
-							   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							   TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS |
+							   (IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION),
 							   &tmfd);
 		switch (res)
 		{
