@@ -876,10 +876,13 @@ ReclockStoreNextFence(void)
  * replication's apply worker uses (worker.c sets up its EState the same
  * way).  ExecSimpleRelationInsert/Update/Delete write the tuple through the
  * table access method, check its constraints, maintain every index on the
- * table (ExecInsertIndexTuples: partial and expression ones too) and fire
- * AFTER ROW triggers.  A BEFORE ROW trigger could change or skip the row
- * reclock decided to write, behind its back: a store table that has one is
- * refused (writer_begin).  The store is created USING heap, and its reads
+ * table (ExecInsertIndexTuples: partial and expression ones too, their
+ * functions run under a pinned search_path).  A store table with a trigger
+ * is refused (writer_begin): a BEFORE ROW trigger could change or skip the
+ * row reclock decided to write, behind its back, and an AFTER trigger would
+ * run as the store's owner, also in the deletes made while a transaction
+ * commits, where no statement's snapshot is active and deferred triggers
+ * have already fired.  The store is created USING heap, and its reads
  * below are index scans with heap snapshots.
  *
  * An update or delete is of the row version the caller read: that version
@@ -909,6 +912,7 @@ typedef struct StoreWriter
 	TupleTableSlot *newslot;	/* the row to write */
 	Oid			save_userid;
 	int			save_sec;
+	int			guc_level;		/* of the pinned search_path, or 0 */
 } StoreWriter;
 
 /*
@@ -920,7 +924,7 @@ static void
 writer_begin(StoreWriter *w, Oid relid, int natts, bool indexes)
 {
 	RangeTblEntry *rte;
-	TriggerDesc *trig;
+	int			i;
 
 	w->rel = table_open(relid, RowExclusiveLock);
 	if (RelationGetDescr(w->rel)->natts != natts)
@@ -928,15 +932,13 @@ writer_begin(StoreWriter *w, Oid relid, int natts, bool indexes)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"reclock\" is damaged: table \"%s\" has been altered",
 						RelationGetRelationName(w->rel))));
-	trig = w->rel->trigdesc;
-	if (trig && (trig->trig_insert_before_row || trig->trig_update_before_row ||
-				 trig->trig_delete_before_row))
+	if (w->rel->trigdesc != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("table \"%s\" of reclock has a BEFORE ROW trigger",
+				 errmsg("table \"%s\" of reclock has a trigger",
 						RelationGetRelationName(w->rel)),
-				 errdetail("A BEFORE ROW trigger could change or skip the rows reclock writes."),
-				 errhint("Drop the trigger, or make it an AFTER trigger.")));
+				 errdetail("reclock writes its tables as the extension's owner, also while a transaction commits, where a trigger cannot run as it would for a statement; a BEFORE trigger could change or skip the rows reclock writes."),
+				 errhint("Drop the trigger. The view reclock_locks and change notices (reclock_notify) report reclock's locks.")));
 	local_writes++;
 
 	w->estate = CreateExecutorState();
@@ -949,14 +951,38 @@ writer_begin(StoreWriter *w, Oid relid, int natts, bool indexes)
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
 	w->estate->es_output_cid = GetCurrentCommandId(true);
+	w->guc_level = 0;
 	if (indexes)
+	{
+		bool		user_code = w->rel->rd_att->constr != NULL &&
+			w->rel->rd_att->constr->num_check > 0;
+
 		ExecOpenIndices(w->rri, false);
+		for (i = 0; i < w->rri->ri_NumIndices; i++)
+			if (w->rri->ri_IndexRelationInfo[i]->ii_Expressions != NIL ||
+				w->rri->ri_IndexRelationInfo[i]->ii_Predicate != NIL)
+				user_code = true;
+
+		/*
+		 * A DBA's expression or partial index, or CHECK constraint, on the
+		 * store runs its functions in this write, as the store's owner: under
+		 * a pinned search_path, as a SECURITY DEFINER function's SET clause
+		 * would pin it, so that no caller's schema can put its own function
+		 * in their place.  (No index or constraint of reclock's own runs a
+		 * function: nothing to pin, nothing to pay, then.)
+		 */
+		if (user_code)
+		{
+			w->guc_level = NewGUCNestLevel();
+			(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		}
+	}
 	ReclockEvalPlanQualInit(&w->epq, w->estate);
 	w->oldslot = table_slot_create(w->rel, &w->estate->es_tupleTable);
 	w->newslot = indexes ? table_slot_create(w->rel, &w->estate->es_tupleTable) : NULL;
 	GetUserIdAndSecContext(&w->save_userid, &w->save_sec);
 	SetUserIdAndSecContext(store.owner, w->save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	AfterTriggerBeginQuery();
 }
 
 static void
@@ -964,8 +990,8 @@ writer_end(StoreWriter *w)
 {
 	int			i;
 
-	/* AFTER ROW triggers fire here */
-	AfterTriggerEndQuery(w->estate);
+	if (w->guc_level != 0)
+		AtEOXact_GUC(true, w->guc_level);
 	SetUserIdAndSecContext(w->save_userid, w->save_sec);
 	EvalPlanQualEnd(&w->epq);
 

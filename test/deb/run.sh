@@ -54,5 +54,16 @@ trap cleanup EXIT
 t0=$(date +%s)
 cp -a "$base/chroot-$major" "$run/chroot-$major"
 echo "== test-deb $major: a clean root of its suite ($run/chroot-$major, $(( $(date +%s) - t0 )) s to copy)"
+# a root of this machine's own suite (15: bookworm) gets this machine's apt
+# sources, point-release updates and security included, as a DBA's up to
+# date system has them: the package was built here, against the PostgreSQL
+# this machine has (debootstrap's root knows the release's first packages only)
+if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = "$(. "$run/chroot-$major/etc/os-release" && echo "${VERSION_CODENAME:-}")" ]; then
+  rm -f "$run/chroot-$major/etc/apt/sources.list" "$run/chroot-$major"/etc/apt/sources.list.d/*
+  [ ! -f /etc/apt/sources.list ] || cp /etc/apt/sources.list "$run/chroot-$major/etc/apt/sources.list"
+  for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ ! -f "$f" ] || cp "$f" "$run/chroot-$major/etc/apt/sources.list.d/"
+  done
+fi
 RECLOCK_CHROOTS=$run .ci/in-chroot.sh "$major" test/deb/in-root.sh "$major" "$new" "$old"
 echo "== test-deb $major: passed"
