@@ -562,14 +562,12 @@ parent_sql(void *arg)
 	int			i;
 
 	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT ");
-	for (i = 0; i < pa->pki->nkeys; i++)
-		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
-						 quote_identifier(get_attname(pid, pa->pki->attnums[i], false)));
+	appendStringInfo(&sql, "SELECT %s",
+					 ReclockColumnListSql(pid, pa->pki->nkeys, pa->pki->attnums));
 	if (pa->plink)
-		for (i = 0; i < pa->plink->nkeys; i++)
-			appendStringInfo(&sql, ", %s",
-							 quote_identifier(get_attname(pa->plink->relid, pa->plink->attnums[i], false)));
+		appendStringInfo(&sql, ", %s",
+						 ReclockColumnListSql(pa->plink->relid, pa->plink->nkeys,
+											  pa->plink->attnums));
 	appendStringInfo(&sql, " FROM %s WHERE ", ReclockRelationSql(pa->parent));
 	for (i = 0; i < pa->link->nkeys; i++)
 		appendStringInfo(&sql, "%s%s %s $%d", i > 0 ? " AND " : "",
@@ -641,11 +639,7 @@ parent_probe(ReclockChildLink *link, Relation parent)
 	for (i = 0; i < nprobes; i++)
 		if (probes[i].conoid == link->conoid && probes[i].parentid == RelationGetRelid(parent))
 			return &probes[i];
-#if PG_VERSION_NUM >= 180000
-	indexoid = RelationGetPrimaryKeyIndex(parent, false);
-#else
-	indexoid = RelationGetPrimaryKeyIndex(parent);
-#endif
+	indexoid = ReclockPrimaryKeyIndex(parent);
 	if (!OidIsValid(indexoid))
 		return NULL;
 	if (nprobes == MAX_PROBES)
@@ -1381,20 +1375,8 @@ fk_values(ReclockChildLink *link, HeapTuple tuple, TupleDesc desc, Datum *vals)
 static inline bool
 fk_unchanged(ReclockChildLink *link, HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 {
-	int			i;
-
-	for (i = 0; i < link->nkeys; i++)
-	{
-		bool		n1,
-					n2;
-		Datum		d1 = heap_getattr(oldtup, link->attnums[i], desc, &n1);
-		Datum		d2 = heap_getattr(newtup, link->attnums[i], desc, &n2);
-
-		if (n1 != n2 ||
-			(!n1 && !datumIsEqual(d1, d2, link->typbyvals[i], link->typlens[i])))
-			return false;
-	}
-	return true;
+	return ReclockColumnsUnchanged(link->nkeys, link->attnums, link->typbyvals,
+								   link->typlens, oldtup, newtup, desc);
 }
 
 /*

@@ -167,6 +167,63 @@ guard_row(Relation rel, ReclockKeyInfo *ki, const char *key, bool require_lock,
 				 errhint("Acquire the row with reclock_acquire() and present its token with set_config('reclock.token', <token>, true).")));
 }
 
+/*
+ * An UPDATE that changes the row's key: refused under another's live lock
+ * on the new key; the writer's own lock (lock, found) goes with the row.
+ */
+static void
+guard_key_change(Relation rel, ReclockKeyInfo *ki, const char *key,
+				 const char *newkey, TimestampTz now, ReclockLock *lock)
+{
+	ReclockLock target;
+	TimestampTz tnow = now;
+
+	if (ReclockStoreGetSettled(ki->rootid, newkey, &tnow, &target) &&
+		target.expires_at > tnow && !ReclockHoldsToken(target.fence))
+		refuse_locked(rel, newkey, &target);
+	if (lock->found)
+	{
+		ReclockStoreMoveKey(ki->rootid, key, newkey, now);
+		remember_moved(ki->rootid, key);
+		RECLOCK_TEST_PAUSE("guard:after_key_move");
+	}
+}
+
+/*
+ * The guard's call checked (39P01 unless BEFORE ... FOR EACH ROW, on
+ * UPDATE or DELETE, or INSERT of a child table), and its arguments:
+ * 'require_lock', and a child table's 'parent_fk=<name>'.
+ */
+static void
+guard_trigger_args(FunctionCallInfo fcinfo, bool *require_lock,
+				   const char **parent_fk)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	int			i;
+
+	*require_lock = false;
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_guard: not called by trigger manager")));
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_guard: must be fired before event, for each row")));
+	/* arguments: 'require_lock', and a child table's 'parent_fk=<name>' */
+	for (i = 0; i < td->tg_trigger->tgnargs; i++)
+		if (strcmp(td->tg_trigger->tgargs[i], "require_lock") == 0)
+			*require_lock = true;
+	*parent_fk = ReclockTriggerParentFk(td->tg_trigger);
+	if (!TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+		!TRIGGER_FIRED_BY_DELETE(td->tg_event) &&
+		!(*parent_fk != NULL && TRIGGER_FIRED_BY_INSERT(td->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_guard: must be fired for UPDATE or DELETE (or INSERT of a child table)")));
+}
+
 Datum
 reclock_guard(PG_FUNCTION_ARGS)
 {
@@ -180,28 +237,8 @@ reclock_guard(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	TimestampTz now;
 	ReclockLock lock;
-	int			i;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("reclock_guard: not called by trigger manager")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("reclock_guard: must be fired before event, for each row")));
-	/* arguments: 'require_lock', and a child table's 'parent_fk=<name>' */
-	for (i = 0; i < trigdata->tg_trigger->tgnargs; i++)
-		if (strcmp(trigdata->tg_trigger->tgargs[i], "require_lock") == 0)
-			require_lock = true;
-	parent_fk = ReclockTriggerParentFk(trigdata->tg_trigger);
-	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) &&
-		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
-		!(parent_fk != NULL && TRIGGER_FIRED_BY_INSERT(trigdata->tg_event)))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("reclock_guard: must be fired for UPDATE or DELETE (or INSERT of a child table)")));
+	guard_trigger_args(fcinfo, &require_lock, &parent_fk);
 
 	rel = trigdata->tg_relation;
 	desc = RelationGetDescr(rel);
@@ -272,30 +309,14 @@ reclock_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		return PointerGetDatum(trigdata->tg_trigtuple);
 
-	/* a change of the key: refused under another's lock, carried by the holder */
-	{
-		if (newkey == NULL)
-			newkey = ReclockKeyUnchanged(ki, trigdata->tg_trigtuple,
-										 trigdata->tg_newtuple, desc) ? key :
-				ReclockNewTupleKey(ki, trigdata->tg_newtuple, desc);
-		if (newkey == NULL)
-			return PointerGetDatum(trigdata->tg_newtuple);	/* 23502 follows */
-		if (strcmp(newkey, key) != 0)
-		{
-			ReclockLock target;
-			TimestampTz tnow = now;
-
-			if (ReclockStoreGetSettled(ki->rootid, newkey, &tnow, &target) &&
-				target.expires_at > tnow && !ReclockHoldsToken(target.fence))
-				refuse_locked(rel, newkey, &target);
-			if (lock.found)
-			{
-				ReclockStoreMoveKey(ki->rootid, key, newkey, now);
-				remember_moved(ki->rootid, key);
-				RECLOCK_TEST_PAUSE("guard:after_key_move");
-			}
-		}
-	}
+	if (newkey == NULL)
+		newkey = ReclockKeyUnchanged(ki, trigdata->tg_trigtuple,
+									 trigdata->tg_newtuple, desc) ? key :
+			ReclockNewTupleKey(ki, trigdata->tg_newtuple, desc);
+	if (newkey == NULL)
+		return PointerGetDatum(trigdata->tg_newtuple);	/* 23502 follows */
+	if (strcmp(newkey, key) != 0)
+		guard_key_change(rel, ki, key, newkey, now, &lock);
 	return PointerGetDatum(trigdata->tg_newtuple);
 }
 

@@ -624,7 +624,7 @@ ReclockChildTablesOf(Oid parentid)
 	Relation	trg = table_open(TriggerRelationId, AccessShareLock);
 	SysScanDesc scan = systable_beginscan(trg, InvalidOid, false, NULL, 0, NULL);
 	HeapTuple	tup;
-	List	   *kids = NIL;
+	List	   *children = NIL;
 
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
@@ -632,11 +632,11 @@ ReclockChildTablesOf(Oid parentid)
 
 		if (strcmp(NameStr(t->tgname), RECLOCK_GUARD_TRIGGER) == 0 &&
 			!OidIsValid(t->tgparentid) && t->tgrelid != parentid &&
-			!list_member_oid(kids, t->tgrelid) &&
+			!list_member_oid(children, t->tgrelid) &&
 			guard_parent_of(t->tgrelid) == parentid)
-			kids = lappend_oid(kids, t->tgrelid);
+			children = lappend_oid(children, t->tgrelid);
 	}
 	systable_endscan(scan);
 	table_close(trg, AccessShareLock);
-	return kids;
+	return children;
 }

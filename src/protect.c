@@ -158,7 +158,7 @@ refresh_notice_trigger(Oid relid, Oid known_relid, bool known_on, int depth)
 	char	   *qname;
 	const char *schema;
 	bool		own;
-	bool		kids;
+	bool		child_notices;
 	Oid			save_userid;
 	int			save_sec;
 	ListCell   *lc;
@@ -170,7 +170,7 @@ refresh_notice_trigger(Oid relid, Oid known_relid, bool known_on, int depth)
 									   RelationGetRelationName(rel));
 	schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
 	own = relid == known_relid ? known_on : ReclockNotifyOnRelid(relid);
-	kids = ReclockChildNoticesWanted(relid, known_relid, known_on);
+	child_notices = ReclockChildNoticesWanted(relid, known_relid, known_on);
 
 	/*
 	 * As the extension owner: the caller owns the table (checked), but its
@@ -203,7 +203,7 @@ refresh_notice_trigger(Oid relid, Oid known_relid, bool known_on, int depth)
 		}
 		run_ddl(psprintf("DROP TRIGGER %s ON %s", NOTICE_TRIGGER, qname));
 	}
-	if (own || kids)
+	if (own || child_notices)
 	{
 		/*
 		 * The trigger function came with 1.2: a 1.2 library serving a
@@ -220,7 +220,7 @@ refresh_notice_trigger(Oid relid, Oid known_relid, bool known_on, int depth)
 					 errhint("Run ALTER EXTENSION reclock UPDATE.")));
 		run_ddl(psprintf("CREATE TRIGGER %s AFTER %sUPDATE OR DELETE ON %s"
 						 " FOR EACH ROW EXECUTE FUNCTION %s.reclock_notice()",
-						 NOTICE_TRIGGER, kids ? "INSERT OR " : "", qname, schema));
+						 NOTICE_TRIGGER, child_notices ? "INSERT OR " : "", qname, schema));
 		CommandCounterIncrement();
 		/* the name named the table (its lock holds it; its schema could move) */
 		(void) get_trigger_oid(relid, NOTICE_TRIGGER, false);

@@ -61,6 +61,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
@@ -267,6 +268,32 @@ struct ReclockKeyInfo
 	bool		citus_unsure;	/* named like a shard Citus does not know: rebuilt at any invalidation */
 };
 
+/*
+ * Are these columns of two versions of a row the same bytes?  Then a key
+ * made of them names the same lock (the converse need not hold).  Used for
+ * a table's key (ReclockKeyUnchanged) and a child's foreign key.
+ */
+static inline bool
+ReclockColumnsUnchanged(int ncols, const AttrNumber *attnums,
+						const bool *typbyvals, const int16 *typlens,
+						HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
+{
+	int			i;
+
+	for (i = 0; i < ncols; i++)
+	{
+		bool		n1,
+					n2;
+		Datum		d1 = heap_getattr(oldtup, attnums[i], desc, &n1);
+		Datum		d2 = heap_getattr(newtup, attnums[i], desc, &n2);
+
+		if (n1 != n2 ||
+			(!n1 && !datumIsEqual(d1, d2, typbyvals[i], typlens[i])))
+			return false;
+	}
+	return true;
+}
+
 extern ReclockKeyInfo *ReclockGetKeyInfo(Relation rel);
 extern ReclockKeyInfo *ReclockCachedKeyInfo(Oid rootid);
 extern void ReclockForEachKeyInfo(void (*fn) (ReclockKeyInfo *ki, void *arg),
@@ -292,6 +319,7 @@ extern char *ReclockTimestampText(TimestampTz ts);
 
 /*--- rowsql.c: SQL text over a user's table (names, the key's WHERE) ---*/
 extern char *ReclockRelationSql(Relation rel);
+extern char *ReclockColumnListSql(Oid relid, int ncols, const AttrNumber *attnums);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 extern char *ReclockCollateSql(Oid collid);
 extern char *ReclockOperatorSql(Oid opr);

@@ -39,6 +39,20 @@ ReclockRelationSql(Relation rel)
 											   RelationGetRelationName(rel)));
 }
 
+/* the columns (attnums, in relid's numbering) as a select list: "a, b" */
+char *
+ReclockColumnListSql(Oid relid, int ncols, const AttrNumber *attnums)
+{
+	StringInfoData sql;
+	int			i;
+
+	initStringInfo(&sql);
+	for (i = 0; i < ncols; i++)
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(get_attname(relid, attnums[i], false)));
+	return sql.data;
+}
+
 /*
  * A WHERE clause that finds one row by key, with the primary key's equality
  * (key_equality) and collation, schema-qualified; parameters $1 .. $nkeys.
