@@ -731,6 +731,71 @@ parent_row_values(ParentSqlArg *pa, HeapTuple tup, MemoryContext cxt,
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * Lock the parent row at tid FOR KEY SHARE (FOR SHARE if share: a parent
+ * that is a child itself), as the executor's LockRows does, into slot;
+ * false if it is gone (or, NOWAIT, locked by another; or, following its
+ * update chain, no longer the row the scan keys name).
+ */
+static bool
+lock_parent_row(Relation parent, ItemPointer tid, Snapshot snap,
+				TupleTableSlot *slot, ParentMode how, bool share,
+				int nkeys, AttrNumber *heapatt, ScanKeyData *skey)
+{
+	TM_FailureData tmfd;
+	TM_Result	res;
+	bool		found = true;
+	int			j;
+
+	/* the table lock a row-locking SELECT takes, kept to the end */
+	LockRelationOid(RelationGetRelid(parent), RowShareLock);
+
+	res = table_tuple_lock(parent, tid, snap, slot, GetCurrentCommandId(true),
+						   share ? LockTupleShare : LockTupleKeyShare,
+						   how == PARENT_LOCK_NOWAIT ? LockWaitSkip : LockWaitBlock,
+						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+						   &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			if (tmfd.traversed)
+			{
+				/* a newer version was locked: is it still the row named? */
+				for (j = 0; j < nkeys && found; j++)
+				{
+					bool		isnull;
+					Datum		d = slot_getattr(slot, heapatt[j], &isnull);
+
+					found = !isnull &&
+						DatumGetBool(FunctionCall2Coll(&skey[j].sk_func, skey[j].sk_collation,
+													   d, skey[j].sk_argument));
+				}
+			}
+			break;
+		case TM_WouldBlock:		/* locked by another: skipped */
+		case TM_SelfModified:	/* changed by this command: as deleted */
+			found = false;
+			break;
+		case TM_Updated:
+		case TM_Deleted:
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent update")));
+			if (res == TM_Updated)
+				elog(ERROR, "unexpected table_tuple_lock status: %u", res);
+			found = false;
+			break;
+		case TM_Invisible:
+			elog(ERROR, "attempted to lock invisible tuple");
+			break;
+		default:
+			elog(ERROR, "unrecognized table_tuple_lock status: %u", res);
+			break;
+	}
+	return found;
+}
+
 static bool
 direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 			  MemoryContext cxt, char **key, Datum *next, bool *has_next)
@@ -789,56 +854,9 @@ direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 
 	if (found && how != PARENT_READ)
 	{
-		TM_FailureData tmfd;
-		TM_Result	res;
-
-		/* the table lock a row-locking SELECT takes, kept to the end */
-		LockRelationOid(RelationGetRelid(parent), RowShareLock);
-
 		slot = table_slot_create(parent, NULL);
-		res = table_tuple_lock(parent, &tid, snap, slot, GetCurrentCommandId(true),
-							   plink ? LockTupleShare : LockTupleKeyShare,
-							   how == PARENT_LOCK_NOWAIT ? LockWaitSkip : LockWaitBlock,
-							   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
-							   &tmfd);
-		switch (res)
-		{
-			case TM_Ok:
-				if (tmfd.traversed)
-				{
-					/* a newer version was locked: is it still the row named? */
-					for (j = 0; j < nkeys && found; j++)
-					{
-						bool		isnull;
-						Datum		d = slot_getattr(slot, heapatt[j], &isnull);
-
-						found = !isnull &&
-							DatumGetBool(FunctionCall2Coll(&skey[j].sk_func, skey[j].sk_collation,
-														   d, skey[j].sk_argument));
-					}
-				}
-				break;
-			case TM_WouldBlock:		/* locked by another: skipped */
-			case TM_SelfModified:	/* changed by this command: as deleted */
-				found = false;
-				break;
-			case TM_Updated:
-			case TM_Deleted:
-				if (IsolationUsesXactSnapshot())
-					ereport(ERROR,
-							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-							 errmsg("could not serialize access due to concurrent update")));
-				if (res == TM_Updated)
-					elog(ERROR, "unexpected table_tuple_lock status: %u", res);
-				found = false;
-				break;
-			case TM_Invisible:
-				elog(ERROR, "attempted to lock invisible tuple");
-				break;
-			default:
-				elog(ERROR, "unrecognized table_tuple_lock status: %u", res);
-				break;
-		}
+		found = lock_parent_row(parent, &tid, snap, slot, how, plink != NULL,
+								nkeys, heapatt, skey);
 	}
 	if (found && how != PARENT_READ)
 	{
@@ -1055,6 +1073,32 @@ chain_refuses(ParentSqlArg *first, Datum *vals, MemoryContext cxt, AncestorLevel
 }
 
 /*
+ * A parent row not there for this transaction (judged again at COMMIT).
+ * Till then, the lock of the key the values name is judged all the same (a
+ * holder's own cascade, which deleted the parent row, is covered by it),
+ * and a grant of that key waits for this transaction (reclock's advisory
+ * lock on the key, in share mode; acquire takes it exclusively).  Not
+ * kept: such a row is looked at again each time.  Fills *lv and returns 1,
+ * or 0 if the values name no key.
+ */
+static int
+missing_parent_level(ReclockChildLink *link, ReclockKeyInfo *pki, Datum *vals,
+					 AncestorLevel *lv)
+{
+	char	   *key = fk_parent_key(link, pki, vals);
+
+	if (key == NULL)
+		return 0;
+	ReclockShareKey(pki->rootid, key);
+	lv->refuse = false;
+	lv->key = key;
+	lv->rootid = pki->rootid;
+	lv->notify = false;
+	(void) read_parent_lock(pki->rootid, key, &lv->lock);
+	return 1;
+}
+
+/*
  * Lock the parent row that the foreign-key values vals name, and read its
  * lock; then the same for its own parent, and so on.  Fills levels (from
  * the parent up) and returns how many; *complete is false if a row of the
@@ -1143,29 +1187,10 @@ lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 		}
 		if (!found)
 		{
-			/*
-			 * Not there for this transaction: judged again at COMMIT.  Till
-			 * then, the lock of the key the values name is judged all the
-			 * same (a holder's own cascade, which deleted the parent row, is
-			 * covered by it), and a grant of that key waits for this
-			 * transaction (reclock's advisory lock on the key, in share
-			 * mode; acquire takes it exclusively).  Not kept: such a row is
-			 * looked at again each time.
-			 */
-			char	   *key = fk_parent_key(&curlink, pki, cur);
-
+			/* not there for this transaction: judged again at COMMIT */
 			*complete = false;
 			*unseen = true;
-			if (key != NULL)
-			{
-				ReclockShareKey(pki->rootid, key);
-				levels[n].refuse = false;
-				levels[n].key = key;
-				levels[n].rootid = pki->rootid;
-				levels[n].notify = false;
-				(void) read_parent_lock(pki->rootid, key, &levels[n].lock);
-				n++;
-			}
+			n += missing_parent_level(&curlink, pki, cur, &levels[n]);
 			relation_close(parent, NoLock);
 			return n;
 		}
