@@ -376,14 +376,8 @@ static char *parent_cache_key(ReclockChildLink *link, Datum *vals, char *buf, si
 static int	lock_ancestors(ReclockChildLink *link, Datum *vals, AncestorLevel *levels,
 						   bool *complete, bool *unseen);
 static bool read_parent_lock(Oid rootid, const char *key, ReclockLock *lock);
-/* pg_attribute_noreturn() is the prefix pg_noreturn since PostgreSQL 18 */
-#if PG_VERSION_NUM >= 180000
 pg_noreturn static void refuse_child_key(Relation rel, const char *key, bool is_insert,
 										 AncestorLevel *lv);
-#else
-static void refuse_child_key(Relation rel, const char *key, bool is_insert,
-							 AncestorLevel *lv) pg_attribute_noreturn();
-#endif
 
 static void
 recheck_later(Relation rel, ReclockChildLink *link, HeapTuple tuple, bool is_insert,

@@ -14,13 +14,18 @@
  *                (reclock.token), the one transaction-callback dispatcher
  *   citus.c      which tables Citus manages (catalog reads only)
  *   plans.c      the cache of SPI statements, pinned to their relations
- *   keys.c       a table's key facts and the canonical key text (a leaf:
- *                no store, no SQL)
+ *   keys.c       a table's key facts and the canonical key text (reads
+ *                no store, runs no SQL)
  *   rowsql.c     SQL text over a user's table: its name, a key's WHERE with
  *                the primary key's equality and collation
  *   store.c      the lock and token tables (read by index, written through
  *                the executor), the epoch, renewals checked at commit,
- *                reclaim and sweep, the notice settings, key locks
+ *                reclaim and sweep, the notice settings, key locks.  The
+ *                epoch, the renewals and the settled reads stay here, not in
+ *                files of their own above it: every write that can make a
+ *                lock live moves the epoch and marks its renewal, and a
+ *                settled read needs the updater of the row version it read,
+ *                so store.c would have to call up to them.
  *   livekeys.c   the keys of a table's live locks (the guard's fast path),
  *                vouched for by the completion count and the epoch
  *   tokens.c     does this transaction hold a lock's token?
@@ -36,14 +41,14 @@
  *   cas.c        reclock_cas, reclock_diff and their _children forms
  *   ddl.c        the DDL and drop watches, the publication checks
  *
- * Who uses whom (test/layout/check.sh prints it): citus, plans -> reclock;
- * keys -> citus, reclock; store -> plans, reclock; livekeys -> store, keys;
- * tokens -> store; notify -> store, keys; links -> notify, keys;
- * children -> links, notify, tokens, livekeys, store, rowsql, keys, plans;
- * guard -> children, links, notify, tokens, livekeys, store, keys, citus;
- * protect -> links, notify, store, keys; acquire -> tokens, notify, store,
- * rowsql, keys, plans; cas -> links, rowsql, keys, plans; ddl -> protect,
- * store, keys.
+ * Who uses whom (test/layout/check.sh -v prints it; reclock.c, which most
+ * files use, left out): citus.c and rowsql.c use no other file;
+ * keys -> citus; store -> plans; livekeys -> store, keys; tokens -> store;
+ * notify -> store, keys; links -> notify, keys; children -> links, notify,
+ * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
+ * notify, tokens, livekeys, store, keys, citus; protect -> links, notify,
+ * store, keys; acquire -> notify, tokens, store, rowsql, keys, plans;
+ * cas -> links, rowsql, keys, plans; ddl -> protect, store, keys.
  *
  * IDENTIFICATION
  *	  src/reclock.h
