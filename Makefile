@@ -50,7 +50,7 @@ else
 EXTENSION = reclock
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = reclock
-OBJS = src/reclock.o src/keys.o src/plans.o src/store.o src/tokens.o src/acquire.o src/guard.o src/children.o src/cas.o src/notify.o src/ddl.o src/citus.o
+OBJS = src/reclock.o src/keys.o src/plans.o src/rowsql.o src/store.o src/livekeys.o src/tokens.o src/acquire.o src/links.o src/children.o src/guard.o src/protect.o src/cas.o src/notify.o src/ddl.o src/citus.o
 DATA = $(wildcard src/reclock--*.sql)
 PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 
@@ -154,7 +154,7 @@ test-citus: deps
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
 	PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test/citus/run.sh
 
-.PHONY: deps demo test test-core test-moves flaky-check installcheck-diffs test-run tap tap-run pgtap stress bench check-memory pgindent
+.PHONY: deps demo test test-core layout-check test-moves flaky-check installcheck-diffs test-run tap tap-run pgtap stress bench check-memory pgindent
 
 # install the Debian packages that are missing (needs root, or sudo; all of
 # them are named to apt, so that the /experimental ones of 19 come together)
@@ -187,6 +187,7 @@ demo: deps
 test: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 layout-check
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
 	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical -o max_prepared_transactions=10 $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config PG_MAJOR=$(PG_MAJOR) test-run
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 tap
@@ -196,6 +197,7 @@ test: deps
 test-core: deps
 	$(MAKE) --no-print-directory clean >/dev/null
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" all
+	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 layout-check
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
 	pg_virtualenv -v $(PG_MAJOR) -o max_prepared_transactions=10 $(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config installcheck-diffs
 
@@ -219,6 +221,11 @@ flaky-check: deps
 	$(MAKE) --no-print-directory PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config RECLOCK_TESTING=1 PROFILE="$(WERROR)" install >/dev/null
 	pg_virtualenv -v $(PG_MAJOR) -o wal_level=logical -o max_prepared_transactions=10 env FLAKY_RUNS=$(FLAKY_RUNS) REGRESS_LIST="$(REGRESS)" ISOLATION_LIST="$(ISOLATION)" \
 	  PG_CONFIG=/usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config test/flaky/run.sh
+
+# the layout: each file of src/ uses only the files below it (the order of
+# reclock.h's sections); reads the object files, so after a build
+layout-check: $(OBJS)
+	test/layout/check.sh src
 
 # installcheck that prints the diffs when it fails
 installcheck-diffs:

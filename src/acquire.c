@@ -68,15 +68,10 @@ static char *
 lock_row_sql(void *arg)
 {
 	LockRowArg   *sa = (LockRowArg *) arg;
-	StringInfoData cols;
-	int			i;
 
-	initStringInfo(&cols);
-	for (i = 0; i < sa->ki->nkeys; i++)
-		appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "",
-						 quote_identifier(get_attname(sa->ki->relid, sa->ki->attnums[i], false)));
 	return psprintf("SELECT %s FROM %s WHERE %s FOR UPDATE",
-					cols.data, ReclockRelationSql(sa->rel), ReclockKeyWhereSql(sa->ki));
+					ReclockColumnListSql(sa->ki->relid, sa->ki->nkeys, sa->ki->attnums),
+					ReclockRelationSql(sa->rel), ReclockKeyWhereSql(sa->ki));
 }
 
 /*
@@ -149,6 +144,100 @@ token_fence(pg_uuid_t *token, int64 *fence)
 }
 
 /*
+ * Lock the row FOR UPDATE (lock_row) and return its key, taken from the row
+ * itself; P0002 if the caller cannot see it (key: the key asked for).
+ */
+static char *
+lock_row_or_refuse(ReclockKeyInfo *ki, Relation rel, Datum *keyvals,
+				   const char *key)
+{
+	char	   *rowkey = lock_row(ki, rel, keyvals);
+
+	if (rowkey == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no row with key %s in table \"%s\"", key,
+						RelationGetRelationName(rel)),
+				 errdetail("The row does not exist or is not visible to the current role.")));
+	return rowkey;
+}
+
+/*
+ * After a wait for the table's epoch lock: a change of a type the key is
+ * made of ended meanwhile (ddl.c), and the key text made before may name
+ * nothing now (40001).  Returns the table's key facts, read again.
+ */
+static ReclockKeyInfo *
+recheck_key_after_wait(Relation rel, const char *key)
+{
+	ReclockKeyInfo *ki = ReclockGetKeyInfo(rel);
+
+	if (strcmp(ReclockCanonicalKey(ki, key, NULL), key) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not lock row %s of table \"%s\": its key changed meanwhile",
+						key, RelationGetRelationName(rel)),
+				 errdetail("A type the table's key is made of was changed while the lock was being granted."),
+				 errhint("Retry the transaction.")));
+	return ki;
+}
+
+/* a new token of the grant: its hash stored, the token returned */
+static pg_uuid_t *
+new_token(int64 fence)
+{
+	pg_uuid_t  *token = palloc(sizeof(pg_uuid_t));
+	uint8		hash[RECLOCK_HASH_LEN];
+
+	ReclockNewToken(token);
+	ReclockHashToken(token, hash);
+	ReclockStoreAddToken(hash, fence);
+	RECLOCK_TEST_PAUSE("acquire:after_token");
+	return token;
+}
+
+/*
+ * reclock_acquire's result: (acquired, token, holder, expires_at, fence) of
+ * the grant made (token) or of the live lock that refused (token NULL).
+ */
+static void
+set_result(Datum *result, bool *nulls, pg_uuid_t *token, ReclockLock *lock)
+{
+	result[0] = BoolGetDatum(token != NULL);
+	result[1] = token ? UUIDPGetDatum(token) : (Datum) 0;
+	nulls[1] = (token == NULL);
+	result[2] = CStringGetTextDatum(lock->holder);
+	result[3] = TimestampTzGetDatum(lock->expires_at);
+	result[4] = Int64GetDatum(lock->fence);
+}
+
+/*
+ * The grant to write: a new one (a new fence), or, if extending is the
+ * live lock of the same holder, that grant extended.
+ */
+static void
+make_grant(ReclockLock *grant, Oid rootid, char *key, char *holder,
+		   TimestampTz expires_at, ReclockLock *extending, TimestampTz now)
+{
+	grant->found = true;
+	grant->relid = rootid;
+	grant->key = key;
+	grant->holder = holder;
+	grant->acquired_by = GetUserId();
+	grant->expires_at = expires_at;
+	if (extending != NULL)
+	{
+		grant->fence = extending->fence;
+		grant->acquired_at = extending->acquired_at;
+	}
+	else
+	{
+		grant->fence = ReclockStoreNextFence();
+		grant->acquired_at = now;
+	}
+}
+
+/*
  * reclock_acquire(tbl regclass, key text, holder text, ttl interval)
  *	 returns (acquired, token, holder, expires_at, fence)
  */
@@ -163,7 +252,6 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	ReclockKeyInfo *ki;
 	Datum	   *keyvals;
 	char	   *key;
-	char	   *rowkey;
 	TupleDesc	tupdesc;
 	Datum		result[5];
 	bool		nulls[5] = {false, false, false, false, false};
@@ -202,14 +290,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	 * guard.c).  P0002 if the caller cannot see it.  The key is then taken
 	 * from the row itself.
 	 */
-	rowkey = lock_row(ki, rel, keyvals);
-	if (rowkey == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("no row with key %s in table \"%s\"", key,
-						RelationGetRelationName(rel)),
-				 errdetail("The row does not exist or is not visible to the current role.")));
-	key = rowkey;
+	key = lock_row_or_refuse(ki, rel, keyvals, key);
 
 	/* one acquire of this row at a time */
 	ReclockLockKey(ki->rootid, key);
@@ -218,7 +299,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	 * The clock is read after the row (the store's row is read without
 	 * waiting) and again after anything that may wait: a decision taken
 	 * before a wait is taken again after it.  A same-holder extension is
-	 * checked again at commit (store.c, "Extensions").
+	 * checked again at commit (store.c, "Renewals").
 	 */
 	for (;;)
 	{
@@ -233,51 +314,17 @@ reclock_acquire(PG_FUNCTION_ARGS)
 					   ReclockHoldsToken(old.fence))))
 		{
 			/* held by another: refuse, and say by whom */
-			nulls[1] = true;
-			result[0] = BoolGetDatum(false);
-			result[1] = (Datum) 0;
-			result[2] = CStringGetTextDatum(old.holder);
-			result[3] = TimestampTzGetDatum(old.expires_at);
-			result[4] = Int64GetDatum(old.fence);
+			set_result(result, nulls, NULL, &old);
 			break;
 		}
 
 		if (ReclockStoreMoveEpoch(ki->rootid))	/* may wait a moment */
-		{
-			/*
-			 * A change of a type the key is made of ended meanwhile (ddl.c):
-			 * the key text made before may name nothing now.
-			 */
-			ki = ReclockGetKeyInfo(rel);
-			if (strcmp(ReclockCanonicalKey(ki, key, NULL), key) != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not lock row %s of table \"%s\": its key changed meanwhile",
-								key, RelationGetRelationName(rel)),
-						 errdetail("A type the table's key is made of was changed while the lock was being granted."),
-						 errhint("Retry the transaction.")));
-		}
+			ki = recheck_key_after_wait(rel, key);
 		now = ReclockNow();
 		if (live != (old.found && old.expires_at > now))
 			continue;			/* it ran out meanwhile: decide again */
 
-		grant.found = true;
-		grant.relid = ki->rootid;
-		grant.key = key;
-		grant.holder = holder;
-		grant.acquired_by = GetUserId();
-		grant.expires_at = now + ttl;
-		if (live)
-		{
-			/* the same holder again: extend the grant */
-			grant.fence = old.fence;
-			grant.acquired_at = old.acquired_at;
-		}
-		else
-		{
-			grant.fence = ReclockStoreNextFence();
-			grant.acquired_at = now;
-		}
+		make_grant(&grant, ki->rootid, key, holder, now + ttl, live ? &old : NULL, now);
 		if (!ReclockStoreWrite(&grant, &old))
 			continue;			/* the lock row changed under us: read again */
 		RECLOCK_TEST_PAUSE("acquire:after_lock_row");
@@ -285,20 +332,8 @@ reclock_acquire(PG_FUNCTION_ARGS)
 		if (!live && ReclockNotifyOn(ki))
 			ReclockNotify("acquired", ki->rootid, key, NULL, &grant);
 
-		{
-			uint8		hash[RECLOCK_HASH_LEN];
-
-			token = palloc(sizeof(pg_uuid_t));
-			ReclockNewToken(token);
-			ReclockHashToken(token, hash);
-			ReclockStoreAddToken(hash, grant.fence);
-			RECLOCK_TEST_PAUSE("acquire:after_token");
-		}
-		result[0] = BoolGetDatum(true);
-		result[1] = UUIDPGetDatum(token);
-		result[2] = CStringGetTextDatum(holder);
-		result[3] = TimestampTzGetDatum(grant.expires_at);
-		result[4] = Int64GetDatum(grant.fence);
+		token = new_token(grant.fence);
+		set_result(result, nulls, token, &grant);
 		break;
 	}
 

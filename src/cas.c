@@ -584,7 +584,7 @@ typedef struct ShownRow
 	bool		seen;			/* still there */
 } ShownRow;
 
-typedef struct KidsState
+typedef struct ChildRowsState
 {
 	Relation	rel;			/* the child table (its root) */
 	ReclockKeyInfo *ki;
@@ -598,10 +598,10 @@ typedef struct KidsState
 	int			ncols;
 	bool		for_update;
 	bool		with_json;
-	bool		count_only;		/* kids_sql: count the rows */
+	bool		count_only;		/* child_rows_sql: count the rows */
 	Datum		params[INDEX_MAX_KEYS];	/* the parent's key, in the foreign key's order */
 	Oid			ptypes[INDEX_MAX_KEYS];
-} KidsState;
+} ChildRowsState;
 
 static int
 compare_shown(const void *a, const void *b)
@@ -613,7 +613,7 @@ compare_shown(const void *a, const void *b)
 static int
 compare_shown_values(const void *a, const void *b, void *arg)
 {
-	KidsState  *ks = (KidsState *) arg;
+	ChildRowsState  *ks = (ChildRowsState *) arg;
 	ShownRow   *ra = *(ShownRow *const *) a;
 	ShownRow   *rb = *(ShownRow *const *) b;
 	int			k;
@@ -640,7 +640,7 @@ compare_shown_values(const void *a, const void *b, void *arg)
 
 /* the foreign key that makes rel a child table: its guard's, or its only one */
 static void
-kids_link(KidsState *ks)
+child_rows_link(ChildRowsState *ks)
 {
 	ReclockChildLink *l = ReclockChildLinkOf(ks->rel);
 
@@ -667,9 +667,68 @@ kids_link(KidsState *ks)
 	ks->link = *l;
 }
 
+/* the rows shown, sorted by key (ks->sorted); 22023 for a key named twice */
+static void
+sort_shown(ChildRowsState *ks)
+{
+	int			n = ks->nshown;
+	int			i;
+
+	ks->sorted = palloc(sizeof(ShownRow *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		ks->sorted[i] = &ks->shown[i];
+	qsort(ks->sorted, n, sizeof(ShownRow *), compare_shown);
+	/*
+	 * A key named twice is found by the key types' equality, as rows are
+	 * (1.5 and 1.50 of a numeric key are one row): sorted by the types' own
+	 * ordering, equal keys are neighbours.
+	 */
+	{
+		ShownRow  **byval = palloc(sizeof(ShownRow *) * Max(n, 1));
+
+		memcpy(byval, ks->sorted, sizeof(ShownRow *) * n);
+		qsort_arg(byval, n, sizeof(ShownRow *), compare_shown_values, ks);
+		for (i = 1; i < n; i++)
+			if (compare_shown_values(&byval[i - 1], &byval[i], ks) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("expected names child row %s twice", byval[i]->key),
+						 byval[i - 1]->key && strcmp(byval[i - 1]->key, byval[i]->key) != 0 ?
+						 errdetail("Keys %s and %s are equal.", byval[i - 1]->key, byval[i]->key) : 0));
+		pfree(byval);
+	}
+}
+
+/* every column the rows shown name, once, in the order first named (ks->cols) */
+static void
+shown_columns(ChildRowsState *ks, int maxcols)
+{
+	int			n = ks->nshown;
+	int			i;
+
+	ks->cols = palloc(sizeof(AttrNumber) * Max(maxcols, 1));
+	ks->ncols = 0;
+	for (i = 0; i < n; i++)
+	{
+		int			c;
+
+		for (c = 0; c < ks->shown[i].ncols; c++)
+		{
+			AttrNumber	att = ks->shown[i].cols[c].attnum;
+			int			j;
+
+			for (j = 0; j < ks->ncols; j++)
+				if (ks->cols[j] == att)
+					break;
+			if (j == ks->ncols)
+				ks->cols[ks->ncols++] = att;
+		}
+	}
+}
+
 /* read expected: a JSON array of objects, each with the key columns */
 static void
-kids_read_shown(KidsState *ks, Jsonb *expected)
+child_rows_read_shown(ChildRowsState *ks, Jsonb *expected)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -728,70 +787,24 @@ kids_read_shown(KidsState *ks, Jsonb *expected)
 	}
 	ks->nshown = n;
 
-	/* by key, and no key twice */
-	ks->sorted = palloc(sizeof(ShownRow *) * Max(n, 1));
-	for (i = 0; i < n; i++)
-		ks->sorted[i] = &ks->shown[i];
-	qsort(ks->sorted, n, sizeof(ShownRow *), compare_shown);
-	/*
-	 * A key named twice is found by the key types' equality, as rows are
-	 * (1.5 and 1.50 of a numeric key are one row): sorted by the types' own
-	 * ordering, equal keys are neighbours.
-	 */
-	{
-		ShownRow  **byval = palloc(sizeof(ShownRow *) * Max(n, 1));
-
-		memcpy(byval, ks->sorted, sizeof(ShownRow *) * n);
-		qsort_arg(byval, n, sizeof(ShownRow *), compare_shown_values, ks);
-		for (i = 1; i < n; i++)
-			if (compare_shown_values(&byval[i - 1], &byval[i], ks) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("expected names child row %s twice", byval[i]->key),
-						 byval[i - 1]->key && strcmp(byval[i - 1]->key, byval[i]->key) != 0 ?
-						 errdetail("Keys %s and %s are equal.", byval[i - 1]->key, byval[i]->key) : 0));
-		pfree(byval);
-	}
-
-	/* every column named, once, in the order first named */
-	ks->cols = palloc(sizeof(AttrNumber) * Max(maxcols, 1));
-	ks->ncols = 0;
-	for (i = 0; i < n; i++)
-	{
-		int			c;
-
-		for (c = 0; c < ks->shown[i].ncols; c++)
-		{
-			AttrNumber	att = ks->shown[i].cols[c].attnum;
-			int			j;
-
-			for (j = 0; j < ks->ncols; j++)
-				if (ks->cols[j] == att)
-					break;
-			if (j == ks->ncols)
-				ks->cols[ks->ncols++] = att;
-		}
-	}
+	sort_shown(ks);
+	shown_columns(ks, maxcols);
 }
 
 static char *
-kids_sql(void *arg)
+child_rows_sql(void *arg)
 {
-	KidsState  *ks = (KidsState *) arg;
+	ChildRowsState  *ks = (ChildRowsState *) arg;
 	Oid			relid = RelationGetRelid(ks->rel);
 	StringInfoData sql;
-	StringInfoData keys;
+	char	   *keys = ReclockColumnListSql(relid, ks->ki->nkeys, ks->ki->attnums);
 	int			i;
 
-	initStringInfo(&keys);
-	for (i = 0; i < ks->ki->nkeys; i++)
-		appendStringInfo(&keys, "%s%s", i > 0 ? ", " : "",
-						 quote_identifier(get_attname(relid, ks->ki->attnums[i], false)));
 	initStringInfo(&sql);
 	if (ks->count_only)
 		appendStringInfoString(&sql, "SELECT pg_catalog.count(*)");
 	else
-		appendStringInfo(&sql, "SELECT %s", keys.data);
+		appendStringInfo(&sql, "SELECT %s", keys);
 	for (i = 0; i < ks->ncols && !ks->count_only; i++)
 	{
 		const char *q = quote_identifier(get_attname(relid, ks->cols[i], false));
@@ -806,7 +819,7 @@ kids_sql(void *arg)
 						 ReclockOperatorSql(ks->link.pfeqops[i]),
 						 quote_identifier(get_attname(relid, ks->link.attnums[i], false)));
 	if (!ks->count_only)
-		appendStringInfo(&sql, " ORDER BY %s%s", keys.data, ks->for_update ? " FOR UPDATE" : "");
+		appendStringInfo(&sql, " ORDER BY %s%s", keys, ks->for_update ? " FOR UPDATE" : "");
 	return sql.data;
 }
 
@@ -816,7 +829,7 @@ kids_sql(void *arg)
  * connected, the child rows in SPI_tuptable.
  */
 static bool
-kids_read(FunctionCallInfo fcinfo, KidsState *ks, bool for_update, const char *fname)
+child_rows_read(FunctionCallInfo fcinfo, ChildRowsState *ks, bool for_update, const char *fname)
 {
 	Jsonb	   *expected;
 	Datum	   *params = ks->params;
@@ -829,12 +842,12 @@ kids_read(FunctionCallInfo fcinfo, KidsState *ks, bool for_update, const char *f
 	ReclockCheckNotNull(fcinfo, 0, "tbl");
 	ReclockCheckNotNull(fcinfo, 1, "parent_key");
 	ReclockCheckNotNull(fcinfo, 2, "expected");
-	memset(ks, 0, sizeof(KidsState));
+	memset(ks, 0, sizeof(ChildRowsState));
 	ks->for_update = for_update;
 	ks->with_json = !for_update;
 	ks->rel = ReclockOpenTable(ReclockRootOf(PG_GETARG_OID(0)), fname);
 	ks->ki = ReclockGetKeyInfo(ks->rel);
-	kids_link(ks);
+	child_rows_link(ks);
 
 	ks->parent.rel = ReclockOpenTable(ks->link.parentid, fname);
 	ks->parent.ki = ReclockGetKeyInfo(ks->parent.rel);
@@ -842,7 +855,7 @@ kids_read(FunctionCallInfo fcinfo, KidsState *ks, bool for_update, const char *f
 	ks->parent_key = ReclockCanonicalKey(ks->parent.ki, text_to_cstring(PG_GETARG_TEXT_PP(1)),
 										 ks->parent.keyvals);
 	expected = PG_GETARG_JSONB_P(2);
-	kids_read_shown(ks, expected);
+	child_rows_read_shown(ks, expected);
 	ks->ki = ReclockGetKeyInfo(ks->rel);	/* the parent's may have replaced it as last */
 
 	/* the parent row: FOR UPDATE keeps new children out (their key share waits) */
@@ -866,14 +879,14 @@ kids_read(FunctionCallInfo fcinfo, KidsState *ks, bool for_update, const char *f
 		ptypes[i] = ks->parent.ki->typids[j];
 	}
 	initStringInfo(&shape);
-	appendStringInfo(&shape, "kids:%u:%s", ks->link.conoid, for_update ? "lock" : "json");
+	appendStringInfo(&shape, "children:%u:%s", ks->link.conoid, for_update ? "lock" : "json");
 	for (i = 0; i < ks->ncols; i++)
 		appendStringInfo(&shape, ",%d", ks->cols[i]);
 	st.relid = RelationGetRelid(ks->rel);
 	st.shape = shape.data;
 	st.nargs = ks->link.nkeys;
 	st.argtypes = ptypes;
-	st.build = kids_sql;
+	st.build = child_rows_sql;
 	st.arg = ks;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -885,7 +898,7 @@ kids_read(FunctionCallInfo fcinfo, KidsState *ks, bool for_update, const char *f
 
 /* are a shown row's key values those of a row read (kv)?  By the key types' equality */
 static bool
-kids_key_equal(KidsState *ks, ShownRow *sr, Datum *kv)
+child_row_key_equal(ChildRowsState *ks, ShownRow *sr, Datum *kv)
 {
 	int			k;
 
@@ -906,24 +919,24 @@ kids_key_equal(KidsState *ks, ShownRow *sr, Datum *kv)
  * row it does not match is compared with the shown rows not matched yet.
  */
 static ShownRow *
-kids_find(KidsState *ks, char *key, Datum *kv)
+child_row_find(ChildRowsState *ks, char *key, Datum *kv)
 {
 	ShownRow	probe = {key};
 	ShownRow   *pp = &probe;
 	ShownRow  **found = bsearch(&pp, ks->sorted, ks->nshown, sizeof(ShownRow *), compare_shown);
 	int			i;
 
-	if (found != NULL && !(*found)->seen && kids_key_equal(ks, *found, kv))
+	if (found != NULL && !(*found)->seen && child_row_key_equal(ks, *found, kv))
 		return *found;
 	for (i = 0; i < ks->nshown; i++)
-		if (!ks->shown[i].seen && kids_key_equal(ks, &ks->shown[i], kv))
+		if (!ks->shown[i].seen && child_row_key_equal(ks, &ks->shown[i], kv))
 			return &ks->shown[i];
 	return NULL;
 }
 
 /* the SPI column of a named column's value (its jsonb follows it, with_json) */
 static int
-kids_column(KidsState *ks, AttrNumber att)
+child_row_column(ChildRowsState *ks, AttrNumber att)
 {
 	int			j;
 
@@ -935,7 +948,7 @@ kids_column(KidsState *ks, AttrNumber att)
 
 /* the canonical key of a child row read, and its key values in kv */
 static char *
-kids_row_key(KidsState *ks, HeapTuple row, TupleDesc desc, Datum *kv)
+child_row_key(ChildRowsState *ks, HeapTuple row, TupleDesc desc, Datum *kv)
 {
 	bool		kn[INDEX_MAX_KEYS];
 	int			k;
@@ -951,12 +964,12 @@ kids_row_key(KidsState *ks, HeapTuple row, TupleDesc desc, Datum *kv)
 Datum
 reclock_cas_children(PG_FUNCTION_ARGS)
 {
-	KidsState	ks;
+	ChildRowsState	ks;
 	bool		same = true;
 	uint64		r;
 	int			i;
 
-	if (!kids_read(fcinfo, &ks, true, "reclock_cas_children()"))
+	if (!child_rows_read(fcinfo, &ks, true, "reclock_cas_children()"))
 	{
 		SPI_finish();
 		relation_close(ks.parent.rel, AccessShareLock);
@@ -969,8 +982,8 @@ reclock_cas_children(PG_FUNCTION_ARGS)
 		HeapTuple	row = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		Datum		kv[INDEX_MAX_KEYS];
-		char	   *key = kids_row_key(&ks, row, desc, kv);
-		ShownRow   *sr = kids_find(&ks, key, kv);
+		char	   *key = child_row_key(&ks, row, desc, kv);
+		ShownRow   *sr = child_row_find(&ks, key, kv);
 
 		if (sr == NULL)
 		{
@@ -981,7 +994,7 @@ reclock_cas_children(PG_FUNCTION_ARGS)
 		for (i = 0; i < sr->ncols && same; i++)
 		{
 			bool		isnull;
-			Datum		cur = SPI_getbinval(row, desc, kids_column(&ks, sr->cols[i].attnum), &isnull);
+			Datum		cur = SPI_getbinval(row, desc, child_row_column(&ks, sr->cols[i].attnum), &isnull);
 
 			same = values_equal(&sr->cols[i], cur, isnull);
 		}
@@ -1012,7 +1025,7 @@ reclock_cas_children(PG_FUNCTION_ARGS)
 		st.shape = shape.data;
 		st.nargs = ks.link.nkeys;
 		st.argtypes = ks.ptypes;
-		st.build = kids_sql;
+		st.build = child_rows_sql;
 		st.arg = &ks;
 		ret = ReclockPlanRunLatest(&st, ks.params, NULL, 1);
 		if (ret != SPI_OK_SELECT || SPI_processed != 1)
@@ -1039,7 +1052,7 @@ reclock_cas_children(PG_FUNCTION_ARGS)
 Datum
 reclock_diff_children(PG_FUNCTION_ARGS)
 {
-	KidsState	ks;
+	ChildRowsState	ks;
 	MemoryContext caller = CurrentMemoryContext;
 	StringInfoData inserted;
 	StringInfoData deleted;
@@ -1052,7 +1065,7 @@ reclock_diff_children(PG_FUNCTION_ARGS)
 	int			i;
 	Datum		result;
 
-	if (!kids_read(fcinfo, &ks, false, "reclock_diff_children()"))
+	if (!child_rows_read(fcinfo, &ks, false, "reclock_diff_children()"))
 	{
 		SPI_finish();
 		relation_close(ks.parent.rel, AccessShareLock);
@@ -1073,8 +1086,8 @@ reclock_diff_children(PG_FUNCTION_ARGS)
 		HeapTuple	row = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		Datum		kv[INDEX_MAX_KEYS];
-		char	   *key = kids_row_key(&ks, row, desc, kv);
-		ShownRow   *sr = kids_find(&ks, key, kv);
+		char	   *key = child_row_key(&ks, row, desc, kv);
+		ShownRow   *sr = child_row_find(&ks, key, kv);
 		int			ndiff = 0;
 
 		if (sr == NULL)
@@ -1089,7 +1102,7 @@ reclock_diff_children(PG_FUNCTION_ARGS)
 		{
 			bool		isnull;
 			bool		jnull;
-			int			col = kids_column(&ks, sr->cols[i].attnum);
+			int			col = child_row_column(&ks, sr->cols[i].attnum);
 			Datum		cur = SPI_getbinval(row, desc, col, &isnull);
 			Datum		curjson = SPI_getbinval(row, desc, col + 1, &jnull);
 

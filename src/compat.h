@@ -11,8 +11,7 @@
  * (PushOverrideSearchPath is gone) and through an override path before;
  * reclock.c finds its setting's GUC record with find_option() on 16 and
  * later and by a walk of the GUC array before (utils/guc_tables.h, read
- * there only); children.c spells its noreturn declaration both ways (18's
- * pg_noreturn prefix), left there while that file is being rewritten.
+ * there only).
  *
  * IDENTIFICATION
  *	  src/compat.h
@@ -53,6 +52,14 @@
 #else
 #define GUC_MALLOC(sz) malloc(sz)	/* the GUC machinery free()s extras */
 #define GUC_FREE(p) free(p)
+#endif
+
+/*
+ * 18 replaced the attribute pg_attribute_noreturn() with the prefix
+ * pg_noreturn; the older one is a prefix too (GCC, Clang, MSVC).
+ */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
 #endif
 
 /*

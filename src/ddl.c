@@ -411,6 +411,120 @@ key_users(Oid typid, List **tables, List **seen, int depth)
 		key_users(lfirst_oid(lc), tables, seen, depth + 1);
 }
 
+/* at ddl_command_start: what the command may change, remembered */
+static void
+watch_start(EventTriggerData *trigdata)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	Watched    *w = palloc0(sizeof(Watched));
+
+	w->parsetree = trigdata->parsetree;
+	if (IsA(trigdata->parsetree, DropStmt) &&
+		((DropStmt *) trigdata->parsetree)->removeType == OBJECT_TABLE)
+		w->drop_roots = dropped_partition_roots((DropStmt *) trigdata->parsetree);
+	if (IsA(trigdata->parsetree, AlterTableStmt))
+		check_detach_concurrently((AlterTableStmt *) trigdata->parsetree);
+	if (IsA(trigdata->parsetree, AlterTableStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, altered_tables((AlterTableStmt *) trigdata->parsetree))
+		{
+			WatchedTable *t = palloc(sizeof(WatchedTable));
+
+			t->relid = lfirst_oid(lc);
+			t->signature = pkey_signature(t->relid);
+			w->tables = lappend(w->tables, t);
+		}
+	}
+	w->prev = watched;
+	watched = w;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * At ddl_command_end: refuse (55006) a command that changed a locked
+ * table's key, the meaning of its key's type, or dropped a partition of a
+ * table with live locks.
+ */
+static void
+watch_end(EventTriggerData *trigdata)
+{
+	Watched    *w;
+	ListCell   *lc;
+	List	   *types = NIL;
+	List	   *users = NIL;
+	List	   *seen = NIL;
+
+	/* entries above this command's are of commands that failed inside it */
+	for (w = watched; w != NULL; w = w->prev)
+		if (w->parsetree == trigdata->parsetree)
+			break;
+	if (w == NULL)
+		return;				/* started before reclock was installed */
+	watched = w->prev;
+
+	/*
+	 * A partition dropped takes its rows from under its root's locks:
+	 * refused while the root has live ones.  Judged now, when the
+	 * command holds the partition (no grant of its rows in flight).
+	 */
+	foreach(lc, w->drop_roots)
+		if (ReclockStoreHasLiveLockSettled(lfirst_oid(lc)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot drop a partition of table \"%s\" while it has live locks",
+							get_rel_name(lfirst_oid(lc))),
+					 errdetail("Locks are kept by the partitioned table: the rows of a dropped partition would leave their locks behind."),
+					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+	foreach(lc, w->tables)
+	{
+		WatchedTable *t = lfirst(lc);
+		char	   *now_sig = pkey_signature(t->relid);
+		bool		changed;
+
+		/*
+		 * A table that had no primary key cannot have had a lock taken on
+		 * it: its lock rows are being restored (pg_restore adds primary
+		 * keys after the data).  Adding one is no change of a key.
+		 */
+		if (t->signature == NULL)
+			continue;
+		if (now_sig == NULL)
+			changed = get_rel_name(t->relid) != NULL;
+		else
+			changed = strcmp(now_sig, t->signature) != 0 ||
+				(IsA(trigdata->parsetree, AlterTableStmt) &&
+				 rewrites_key_column((AlterTableStmt *) trigdata->parsetree, t->relid));
+		if (changed && ReclockStoreHasLiveLockSettled(t->relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot change the primary key of table \"%s\" while it has live locks",
+							get_rel_name(t->relid)),
+					 errdetail("reclock names a locked row by the text of its primary key; a changed key would lose the lock."),
+					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+	}
+
+	if (IsA(trigdata->parsetree, AlterTableStmt))
+		check_partition_moves((AlterTableStmt *) trigdata->parsetree);
+	changed_types(trigdata->parsetree, &types);
+	foreach(lc, types)
+		key_users(lfirst_oid(lc), &users, &seen, 0);
+	foreach(lc, users)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (!ReclockStoreTryEpoch(relid) ||
+			ReclockStoreHasLiveLockSettled(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot change what the keys of table \"%s\" mean while it has live locks",
+							get_rel_name(relid)),
+					 errdetail("The command changes the text of a type the table's primary key is made of; a live lock's key would no longer name its row."),
+					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+	}
+}
+
 /*
  * reclock_ddl_watch() returns event_trigger: on ddl_command_start and
  * ddl_command_end of ALTER TABLE, ALTER FOREIGN TABLE and ALTER TYPE.
@@ -444,109 +558,9 @@ reclock_ddl_watch(PG_FUNCTION_ARGS)
 		watched = NULL;
 
 	if (strcmp(trigdata->event, "ddl_command_start") == 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-		Watched    *w = palloc0(sizeof(Watched));
-
-		w->parsetree = trigdata->parsetree;
-		if (IsA(trigdata->parsetree, DropStmt) &&
-			((DropStmt *) trigdata->parsetree)->removeType == OBJECT_TABLE)
-			w->drop_roots = dropped_partition_roots((DropStmt *) trigdata->parsetree);
-		if (IsA(trigdata->parsetree, AlterTableStmt))
-			check_detach_concurrently((AlterTableStmt *) trigdata->parsetree);
-		if (IsA(trigdata->parsetree, AlterTableStmt))
-		{
-			ListCell   *lc;
-
-			foreach(lc, altered_tables((AlterTableStmt *) trigdata->parsetree))
-			{
-				WatchedTable *t = palloc(sizeof(WatchedTable));
-
-				t->relid = lfirst_oid(lc);
-				t->signature = pkey_signature(t->relid);
-				w->tables = lappend(w->tables, t);
-			}
-		}
-		w->prev = watched;
-		watched = w;
-		MemoryContextSwitchTo(old);
-	}
+		watch_start(trigdata);
 	else if (strcmp(trigdata->event, "ddl_command_end") == 0)
-	{
-		Watched    *w;
-		ListCell   *lc;
-		List	   *types = NIL;
-		List	   *users = NIL;
-		List	   *seen = NIL;
-
-		/* entries above this command's are of commands that failed inside it */
-		for (w = watched; w != NULL; w = w->prev)
-			if (w->parsetree == trigdata->parsetree)
-				break;
-		if (w == NULL)
-			PG_RETURN_VOID();	/* started before reclock was installed */
-		watched = w->prev;
-
-		/*
-		 * A partition dropped takes its rows from under its root's locks:
-		 * refused while the root has live ones.  Judged now, when the
-		 * command holds the partition (no grant of its rows in flight).
-		 */
-		foreach(lc, w->drop_roots)
-			if (ReclockStoreHasLiveLockSettled(lfirst_oid(lc)))
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_IN_USE),
-						 errmsg("cannot drop a partition of table \"%s\" while it has live locks",
-								get_rel_name(lfirst_oid(lc))),
-						 errdetail("Locks are kept by the partitioned table: the rows of a dropped partition would leave their locks behind."),
-						 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
-		foreach(lc, w->tables)
-		{
-			WatchedTable *t = lfirst(lc);
-			char	   *now_sig = pkey_signature(t->relid);
-			bool		changed;
-
-			/*
-			 * A table that had no primary key cannot have had a lock taken on
-			 * it: its lock rows are being restored (pg_restore adds primary
-			 * keys after the data).  Adding one is no change of a key.
-			 */
-			if (t->signature == NULL)
-				continue;
-			if (now_sig == NULL)
-				changed = get_rel_name(t->relid) != NULL;
-			else
-				changed = strcmp(now_sig, t->signature) != 0 ||
-					(IsA(trigdata->parsetree, AlterTableStmt) &&
-					 rewrites_key_column((AlterTableStmt *) trigdata->parsetree, t->relid));
-			if (changed && ReclockStoreHasLiveLockSettled(t->relid))
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_IN_USE),
-						 errmsg("cannot change the primary key of table \"%s\" while it has live locks",
-								get_rel_name(t->relid)),
-						 errdetail("reclock names a locked row by the text of its primary key; a changed key would lose the lock."),
-						 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
-		}
-
-		if (IsA(trigdata->parsetree, AlterTableStmt))
-			check_partition_moves((AlterTableStmt *) trigdata->parsetree);
-		changed_types(trigdata->parsetree, &types);
-		foreach(lc, types)
-			key_users(lfirst_oid(lc), &users, &seen, 0);
-		foreach(lc, users)
-		{
-			Oid			relid = lfirst_oid(lc);
-
-			if (!ReclockStoreTryEpoch(relid) ||
-				ReclockStoreHasLiveLockSettled(relid))
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_IN_USE),
-						 errmsg("cannot change what the keys of table \"%s\" mean while it has live locks",
-								get_rel_name(relid)),
-						 errdetail("The command changes the text of a type the table's primary key is made of; a live lock's key would no longer name its row."),
-						 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
-		}
-	}
+		watch_end(trigdata);
 	PG_RETURN_VOID();
 }
 
@@ -661,7 +675,9 @@ refuse_store_publication(void)
 
 /*
  * reclock_check_publications() returns void: the check, for CREATE
- * EXTENSION (a publication made before reclock was installed).
+ * EXTENSION (a publication made before reclock was installed).  The two
+ * names (this, and the event trigger's reclock_publication_check below)
+ * are 1.1's SQL functions, whose scripts name these C symbols: they stay.
  */
 Datum
 reclock_check_publications(PG_FUNCTION_ARGS)

@@ -70,6 +70,8 @@ static char *canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values);
 static void keyinfo_build(ReclockKeyInfo *ki, Relation rel);
 static void keyinfo_free(ReclockKeyInfo *ki);
 static bool output_reads_path(Oid typid);
+static void key_equality(HeapTuple indtup, int i, Oid *eqop, Oid *eqtype,
+						 Oid *collation);
 
 static void
 keyinfo_invalidate(Datum arg, Oid relid)
@@ -493,6 +495,52 @@ keyinfo_retire(ReclockKeyInfo *ki)
 }
 
 /*
+ * The facts of key column i (the primary key index's column i), in ki's
+ * memory: its number in rel (a partition may number it otherwise than
+ * root), type, I/O functions, the index's equality and collation.
+ */
+static void
+key_column_build(ReclockKeyInfo *ki, int i, Relation rel, Relation root,
+				 HeapTuple indtup)
+{
+	Form_pg_index index = (Form_pg_index) GETSTRUCT(indtup);
+	Oid			relid = RelationGetRelid(rel);
+	AttrNumber	rootatt = index->indkey.values[i];
+	Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(root), rootatt - 1);
+	Oid			func;
+	bool		isvarlena;
+
+	if (rootatt <= 0)
+		elog(ERROR, "primary key of \"%s\" has an expression column",
+			 RelationGetRelationName(root));
+
+	/* the same column in this relation (a partition may number it otherwise) */
+	if (root == rel)
+		ki->attnums[i] = rootatt;
+	else
+	{
+		ki->attnums[i] = get_attnum(relid, NameStr(attr->attname));
+		if (ki->attnums[i] == InvalidAttrNumber)
+			elog(ERROR, "column \"%s\" missing in partition \"%s\"",
+				 NameStr(attr->attname), RelationGetRelationName(rel));
+	}
+	ki->typids[i] = attr->atttypid;
+	ki->typmods[i] = attr->atttypmod;
+	ki->typlens[i] = attr->attlen;
+	ki->typbyvals[i] = attr->attbyval;
+	getTypeOutputInfo(attr->atttypid, &func, &isvarlena);
+	fmgr_info_cxt(func, &ki->outfuncs[i], ki->cxt);
+	getTypeInputInfo(attr->atttypid, &func, &ki->ioparams[i]);
+	fmgr_info_cxt(func, &ki->infuncs[i], ki->cxt);
+	if (ki->keydesc)
+		TupleDescInitEntry(ki->keydesc, i + 1, NameStr(attr->attname),
+						   attr->atttypid, attr->atttypmod, 0);
+	if (output_reads_path(attr->atttypid))
+		ki->pin_path = true;
+	key_equality(indtup, i, &ki->eqops[i], &ki->eqtypes[i], &ki->collations[i]);
+}
+
+/*
  * The equality of key column i of the primary key index indtup: its
  * operator class's equality operator (its family's member for the class's
  * input type, as ri_triggers.c finds a key's equality) and the index's
@@ -572,41 +620,7 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 		ki->keydesc = CreateTemplateTupleDesc(ki->nkeys);
 
 	for (i = 0; i < ki->nkeys; i++)
-	{
-		AttrNumber	rootatt = index->indkey.values[i];
-		Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(root), rootatt - 1);
-		Oid			func;
-		bool		isvarlena;
-
-		if (rootatt <= 0)
-			elog(ERROR, "primary key of \"%s\" has an expression column",
-				 RelationGetRelationName(root));
-
-		/* the same column in this relation (a partition may number it otherwise) */
-		if (root == rel)
-			ki->attnums[i] = rootatt;
-		else
-		{
-			ki->attnums[i] = get_attnum(relid, NameStr(attr->attname));
-			if (ki->attnums[i] == InvalidAttrNumber)
-				elog(ERROR, "column \"%s\" missing in partition \"%s\"",
-					 NameStr(attr->attname), RelationGetRelationName(rel));
-		}
-		ki->typids[i] = attr->atttypid;
-		ki->typmods[i] = attr->atttypmod;
-		ki->typlens[i] = attr->attlen;
-		ki->typbyvals[i] = attr->attbyval;
-		getTypeOutputInfo(attr->atttypid, &func, &isvarlena);
-		fmgr_info_cxt(func, &ki->outfuncs[i], ki->cxt);
-		getTypeInputInfo(attr->atttypid, &func, &ki->ioparams[i]);
-		fmgr_info_cxt(func, &ki->infuncs[i], ki->cxt);
-		if (ki->keydesc)
-			TupleDescInitEntry(ki->keydesc, i + 1, NameStr(attr->attname),
-							   attr->atttypid, attr->atttypmod, 0);
-		if (output_reads_path(attr->atttypid))
-			ki->pin_path = true;
-		key_equality(indtup, i, &ki->eqops[i], &ki->eqtypes[i], &ki->collations[i]);
-	}
+		key_column_build(ki, i, rel, root, indtup);
 	if (ki->keydesc)
 	{
 		BlessTupleDesc(ki->keydesc);
@@ -1005,126 +1019,11 @@ ReclockNewTupleKey(ReclockKeyInfo *ki, HeapTuple tuple, TupleDesc tupdesc)
 	return ReclockTupleKey(ki, tuple, tupdesc);
 }
 
-/*
- * Are the key columns of two versions of a row the same bytes?  Then they
- * name the same lock (the converse need not hold).
- */
+/* the key of two versions of a row: unchanged (the same lock)? */
 bool
 ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup, HeapTuple newtup,
 					TupleDesc tupdesc)
 {
-	int			i;
-
-	for (i = 0; i < ki->nkeys; i++)
-	{
-		bool		n1,
-					n2;
-		Datum		d1 = heap_getattr(oldtup, ki->attnums[i], tupdesc, &n1);
-		Datum		d2 = heap_getattr(newtup, ki->attnums[i], tupdesc, &n2);
-
-		if (n1 != n2 ||
-			(!n1 && !datumIsEqual(d1, d2, ki->typbyvals[i], ki->typlens[i])))
-			return false;
-	}
-	return true;
+	return ReclockColumnsUnchanged(ki->nkeys, ki->attnums, ki->typbyvals,
+								   ki->typlens, oldtup, newtup, tupdesc);
 }
-
-/*
- * The relation's name for a query: schema-qualified, ONLY unless it is
- * partitioned (locks of an inheritance parent do not cover its children).
- */
-char *
-ReclockRelationSql(Relation rel)
-{
-	return psprintf("%s%s",
-					rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
-					quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-											   RelationGetRelationName(rel)));
-}
-
-/*
- * A WHERE clause that finds one row by key, with the primary key's equality
- * (key_equality) and collation, schema-qualified; parameters $1 .. $nkeys.
- * A column is compared as the operator class's input type when that is a
- * real type other than its own (a domain, varchar under text's class; the
- * cast is a relabeling, the key's index still serves); a polymorphic class
- * (enums, arrays, records) compares a domain as its base type, since
- * PostgreSQL resolves no operator of a domain over an enum.
- */
-char *
-ReclockKeyWhereSql(ReclockKeyInfo *ki)
-{
-	StringInfoData sql;
-	int			i;
-
-	initStringInfo(&sql);
-	for (i = 0; i < ki->nkeys; i++)
-	{
-		char	   *colname = get_attname(ki->relid, ki->attnums[i], false);
-		Oid			cmptype = ki->eqtypes[i];
-
-		if (get_typtype(cmptype) == TYPTYPE_PSEUDO)
-			cmptype = getBaseType(ki->typids[i]);
-		if (cmptype != ki->typids[i])
-		{
-			char	   *t = format_type_be_qualified(cmptype);
-
-			appendStringInfo(&sql, "%s%s::%s %s $%d::%s%s",
-							 i > 0 ? " AND " : "",
-							 quote_identifier(colname), t,
-							 ReclockOperatorSql(ki->eqops[i]),
-							 i + 1, t, ReclockCollateSql(ki->collations[i]));
-		}
-		else
-			appendStringInfo(&sql, "%s%s %s $%d%s",
-							 i > 0 ? " AND " : "",
-							 quote_identifier(colname),
-							 ReclockOperatorSql(ki->eqops[i]),
-							 i + 1, ReclockCollateSql(ki->collations[i]));
-	}
-	return sql.data;
-}
-
-/* " COLLATE schema.name" for a collation, or "" for none */
-char *
-ReclockCollateSql(Oid collid)
-{
-	HeapTuple	tup;
-	Form_pg_collation coll;
-	char	   *clause;
-
-	if (!OidIsValid(collid))
-		return "";
-	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for collation %u", collid);
-	coll = (Form_pg_collation) GETSTRUCT(tup);
-	clause = psprintf(" COLLATE %s.%s",
-					  quote_identifier(get_namespace_name(coll->collnamespace)),
-					  quote_identifier(NameStr(coll->collname)));
-	ReleaseSysCache(tup);
-	return clause;
-}
-
-/*
- * An operator as SQL that names it whatever the search_path:
- * OPERATOR(schema.name).
- */
-char *
-ReclockOperatorSql(Oid opr)
-{
-	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opr));
-	Form_pg_operator op;
-	char	   *sql;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", opr);
-	op = (Form_pg_operator) GETSTRUCT(tup);
-	sql = psprintf("OPERATOR(%s.%s)",
-				   quote_identifier(get_namespace_name(op->oprnamespace)),
-				   NameStr(op->oprname));
-	ReleaseSysCache(tup);
-	return sql;
-}
-
-

@@ -3,7 +3,7 @@
  * notify.c
  *	  Change notices: NOTIFY reclock, '{"event": ..., "table": ..., ...}'.
  *
- * Opt-in per table (reclock_notify), kept in reclock_notify_store.  A
+ * Opt-in per table (reclock_notify, protect.c), kept in reclock_notify_store.  A
  * notice is queued with Async_Notify, so PostgreSQL sends it only when the
  * transaction commits, and folds identical notices of one transaction.  No
  * payload holds a token.  A key or holder too long for the 8000-byte payload
@@ -33,8 +33,6 @@
 
 #include "reclock.h"
 
-PG_FUNCTION_INFO_V1(reclock_notify);
-PG_FUNCTION_INFO_V1(reclock_notice);
 
 #define RECLOCK_CHANNEL "reclock"
 
@@ -228,84 +226,4 @@ void
 ReclockNotifyChild(Oid relid, const char *key, Oid childid, ReclockLock *lock)
 {
 	notify("updated", relid, key, NULL, childid, lock);
-}
-
-/*
- * reclock_notice() returns trigger: AFTER UPDATE OR DELETE FOR EACH ROW on a
- * table whose notices are on (reclock_notify adds and removes it).  A notice
- * describes a row that was written: an AFTER trigger fires only for rows
- * that were (a BEFORE trigger of the user that skipped the row, a CAS that
- * wrote nothing, send nothing), and on any table, guarded or not.  The
- * holder is that of the row's live lock if the writer presented its token
- * (after a key change: the lock the guard carried to the new key).
- */
-Datum
-reclock_notice(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	TupleDesc	desc;
-	ReclockKeyInfo *ki;
-	char	   *key;
-	char	   *newkey = NULL;
-	ReclockLock lock;
-	TimestampTz now;
-	bool		deleted;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("reclock_notice() must be fired AFTER INSERT, UPDATE OR DELETE FOR EACH ROW")));
-	rel = trigdata->tg_relation;
-	desc = RelationGetDescr(rel);
-	deleted = TRIGGER_FIRED_BY_DELETE(trigdata->tg_event);
-
-	/* a child row: the notices of the notifying rows above it */
-	ReclockChildNotices(rel,
-						TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? NULL : trigdata->tg_trigtuple,
-						TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? trigdata->tg_trigtuple :
-						TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : NULL);
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		return PointerGetDatum(NULL);
-	ki = ReclockGetKeyInfo(rel);
-	if (!ReclockNotifyOn(ki))
-		return PointerGetDatum(NULL);	/* off (or turned off in this transaction) */
-	key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc);
-	if (!deleted && !ReclockKeyUnchanged(ki, trigdata->tg_trigtuple,
-										 trigdata->tg_newtuple, desc))
-		newkey = ReclockNewTupleKey(ki, trigdata->tg_newtuple, desc);
-	if (newkey != NULL && strcmp(newkey, key) == 0)
-		newkey = NULL;
-	now = ReclockNow();
-	if (!ReclockStoreGetSettled(ki->rootid, newkey ? newkey : key, &now, &lock) ||
-		lock.expires_at <= now || !ReclockHoldsToken(lock.fence))
-		lock.found = false;
-	ReclockNotify(deleted ? "deleted" : "updated", ki->rootid, key, newkey, &lock);
-	return PointerGetDatum(NULL);
-}
-
-/*
- * reclock_notify(tbl regclass, enabled boolean) returns void
- */
-Datum
-reclock_notify(PG_FUNCTION_ARGS)
-{
-	Oid			relid = PG_GETARG_OID(0);
-	bool		enabled = PG_GETARG_BOOL(1);
-	Relation	rel = ReclockOpenTable(relid, "reclock_notify()");
-	Oid			rootid;
-
-	ReclockCheckOwner(rel, "Only the table's owner decides whether its keys and holders are broadcast.");
-	PreventCommandIfReadOnly("reclock_notify()");
-	rootid = ReclockRootOf(relid);
-	ReclockStoreSetNotify(rootid, enabled);
-	ReclockRefreshNoticeTrigger(rootid, rootid, enabled);
-	/* every backend's cached answer for the table (and its partitions) goes */
-	CacheInvalidateRelcacheByRelid(rootid);
-	if (rootid != relid)
-		CacheInvalidateRelcacheByRelid(relid);
-	relation_close(rel, AccessShareLock);
-	PG_RETURN_VOID();
 }

@@ -405,6 +405,55 @@ spi_run(SPIPlanPtr plan, ParamListInfo params, Datum *values, const char *nulls,
 	return ret;
 }
 
+/* the cache, at the first statement of the backend */
+static void
+plan_cache_create(void)
+{
+	HASHCTL		ctl;
+
+	plan_cxt = AllocSetContextCreate(CacheMemoryContext, "reclock plans",
+									 ALLOCSET_SMALL_SIZES);
+	ctl.keysize = PLAN_KEY_LEN;
+	ctl.entrysize = sizeof(PlanEntry);
+	ctl.hcxt = plan_cxt;
+	plan_cache = hash_create("reclock plans", PLAN_CACHE_SIZE, &ctl,
+							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	ReclockRegisterRelcacheCallback(plan_relcache_callback);
+}
+
+/*
+ * Rare (the child guard's checks at COMMIT): a statement made for this
+ * call and run with the latest snapshot.  SPI runs a statement with a
+ * snapshot of the caller's choosing only through SPI_execute_snapshot,
+ * which takes the parameters' types from a plan made by SPI_prepare (as
+ * ri_triggers.c does); the relations it names are checked once parsed, as
+ * the parser hook checks those of the kept plans.
+ */
+static int
+plan_run_checked_once(ReclockStatement *st, Datum *values, const char *nulls,
+					  long tcount)
+{
+	PlanCheck	pc = {1, {st->relid}, st->nargs, st->argtypes, 0};
+	SPIPlanPtr	plan = SPI_prepare(st->build(st->arg), st->nargs, st->argtypes);
+	ListCell   *lc;
+	int			ret;
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	foreach(lc, SPI_plan_get_plan_sources(plan))
+	{
+		CachedPlanSource *ps = (CachedPlanSource *) lfirst(lc);
+		ListCell   *lq;
+
+		foreach(lq, ps->query_list)
+			plan_check_query(lfirst_node(Query, lq), &pc);
+	}
+	ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+							   InvalidSnapshot, false, false, tcount);
+	SPI_freeplan(plan);
+	return ret;
+}
+
 static int
 plan_run(ReclockStatement *st, Datum *values, const char *nulls, long tcount, int latest)
 {
@@ -415,51 +464,13 @@ plan_run(ReclockStatement *st, Datum *values, const char *nulls, long tcount, in
 	int			ret;
 
 	if (plan_cache == NULL)
-	{
-		HASHCTL		ctl;
-
-		plan_cxt = AllocSetContextCreate(CacheMemoryContext, "reclock plans",
-										 ALLOCSET_SMALL_SIZES);
-		ctl.keysize = PLAN_KEY_LEN;
-		ctl.entrysize = sizeof(PlanEntry);
-		ctl.hcxt = plan_cxt;
-		plan_cache = hash_create("reclock plans", PLAN_CACHE_SIZE, &ctl,
-								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-		ReclockRegisterRelcacheCallback(plan_relcache_callback);
-	}
+		plan_cache_create();
 	if (plan_inval_pending)
 		plan_forget_invalid();
 	plan_free_retired();
 
 	if (latest == 2)
-	{
-		/*
-		 * Rare (the child guard's checks at COMMIT): made for this call.
-		 * SPI runs a statement with a snapshot of the caller's choosing only
-		 * through SPI_execute_snapshot, which takes the parameters' types
-		 * from a plan made by SPI_prepare (as ri_triggers.c does); the
-		 * relations it names are checked once parsed, as the parser hook
-		 * checks those of the kept plans.
-		 */
-		PlanCheck	pc = {1, {st->relid}, st->nargs, st->argtypes, 0};
-		SPIPlanPtr	plan = SPI_prepare(st->build(st->arg), st->nargs, st->argtypes);
-		ListCell   *lc;
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		foreach(lc, SPI_plan_get_plan_sources(plan))
-		{
-			CachedPlanSource *ps = (CachedPlanSource *) lfirst(lc);
-			ListCell   *lq;
-
-			foreach(lq, ps->query_list)
-				plan_check_query(lfirst_node(Query, lq), &pc);
-		}
-		ret = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
-								   InvalidSnapshot, false, false, tcount);
-		SPI_freeplan(plan);
-		return ret;
-	}
+		return plan_run_checked_once(st, values, nulls, tcount);
 
 	if (snprintf(key, sizeof(key), "%u:%s", st->relid, st->shape) >= (int) sizeof(key))
 	{

@@ -202,6 +202,46 @@ ReclockRegisterRelcacheCallback(RelcacheCallbackFunction func)
 	relcache_callbacks[n_relcache_callbacks++] = func;
 }
 
+#ifdef RECLOCK_TESTING
+/* the settings of a test build only: the clock moved, pause points */
+static void
+define_test_settings(void)
+{
+	DefineCustomIntVariable("reclock.test_clock_offset",
+							"Shifts reclock's clock (test builds only).",
+							NULL,
+							&reclock_test_clock_offset,
+							0, -INT_MAX, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("reclock.test_clock_epoch",
+							"Stops reclock's clock at this Unix time, if not 0 (test builds only).",
+							NULL,
+							&reclock_test_clock_epoch,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("reclock.test_clock_file",
+							   "Adds the seconds written in this file to reclock's clock (test builds only).",
+							   "Read at every look at the clock: one session moves the clock of every session that names the file, also of one waiting for a lock.",
+							   &reclock_test_clock_file,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("reclock.test_pause",
+							   "Makes the backend wait at this named point of reclock's code until it is terminated (test builds only).",
+							   "Empty: no pause. See ReclockTestPause().",
+							   &reclock_test_pause,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+}
+#endif
+
 void
 _PG_init(void)
 {
@@ -275,38 +315,7 @@ _PG_init(void)
 	}
 
 #ifdef RECLOCK_TESTING
-	DefineCustomIntVariable("reclock.test_clock_offset",
-							"Shifts reclock's clock (test builds only).",
-							NULL,
-							&reclock_test_clock_offset,
-							0, -INT_MAX, INT_MAX,
-							PGC_SUSET,
-							GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("reclock.test_clock_epoch",
-							"Stops reclock's clock at this Unix time, if not 0 (test builds only).",
-							NULL,
-							&reclock_test_clock_epoch,
-							0, 0, INT_MAX,
-							PGC_SUSET,
-							GUC_NOT_IN_SAMPLE,
-							NULL, NULL, NULL);
-	DefineCustomStringVariable("reclock.test_clock_file",
-							   "Adds the seconds written in this file to reclock's clock (test builds only).",
-							   "Read at every look at the clock: one session moves the clock of every session that names the file, also of one waiting for a lock.",
-							   &reclock_test_clock_file,
-							   "",
-							   PGC_SUSET,
-							   GUC_NOT_IN_SAMPLE,
-							   NULL, NULL, NULL);
-	DefineCustomStringVariable("reclock.test_pause",
-							   "Makes the backend wait at this named point of reclock's code until it is terminated (test builds only).",
-							   "Empty: no pause. See ReclockTestPause().",
-							   &reclock_test_pause,
-							   "",
-							   PGC_SUSET,
-							   GUC_NOT_IN_SAMPLE,
-							   NULL, NULL, NULL);
+	define_test_settings();
 #endif
 
 	MarkGUCPrefixReserved("reclock");

@@ -3,6 +3,53 @@
  * reclock.h
  *	  Declarations shared by the files of the reclock extension.
  *
+ * The layout: each file uses only the files below it in this list, never
+ * one above ("nothing calls up"); this header has one section per file, in
+ * the same order, bottom first.  test/layout/check.sh (make layout-check,
+ * run by make test) reads the sections and the object files and fails on a
+ * call up, or on a function declared in another file's section.
+ *
+ *   compat.h     every PostgreSQL version shim (no code of its own)
+ *   reclock.c    module init, the settings, the clock, token presentation
+ *                (reclock.token), the one transaction-callback dispatcher
+ *   citus.c      which tables Citus manages (catalog reads only)
+ *   plans.c      the cache of SPI statements, pinned to their relations
+ *   keys.c       a table's key facts and the canonical key text (reads
+ *                no store, runs no SQL)
+ *   rowsql.c     SQL text over a user's table: its name, a key's WHERE with
+ *                the primary key's equality and collation
+ *   store.c      the lock and token tables (read by index, written through
+ *                the executor), the epoch, renewals checked at commit,
+ *                reclaim and sweep, the notice settings, key locks.  The
+ *                epoch, the renewals and the settled reads stay here, not in
+ *                files of their own above it: every write that can make a
+ *                lock live moves the epoch and marks its renewal, and a
+ *                settled read needs the updater of the row version it read,
+ *                so store.c would have to call up to them.
+ *   livekeys.c   the keys of a table's live locks (the guard's fast path),
+ *                vouched for by the completion count and the epoch
+ *   tokens.c     does this transaction hold a lock's token?
+ *   notify.c     change notices (payloads, queued at commit)
+ *   links.c      child tables' links to their parents, and their chains
+ *   children.c   documents: the child guard, parent rows locked and cached
+ *   guard.c      the triggers: reclock_guard, reclock_guard_child,
+ *                reclock_guard_truncate, reclock_notice
+ *   protect.c    reclock_protect, reclock_unprotect, reclock_notify: the
+ *                triggers of tables, partitions and child tables
+ *   acquire.c    reclock_acquire, valid, refresh, release, break, sweep,
+ *                clock, visible_locks
+ *   cas.c        reclock_cas, reclock_diff and their _children forms
+ *   ddl.c        the DDL and drop watches, the publication checks
+ *
+ * Who uses whom (test/layout/check.sh -v prints it; reclock.c, which most
+ * files use, left out): citus.c and rowsql.c use no other file;
+ * keys -> citus; store -> plans; livekeys -> store, keys; tokens -> store;
+ * notify -> store, keys; links -> notify, keys; children -> links, notify,
+ * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
+ * notify, tokens, livekeys, store, keys, citus; protect -> links, notify,
+ * store, keys; acquire -> notify, tokens, store, rowsql, keys, plans;
+ * cas -> links, rowsql, keys, plans; ddl -> protect, store, keys.
+ *
  * IDENTIFICATION
  *	  src/reclock.h
  *
@@ -12,11 +59,14 @@
 #define RECLOCK_H
 
 #include "access/htup.h"
+#include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "access/xact.h"
+#include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
@@ -60,7 +110,16 @@ ReclockCheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
  * extended the grant, from its last look at the clock at pre-commit */
 #define RECLOCK_LOCKTAG_EXTEND	0x5245
 
-/*--- reclock.c: settings and clock ---*/
+/* the guard trigger's name, also the constraint name of every refusal */
+#define RECLOCK_GUARD_TRIGGER "reclock_guard"
+#define RECLOCK_TRUNCATE_TRIGGER "reclock_guard_truncate"
+#define RECLOCK_NOTICE_TRIGGER "reclock_notice"
+/* an order -> line -> note chain deeper than this is refused at write */
+#define RECLOCK_MAX_CHAIN_DEPTH	16
+
+typedef struct ReclockKeyInfo ReclockKeyInfo;	/* keys.c */
+
+/*--- reclock.c: init, settings, the clock, the transaction-callback dispatcher ---*/
 extern int	reclock_default_ttl;	/* seconds */
 extern int	reclock_max_ttl;		/* seconds */
 
@@ -80,7 +139,7 @@ typedef enum ReclockXactSlot
 	RECLOCK_XACT_RENEWALS,		/* store.c: renewals checked at commit */
 	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
 	RECLOCK_XACT_RECLAIM,		/* store.c: reclaim and sweep at commit */
-	RECLOCK_XACT_GUARD,			/* guard.c: the live-key sets carried over */
+	RECLOCK_XACT_LIVE_KEYS,		/* livekeys.c: the live-key sets carried over */
 	RECLOCK_XACT_KEYS,			/* keys.c: retired key facts freed */
 	RECLOCK_XACT_SLOTS
 } ReclockXactSlot;
@@ -132,95 +191,6 @@ typedef enum ReclockCitusKind
 extern ReclockCitusKind ReclockCitusKindOf(Oid relid, Oid *table, bool *unsure);
 extern bool ReclockCitusIsShardCopy(Relation rel, const char *tgname,
 									const char *trigger);
-
-/*--- keys.c: the row key of a table ---*/
-/* the epoch: (last_value, is_called) of reclock_epoch_seq */
-typedef struct ReclockEpoch
-{
-	int64		value;
-	bool		called;
-} ReclockEpoch;
-
-typedef struct ReclockKeyInfo
-{
-	Oid			relid;			/* the relation this entry describes */
-	Oid			rootid;			/* locks are keyed by this (partition root) */
-	bool		valid;			/* false once invalidated */
-	MemoryContext cxt;			/* holds the key facts below */
-	int			nkeys;
-	AttrNumber *attnums;		/* key columns in relid's numbering */
-	Oid		   *typids;
-	int32	   *typmods;
-	FmgrInfo   *outfuncs;
-	FmgrInfo   *infuncs;
-	Oid		   *ioparams;
-	Oid		   *eqops;			/* the primary key's equality, per column */
-	Oid		   *eqtypes;		/* its operator class's input type */
-	Oid		   *collations;		/* the primary key's collation */
-	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
-	FmgrInfo	record_in;		/* record_in and record_out for keydesc */
-	FmgrInfo	record_out;
-	int16	   *typlens;
-	bool	   *typbyvals;
-	bool		pin_path;		/* key output reads search_path (reg* types) */
-	/* guard's fast path: the keys of the table's live locks (see guard.c) */
-	bool		lk_valid;
-	int			lk_nkeys;
-	char	  **lk_keys;		/* sorted, C collation */
-	int64	   *lk_ints;		/* the same as integers, sorted (an integer key), or NULL */
-	MemoryContext lk_cxt;
-	uint64		lk_count;		/* xactCompletionCount before the scan */
-	bool		lk_has_epoch;	/* lk_epoch vouches for the set too */
-	ReclockEpoch lk_epoch;		/* the epoch before the scan */
-	uint64		lk_writes;		/* this backend's store writes then */
-	TimestampTz lk_now;			/* the clock then */
-	TimestampTz scan_after;		/* no scan before (backoff) */
-	uint64		last_count;		/* what the previous guard call saw */
-	ReclockEpoch last_epoch;
-	bool		last_has_epoch;
-	int			misses;			/* probes since the set was lost */
-	int			last_rows;		/* lock rows the last scan visited */
-	/* change notices on for the table? (reclock_notify) */
-	bool		notify_known;
-	bool		notify_on;
-	/* Citus's table or shard (citus.c): the guard refuses every write */
-	ReclockCitusKind citus;
-	Oid			citus_table;	/* the Citus table (of a shard) */
-	bool		citus_unsure;	/* named like a shard Citus does not know: rebuilt at any invalidation */
-} ReclockKeyInfo;
-
-extern ReclockKeyInfo *ReclockGetKeyInfo(Relation rel);
-extern void ReclockForEachKeyInfo(void (*fn) (ReclockKeyInfo *ki, void *arg),
-								  void *arg);
-extern Oid	ReclockRootOf(Oid relid);
-extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
-								 Datum *values);
-extern char *ReclockTimestampText(TimestampTz ts);
-extern void ReclockRefreshNoticeTrigger(Oid relid, Oid known_relid, bool known_on);
-extern void ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup);
-extern bool ReclockChildNoticesWanted(Oid rootid, Oid known_relid, bool known_on);
-extern List *ReclockChildTablesOf(Oid parentid);
-extern Oid	ReclockStoreOwner(void);
-extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
-								HeapTuple newtup, TupleDesc tupdesc);
-extern char *ReclockOperatorSql(Oid opr);
-extern char *ReclockKeyText(ReclockKeyInfo *ki, Datum *vals, bool *nulls);
-extern char *ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
-							 TupleDesc tupdesc);
-extern char *ReclockNewTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
-								TupleDesc tupdesc);
-extern Relation ReclockOpenTable(Oid relid, const char *fname);
-extern void ReclockCheckOwner(Relation rel, const char *detail);
-extern bool ReclockKeyNamesObjects(ReclockKeyInfo *ki);
-extern void ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki,
-								 const char *fname);
-extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
-									const char *hint);
-extern ReclockKeyInfo *ReclockCachedKeyInfo(Oid rootid);
-extern char *ReclockRelationSql(Relation rel);
-extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
-extern char *ReclockCollateSql(Oid collid);
-
 extern void ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki,
 									   const char *fname);
 extern void ReclockCitusRefuseWrite(Relation rel, ReclockCitusKind kind,
@@ -246,7 +216,120 @@ extern int	ReclockPlanRunLatest(ReclockStatement *st, Datum *values,
 extern int	ReclockPlanRunOnce(const char *sql, const Oid *rels, int nrels,
 							   Snapshot snapshot);
 
-/*--- store.c: the lock store ---*/
+/*--- keys.c: the row key of a table, its canonical text ---*/
+/* the epoch: (last_value, is_called) of reclock_epoch_seq */
+typedef struct ReclockEpoch
+{
+	int64		value;
+	bool		called;
+} ReclockEpoch;
+
+
+struct ReclockKeyInfo
+{
+	Oid			relid;			/* the relation this entry describes */
+	Oid			rootid;			/* locks are keyed by this (partition root) */
+	bool		valid;			/* false once invalidated */
+	MemoryContext cxt;			/* holds the key facts below */
+	int			nkeys;
+	AttrNumber *attnums;		/* key columns in relid's numbering */
+	Oid		   *typids;
+	int32	   *typmods;
+	FmgrInfo   *outfuncs;
+	FmgrInfo   *infuncs;
+	Oid		   *ioparams;
+	Oid		   *eqops;			/* the primary key's equality, per column */
+	Oid		   *eqtypes;		/* its operator class's input type */
+	Oid		   *collations;		/* the primary key's collation */
+	TupleDesc	keydesc;		/* blessed record type of the key (nkeys > 1) */
+	FmgrInfo	record_in;		/* record_in and record_out for keydesc */
+	FmgrInfo	record_out;
+	int16	   *typlens;
+	bool	   *typbyvals;
+	bool		pin_path;		/* key output reads search_path (reg* types) */
+	/* guard's fast path: the keys of the table's live locks (livekeys.c) */
+	bool		lk_valid;
+	int			lk_nkeys;
+	char	  **lk_keys;		/* sorted, C collation */
+	int64	   *lk_ints;		/* the same as integers, sorted (an integer key), or NULL */
+	MemoryContext lk_cxt;
+	uint64		lk_count;		/* xactCompletionCount before the scan */
+	bool		lk_has_epoch;	/* lk_epoch vouches for the set too */
+	ReclockEpoch lk_epoch;		/* the epoch before the scan */
+	uint64		lk_writes;		/* this backend's store writes then */
+	TimestampTz lk_now;			/* the clock then */
+	TimestampTz scan_after;		/* no scan before (backoff) */
+	uint64		last_count;		/* what the previous guard call saw */
+	ReclockEpoch last_epoch;
+	bool		last_has_epoch;
+	int			misses;			/* probes since the set was lost */
+	int			last_rows;		/* lock rows the last scan visited */
+	/* change notices on for the table? (reclock_notify) */
+	bool		notify_known;
+	bool		notify_on;
+	/* Citus's table or shard (citus.c): the guard refuses every write */
+	ReclockCitusKind citus;
+	Oid			citus_table;	/* the Citus table (of a shard) */
+	bool		citus_unsure;	/* named like a shard Citus does not know: rebuilt at any invalidation */
+};
+
+/*
+ * Are these columns of two versions of a row the same bytes?  Then a key
+ * made of them names the same lock (the converse need not hold).  Used for
+ * a table's key (ReclockKeyUnchanged) and a child's foreign key.
+ */
+static inline bool
+ReclockColumnsUnchanged(int ncols, const AttrNumber *attnums,
+						const bool *typbyvals, const int16 *typlens,
+						HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
+{
+	int			i;
+
+	for (i = 0; i < ncols; i++)
+	{
+		bool		n1,
+					n2;
+		Datum		d1 = heap_getattr(oldtup, attnums[i], desc, &n1);
+		Datum		d2 = heap_getattr(newtup, attnums[i], desc, &n2);
+
+		if (n1 != n2 ||
+			(!n1 && !datumIsEqual(d1, d2, typbyvals[i], typlens[i])))
+			return false;
+	}
+	return true;
+}
+
+extern ReclockKeyInfo *ReclockGetKeyInfo(Relation rel);
+extern ReclockKeyInfo *ReclockCachedKeyInfo(Oid rootid);
+extern void ReclockForEachKeyInfo(void (*fn) (ReclockKeyInfo *ki, void *arg),
+								  void *arg);
+extern Oid	ReclockRootOf(Oid relid);
+extern Relation ReclockOpenTable(Oid relid, const char *fname);
+extern void ReclockCheckOwner(Relation rel, const char *detail);
+extern bool ReclockKeyNamesObjects(ReclockKeyInfo *ki);
+extern void ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki,
+								 const char *fname);
+extern void ReclockRaiseInvalidText(MemoryContext cxt, const char *msg,
+									const char *hint);
+extern char *ReclockCanonicalKey(ReclockKeyInfo *ki, const char *key,
+								 Datum *values);
+extern char *ReclockKeyText(ReclockKeyInfo *ki, Datum *vals, bool *nulls);
+extern char *ReclockTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
+							 TupleDesc tupdesc);
+extern char *ReclockNewTupleKey(ReclockKeyInfo *ki, HeapTuple tuple,
+								TupleDesc tupdesc);
+extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
+								HeapTuple newtup, TupleDesc tupdesc);
+extern char *ReclockTimestampText(TimestampTz ts);
+
+/*--- rowsql.c: SQL text over a user's table (names, the key's WHERE) ---*/
+extern char *ReclockRelationSql(Relation rel);
+extern char *ReclockColumnListSql(Oid relid, int ncols, const AttrNumber *attnums);
+extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
+extern char *ReclockCollateSql(Oid collid);
+extern char *ReclockOperatorSql(Oid opr);
+
+/*--- store.c: the lock and token tables, the epoch ---*/
 typedef struct ReclockLock
 {
 	bool		found;
@@ -261,6 +344,7 @@ typedef struct ReclockLock
 } ReclockLock;
 
 extern Oid	ReclockExtensionSchema(void);
+extern Oid	ReclockStoreOwner(void);
 extern bool ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock);
 extern bool ReclockStoreGetByFence(int64 fence, ReclockLock *lock);
 extern bool ReclockStoreGetSettled(Oid relid, const char *key, TimestampTz *now,
@@ -294,13 +378,71 @@ extern void ReclockStoreSetNotify(Oid relid, bool enabled);
 extern void ReclockLockKey(Oid relid, const char *key);
 extern void ReclockShareKey(Oid relid, const char *key);
 
-/*--- tokens.c ---*/
+/*--- livekeys.c: the keys of a table's live locks (the guard's fast path) ---*/
+/* true if ki's set (lk_keys, lk_ints, lk_nkeys) can be trusted now */
+extern bool ReclockLiveKeysKnown(ReclockKeyInfo *ki, TimestampTz now);
+extern bool ReclockKeyMayBeLive(ReclockKeyInfo *ki, const char *key, TimestampTz now);
+
+/* sort orders of the set: key texts (C collation), integer keys */
+static inline int
+ReclockCompareKeyTexts(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static inline int
+ReclockCompareInt64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* is the integer key of this row version among the live keys? */
+static inline bool
+ReclockIntKeyIsLive(ReclockKeyInfo *ki, HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, ki->attnums[0], desc, &isnull);
+	int64		v;
+
+	if (isnull)
+		return false;			/* a new key set to NULL: 23502 follows */
+	switch (ki->typids[0])
+	{
+		case INT2OID:
+			v = DatumGetInt16(d);
+			break;
+		case INT4OID:
+			v = DatumGetInt32(d);
+			break;
+		default:
+			v = DatumGetInt64(d);
+			break;
+	}
+	return bsearch(&v, ki->lk_ints, ki->lk_nkeys, sizeof(int64), ReclockCompareInt64) != NULL;
+}
+
+/* is the key (canonical text) among the live keys? */
+static inline bool
+ReclockKeyIsLive(ReclockKeyInfo *ki, const char *key)
+{
+	return bsearch(&key, ki->lk_keys, ki->lk_nkeys, sizeof(char *), ReclockCompareKeyTexts) != NULL;
+}
+
+/*--- tokens.c: does this transaction hold a lock's token? ---*/
 extern bool ReclockHoldsToken(int64 fence);
 
-/*--- children.c: documents (a parent row's lock covers its child rows) ---*/
-/* the guard trigger's name, also the constraint name of every refusal */
-#define RECLOCK_GUARD_TRIGGER "reclock_guard"
+/*--- notify.c: change notices ---*/
+extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
+extern bool ReclockNotifyOnRelid(Oid rootid);
+extern void ReclockNotify(const char *event, Oid relid, const char *key,
+						  const char *new_key, ReclockLock *lock);
+extern void ReclockNotifyChild(Oid relid, const char *key, Oid childid,
+							   ReclockLock *lock);
 
+/*--- links.c: child tables' links to their parents, chains ---*/
 /* a child table's foreign key to its parent, as its guard uses it */
 typedef struct ReclockChildLink
 {
@@ -321,25 +463,31 @@ typedef struct ReclockChildLink
 } ReclockChildLink;
 
 extern const char *ReclockTriggerParentFk(Trigger *trigger);
+extern uint64 ReclockChildLinkGeneration(void);
 extern ReclockChildLink *ReclockGetChildLink(Relation rel, const char *conname, bool firing);
 extern ReclockChildLink *ReclockChildLinkOf(Relation rel);
-extern bool ReclockKeyMayBeLive(ReclockKeyInfo *ki, const char *key, TimestampTz now);
 extern List *ReclockOwnForeignKeys(Relation rel);
 extern char *ReclockChildValidate(Relation rel, Relation parent, const char *parent_fk,
 								  Oid *fkoid);
+extern bool ReclockChildNoticesWanted(Oid rootid, Oid known_relid, bool known_on);
+extern List *ReclockChildTablesOf(Oid parentid);
+
+/*--- children.c: documents (a parent row's lock covers its child rows) ---*/
 extern bool ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 							  bool require_lock);
 extern void ReclockChildTruncateCheck(Relation rel);
+extern void ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup);
 
-/*--- guard.c ---*/
+/*--- guard.c: the triggers (SQL entry points only) ---*/
+
+/*--- protect.c: reclock_protect, reclock_unprotect, reclock_notify ---*/
+extern void ReclockRefreshNoticeTrigger(Oid relid, Oid known_relid, bool known_on);
 extern void ReclockGuardNewPartition(Oid relid);
 
-/*--- notify.c ---*/
-extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
-extern bool ReclockNotifyOnRelid(Oid rootid);
-extern void ReclockNotify(const char *event, Oid relid, const char *key,
-						  const char *new_key, ReclockLock *lock);
-extern void ReclockNotifyChild(Oid relid, const char *key, Oid childid,
-							   ReclockLock *lock);
+/*--- acquire.c: acquire, release, refresh, break, locks (SQL entry points only) ---*/
+
+/*--- cas.c: compare-and-swap, diff (SQL entry points only) ---*/
+
+/*--- ddl.c: the DDL watch (SQL entry points only) ---*/
 
 #endif							/* RECLOCK_H */
