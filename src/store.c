@@ -916,6 +916,28 @@ typedef struct StoreWriter
 } StoreWriter;
 
 /*
+ * Is this one of the indexes reclock's install script makes on its tables?
+ * Any other index (a DBA's, also on a plain column) may run functions of
+ * its own in a write: its operator class's support functions.
+ */
+static bool
+own_index(Relation index)
+{
+	static const char *const own[] = {
+		"reclock_lock_store_pkey", "reclock_lock_store_fence_key",
+		"reclock_lock_store_expiry_idx", "reclock_token_store_pkey",
+		"reclock_token_store_fence_idx", "reclock_notify_store_pkey"
+	};
+	const char *name = RelationGetRelationName(index);
+	int			i;
+
+	for (i = 0; i < lengthof(own); i++)
+		if (strcmp(name, own[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Open a table of the store for writing; indexes: it will insert or update
  * (a writer that only deletes leaves the indexes alone, as the executor
  * does).
@@ -932,6 +954,13 @@ writer_begin(StoreWriter *w, Oid relid, int natts, bool indexes)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"reclock\" is damaged: table \"%s\" has been altered",
 						RelationGetRelationName(w->rel))));
+	if (w->rel->rd_rules != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s\" of reclock has a rule",
+						RelationGetRelationName(w->rel)),
+				 errdetail("reclock writes its tables directly, not through statements a rule could rewrite: the rule would never run."),
+				 errhint("Drop the rule. The view reclock_locks and change notices (reclock_notify) report reclock's locks.")));
 	if (w->rel->trigdesc != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -960,16 +989,18 @@ writer_begin(StoreWriter *w, Oid relid, int natts, bool indexes)
 		ExecOpenIndices(w->rri, false);
 		for (i = 0; i < w->rri->ri_NumIndices; i++)
 			if (w->rri->ri_IndexRelationInfo[i]->ii_Expressions != NIL ||
-				w->rri->ri_IndexRelationInfo[i]->ii_Predicate != NIL)
+				w->rri->ri_IndexRelationInfo[i]->ii_Predicate != NIL ||
+				!own_index(w->rri->ri_IndexRelationDescs[i]))
 				user_code = true;
 
 		/*
-		 * A DBA's expression or partial index, or CHECK constraint, on the
-		 * store runs its functions in this write, as the store's owner: under
+		 * A DBA's index (its expressions, predicate or operator class), or
+		 * CHECK constraint, on the store runs its functions in this write, as
+		 * the store's owner: under
 		 * a pinned search_path, as a SECURITY DEFINER function's SET clause
 		 * would pin it, so that no caller's schema can put its own function
-		 * in their place.  (No index or constraint of reclock's own runs a
-		 * function: nothing to pin, nothing to pay, then.)
+		 * in their place.  (reclock's own indexes and constraints run only
+		 * built-in functions: nothing to pin, nothing to pay, then.)
 		 */
 		if (user_code)
 		{
