@@ -1,9 +1,9 @@
 --
 -- bounded: memory and storage stay bounded without anyone scheduling a sweep
 --
--- * one backend that creates, protects, locks, writes and drops table after
---   table keeps no state of the dropped tables (key facts, the guard's set of
---   live keys, plans);
+-- * one backend that creates, protects, locks, writes, compares-and-swaps
+--   and drops table after table keeps no state of the dropped tables (key
+--   facts, the guard's set of live keys, plans);
 -- * the store holds a row per live lock (and per lock that ran out and is
 --   not reclaimed yet), and token hashes of those rows only: release deletes
 --   its row and hashes, acquires reclaim rows whose time ran out;
@@ -27,6 +27,8 @@ BEGIN
     PERFORM set_config('reclock.token', tok::text, true);
     EXECUTE format('UPDATE mem_t%s SET v = v + 1 WHERE id = 1', i);
     PERFORM reclock_release(tok);
+    -- a statement reclock plans for the table (acquire's row lock plans none)
+    PERFORM reclock_cas(format('mem_t%s', i)::regclass, '2', '{"v": 1}', '{"v": 2}');
     EXECUTE format('DROP TABLE mem_t%s', i);
     COMMIT;
   END LOOP;

@@ -19,7 +19,12 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
@@ -27,7 +32,9 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/snapmgr.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/resowner.h"
@@ -75,6 +82,102 @@ lock_row_sql(void *arg)
 }
 
 /*
+ * Can the row be found and locked without the statement?  Only where the
+ * statement would apply nothing more than the index probe and the row lock
+ * (lock_row_direct): a plain table that is not a partition and has no
+ * inheritance children (the statement reads those too), no row-level
+ * security for the caller (its policies are expressions only the executor
+ * runs), and SELECT on the key columns (the statement reads them; the
+ * UPDATE right FOR UPDATE needs was checked before, check_update_privilege).
+ * Else the statement, which also raises PostgreSQL's own errors for what is
+ * missing.
+ */
+static bool
+can_lock_directly(ReclockKeyInfo *ki, Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	int			i;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relhassubclass ||
+		rel->rd_rel->relispartition || ki->rootid != relid)
+		return false;
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		return true;
+	for (i = 0; i < ki->nkeys; i++)
+		if (pg_attribute_aclcheck(relid, ki->attnums[i], GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+			return false;
+	return true;
+}
+
+/*
+ * SELECT <key> FROM ONLY rel WHERE <key> = values FOR UPDATE, without the
+ * statement: a probe of the primary-key index with the snapshot the
+ * statement would get (this transaction's writes seen), then the row lock
+ * as LockRows takes it (ReclockLockRowVersion: the newest version under
+ * READ COMMITTED, checked again against the key; 40001 under REPEATABLE
+ * READ if it changed since the snapshot).  As the caller, like the
+ * statement: the key's equality runs with the caller's rights.  The key is
+ * taken from the version locked (memory of the caller); NULL if there is
+ * no such row.
+ */
+static char *
+lock_row_direct(ReclockKeyInfo *ki, Relation rel, Datum *values)
+{
+	Oid			indexoid = ReclockPrimaryKeyIndex(rel);
+	ScanKeyData skey[INDEX_MAX_KEYS];
+	FmgrInfo	eqfuncs[INDEX_MAX_KEYS];
+	Datum		vals[INDEX_MAX_KEYS];
+	bool		nulls[INDEX_MAX_KEYS];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	TupleTableSlot *slot;
+	ItemPointerData tid;
+	Snapshot	snap;
+	char	   *key = NULL;
+	bool		found;
+	int			i;
+
+	/* the snapshot a statement of this function would get */
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	snap = GetActiveSnapshot();
+
+	for (i = 0; i < ki->nkeys; i++)
+	{
+		fmgr_info(get_opcode(ki->eqops[i]), &eqfuncs[i]);
+		ScanKeyEntryInitializeWithInfo(&skey[i], 0, ki->attnums[i], BTEqualStrategyNumber,
+									   ki->eqtypes[i], ki->collations[i], &eqfuncs[i],
+									   values[i]);
+	}
+	/* the index's lock to the end, as the statement keeps it */
+	LockRelationOid(indexoid, AccessShareLock);
+	scan = systable_beginscan(rel, indexoid, true, snap, ki->nkeys, skey);
+	tup = systable_getnext(scan);
+	found = HeapTupleIsValid(tup);
+	if (found)
+		tid = tup->t_self;
+	systable_endscan(scan);
+
+	if (found)
+	{
+		slot = table_slot_create(rel, NULL);
+		if (ReclockLockRowVersion(rel, &tid, snap, slot, LockTupleExclusive, LockWaitBlock,
+								  0, ki->nkeys, ki->attnums, skey))
+		{
+			for (i = 0; i < ki->nkeys; i++)
+				vals[i] = slot_getattr(slot, ki->attnums[i], &nulls[i]);
+			key = ReclockKeyText(ki, vals, nulls);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+	}
+	PopActiveSnapshot();
+	return key;
+}
+
+/*
  * Lock the row with the given key values FOR UPDATE, as the caller, and
  * return its canonical key as stored in the row.  NULL if there is no such
  * row the caller can see.
@@ -88,6 +191,8 @@ lock_row(ReclockKeyInfo *ki, Relation rel, Datum *values)
 	LockRowArg	sa = {ki, rel};
 	ReclockStatement st = {ki->relid, "lockrow", ki->nkeys, ki->typids, lock_row_sql, &sa};
 
+	if (can_lock_directly(ki, rel))
+		return lock_row_direct(ki, rel, values);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = ReclockPlanRun(&st, values, NULL, 1);
@@ -238,6 +343,45 @@ make_grant(ReclockLock *grant, Oid rootid, char *key, char *holder,
 }
 
 /*
+ * The row type of a function's OUT parameters, built from pg_proc once per
+ * backend and function (get_call_result_type builds it anew at every call:
+ * a quarter of acquire's own cost).  A function's OUT parameters cannot
+ * change under its OID: CREATE OR REPLACE refuses another row type, and a
+ * function dropped and made again has a new OID.
+ */
+#define RESULT_DESCS	4
+
+static TupleDesc
+result_desc(FunctionCallInfo fcinfo)
+{
+	static struct
+	{
+		Oid			fn;
+		TupleDesc	desc;
+	}			descs[RESULT_DESCS];
+	static int	next = 0;
+	Oid			fn = fcinfo->flinfo->fn_oid;
+	TupleDesc	desc;
+	MemoryContext old;
+	int			i;
+
+	for (i = 0; i < RESULT_DESCS; i++)
+		if (descs[i].desc != NULL && descs[i].fn == fn)
+			return descs[i].desc;
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	desc = CreateTupleDescCopy(desc);
+	MemoryContextSwitchTo(old);
+	if (descs[next].desc != NULL)
+		FreeTupleDesc(descs[next].desc);
+	descs[next].fn = fn;
+	descs[next].desc = desc;
+	next = (next + 1) % RESULT_DESCS;
+	return desc;
+}
+
+/*
  * reclock_acquire(tbl regclass, key text, holder text, ttl interval)
  *	 returns (acquired, token, holder, expires_at, fence)
  */
@@ -273,8 +417,7 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	ttl = ReclockTtlUsecs(PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3));
 	check_writable("reclock_acquire()");
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	tupdesc = result_desc(fcinfo);
 
 	rel = ReclockOpenTable(relid, "reclock_acquire()");
 	check_update_privilege(rel);

@@ -728,72 +728,6 @@ parent_row_values(ParentSqlArg *pa, HeapTuple tup, MemoryContext cxt,
 	MemoryContextSwitchTo(old);
 }
 
-/*
- * Lock the parent row at tid FOR KEY SHARE (FOR SHARE if share: a parent
- * that is a child itself), as the executor's LockRows does, into slot;
- * false if it is gone (or, NOWAIT, locked by another; or, following its
- * update chain, no longer the row the scan keys name).
- */
-static bool
-lock_parent_row(Relation parent, ItemPointer tid, Snapshot snap,
-				TupleTableSlot *slot, ParentMode how, bool share,
-				int nkeys, AttrNumber *heapatt, ScanKeyData *skey)
-{
-	TM_FailureData tmfd;
-	TM_Result	res;
-	bool		found = true;
-	int			j;
-
-	/* the table lock a row-locking SELECT takes, kept to the end */
-	LockRelationOid(RelationGetRelid(parent), RowShareLock);
-
-	res = table_tuple_lock(parent, tid, snap, slot, GetCurrentCommandId(true),
-						   share ? LockTupleShare : LockTupleKeyShare,
-						   how == PARENT_LOCK_NOWAIT ? LockWaitSkip : LockWaitBlock,
-						   TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS |
-						   (IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION),
-						   &tmfd);
-	switch (res)
-	{
-		case TM_Ok:
-			if (tmfd.traversed)
-			{
-				/* a newer version was locked: is it still the row named? */
-				for (j = 0; j < nkeys && found; j++)
-				{
-					bool		isnull;
-					Datum		d = slot_getattr(slot, heapatt[j], &isnull);
-
-					found = !isnull &&
-						DatumGetBool(FunctionCall2Coll(&skey[j].sk_func, skey[j].sk_collation,
-													   d, skey[j].sk_argument));
-				}
-			}
-			break;
-		case TM_WouldBlock:		/* locked by another: skipped */
-		case TM_SelfModified:	/* changed by this command: as deleted */
-			found = false;
-			break;
-		case TM_Updated:
-		case TM_Deleted:
-			if (IsolationUsesXactSnapshot())
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not serialize access due to concurrent update")));
-			if (res == TM_Updated)
-				elog(ERROR, "unexpected table_tuple_lock status: %u", res);
-			found = false;
-			break;
-		case TM_Invisible:
-			elog(ERROR, "attempted to lock invisible tuple");
-			break;
-		default:
-			elog(ERROR, "unrecognized table_tuple_lock status: %u", res);
-			break;
-	}
-	return found;
-}
-
 static bool
 direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 			  MemoryContext cxt, char **key, Datum *next, bool *has_next)
@@ -853,8 +787,15 @@ direct_parent(ParentSqlArg *pa, ParentProbe *pr, ParentMode how, Datum *cur,
 	if (found && how != PARENT_READ)
 	{
 		slot = table_slot_create(parent, NULL);
-		found = lock_parent_row(parent, &tid, snap, slot, how, plink != NULL,
-								nkeys, heapatt, skey);
+		/*
+		 * FOR KEY SHARE (FOR SHARE: a parent that is a child itself); a
+		 * version being updated is locked too (see above)
+		 */
+		found = ReclockLockRowVersion(parent, &tid, snap, slot,
+									  plink != NULL ? LockTupleShare : LockTupleKeyShare,
+									  how == PARENT_LOCK_NOWAIT ? LockWaitSkip : LockWaitBlock,
+									  TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS,
+									  nkeys, heapatt, skey);
 	}
 	if (found && how != PARENT_READ)
 	{

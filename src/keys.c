@@ -358,31 +358,41 @@ ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 				 errmsg("cannot lock rows of temporary table \"%s\"",
 						RelationGetRelationName(rel)),
 				 errdetail("%s does not work on temporary tables: a lock lives in reclock's lock table and would outlive the table.", fname)));
-	for (i = 0; i < ki->nkeys; i++)
-		if (type_names_objects(ki->typids[i], 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot lock rows of table \"%s\": its primary key column \"%s\" is of type %s, which names catalog objects",
-							RelationGetRelationName(root),
-							get_attname(ki->relid, ki->attnums[i], false),
-							format_type_be(ki->typids[i])),
-					 errdetail("%s does not work on keys of the reg* types (regclass, regproc, regtype, regrole, ...) or types made of them: their text changes when the objects they name are renamed or dropped.", fname),
-					 errhint("Key the table by the object's OID or by a name of your own.")));
-	for (i = 0; i < ki->nkeys; i++)
+	/*
+	 * The key's types, walked once per key facts: what they are made of
+	 * cannot change while a column uses them (PostgreSQL refuses to alter a
+	 * composite or domain a table's column is of), and the facts are built
+	 * again at any change of the table.
+	 */
+	if (!ki->types_lockable)
 	{
-		Oid			bad = type_belongs_elsewhere(ki->typids[i], 0);
+		for (i = 0; i < ki->nkeys; i++)
+			if (type_names_objects(ki->typids[i], 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot lock rows of table \"%s\": its primary key column \"%s\" is of type %s, which names catalog objects",
+								RelationGetRelationName(root),
+								get_attname(ki->relid, ki->attnums[i], false),
+								format_type_be(ki->typids[i])),
+						 errdetail("%s does not work on keys of the reg* types (regclass, regproc, regtype, regrole, ...) or types made of them: their text changes when the objects they name are renamed or dropped.", fname),
+						 errhint("Key the table by the object's OID or by a name of your own.")));
+		for (i = 0; i < ki->nkeys; i++)
+		{
+			Oid			bad = type_belongs_elsewhere(ki->typids[i], 0);
 
-		if (OidIsValid(bad))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot lock rows of table \"%s\": its primary key column \"%s\" is made of type %s",
-							RelationGetRelationName(root),
-							get_attname(ki->relid, ki->attnums[i], false),
-							format_type_be(bad)),
-					 type_is_temp(bad) ?
-					 errdetail("%s does not work on keys made of temporary types: they go at the end of their session, and the key column with them.", fname) :
-					 errdetail("%s does not work on keys made of a table's row type: a change of that table would change what the key means, and would be refused while a lock lives.", fname),
-					 errhint("Key the table by columns of its own types, or by a composite type made with CREATE TYPE ... AS.")));
+			if (OidIsValid(bad))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot lock rows of table \"%s\": its primary key column \"%s\" is made of type %s",
+								RelationGetRelationName(root),
+								get_attname(ki->relid, ki->attnums[i], false),
+								format_type_be(bad)),
+						 type_is_temp(bad) ?
+						 errdetail("%s does not work on keys made of temporary types: they go at the end of their session, and the key column with them.", fname) :
+						 errdetail("%s does not work on keys made of a table's row type: a change of that table would change what the key means, and would be refused while a lock lives.", fname),
+						 errhint("Key the table by columns of its own types, or by a composite type made with CREATE TYPE ... AS.")));
+		}
+		ki->types_lockable = true;
 	}
 	if (root != rel)
 		relation_close(root, AccessShareLock);
@@ -605,6 +615,7 @@ keyinfo_build(ReclockKeyInfo *ki, Relation rel)
 	ki->rootid = rootid;
 	ki->nkeys = index->indnkeyatts;
 	ki->pin_path = false;
+	ki->types_lockable = false;
 	ki->attnums = palloc(sizeof(AttrNumber) * ki->nkeys);
 	ki->typids = palloc(sizeof(Oid) * ki->nkeys);
 	ki->typmods = palloc(sizeof(int32) * ki->nkeys);

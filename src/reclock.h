@@ -17,7 +17,8 @@
  *   keys.c       a table's key facts and the canonical key text (reads
  *                no store, runs no SQL)
  *   rowsql.c     SQL text over a user's table: its name, a key's WHERE with
- *                the primary key's equality and collation
+ *                the primary key's equality and collation; a row found by
+ *                its key locked as LockRows does (acquire, the child guard)
  *   store.c      the lock and token tables (read by index, written through
  *                the executor), the epoch, renewals checked at commit,
  *                reclaim and sweep, the notice settings, key locks.  The
@@ -247,6 +248,7 @@ struct ReclockKeyInfo
 	int16	   *typlens;
 	bool	   *typbyvals;
 	bool		pin_path;		/* key output reads search_path (reg* types) */
+	bool		types_lockable; /* ReclockCheckLockable found its types fit */
 	/* guard's fast path: the keys of the table's live locks (livekeys.c) */
 	bool		lk_valid;
 	int			lk_nkeys;
@@ -322,12 +324,16 @@ extern bool ReclockKeyUnchanged(ReclockKeyInfo *ki, HeapTuple oldtup,
 								HeapTuple newtup, TupleDesc tupdesc);
 extern char *ReclockTimestampText(TimestampTz ts);
 
-/*--- rowsql.c: SQL text over a user's table (names, the key's WHERE) ---*/
+/*--- rowsql.c: SQL text over a user's table (names, the key's WHERE), a row locked ---*/
 extern char *ReclockRelationSql(Relation rel);
 extern char *ReclockColumnListSql(Oid relid, int ncols, const AttrNumber *attnums);
 extern char *ReclockKeyWhereSql(ReclockKeyInfo *ki);
 extern char *ReclockCollateSql(Oid collid);
 extern char *ReclockOperatorSql(Oid opr);
+extern bool ReclockLockRowVersion(Relation rel, ItemPointer tid, Snapshot snap,
+								  TupleTableSlot *slot, LockTupleMode mode,
+								  LockWaitPolicy wait, int flags, int nkeys,
+								  const AttrNumber *heapatt, ScanKeyData *skey);
 
 /*--- store.c: the lock and token tables, the epoch ---*/
 typedef struct ReclockLock
