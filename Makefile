@@ -55,6 +55,13 @@ DATA = $(wildcard src/reclock--*.sql)
 PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 
 PG_CPPFLAGS = -DRECLOCK_VERSION=\"$(EXTVERSION)\"
+# tokens are hashed with OpenSSL's SHA-256 directly where PostgreSQL itself is
+# built with OpenSSL (src/reclock.c, ReclockHashToken says why); otherwise
+# through PostgreSQL's pg_cryptohash
+ifneq ($(findstring openssl,$(shell $(or $(PG_CONFIG),pg_config) --configure 2>/dev/null)),)
+PG_CPPFLAGS += -DRECLOCK_OPENSSL
+SHLIB_LINK += -lcrypto
+endif
 # a test build compiles in reclock.test_clock_offset, so tests move time
 ifdef RECLOCK_TESTING
 PG_CPPFLAGS += -DRECLOCK_TESTING

@@ -229,11 +229,13 @@ check_update_privilege(Relation rel)
 				 errdetail("Locking a row requires UPDATE privilege on its table.")));
 }
 
+/* the function writes the store: refused where nothing may be written */
 static inline void
 check_writable(const char *cmdname)
 {
 	PreventCommandIfReadOnly(cmdname);
 	PreventCommandDuringRecovery(cmdname);
+	ReclockStoreWillWrite();	/* its reads take the write's lock mode */
 }
 
 /*

@@ -25,6 +25,11 @@
 
 #include <ctype.h>
 
+#ifdef RECLOCK_OPENSSL
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#endif
+
 #include "common/cryptohash.h"
 #include "datatype/timestamp.h"
 #include "storage/fd.h"
@@ -446,7 +451,41 @@ ReclockNewToken(pg_uuid_t *token)
 
 /*
  * SHA-256 of a token: the only form in which the store keeps it.
+ *
+ * Where PostgreSQL is built with OpenSSL (RECLOCK_OPENSSL: the Makefile asks
+ * pg_config), the digest is fetched and its context made once per backend,
+ * as pgcrypto does, and every hash only initialises, feeds and finishes it:
+ * pg_cryptohash_create() fetches the digest anew, and registers and frees a
+ * context, at every call -- over two thirds of a token's hash, two hashes
+ * per acquire+release.  The bytes are the same (SHA-256 either way).  A
+ * failure leaves nothing half done: the next hash initialises the context
+ * again.
  */
+#ifdef RECLOCK_OPENSSL
+void
+ReclockHashToken(const pg_uuid_t *token, uint8 *hash)
+{
+	static EVP_MD *md = NULL;
+	static EVP_MD_CTX *ctx = NULL;
+	unsigned int len = 0;
+
+	if (ctx == NULL)
+	{
+		if (md == NULL)
+			md = EVP_MD_fetch(NULL, "SHA256", NULL);
+		if (md != NULL)
+			ctx = EVP_MD_CTX_new();
+		if (ctx == NULL)
+			elog(ERROR, "could not compute a SHA-256 hash: %s",
+				 ERR_reason_error_string(ERR_get_error()));
+	}
+	if (!EVP_DigestInit_ex2(ctx, md, NULL) ||
+		!EVP_DigestUpdate(ctx, token->data, UUID_LEN) ||
+		!EVP_DigestFinal_ex(ctx, hash, &len) || len != RECLOCK_HASH_LEN)
+		elog(ERROR, "could not compute a SHA-256 hash: %s",
+			 ERR_reason_error_string(ERR_get_error()));
+}
+#else
 void
 ReclockHashToken(const pg_uuid_t *token, uint8 *hash)
 {
@@ -463,6 +502,7 @@ ReclockHashToken(const pg_uuid_t *token, uint8 *hash)
 	}
 	pg_cryptohash_free(ctx);
 }
+#endif
 
 /*
  * Does the current value of reclock.token count?  Only if it was presented

@@ -351,6 +351,7 @@ typedef struct ReclockLock
 
 extern Oid	ReclockExtensionSchema(void);
 extern Oid	ReclockStoreOwner(void);
+extern void ReclockStoreWillWrite(void);
 extern bool ReclockStoreGetByKey(Oid relid, const char *key, ReclockLock *lock);
 extern bool ReclockStoreGetByFence(int64 fence, ReclockLock *lock);
 extern bool ReclockStoreGetSettled(Oid relid, const char *key, TimestampTz *now,

@@ -304,6 +304,30 @@ latest_snapshot(void)
 	return GetSnapshotData(&leader_snapshot);
 }
 
+/*
+ * The lock mode of the store's reads.  AccessShareLock, as a query's; but in
+ * a transaction that writes the store (ReclockStoreWillWrite: acquire,
+ * refresh, release, break), RowExclusiveLock, the mode its writes take of
+ * the same table and of every index of it: a read and the write after it
+ * then hold one lock of each relation, not one of each mode, each taken
+ * through the lock manager and released at commit.  Nothing else changes:
+ * the write takes that mode anyway, and what conflicts with it (a SHARE
+ * lock, as CREATE INDEX takes) would wait for the write just the same.
+ */
+static LocalTransactionId will_write_lxid = InvalidLocalTransactionId;
+
+void
+ReclockStoreWillWrite(void)
+{
+	will_write_lxid = MY_LXID;
+}
+
+static inline LOCKMODE
+store_read_lockmode(void)
+{
+	return will_write_lxid == MY_LXID ? RowExclusiveLock : AccessShareLock;
+}
+
 static void
 store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
 		   StoreVisit visit, void *arg)
@@ -313,10 +337,11 @@ store_scan(Oid relid, Oid indexid, ScanKeyData *keys, int nkeys,
 	SysScanDesc scan;
 	HeapTuple	tup;
 	Snapshot	snap;
+	LOCKMODE	lockmode = store_read_lockmode();
 
 	store_load();
-	rel = table_open(relid, AccessShareLock);
-	idx = index_open(indexid, AccessShareLock);
+	rel = table_open(relid, lockmode);
+	idx = index_open(indexid, lockmode);
 	snap = RegisterSnapshot(latest_snapshot());
 	scan = systable_beginscan_ordered(rel, idx, snap, nkeys, keys);
 	while (HeapTupleIsValid(tup = systable_getnext_ordered(scan, ForwardScanDirection)))
@@ -1384,7 +1409,8 @@ delete_tokens(int64 fence, bool wait)
 	Snapshot	snap;
 
 	writer_begin(&w, store.tokenrel, TOKEN_STORE_NATTS, false);
-	idx = index_open(store.tokenfence, AccessShareLock);
+	/* the mode a writer's indexes are opened with (store_read_lockmode) */
+	idx = index_open(store.tokenfence, RowExclusiveLock);
 	ScanKeyInit(&skey[0], 2, BTEqualStrategyNumber, F_INT8EQ,
 				Int64GetDatum(fence));
 	snap = RegisterSnapshot(latest_snapshot());
@@ -1589,7 +1615,8 @@ delete_dead(Oid relid, TimestampTz now, int64 limit, bool wait, bool all)
 		indexid = store.lockexpiry;
 	}
 	writer_begin(&w, store.lockrel, LOCK_STORE_NATTS, false);
-	idx = index_open(indexid, AccessShareLock);
+	/* the mode a writer's indexes are opened with (store_read_lockmode) */
+	idx = index_open(indexid, RowExclusiveLock);
 	snap = RegisterSnapshot(latest_snapshot());
 	scan = systable_beginscan_ordered(w.rel, idx, snap, nkeys, skey);
 	while (n < limit &&
