@@ -126,7 +126,7 @@ APP_SUITES_MAJOR = 15
 APP_SUITES ?= $(if $(filter $(APP_SUITES_MAJOR),$(PG_MAJOR)),yes,no)
 # 19 is in experimental only: its packages and the libpq they need come from there
 PG_APT = $(if $(filter 19,$(PG_MAJOR)),/experimental)
-DEB_PACKAGES = make gcc postgresql-common postgresql-$(PG_MAJOR)$(PG_APT) postgresql-server-dev-$(PG_MAJOR)$(PG_APT) \
+DEB_PACKAGES = make gcc libssl-dev postgresql-common postgresql-$(PG_MAJOR)$(PG_APT) postgresql-server-dev-$(PG_MAJOR)$(PG_APT) \
 	libipc-run-perl libtap-parser-sourcehandler-pgtap-perl libdbd-pg-perl \
 	$(if $(PG_APT),postgresql-client-$(PG_MAJOR)$(PG_APT) libpq5$(PG_APT) libpq-dev$(PG_APT))
 # 18 beside 19, for test/moves (pg_upgrade from 18 to 19)

@@ -32,7 +32,7 @@ version=$(basename "$orig" | sed -n 's/^reclock_\(.*\)\.orig\.tar\.gz$/\1/p')
 pgdev=postgresql-server-dev-$major
 [ "$major" != 19 ] || pgdev=$pgdev/experimental
 need=""
-for p in build-essential debhelper dpkg-dev fakeroot lintian postgresql-server-dev-all ${pgdev%/*}; do
+for p in build-essential debhelper dpkg-dev fakeroot libssl-dev lintian postgresql-server-dev-all ${pgdev%/*}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
 done
 if [ -n "$need" ]; then
