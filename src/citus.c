@@ -236,13 +236,64 @@ kind_text(ReclockCitusKind kind, Oid table)
 	}
 }
 
+/* pg_dist_local_group: this node's group (0 on the coordinator) */
+static bool
+on_coordinator(void)
+{
+	Oid			relid = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
+	Relation	rel;
+	SysScanDesc scan;
+	Snapshot	snapshot;
+	HeapTuple	tup;
+	int32		groupid = 0;
+
+	if (!OidIsValid(relid))
+		return true;
+	rel = table_open(relid, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = column_value(tup, RelationGetDescr(rel), "groupid", &isnull);
+
+		if (!isnull)
+			groupid = DatumGetInt32(d);
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return groupid == 0;
+}
+
 /*
  * reclock_protect or reclock_acquire (fname) was given a table Citus
- * distributes or manages: 0A000.
+ * distributes or manages: 0A000.  For a distributed table, the reasons that
+ * stand whatever reclock learns to guard come first: the call runs on a
+ * worker (locks are taken and tables protected through the coordinator,
+ * which holds the cluster's metadata and sends each row's work to the node
+ * of its shard), or reclock was not preloaded on the coordinator (the
+ * hooks that carry a transaction's tokens to the workers must be in place
+ * in every backend from its first statement: a backend that loaded reclock
+ * on demand would not carry a token presented before that).
  */
 void
 ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 {
+	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED && !on_coordinator())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot lock rows of Citus distributed table \"%s\" on a worker",
+						RelationGetRelationName(rel)),
+				 errdetail("%s runs on the Citus coordinator only.", fname),
+				 errhint("Connect to the coordinator and call %s there.", fname)));
+	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED && !reclock_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot lock rows of Citus distributed table \"%s\": reclock is not in shared_preload_libraries",
+						RelationGetRelationName(rel)),
+				 errdetail("On a Citus coordinator, reclock must be loaded at server start, so that every backend carries the tokens its transactions present to the workers from its first statement."),
+				 errhint("Set shared_preload_libraries = 'citus,reclock' on the coordinator and restart it.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot lock rows of table \"%s\": it is %s",

@@ -54,6 +54,7 @@ void		_PG_init(void);
 int			reclock_default_ttl = 300;
 int			reclock_max_ttl = 86400;
 int			reclock_reentry = RECLOCK_REENTRY_HOLDER;
+bool		reclock_preloaded = false;
 
 static const struct config_enum_entry reentry_options[] = {
 	{"holder", RECLOCK_REENTRY_HOLDER, false},
@@ -252,6 +253,14 @@ _PG_init(void)
 {
 	const char *placeholder;
 	bool		had_placeholder;
+
+	/*
+	 * Loaded by shared_preload_libraries (in the postmaster, before any
+	 * backend): the hooks a Citus coordinator needs are in place in every
+	 * backend from its first statement (citus.c).  Citus refuses to start
+	 * unless it is loaded first, so a preloaded reclock is loaded after it.
+	 */
+	reclock_preloaded = process_shared_preload_libraries_in_progress;
 
 	DefineCustomIntVariable("reclock.default_ttl",
 							"Sets the lifetime of a lock when acquire or refresh is given no ttl.",

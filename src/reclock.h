@@ -128,6 +128,7 @@ extern int	reclock_max_ttl;		/* seconds */
 #define RECLOCK_REENTRY_HOLDER	0	/* the same holder name and role */
 #define RECLOCK_REENTRY_TOKEN	1	/* ... presenting a token of that grant */
 extern int	reclock_reentry;
+extern bool reclock_preloaded;	/* loaded by shared_preload_libraries */
 
 extern TimestampTz ReclockNow(void);
 /* instead of CacheRegisterRelcacheCallback: one registration for all of reclock */

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # reclock on a Citus cluster: a coordinator and two workers on this machine
 # (loopback), each a throwaway cluster of $PG_CONFIG's PostgreSQL with
-# shared_preload_libraries = 'citus'; then pg_regress runs test/citus/sql/*.sql
+# shared_preload_libraries = 'citus,reclock'; then pg_regress runs test/citus/sql/*.sql
 # against the coordinator and compares with test/citus/expected/.  Needs Citus
 # and reclock installed (`make test-citus` does both).  As root, the servers
 # run as user postgres.
+#
+# Every node preloads 'citus,reclock' (reclock's hooks must be in every
+# coordinator backend from its first statement), except for the files that
+# test what happens without it (citus_preload): they run first, with the
+# coordinator preloading citus alone, which is then restarted with both.
 #
 #   CITUS_TESTS   the files to run (default: every test/citus/sql/*.sql)
 #   CITUS_KEEP=1  keep the clusters' directory (logs) after the run
@@ -22,6 +27,12 @@ if [ "$(id -u)" = 0 ]; then
   owner=postgres
   as_user=(runuser -u postgres --)
 fi
+
+# the files run before the coordinator preloads reclock, and the rest
+first="" rest=""
+for t in $tests; do
+  case $t in citus_preload) first="$first $t" ;; *) rest="$rest $t" ;; esac
+done
 
 dir=$(mktemp -d /tmp/reclock-citus.XXXXXX)
 chmod 755 "$dir"
@@ -60,7 +71,7 @@ for i in 0 1 2; do
 port = ${ports[$i]}
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
-shared_preload_libraries = 'citus'
+shared_preload_libraries = '$( [ $i = 0 ] && [ -n "$first" ] && echo citus || echo citus,reclock )'
 max_prepared_transactions = 20
 fsync = off
 max_connections = 60
@@ -84,11 +95,17 @@ psql_on "${ports[0]}" -d reclock_citus \
   -c "SELECT citus_add_node('127.0.0.1', ${ports[2]})" >/dev/null
 
 echo "== Citus: a coordinator (port ${ports[0]}) and two workers (${ports[1]}, ${ports[2]}); $($PG_CONFIG --version)"
-rc=0
-"$pg_regress" --inputdir=test/citus --outputdir="$dir/out" \
-  --bindir="$bindir" --host="$dir" --port="${ports[0]}" --user=postgres \
-  --use-existing --dbname=reclock_citus $tests || rc=1
-if [ $rc != 0 ]; then
-  cat "$dir/out/regression.diffs" 2>/dev/null || true
-  exit 1
+regress() {
+  "$pg_regress" --inputdir=test/citus --outputdir="$dir/$1" \
+    --bindir="$bindir" --host="$dir" --port="${ports[0]}" --user=postgres \
+    --use-existing --dbname=reclock_citus "${@:2}" || {
+    cat "$dir/$1/regression.diffs" 2>/dev/null || true
+    exit 1
+  }
+}
+if [ -n "$first" ]; then
+  regress out-nopreload $first
+  sed -i "s/^shared_preload_libraries = 'citus'\$/shared_preload_libraries = 'citus,reclock'/" "$dir/coordinator/postgresql.conf"
+  "${as_user[@]}" "$bindir/pg_ctl" -D "$dir/coordinator" -l "$dir/coordinator.log" -w restart >/dev/null
 fi
+[ -z "$rest" ] || regress out $rest
