@@ -79,7 +79,7 @@ SELECT fence AS fence11 FROM reclock_acquire('up', '2', 'bob') \gset
 SELECT :fence11 > :fence10 AS larger,
        :fence11 >= floor(date_part('epoch', clock_timestamp()) * 1000000) - 3600e6 AS clock_based;
 
--- the objects of an upgraded 1.0 and of a fresh 1.2 are the same
+-- the objects of an upgraded 1.0 and of a fresh 1.3 are the same
 \i sql/include/ext_objects.sql
 SELECT md5(pg_temp.ext_objects()) AS upgraded \gset
 -- ... and the same indexes on the store (indexes are not members of the extension)

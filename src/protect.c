@@ -282,9 +282,12 @@ Datum
 reclock_protect(PG_FUNCTION_ARGS)
 {
 	Relation	rel;
+	Relation	parent = NULL;
+	ReclockKeyInfo *ki;
 	char	   *parent_fk = NULL;
 	Oid			fkoid = InvalidOid;
 	bool		require_lock;
+	int			level;
 
 	/* as the STRICT function of 1.0: a NULL table or flag does nothing */
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -292,26 +295,30 @@ reclock_protect(PG_FUNCTION_ARGS)
 	require_lock = PG_GETARG_BOOL(1);
 	rel = open_owned_table(PG_GETARG_OID(0), "reclock_protect()");
 	/* 55000 if there is no primary key; 0A000 for a temporary table, a reg* key */
-	ReclockCheckLockable(rel, ReclockGetKeyInfo(rel), "reclock_protect()");
+	ki = ReclockGetKeyInfo(rel);
+	ReclockCheckLockable(rel, ki, "reclock_protect()");
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
 	{
-		Relation	parent = ReclockOpenTable(PG_GETARG_OID(2), "reclock_protect()");
-
-
+		parent = ReclockOpenTable(PG_GETARG_OID(2), "reclock_protect()");
 		parent_fk = ReclockChildValidate(rel, parent,
 										 (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ?
 										 NameStr(*PG_GETARG_NAME(3)) : NULL, &fkoid);
 		ReclockCheckLockable(parent, ReclockGetKeyInfo(parent), "reclock_protect()");
-		relation_close(parent, AccessShareLock);
 	}
 	else if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parent_fk needs parent"),
 				 errhint("Name the parent table: reclock_protect(table, parent => '<table>', parent_fk => '<constraint>').")));
+	/* a Citus distributed table: its stores (0A000 for what is not guarded) */
+	ReclockCitusProtect(rel, ki, parent);
+	if (parent)
+		relation_close(parent, AccessShareLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	level = ReclockCitusTriggersBegin(ki->citus);
 	set_triggers(rel, true, require_lock, parent_fk, fkoid);
+	ReclockCitusTriggersEnd(level);
 	ReclockRefreshNoticeTrigger(ReclockRootOf(RelationGetRelid(rel)), InvalidOid, false);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
@@ -325,10 +332,17 @@ Datum
 reclock_unprotect(PG_FUNCTION_ARGS)
 {
 	Relation	rel = open_owned_table(PG_GETARG_OID(0), "reclock_unprotect()");
+	Oid			table;
+	bool		unsure;
+	ReclockCitusKind kind = ReclockCitusKindOf(RelationGetRelid(rel), &table, &unsure);
+	int			level;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	level = ReclockCitusTriggersBegin(kind);
 	set_triggers(rel, false, false, NULL, InvalidOid);
+	ReclockCitusTriggersEnd(level);
+	ReclockCitusUnprotect(rel, kind);
 	ReclockRefreshNoticeTrigger(ReclockRootOf(RelationGetRelid(rel)), InvalidOid, false);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
@@ -347,6 +361,12 @@ reclock_notify(PG_FUNCTION_ARGS)
 	Oid			rootid;
 
 	ReclockCheckOwner(rel, "Only the table's owner decides whether its keys and holders are broadcast.");
+	{
+		Oid			table;
+		bool		unsure;
+
+		ReclockCitusRefuseNotify(rel, ReclockCitusKindOf(relid, &table, &unsure));
+	}
 	PreventCommandIfReadOnly("reclock_notify()");
 	rootid = ReclockRootOf(relid);
 	ReclockStoreSetNotify(rootid, enabled);

@@ -30,6 +30,8 @@
  *   livekeys.c   the keys of a table's live locks (the guard's fast path),
  *                vouched for by the completion count and the epoch
  *   tokens.c     does this transaction hold a lock's token?
+ *   citusstore.c the lock stores of protected Citus distributed tables
+ *                (made and dropped by protect; SQL through Citus)
  *   notify.c     change notices (payloads, queued at commit)
  *   links.c      child tables' links to their parents, and their chains
  *   children.c   documents: the child guard, parent rows locked and cached
@@ -47,8 +49,8 @@
  * keys -> citus; store -> plans; livekeys -> store, keys; tokens -> store;
  * notify -> store, keys; links -> notify, keys; children -> links, notify,
  * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
- * notify, tokens, livekeys, store, keys, citus; protect -> links, notify,
- * store, keys; acquire -> notify, tokens, store, rowsql, keys, plans;
+ * notify, tokens, livekeys, store, keys, citus; protect -> citusstore,
+ * links, notify, store, keys; citusstore -> store, keys; acquire -> notify, tokens, store, rowsql, keys, plans;
  * cas -> links, rowsql, keys, plans; ddl -> protect, store, keys.
  *
  * IDENTIFICATION
@@ -441,6 +443,13 @@ ReclockKeyIsLive(ReclockKeyInfo *ki, const char *key)
 
 /*--- tokens.c: does this transaction hold a lock's token? ---*/
 extern bool ReclockHoldsToken(int64 fence);
+
+/*--- citusstore.c: the lock stores of protected Citus distributed tables ---*/
+extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent);
+extern void ReclockCitusUnprotect(Relation rel, ReclockCitusKind kind);
+extern int	ReclockCitusTriggersBegin(ReclockCitusKind kind);
+extern void ReclockCitusTriggersEnd(int level);
+extern void ReclockCitusRefuseNotify(Relation rel, ReclockCitusKind kind);
 
 /*--- notify.c: change notices ---*/
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
