@@ -32,7 +32,20 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_namespace.h"
+#include "commands/trigger.h"
+#include "nodes/primnodes.h"
+#include "storage/proc.h"
+#include "utils/fmgroids.h"
+#include "utils/snapmgr.h"
+#include "utils/typcache.h"
 #include "catalog/pg_class.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
@@ -140,11 +153,22 @@ as_store_owner(void (*fn) (Relation rel, void *arg), Relation rel, void *arg)
 	SPI_finish();
 }
 
+/*
+ * A table in SQL sent to every node: by its name, as a regclass constant
+ * (Citus deparses it as the name, which each node resolves to its own OID;
+ * a bare OID is the coordinator's only).
+ */
+static char *
+regclass_literal(Oid relid)
+{
+	return psprintf("%s::pg_catalog.regclass", quote_literal_cstr(qualified(relid)));
+}
+
 /* is T registered?  (the registry's row, in this SPI connection) */
 static bool
 registered(Oid relid)
 {
-	return sql_value(psprintf("SELECT 1 FROM %s WHERE tbl = %u", registry_name(), relid)) != NULL;
+	return sql_value(psprintf("SELECT 1 FROM %s WHERE tbl = %s", registry_name(), regclass_literal(relid))) != NULL;
 }
 
 static void
@@ -210,13 +234,13 @@ drop_stores(Relation rel, void *arg)
 						   registry)) == NULL ||
 		!registered(relid))
 		return;
-	run_sql(psprintf("SELECT locks::text, tokens::text FROM %s WHERE tbl = %u", registry, relid),
+	run_sql(psprintf("SELECT locks::text, tokens::text FROM %s WHERE tbl = %s", registry, regclass_literal(relid)),
 			SPI_OK_SELECT);
 	{
 		char	   *locks = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		char	   *tokens = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
-		run_sql(psprintf("DELETE FROM %s WHERE tbl = %u", registry, relid), SPI_OK_DELETE);
+		run_sql(psprintf("DELETE FROM %s WHERE tbl = %s", registry, regclass_literal(relid)), SPI_OK_DELETE);
 		run_sql(psprintf("DROP TABLE %s, %s", locks, tokens), SPI_OK_UTILITY);
 	}
 }
@@ -291,4 +315,449 @@ ReclockCitusRefuseNotify(Relation rel, ReclockCitusKind kind)
 				 errmsg("cannot switch change notices of table \"%s\": it is managed by Citus",
 						RelationGetRelationName(rel)),
 				 errdetail("The guard of a distributed table runs on the workers, whose notices the coordinator's listeners never get.")));
+}
+
+/*
+ * The guard on a shard of a protected distributed table (build plan step
+ * 3).  Citus fires the shard's triggers on the node that holds it (F1), in
+ * whatever backend writes it: Citus's own connection from the coordinator,
+ * or a role's direct connection to the worker.  The row's lock is in the
+ * lock store's shard co-located with it, on this node; the guard reads it
+ * with a fresh snapshot after the row was locked for the write, as on one
+ * node (DESIGN, "The one ordering argument": an acquire locks the row and
+ * writes the grant in one local transaction of this node, step 4).
+ *
+ * Found through Citus's metadata on this node (MX: every node has it):
+ * pg_dist_shard gives the shard's table and hash range; the registry's
+ * placement here names the table's stores by this node's OIDs; the store
+ * shard is the one of the same range, named <store>_<shardid>.  Asked
+ * again in every transaction (a shard move or a new protect changes it),
+ * kept for the rest of one.
+ */
+
+/* a metadata table of Citus's (pg_catalog), scanned: fn for each row whose column equals value */
+static void
+scan_metadata(const char *table, const char *column, RegProcedure eqfunc, Datum value,
+			  bool (*fn) (HeapTuple tup, TupleDesc desc, void *arg), void *arg)
+{
+	Oid			relid = get_relname_relid(table, PG_CATALOG_NAMESPACE);
+	AttrNumber	attnum;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	Snapshot	snapshot;
+	HeapTuple	tup;
+
+	if (!OidIsValid(relid) || (attnum = get_attnum(relid, column)) == InvalidAttrNumber)
+		return;
+	rel = table_open(relid, AccessShareLock);
+	ScanKeyInit(&key, attnum, BTEqualStrategyNumber, eqfunc, value);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (!fn(tup, RelationGetDescr(rel), arg))
+			break;
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+}
+
+static Datum
+getattr_named(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return heap_getattr(tup, i + 1, desc, isnull);
+	*isnull = true;
+	return (Datum) 0;
+}
+
+typedef struct ShardFind
+{
+	int64		shardid;		/* in: the shard (or 0: any) */
+	char	   *minvalue;		/* in/out: its hash range's lower end */
+	Oid			logical;		/* out */
+	int64		found;			/* out: the shard found */
+} ShardFind;
+
+/* pg_dist_shard row: by shardid (minvalue out), or by minvalue (shardid out) */
+static bool
+shard_match(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	ShardFind  *sf = (ShardFind *) arg;
+	bool		isnull;
+	int64		shardid = DatumGetInt64(getattr_named(tup, desc, "shardid", &isnull));
+	Datum		min = getattr_named(tup, desc, "shardminvalue", &isnull);
+	char	   *minvalue = isnull ? NULL : TextDatumGetCString(min);
+
+	if (sf->shardid != 0)
+	{
+		if (shardid != sf->shardid)
+			return true;
+		sf->minvalue = minvalue;
+		sf->logical = DatumGetObjectId(getattr_named(tup, desc, "logicalrelid", &isnull));
+		sf->found = shardid;
+		return false;
+	}
+	if (minvalue != NULL && sf->minvalue != NULL && strcmp(minvalue, sf->minvalue) == 0)
+	{
+		sf->found = shardid;
+		return false;
+	}
+	return true;
+}
+
+/* the relation of a shard: <table>_<shardid> in the table's schema */
+static Oid
+shard_relation(Oid logical, int64 shardid)
+{
+	char	   *name = get_rel_name(logical);
+
+	if (name == NULL)
+		return InvalidOid;
+	return get_relname_relid(psprintf("%s_" INT64_FORMAT, name, shardid),
+							 get_rel_namespace(logical));
+}
+
+/* the shard of logical whose hash range starts at minvalue */
+static Oid
+colocated_shard(Oid logical, const char *minvalue)
+{
+	ShardFind	sf = {0, (char *) minvalue, InvalidOid, 0};
+
+	scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(logical),
+				  shard_match, &sf);
+	return sf.found ? shard_relation(logical, sf.found) : InvalidOid;
+}
+
+typedef struct RegistryRow
+{
+	Oid			tbl;			/* in */
+	Oid			locks;			/* out */
+	Oid			tokens;
+} RegistryRow;
+
+static bool
+registry_match(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	RegistryRow *rr = (RegistryRow *) arg;
+	bool		isnull;
+
+	if (DatumGetObjectId(getattr_named(tup, desc, "tbl", &isnull)) != rr->tbl)
+		return true;
+	rr->locks = DatumGetObjectId(getattr_named(tup, desc, "locks", &isnull));
+	rr->tokens = DatumGetObjectId(getattr_named(tup, desc, "tokens", &isnull));
+	return false;
+}
+
+/* pg_dist_shard of the registry: its one shard */
+static bool
+any_shard(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	bool		isnull;
+
+	*(int64 *) arg = DatumGetInt64(getattr_named(tup, desc, "shardid", &isnull));
+	return false;
+}
+
+/* T's stores on this node, from the registry's placement here */
+static bool
+registry_lookup(Oid table, Oid *locks, Oid *tokens)
+{
+	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
+	int64		shardid = 0;
+	Oid			placement;
+	RegistryRow rr = {table, InvalidOid, InvalidOid};
+	Relation	rel;
+	SysScanDesc scan;
+	Snapshot	snapshot;
+	HeapTuple	tup;
+
+	if (!OidIsValid(registry))
+		return false;
+	scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(registry),
+				  any_shard, &shardid);
+	if (shardid == 0 || !OidIsValid(placement = shard_relation(registry, shardid)))
+		return false;
+	rel = table_open(placement, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (!registry_match(tup, RelationGetDescr(rel), &rr))
+			break;
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	*locks = rr.locks;
+	*tokens = rr.tokens;
+	return OidIsValid(rr.locks) && OidIsValid(rr.tokens);
+}
+
+/* pg_dist_partition of T: its distribution column's name */
+static bool
+partition_column(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	char	  **column = (char **) arg;
+	bool		isnull;
+	Datum		partkey = getattr_named(tup, desc, "partkey", &isnull);
+	Datum		relid = getattr_named(tup, desc, "logicalrelid", &isnull);
+
+	if (!isnull)
+	{
+		Node	   *node = stringToNode(TextDatumGetCString(partkey));
+
+		if (IsA(node, Var))
+			*column = get_attname(DatumGetObjectId(relid), ((Var *) node)->varattno, true);
+	}
+	return false;
+}
+
+/* what the guard of one shard needs, kept for one transaction */
+typedef struct ShardStores
+{
+	LocalTransactionId lxid;
+	Oid			shard;			/* the shard the guard fired on */
+	Oid			table;			/* its Citus table here */
+	bool		protected;		/* registered: judged here */
+	Oid			locks;			/* the store shards beside it */
+	Oid			tokens;
+	AttrNumber	distatt;		/* the distribution column in the shard */
+} ShardStores;
+
+static ShardStores last_stores;
+
+static ShardStores *
+shard_stores(Relation shardrel, Oid table)
+{
+	ShardStores *ss = &last_stores;
+	const char *name = RelationGetRelationName(shardrel);
+	const char *sep = strrchr(name, '_');
+	ShardFind	sf = {0, NULL, InvalidOid, 0};
+	Oid			locks;
+	Oid			tokens;
+	char	   *column = NULL;
+
+	if (ss->lxid == MY_LXID && ss->shard == RelationGetRelid(shardrel))
+		return ss;
+	memset(ss, 0, sizeof(*ss));
+	if (sep == NULL || !registry_lookup(table, &locks, &tokens))
+		goto done;
+	sf.shardid = strtoi64(sep + 1, NULL, 10);
+	scan_metadata("pg_dist_shard", "shardid", F_INT8EQ, Int64GetDatum(sf.shardid),
+				  shard_match, &sf);
+	scan_metadata("pg_dist_partition", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(table),
+				  partition_column, &column);
+	if (!sf.found || sf.logical != table || column == NULL)
+		goto done;
+	ss->locks = colocated_shard(locks, sf.minvalue);
+	ss->tokens = colocated_shard(tokens, sf.minvalue);
+	ss->distatt = get_attnum(RelationGetRelid(shardrel), column);
+	/* registered but its store shards not here: refused, never let through */
+	if (!OidIsValid(ss->locks) || !OidIsValid(ss->tokens) || ss->distatt == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errtableconstraint(shardrel, RECLOCK_GUARD_TRIGGER),
+				 errmsg("cannot write to table \"%s\": its lock store is not on this node",
+						get_rel_name(table)),
+				 errdetail("Shard \"%s\" of a protected table has no lock store shard beside it here.", name),
+				 errhint("Protect the table again with reclock_protect() on the coordinator.")));
+	ss->protected = true;
+done:
+	ss->lxid = MY_LXID;
+	ss->shard = RelationGetRelid(shardrel);
+	ss->table = table;
+	return ss;
+}
+
+/*
+ * Probe a store shard's primary key (dist, <second>) with a fresh snapshot:
+ * fn on the row found.  <second> is text in C collation (key) or bytea (hash).
+ */
+static bool
+probe_store(Oid storeid, Datum dist, Datum second, bool second_is_text,
+			void (*fn) (HeapTuple tup, TupleDesc desc, void *arg), void *arg)
+{
+	Relation	rel = table_open(storeid, AccessShareLock);
+	Oid			indexid = ReclockPrimaryKeyIndex(rel);
+	Form_pg_attribute distatt = TupleDescAttr(RelationGetDescr(rel), 0);
+	TypeCacheEntry *tce = lookup_type_cache(distatt->atttypid, TYPECACHE_EQ_OPR_FINFO);
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	Snapshot	snapshot;
+	HeapTuple	tup;
+	bool		found = false;
+
+	if (!OidIsValid(tce->eq_opr_finfo.fn_oid))
+		elog(ERROR, "type %s has no equality", format_type_be(distatt->atttypid));
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   distatt->attcollation, tce->eq_opr_finfo.fn_oid, dist);
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+						   C_COLLATION_OID, second_is_text ? F_TEXTEQ : F_BYTEAEQ, second);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, indexid, OidIsValid(indexid), snapshot, 2, keys);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		found = true;
+		if (fn)
+			fn(tup, RelationGetDescr(rel), arg);
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+typedef struct ShardLock
+{
+	char	   *holder;
+	int64		fence;
+	TimestampTz expires_at;
+} ShardLock;
+
+static void
+read_lock(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	ShardLock  *sl = (ShardLock *) arg;
+	bool		isnull;
+
+	sl->holder = TextDatumGetCString(getattr_named(tup, desc, "holder", &isnull));
+	sl->fence = DatumGetInt64(getattr_named(tup, desc, "fence", &isnull));
+	sl->expires_at = DatumGetTimestampTz(getattr_named(tup, desc, "expires_at", &isnull));
+}
+
+static void
+read_fence(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	bool		isnull;
+
+	*(int64 *) arg = DatumGetInt64(getattr_named(tup, desc, "fence", &isnull));
+}
+
+/* the live lock of (dist, key) on this node, if any */
+static bool
+live_lock(ShardStores *ss, Datum dist, const char *key, TimestampTz now, ShardLock *sl)
+{
+	return probe_store(ss->locks, dist, CStringGetTextDatum(key), true, read_lock, sl) &&
+		sl->expires_at > now;
+}
+
+/* has this transaction presented a token of grant fence (on row dist)? */
+static bool
+holds_token(ShardStores *ss, Datum dist, int64 fence)
+{
+	const uint8 *hashes;
+	uint64		generation;
+	int			n = ReclockPresentedTokens(&hashes, &generation);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		bytea	   *h = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
+		int64		tfence = 0;
+
+		SET_VARSIZE(h, VARHDRSZ + RECLOCK_HASH_LEN);
+		memcpy(VARDATA(h), hashes + i * RECLOCK_HASH_LEN, RECLOCK_HASH_LEN);
+		if (probe_store(ss->tokens, dist, PointerGetDatum(h), false, read_fence, &tfence) &&
+			tfence == fence)
+			return true;
+	}
+	return false;
+}
+
+static void
+refuse_shard_locked(Relation shardrel, Oid table, const char *key, ShardLock *sl)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errtableconstraint(shardrel, RECLOCK_GUARD_TRIGGER),
+			 errmsg("row %s of table \"%s\" is locked by \"%s\" until %s",
+					key, get_rel_name(table), sl->holder,
+					timestamptz_to_str(sl->expires_at - sl->expires_at % USECS_PER_SEC)),
+			 errdetail("Only a transaction that presents the lock's token may update or delete the row."),
+			 errhint("Present the token in the writing transaction with SELECT set_config('reclock.token', <token>, true).")));
+}
+
+/*
+ * The guard fired on a shard (ki->citus_table its Citus table): judge the
+ * row by the store shards beside it and return true, or return false when
+ * the table is not protected as a distributed table (protected before Citus
+ * distributed it: the caller refuses every write).  UPDATE or DELETE only.
+ */
+bool
+ReclockCitusGuardShard(Relation shardrel, ReclockKeyInfo *ki, TriggerData *td,
+					   bool require_lock)
+{
+	ShardStores *ss = shard_stores(shardrel, ki->citus_table);
+	TupleDesc	desc = RelationGetDescr(shardrel);
+	TimestampTz now;
+	bool		isnull;
+	Datum		dist;
+	char	   *key;
+	ShardLock	sl;
+	bool		live;
+
+	if (!ss->protected)
+		return false;
+	dist = heap_getattr(td->tg_trigtuple, ss->distatt, desc, &isnull);
+	if (isnull)
+		elog(ERROR, "a row of shard \"%s\" has no distribution value", RelationGetRelationName(shardrel));
+	key = ReclockTupleKey(ki, td->tg_trigtuple, desc);
+	now = ReclockNow();
+	live = live_lock(ss, dist, key, now, &sl);
+	if (live && !holds_token(ss, dist, sl.fence))
+		refuse_shard_locked(shardrel, ss->table, key, &sl);
+	if (!live && require_lock)
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errtableconstraint(shardrel, RECLOCK_GUARD_TRIGGER),
+				 errmsg("row %s of table \"%s\" is not locked", key, get_rel_name(ss->table)),
+				 errdetail("The table is protected with require_lock: every update or delete needs a live lock."),
+				 errhint("Acquire the row with reclock_acquire() and present its token with set_config('reclock.token', <token>, true).")));
+	/*
+	 * A key change: the lock would have to move with the row (to the new
+	 * key's store row, on the same node: Citus does not let an UPDATE change
+	 * the distribution value).  Not built yet: refused when either key has a
+	 * live lock, never let through.
+	 */
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+		!ReclockKeyUnchanged(ki, td->tg_trigtuple, td->tg_newtuple, desc))
+	{
+		char	   *newkey = ReclockNewTupleKey(ki, td->tg_newtuple, desc);
+		ShardLock	target;
+
+		if (newkey != NULL && strcmp(newkey, key) != 0 &&
+			(live || live_lock(ss, dist, newkey, now, &target)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errtableconstraint(shardrel, RECLOCK_GUARD_TRIGGER),
+					 errmsg("cannot change the key of row %s of Citus distributed table \"%s\": a live lock stands on the old or the new key",
+							key, get_rel_name(ss->table)),
+					 errdetail("reclock does not carry a lock to a new key on a distributed table yet.")));
+	}
+	return true;
+}
+
+/*
+ * TRUNCATE of a protected distributed table: Citus fires its TRUNCATE
+ * triggers on the coordinator, where the table's locks are not.  Refused
+ * (0A000) until the check asks the workers' stores.
+ */
+void
+ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind)
+{
+	Oid			locks;
+	Oid			tokens;
+
+	if (kind == RECLOCK_CITUS_DISTRIBUTED &&
+		registry_lookup(RelationGetRelid(rel), &locks, &tokens))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errtableconstraint(rel, RECLOCK_GUARD_TRIGGER),
+				 errmsg("cannot truncate protected Citus distributed table \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("reclock cannot check the live locks of a distributed table at TRUNCATE yet, so it refuses TRUNCATE instead of letting it through."),
+				 errhint("Remove the guard with reclock_unprotect() first.")));
 }

@@ -263,6 +263,11 @@ reclock_guard(PG_FUNCTION_ARGS)
 	}
 
 	ki = ReclockGetKeyInfo(rel);
+	/* a shard of a protected distributed table: judged by its node's stores */
+	if (unlikely(ki->citus == RECLOCK_CITUS_SHARD) && parent_fk == NULL &&
+		ReclockCitusGuardShard(rel, ki, trigdata, require_lock))
+		return PointerGetDatum(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
+							   trigdata->tg_trigtuple : trigdata->tg_newtuple);
 	refuse_citus(rel, ki, trigdata->tg_trigger->tgname);
 	now = ReclockNow();
 
@@ -355,6 +360,7 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 		bool		unsure;
 		ReclockCitusKind kind = ReclockCitusKindOf(RelationGetRelid(rel), &table, &unsure);
 
+		ReclockCitusRefuseTruncate(rel, kind);
 		if (kind != RECLOCK_CITUS_NONE)
 			ReclockCitusRefuseWrite(rel, kind, table);
 		if (unsure && ReclockCitusIsShardCopy(rel, trigdata->tg_trigger->tgname,

@@ -450,6 +450,9 @@ extern void ReclockCitusUnprotect(Relation rel, ReclockCitusKind kind);
 extern int	ReclockCitusTriggersBegin(ReclockCitusKind kind);
 extern void ReclockCitusTriggersEnd(int level);
 extern void ReclockCitusRefuseNotify(Relation rel, ReclockCitusKind kind);
+extern bool ReclockCitusGuardShard(Relation shardrel, ReclockKeyInfo *ki,
+								   struct TriggerData *td, bool require_lock);
+extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
 
 /*--- notify.c: change notices ---*/
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);

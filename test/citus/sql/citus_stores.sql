@@ -60,11 +60,11 @@ SELECT has_table_privilege('public', :'locks', 'SELECT') AS public_reads,
 -- protect again: the same stores
 SELECT reclock_protect('st', true);
 SELECT count(*) AS registered FROM reclock_citus_tables;
--- until the guard judges on the workers (build plan step 3), the guard on
--- the shards refuses every write; acquire is not built yet (step 4)
-\set VERBOSITY sqlstate
+-- the guard on the shards judges by the stores (citus_guard.sql): with
+-- require_lock, a row without a live lock is refused (55P03); acquire is
+-- not built yet (build plan step 4)
 UPDATE st SET v = 'x' WHERE id = 1;
-\set VERBOSITY default
+\echo :SQLSTATE
 SELECT * FROM reclock_acquire('st', '1', 'alice');
 \echo :SQLSTATE
 
@@ -113,6 +113,7 @@ SELECT count(*) AS registered FROM reclock_citus_tables;
 SELECT to_regclass(:'locks') AS locks, to_regclass(:'tokens') AS tokens;
 SELECT success, result FROM run_command_on_workers(
   $$SELECT count(*) FROM pg_class WHERE relname LIKE 'reclock\_store\_%'$$);
+SELECT success, result FROM run_command_on_workers($$SELECT count(*) FROM reclock_citus_tables$$);
 UPDATE st SET v = 'u' WHERE id = 1;
 SELECT * FROM st WHERE id = 1;
 DROP TABLE st_line, st, rg, ap, ss, rep, pt;
