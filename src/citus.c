@@ -4,13 +4,15 @@
  *	  What reclock knows of Citus: which tables Citus distributes or
  *	  manages, and which relations are their shards.
  *
- * reclock does not guard such tables yet.  Citus runs a table's triggers on
- * the node that holds the shard a row lives in, and that node's lock table
- * does not hold the locks taken on the coordinator: a guard there would let
- * every write through.  So reclock_protect and reclock_acquire refuse such a
- * table (keys.c, ReclockCheckLockable), and a guard that Citus copied to the
- * shards (a table protected before it was distributed) refuses every write
- * instead of judging it by an empty lock table (guard.c).
+ * Citus runs a table's triggers on the node that holds the shard a row
+ * lives in, and that node's lock table does not hold the locks taken on the
+ * coordinator: a guard there would let every write through.  So
+ * reclock_acquire refuses such a table (keys.c, ReclockCheckLockable), and
+ * reclock_protect refuses all but a hash-distributed table, whose locks it
+ * keeps in stores beside its shards (citusstore.c, which also judges a
+ * write on such a shard); a guard that Citus copied to the shards of any
+ * other table (one protected before it was distributed) refuses every
+ * write instead of judging it by an empty lock table (guard.c).
  *
  * Citus is not needed to build reclock: its metadata tables are looked up
  * by name, and only in a database where the citus extension is installed.

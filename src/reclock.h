@@ -182,7 +182,7 @@ extern int	ReclockPresentedTokens(const uint8 **hashes, uint64 *generation);
 extern void ReclockHashToken(const pg_uuid_t *token, uint8 *hash);
 extern void ReclockNewToken(pg_uuid_t *token);
 
-/*--- citus.c: tables Citus distributes or manages (not guarded yet) ---*/
+/*--- citus.c: tables Citus distributes or manages (which reclock refuses) ---*/
 typedef enum ReclockCitusKind
 {
 	RECLOCK_CITUS_NONE = 0,		/* not Citus's (always, without the extension) */
