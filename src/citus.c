@@ -239,8 +239,8 @@ kind_text(ReclockCitusKind kind, Oid table)
 }
 
 /* pg_dist_local_group: this node's group (0 on the coordinator) */
-static bool
-on_coordinator(void)
+bool
+ReclockCitusOnCoordinator(void)
 {
 	Oid			relid = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
 	Relation	rel;
@@ -282,7 +282,7 @@ on_coordinator(void)
 void
 ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 {
-	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED && !on_coordinator())
+	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED && !ReclockCitusOnCoordinator())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot lock rows of Citus distributed table \"%s\" on a worker",

@@ -40,6 +40,7 @@
 #include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "nodes/primnodes.h"
 #include "storage/proc.h"
@@ -760,4 +761,49 @@ ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind)
 						RelationGetRelationName(rel)),
 				 errdetail("reclock cannot check the live locks of a distributed table at TRUNCATE yet, so it refuses TRUNCATE instead of letting it through."),
 				 errhint("Remove the guard with reclock_unprotect() first.")));
+}
+
+/* drop one dropped table's stores and registry row (as the store owner) */
+static void
+forget_table(Relation unused, void *arg)
+{
+	Oid			relid = *(Oid *) arg;
+	Oid			locks;
+	Oid			tokens;
+	char	   *lname;
+	char	   *tname;
+
+	if (!registry_lookup(relid, &locks, &tokens))
+		return;
+	lname = qualified(locks);
+	tname = qualified(tokens);
+	/* by the store's name: the dropped table's OID names nothing on the workers */
+	run_sql(psprintf("DELETE FROM %s WHERE locks = %s", registry_name(), regclass_literal(locks)),
+			SPI_OK_DELETE);
+	run_sql(psprintf("DROP TABLE %s, %s", lname, tname), SPI_OK_UTILITY);
+}
+
+/*
+ * Tables were dropped (the sql_drop watch, ddl.c): a protected distributed
+ * table's stores and registry row go too, on the coordinator (which sends
+ * the DDL to the workers; the watch also fires on the workers for Citus's
+ * DROP of the shell tables, and does nothing there).  Found in the
+ * registry's placement on this node: the dropped table's regclass is a bare
+ * OID by now.
+ */
+void
+ReclockCitusForget(List *relids)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		!OidIsValid(get_relname_relid(REGISTRY, ReclockExtensionSchema())) ||
+		!ReclockCitusOnCoordinator())
+		return;
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		as_store_owner(forget_table, NULL, &relid);
+	}
 }

@@ -624,6 +624,8 @@ reclock_drop_cleanup(PG_FUNCTION_ARGS)
 	SPI_finish();
 	foreach(lc, relids)
 		ReclockStoreForget(lfirst_oid(lc));
+	/* a protected Citus distributed table's stores go with it (citusstore.c) */
+	ReclockCitusForget(relids);
 	PG_RETURN_VOID();
 }
 

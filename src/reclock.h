@@ -193,6 +193,7 @@ typedef enum ReclockCitusKind
 } ReclockCitusKind;
 
 extern ReclockCitusKind ReclockCitusKindOf(Oid relid, Oid *table, bool *unsure);
+extern bool ReclockCitusOnCoordinator(void);
 extern bool ReclockCitusIsShardCopy(Relation rel, const char *tgname,
 									const char *trigger);
 extern void ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki,
@@ -453,6 +454,7 @@ extern void ReclockCitusRefuseNotify(Relation rel, ReclockCitusKind kind);
 extern bool ReclockCitusGuardShard(Relation shardrel, ReclockKeyInfo *ki,
 								   struct TriggerData *td, bool require_lock);
 extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
+extern void ReclockCitusForget(List *relids);
 
 /*--- notify.c: change notices ---*/
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);

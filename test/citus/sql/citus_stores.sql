@@ -117,3 +117,16 @@ SELECT success, result FROM run_command_on_workers($$SELECT count(*) FROM recloc
 UPDATE st SET v = 'u' WHERE id = 1;
 SELECT * FROM st WHERE id = 1;
 DROP TABLE st_line, st, rg, ap, ss, rep, pt;
+
+-- DROP TABLE of a protected table: its stores and registry row go with it,
+-- everywhere
+CREATE TABLE dropme (id int PRIMARY KEY, v text);
+SELECT create_distributed_table('dropme', 'id');
+SELECT reclock_protect('dropme');
+SELECT count(*) AS registered FROM reclock_citus_tables;
+DROP TABLE dropme;
+SELECT count(*) AS registered FROM reclock_citus_tables;
+SELECT count(*) AS stores FROM pg_class WHERE relname LIKE 'reclock\_store\_%';
+SELECT success, result FROM run_command_on_workers(
+  $$SELECT count(*) FROM pg_class WHERE relname LIKE 'reclock\_store\_%'$$);
+SELECT success, result FROM run_command_on_workers($$SELECT count(*) FROM reclock_citus_tables$$);
