@@ -57,6 +57,14 @@ SELECT shardid, result AS triggers
 -- ordinary roles cannot read or write the stores
 SELECT has_table_privilege('public', :'locks', 'SELECT') AS public_reads,
        has_table_privilege('public', :'tokens', 'SELECT') AS public_reads_tokens;
+-- ... nor their shards and the registry's placements on the workers
+SELECT success, result FROM run_command_on_workers($$
+  SELECT string_agg(DISTINCT c.relname ~ '^reclock_' || ':' ||
+                    (has_table_privilege('public', c.oid, 'SELECT') OR has_table_privilege('public', c.oid, 'INSERT')
+                     OR has_table_privilege('public', c.oid, 'UPDATE') OR has_table_privilege('public', c.oid, 'DELETE')), ',')
+    FROM pg_class c WHERE c.relkind = 'r' AND (c.relname LIKE 'reclock\_store\_%' OR c.relname LIKE 'reclock\_citus\_tables%')$$);
+SELECT success, result FROM run_command_on_workers($$
+  SELECT count(*) FROM pg_class c WHERE c.relkind = 'r' AND (c.relname LIKE 'reclock\_store\_%' OR c.relname LIKE 'reclock\_citus\_tables\_%')$$);
 -- protect again: the same stores
 SELECT reclock_protect('st', true);
 SELECT count(*) AS registered FROM reclock_citus_tables;
