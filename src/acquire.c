@@ -425,6 +425,14 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	check_update_privilege(rel);
 	ki = ReclockGetKeyInfo(rel);
 	ReclockCheckLockable(rel, ki, "reclock_acquire()");
+	/* a Citus distributed table: granted on the row's node (citusstore.c) */
+	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED)
+	{
+		Datum		d = ReclockCitusAcquire(rel, ki, keytext, holder, ttl, tupdesc);
+
+		relation_close(rel, AccessShareLock);
+		PG_RETURN_DATUM(d);
+	}
 	keyvals = palloc(sizeof(Datum) * ki->nkeys);
 	key = ReclockCanonicalKey(ki, keytext, keyvals);
 

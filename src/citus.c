@@ -296,8 +296,12 @@ ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 						RelationGetRelationName(rel)),
 				 errdetail("On a Citus coordinator, reclock must be loaded at server start, so that every backend carries the tokens its transactions present to the workers from its first statement."),
 				 errhint("Set shared_preload_libraries = 'citus,reclock' on the coordinator and restart it.")));
-	/* protect makes a distributed table's stores (citusstore.c), or refuses */
-	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED && strcmp(fname, "reclock_protect()") == 0)
+	/*
+	 * protect makes a distributed table's stores, or refuses; acquire grants
+	 * on the row's node (citusstore.c)
+	 */
+	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED &&
+		(strcmp(fname, "reclock_protect()") == 0 || strcmp(fname, "reclock_acquire()") == 0))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

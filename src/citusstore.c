@@ -51,6 +51,10 @@
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/uuid.h"
+#include "utils/acl.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -614,6 +618,7 @@ probe_store(Oid storeid, Datum dist, Datum second, bool second_is_text,
 typedef struct ShardLock
 {
 	char	   *holder;
+	Oid			acquired_by;
 	int64		fence;
 	TimestampTz expires_at;
 } ShardLock;
@@ -625,6 +630,7 @@ read_lock(HeapTuple tup, TupleDesc desc, void *arg)
 	bool		isnull;
 
 	sl->holder = TextDatumGetCString(getattr_named(tup, desc, "holder", &isnull));
+	sl->acquired_by = DatumGetObjectId(getattr_named(tup, desc, "acquired_by", &isnull));
 	sl->fence = DatumGetInt64(getattr_named(tup, desc, "fence", &isnull));
 	sl->expires_at = DatumGetTimestampTz(getattr_named(tup, desc, "expires_at", &isnull));
 }
@@ -805,5 +811,270 @@ ReclockCitusForget(List *relids)
 		Oid			relid = lfirst_oid(lc);
 
 		as_store_owner(forget_table, NULL, &relid);
+	}
+}
+
+/*
+ * Acquire on a protected distributed table (build plan step 4, first part:
+ * acquire only).  The coordinator checks what it can (arguments, rights,
+ * the key's text), takes a fence from its own sequence and makes the token;
+ * then one routed statement runs reclock_citus_grant on the row's node,
+ * called for the row itself (so a row the caller cannot see gives no call:
+ * P0002), with the shard's OID (tableoid, on the worker).  There, in the
+ * routed transaction, the grant locks the row FOR UPDATE in the shard (so
+ * it waits for a write in flight, and a write after it waits for it), reads
+ * the lock store shard beside it with a fresh snapshot, and grants,
+ * extends, or refuses: the single-node ordering argument, on that node.
+ */
+PG_FUNCTION_INFO_V1(reclock_citus_grant);
+
+/* the store shard's row for (dist, key) written as the extension owner */
+static void
+write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
+			const char *holder, int64 fence, TimestampTz now, TimestampTz expires_at,
+			bytea *hash)
+{
+	Oid			save_userid;
+	int			save_sec;
+	Oid			types[7] = {disttype, TEXTOID, TEXTOID, OIDOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		vals[7];
+	Oid			ttypes[3] = {disttype, BYTEAOID, INT8OID};
+	Datum		tvals[3];
+
+	vals[0] = dist;
+	vals[1] = CStringGetTextDatum(key);
+	vals[2] = CStringGetTextDatum(holder);
+	vals[3] = ObjectIdGetDatum(GetUserId());
+	vals[4] = Int64GetDatum(fence);
+	vals[5] = TimestampTzGetDatum(now);
+	vals[6] = TimestampTzGetDatum(expires_at);
+	tvals[0] = dist;
+	tvals[1] = PointerGetDatum(hash);
+	tvals[2] = Int64GetDatum(fence);
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_execute_with_args(psprintf("INSERT INTO %s (dist, key, holder, acquired_by, fence, acquired_at, expires_at)"
+									   " VALUES ($1, $2, $3, $4::pg_catalog.regrole, $5, $6, $7)"
+									   " ON CONFLICT (dist, key) DO UPDATE SET holder = excluded.holder,"
+									   " acquired_by = excluded.acquired_by, fence = excluded.fence,"
+									   " acquired_at = CASE WHEN %s.fence = excluded.fence THEN %s.acquired_at ELSE excluded.acquired_at END,"
+									   " expires_at = excluded.expires_at",
+									   qualified(ss->locks), qualified(ss->locks), qualified(ss->locks)),
+							  7, types, vals, NULL, false, 0) != SPI_OK_INSERT ||
+		SPI_execute_with_args(psprintf("INSERT INTO %s (dist, hash, fence) VALUES ($1, $2, $3)",
+									   qualified(ss->tokens)),
+							  3, ttypes, tvals, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not write the grant of row %s", key);
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+/*
+ * reclock_citus_grant(shard regclass, key text, holder text, ttl_usecs
+ * int8, fence int8, hash bytea, OUT ...) on the row's node.  The caller
+ * needs UPDATE on the shard (Citus copies the table's grants to its
+ * shards), as acquire needs it on the table.  A fence not above the
+ * stored one is refused: fences never go back, also for a caller that
+ * calls this on a worker directly.
+ */
+Datum
+reclock_citus_grant(PG_FUNCTION_ARGS)
+{
+	Oid			shard = PG_GETARG_OID(0);
+	char	   *key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *holder = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	int64		ttl = PG_GETARG_INT64(3);
+	int64		fence = PG_GETARG_INT64(4);
+	bytea	   *hash = PG_GETARG_BYTEA_PP(5);
+	TupleDesc	tupdesc;
+	Relation	rel;
+	ReclockKeyInfo *ki;
+	ShardStores *ss;
+	Datum	   *keyvals;
+	Datum		dist = (Datum) 0;
+	Oid			disttype;
+	Oid		   *types;
+	int			i;
+	TimestampTz now;
+	ShardLock	sl;
+	bool		live;
+	Datum		result[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "reclock_citus_grant: no result type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	if (VARSIZE_ANY_EXHDR(hash) != RECLOCK_HASH_LEN || ttl <= 0 ||
+		ttl > (int64) reclock_max_ttl * USECS_PER_SEC)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("reclock_citus_grant: bad token hash or ttl")));
+	rel = table_open(shard, AccessShareLock);
+	if (pg_class_aclcheck(shard, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(rel));
+	ki = ReclockGetKeyInfo(rel);
+	if (ki->citus != RECLOCK_CITUS_SHARD ||
+		!(ss = shard_stores(rel, ki->citus_table))->protected)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("\"%s\" is not a shard of a protected Citus distributed table",
+						RelationGetRelationName(rel))));
+	keyvals = palloc(sizeof(Datum) * ki->nkeys);
+	types = palloc(sizeof(Oid) * ki->nkeys);
+	key = ReclockCanonicalKey(ki, key, keyvals);
+	disttype = TupleDescAttr(RelationGetDescr(rel), ss->distatt - 1)->atttypid;
+	for (i = 0; i < ki->nkeys; i++)
+	{
+		types[i] = ki->typids[i];
+		if (ki->attnums[i] == ss->distatt)
+			dist = keyvals[i];
+	}
+
+	/* the row, FOR UPDATE, in this node's local transaction */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE %s FOR UPDATE",
+									   ReclockRelationSql(rel), ReclockKeyWhereSql(ki)),
+							  ki->nkeys, types, keyvals, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock row %s", key);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no row with key %s in table \"%s\"", key, get_rel_name(ss->table))));
+
+	/* after the row lock: the lock store, read fresh */
+	now = ReclockNow();
+	live = live_lock(ss, dist, key, now, &sl);
+	/* the same holder is the same name taken by the same role */
+	if (live && (strcmp(sl.holder, holder) != 0 || sl.acquired_by != GetUserId()))
+	{
+		result[0] = BoolGetDatum(false);
+		result[1] = CStringGetTextDatum(sl.holder);
+		result[2] = TimestampTzGetDatum(sl.expires_at);
+		result[3] = Int64GetDatum(sl.fence);
+	}
+	else
+	{
+		ShardLock	old;
+
+		/* the same holder extends its grant (same fence); else a new grant */
+		if (live)
+			fence = sl.fence;
+		else if (probe_store(ss->locks, dist, CStringGetTextDatum(key), true, read_lock, &old) &&
+				 old.fence >= fence)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("a fence of row %s of table \"%s\" would go back", key, get_rel_name(ss->table))));
+		write_grant(ss, disttype, dist, key, holder, fence, now, now + ttl, hash);
+		result[0] = BoolGetDatum(true);
+		result[1] = CStringGetTextDatum(holder);
+		result[2] = TimestampTzGetDatum(now + ttl);
+		result[3] = Int64GetDatum(fence);
+	}
+	SPI_finish();
+	table_close(rel, AccessShareLock);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, result, nulls)));
+}
+
+/*
+ * reclock_acquire of a Citus distributed table, on the coordinator, after
+ * acquire's checks of the arguments, the table and the caller's UPDATE
+ * right: the result row (acquired, token, holder, expires_at, fence).
+ */
+Datum
+ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
+					const char *holder, int64 ttl, TupleDesc tupdesc)
+{
+	Oid			locks;
+	Oid			tokens;
+	Datum	   *keyvals;
+	Oid		   *types;
+	Datum	   *vals;
+	char	   *key;
+	pg_uuid_t  *token = palloc(sizeof(pg_uuid_t));
+	uint8		hashbuf[RECLOCK_HASH_LEN];
+	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
+	int64		fence;
+	int			n = ki->nkeys;
+	int			i;
+	Datum		result[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	bool		isnull;
+	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	MemoryContext callercxt;
+	bool		registered_here = registry_lookup(RelationGetRelid(rel), &locks, &tokens);
+
+	if (!registered_here &&
+		OidIsValid(get_trigger_oid(RelationGetRelid(rel), RECLOCK_GUARD_TRIGGER, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot lock rows of Citus distributed table \"%s\": it was protected before Citus distributed it",
+						RelationGetRelationName(rel)),
+				 errdetail("Its guard on the shards refuses every write: its locks are in the coordinator's lock table, not beside its shards."),
+				 errhint("Protect it again: SELECT reclock_unprotect('%s'), then reclock_protect('%s') (with citus.enable_unsafe_triggers on for the unprotect).",
+						 RelationGetRelationName(rel), RelationGetRelationName(rel))));
+	if (!registered_here)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot lock rows of Citus distributed table \"%s\": it is not protected",
+						RelationGetRelationName(rel)),
+				 errdetail("The locks of a distributed table live in stores beside its shards, which reclock_protect() makes."),
+				 errhint("Protect the table first: SELECT reclock_protect('%s').", RelationGetRelationName(rel))));
+	keyvals = palloc(sizeof(Datum) * n);
+	key = ReclockCanonicalKey(ki, keytext, keyvals);
+	ReclockNewToken(token);
+	ReclockHashToken(token, hashbuf);
+	SET_VARSIZE(hash, VARHDRSZ + RECLOCK_HASH_LEN);
+	memcpy(VARDATA(hash), hashbuf, RECLOCK_HASH_LEN);
+	fence = ReclockStoreNextFence();
+
+	types = palloc(sizeof(Oid) * (n + 5));
+	vals = palloc(sizeof(Datum) * (n + 5));
+	for (i = 0; i < n; i++)
+	{
+		types[i] = ki->typids[i];
+		vals[i] = keyvals[i];
+	}
+	types[n] = TEXTOID;
+	vals[n] = CStringGetTextDatum(key);
+	types[n + 1] = TEXTOID;
+	vals[n + 1] = CStringGetTextDatum(holder);
+	types[n + 2] = INT8OID;
+	vals[n + 2] = Int64GetDatum(ttl);
+	types[n + 3] = INT8OID;
+	vals[n + 3] = Int64GetDatum(fence);
+	types[n + 4] = BYTEAOID;
+	vals[n + 4] = PointerGetDatum(hash);
+
+	callercxt = CurrentMemoryContext;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence"
+									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d) g"
+									   " WHERE %s",
+									   ReclockRelationSql(rel), schema, n + 1, n + 2, n + 3, n + 4, n + 5,
+									   ReclockKeyWhereSql(ki)),
+							  n + 5, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not acquire row %s", key);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no row with key %s in table \"%s\"", key, RelationGetRelationName(rel))));
+	{
+		HeapTuple	row = SPI_tuptable->vals[0];
+		TupleDesc	rowdesc = SPI_tuptable->tupdesc;
+		char	   *lockholder = SPI_getvalue(row, rowdesc, 2);
+		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+		HeapTuple	tup;
+
+		/* the result in the caller's memory, out of SPI's */
+		result[0] = SPI_getbinval(row, rowdesc, 1, &isnull);
+		result[1] = DatumGetBool(result[0]) ? UUIDPGetDatum(token) : (Datum) 0;
+		nulls[1] = !DatumGetBool(result[0]);
+		result[2] = CStringGetTextDatum(lockholder);
+		result[3] = SPI_getbinval(row, rowdesc, 3, &isnull);
+		result[4] = SPI_getbinval(row, rowdesc, 4, &isnull);
+		tup = heap_form_tuple(tupdesc, result, nulls);
+		MemoryContextSwitchTo(spicxt);
+		SPI_finish();
+		return HeapTupleGetDatum(tup);
 	}
 }

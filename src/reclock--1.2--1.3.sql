@@ -22,3 +22,14 @@ CREATE TABLE @extschema@.reclock_citus_tables (
 COMMENT ON TABLE @extschema@.reclock_citus_tables IS 'reclock internal: the lock and token stores of protected Citus distributed tables';
 REVOKE ALL ON @extschema@.reclock_citus_tables FROM PUBLIC;
 GRANT SELECT ON @extschema@.reclock_citus_tables TO pg_database_owner;
+
+-- Citus (1.3): the worker side of reclock_acquire on a protected
+-- distributed table, run on the row's node by one routed statement from the
+-- coordinator (called for the row itself, with the shard's OID).
+CREATE FUNCTION @extschema@.reclock_citus_grant(shard pg_catalog.regclass, key pg_catalog.text,
+	holder pg_catalog.text, ttl_usecs pg_catalog.int8, fence pg_catalog.int8, hash pg_catalog.bytea,
+	OUT reclock_acquired pg_catalog.bool, OUT reclock_holder pg_catalog.text,
+	OUT reclock_expires_at pg_catalog.timestamptz, OUT reclock_fence pg_catalog.int8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'reclock_citus_grant'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;

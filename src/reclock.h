@@ -50,7 +50,7 @@
  * notify -> store, keys; links -> notify, keys; children -> links, notify,
  * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
  * notify, tokens, livekeys, store, keys, citus; protect -> citusstore,
- * links, notify, store, keys; citusstore -> store, keys; acquire -> notify, tokens, store, rowsql, keys, plans;
+ * links, notify, store, keys; citusstore -> store, rowsql, keys; acquire -> citusstore, notify, tokens, store, rowsql, keys, plans;
  * cas -> links, rowsql, keys, plans; ddl -> protect, store, keys.
  *
  * IDENTIFICATION
@@ -455,6 +455,8 @@ extern bool ReclockCitusGuardShard(Relation shardrel, ReclockKeyInfo *ki,
 								   struct TriggerData *td, bool require_lock);
 extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
 extern void ReclockCitusForget(List *relids);
+extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
+								 const char *holder, int64 ttl, TupleDesc tupdesc);
 
 /*--- notify.c: change notices ---*/
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
