@@ -11,7 +11,12 @@
 # test what happens without it (citus_preload): they run first, with the
 # coordinator preloading citus alone, which is then restarted with both.
 #
+# Then pg_isolation_regress runs test/citus/specs/*.spec against the
+# coordinator, asking Citus's citus_isolation_test_session_is_blocked
+# (waits happen on the workers, where plain PostgreSQL's check sees none).
+#
 #   CITUS_TESTS   the files to run (default: every test/citus/sql/*.sql)
+#   CITUS_SPECS   the specs to run (default: every test/citus/specs/*.spec)
 #   CITUS_KEEP=1  keep the clusters' directory (logs) after the run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -109,3 +114,16 @@ if [ -n "$first" ]; then
   "${as_user[@]}" "$bindir/pg_ctl" -D "$dir/coordinator" -l "$dir/coordinator.log" -w restart >/dev/null
 fi
 [ -z "$rest" ] || regress out $rest
+
+# isolation specs (test/citus/specs) against the coordinator: waits happen
+# on the workers, so the tester asks Citus's session-is-blocked function
+specs=${CITUS_SPECS-$(cd test/citus/specs 2>/dev/null && ls *.spec 2>/dev/null | sed 's/\.spec$//' | tr '\n' ' ')}
+if [ -n "$specs" ]; then
+  psql_on "${ports[0]}" -d reclock_citus -c 'SELECT citus_internal.replace_isolation_tester_func()' >/dev/null
+  "$(dirname "$pg_regress")/../isolation/pg_isolation_regress" --inputdir=test/citus --outputdir="$dir/iso" \
+    --bindir="$bindir" --host="$dir" --port="${ports[0]}" --user=postgres \
+    --use-existing --dbname=reclock_citus $specs || {
+    cat "$dir/iso/regression.diffs" 2>/dev/null || true
+    exit 1
+  }
+fi
