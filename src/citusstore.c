@@ -931,7 +931,8 @@ reclock_citus_grant(PG_FUNCTION_ARGS)
 	/* the row, FOR UPDATE, in this node's local transaction */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE %s FOR UPDATE",
+	if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s FOR UPDATE",
+									   ReclockColumnListSql(RelationGetRelid(rel), ki->nkeys, ki->attnums),
 									   ReclockRelationSql(rel), ReclockKeyWhereSql(ki)),
 							  ki->nkeys, types, keyvals, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not lock row %s", key);
@@ -939,6 +940,21 @@ reclock_citus_grant(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no row with key %s in table \"%s\"", key, get_rel_name(ss->table))));
+	/*
+	 * The key as the guard will make it, from the row itself: equal keys
+	 * may be written differently (a numeric 1.5 is the row's 1.50).
+	 */
+	{
+		bool	   *knulls = palloc(sizeof(bool) * ki->nkeys);
+
+		for (i = 0; i < ki->nkeys; i++)
+		{
+			keyvals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &knulls[i]);
+			if (ki->attnums[i] == ss->distatt)
+				dist = keyvals[i];
+		}
+		key = ReclockKeyText(ki, keyvals, knulls);
+	}
 
 	/* after the row lock: the lock store, read fresh */
 	now = ReclockNow();

@@ -93,6 +93,27 @@ ROLLBACK;
 UPDATE aq SET v = 'free' WHERE id = 3;
 SELECT key, holder FROM :"locks" ORDER BY key;
 
+-- equal keys written differently: the lock is on the row's own key (a
+-- numeric 1.5 is the row's 1.50), which the guard makes from the row
+CREATE TABLE nk (id numeric PRIMARY KEY, v text);
+SELECT create_distributed_table('nk', 'id', colocate_with => 'none');
+INSERT INTO nk VALUES (1.50, 'n');
+SELECT reclock_protect('nk');
+SELECT acquired, token AS ntok FROM reclock_acquire('nk', '1.5', 'alice') \gset
+SELECT format('reclock_store_%s_locks', 'nk'::regclass::oid) AS nk_locks \gset
+SELECT key FROM :"nk_locks";
+\set VERBOSITY sqlstate
+UPDATE nk SET v = 'x' WHERE id = 1.5;
+\set VERBOSITY default
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL reclock.token = :'ntok';
+UPDATE nk SET v = 'alice' WHERE id = 1.5;
+COMMIT;
+SELECT * FROM nk;
+SELECT reclock_unprotect('nk');
+DROP TABLE nk;
+
 SELECT reclock_unprotect('aq');
 DROP VIEW aq_view;
 DROP TABLE aq;
