@@ -584,6 +584,18 @@ reclock_break(PG_FUNCTION_ARGS)
 		rel = ReclockOpenTable(ReclockRootOf(relid), "reclock_break()");
 	}
 	ki = ReclockGetKeyInfo(rel);
+	/* a protected Citus distributed table: its locks are beside its rows */
+	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED)
+	{
+		bool		handled;
+
+		broken = ReclockCitusBreak(rel, ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), &handled);
+		if (handled)
+		{
+			relation_close(rel, AccessShareLock);
+			PG_RETURN_BOOL(broken);
+		}
+	}
 	if (ReclockKeyNamesObjects(ki))
 	{
 		/*

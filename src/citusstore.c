@@ -1094,3 +1094,96 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		return HeapTupleGetDatum(tup);
 	}
 }
+
+/*
+ * reclock_break of a protected distributed table's row, on the coordinator
+ * after break's own checks (the caller owns the table): the lock row and
+ * its grant's token hashes deleted from the store shards on the row's node
+ * (routed by the distribution value, as the extension owner).  The key is
+ * the row's own if the row is there (as acquire stored it), else the key's
+ * canonical text.  Returns false (and *handled false) for a table that is
+ * not registered: its locks, if any, are in the coordinator's lock table.
+ * "Was live" is judged by the coordinator's clock.
+ */
+bool
+ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *handled)
+{
+	Oid			locks;
+	Oid			tokens;
+	int			n = ki->nkeys;
+	Datum	   *keyvals = palloc(sizeof(Datum) * n);
+	Oid		   *types = palloc(sizeof(Oid) * n);
+	Datum		dist = (Datum) 0;
+	Oid			disttype = InvalidOid;
+	char	   *key;
+	char	   *column = NULL;
+	AttrNumber	distatt;
+	int			i;
+	bool		broken = false;
+	Oid			save_userid;
+	int			save_sec;
+
+	*handled = false;
+	if (!registry_lookup(RelationGetRelid(rel), &locks, &tokens))
+		return false;
+	*handled = true;
+	key = ReclockCanonicalKey(ki, keytext, keyvals);
+	scan_metadata("pg_dist_partition", "logicalrelid", F_OIDEQ,
+				  ObjectIdGetDatum(RelationGetRelid(rel)), partition_column, &column);
+	distatt = column ? get_attnum(RelationGetRelid(rel), column) : InvalidAttrNumber;
+	for (i = 0; i < n; i++)
+		types[i] = ki->typids[i];
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* the row's own key, if the row is there (the caller's view of it) */
+	if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s",
+									   ReclockColumnListSql(RelationGetRelid(rel), n, ki->attnums),
+									   ReclockRelationSql(rel), ReclockKeyWhereSql(ki)),
+							  n, types, keyvals, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read row %s", key);
+	if (SPI_processed == 1)
+	{
+		bool	   *knulls = palloc(sizeof(bool) * n);
+
+		for (i = 0; i < n; i++)
+			keyvals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &knulls[i]);
+		key = ReclockKeyText(ki, keyvals, knulls);
+	}
+	for (i = 0; i < n; i++)
+		if (ki->attnums[i] == distatt)
+		{
+			dist = keyvals[i];
+			disttype = ki->typids[i];
+		}
+	if (!OidIsValid(disttype))
+		elog(ERROR, "table \"%s\" has no distribution column in its key", RelationGetRelationName(rel));
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	{
+		Oid			ltypes[2] = {disttype, TEXTOID};
+		Datum		lvals[2] = {dist, CStringGetTextDatum(key)};
+
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND key = $2 RETURNING fence, expires_at",
+										   qualified(locks)),
+								  2, ltypes, lvals, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+			elog(ERROR, "could not end the lock of row %s", key);
+	}
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		int64		fence = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		TimestampTz expires_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		Oid			ttypes[2] = {disttype, INT8OID};
+		Datum		tvals[2] = {dist, Int64GetDatum(fence)};
+
+		broken = expires_at > ReclockNow();
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(tokens)),
+								  2, ttypes, tvals, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not end the tokens of row %s", key);
+	}
+	SetUserIdAndSecContext(save_userid, save_sec);
+	SPI_finish();
+	return broken;
+}

@@ -457,6 +457,8 @@ extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
 extern void ReclockCitusForget(List *relids);
 extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 								 const char *holder, int64 ttl, TupleDesc tupdesc);
+extern bool ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext,
+							  bool *handled);
 
 /*--- notify.c: change notices ---*/
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);

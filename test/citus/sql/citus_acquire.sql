@@ -93,6 +93,27 @@ ROLLBACK;
 UPDATE aq SET v = 'free' WHERE id = 3;
 SELECT key, holder FROM :"locks" ORDER BY key;
 
+-- break: the owner ends alice's lock (on the row's node); others may not
+SET ROLE aq_writer;
+SELECT reclock_break('aq', '42');
+\echo :SQLSTATE
+RESET ROLE;
+SELECT reclock_break('aq', '042') AS broken;
+SELECT reclock_break('aq', '42') AS broken_again;
+SELECT count(*) AS alice_locks FROM :"locks" WHERE key = '42';
+UPDATE aq SET v = 'after break' WHERE id = 42;
+SELECT * FROM aq WHERE id = 42;
+-- a lock whose row is gone is broken by its key all the same
+SELECT acquired FROM reclock_acquire('aq', '4', 'erin');
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SELECT token AS etok FROM reclock_acquire('aq', '4', 'erin') \gset
+SET LOCAL reclock.token = :'etok';
+DELETE FROM aq WHERE id = 4;
+COMMIT;
+SELECT reclock_break('aq', '4') AS broken_gone_row;
+SELECT count(*) AS erin_locks FROM :"locks" WHERE key = '4';
+
 -- equal keys written differently: the lock is on the row's own key (a
 -- numeric 1.5 is the row's 1.50), which the guard makes from the row
 CREATE TABLE nk (id numeric PRIMARY KEY, v text);
