@@ -505,7 +505,7 @@ reclock_valid(PG_FUNCTION_ARGS)
 	TimestampTz now;
 
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
-		PG_RETURN_BOOL(false);
+		PG_RETURN_BOOL(ReclockCitusTokenLive(PG_GETARG_UUID_P(0), false));	/* citusstore.c */
 	now = ReclockNow();
 	if (!ReclockStoreGetSettledByFence(fence, &now, &lock))
 		PG_RETURN_BOOL(false);
@@ -546,7 +546,7 @@ reclock_release(PG_FUNCTION_ARGS)
 
 	check_writable("reclock_release()");
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
-		PG_RETURN_BOOL(false);
+		PG_RETURN_BOOL(ReclockCitusTokenLive(PG_GETARG_UUID_P(0), true));	/* citusstore.c */
 	if (!ReclockStoreEnd(fence, &lock))
 		PG_RETURN_BOOL(false);
 	RECLOCK_TEST_PAUSE("release:after_write");

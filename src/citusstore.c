@@ -1187,3 +1187,90 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 	SPI_finish();
 	return broken;
 }
+
+/*
+ * reclock_valid and reclock_release of a token that the coordinator's own
+ * lock table does not know: looked for in the token stores of every
+ * protected distributed table (a fan-out: one multi-shard query per table,
+ * joining each token store shard with the lock store shard beside it; the
+ * routing index of build plan step 8 is not built).  Is the token's grant
+ * live (by the coordinator's clock)?  With end, the grant's lock row and
+ * token hashes are deleted too (release), routed by the distribution value.
+ */
+bool
+ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
+{
+	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
+	uint8		hashbuf[RECLOCK_HASH_LEN];
+	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
+	List	   *stores = NIL;
+	ListCell   *lc;
+	bool		live = false;
+	bool		found = false;
+	Oid			save_userid;
+	int			save_sec;
+	uint64		i;
+
+	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(registry) ||
+		!ReclockCitusOnCoordinator())
+		return false;
+	ReclockHashToken(token, hashbuf);
+	SET_VARSIZE(hash, VARHDRSZ + RECLOCK_HASH_LEN);
+	memcpy(VARDATA(hash), hashbuf, RECLOCK_HASH_LEN);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid FROM %s", registry_name()),
+			SPI_OK_SELECT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid		   *pair = palloc(sizeof(Oid) * 2);
+
+		pair[0] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		pair[1] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		stores = lappend(stores, pair);
+	}
+	foreach(lc, stores)
+	{
+		Oid		   *pair = lfirst(lc);
+		Oid			htype[1] = {BYTEAOID};
+		Datum		hval[1] = {PointerGetDatum(hash)};
+		bool		isnull;
+		Datum		dist;
+		Oid			disttype;
+		int64		fence;
+		TimestampTz expires_at;
+
+		if (SPI_execute_with_args(psprintf("SELECT l.dist, l.fence, l.expires_at FROM %s t JOIN %s l"
+										   " ON l.dist = t.dist AND l.fence = t.fence WHERE t.hash = $1",
+										   qualified(pair[1]), qualified(pair[0])),
+								  1, htype, hval, NULL, !end, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not look up a token");
+		if (SPI_processed == 0)
+			continue;
+		found = true;
+		dist = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		disttype = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
+		fence = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		expires_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		live = expires_at > ReclockNow();
+		if (end)
+		{
+			Oid			types[2] = {disttype, INT8OID};
+			Datum		vals[2] = {dist, Int64GetDatum(fence)};
+
+			if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(pair[0])),
+									  2, types, vals, NULL, false, 0) != SPI_OK_DELETE ||
+				SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(pair[1])),
+									  2, types, vals, NULL, false, 0) != SPI_OK_DELETE)
+				elog(ERROR, "could not end a lock");
+		}
+		break;
+	}
+	SetUserIdAndSecContext(save_userid, save_sec);
+	SPI_finish();
+	return found && live;
+}

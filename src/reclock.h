@@ -459,6 +459,7 @@ extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *k
 								 const char *holder, int64 ttl, TupleDesc tupdesc);
 extern bool ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 							  bool *handled);
+extern bool ReclockCitusTokenLive(const pg_uuid_t *token, bool end);
 
 /*--- notify.c: change notices ---*/
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);

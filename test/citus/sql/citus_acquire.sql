@@ -93,6 +93,15 @@ ROLLBACK;
 UPDATE aq SET v = 'free' WHERE id = 3;
 SELECT key, holder FROM :"locks" ORDER BY key;
 
+-- valid and release by token (looked for in every protected table's token
+-- store: a fan-out)
+SELECT reclock_valid(:'tok') AS valid, reclock_valid(:'tok2') AS valid2,
+       reclock_valid(gen_random_uuid()) AS valid_unknown;
+SELECT acquired, token AS ctok FROM reclock_acquire('aq', '5', 'carol') \gset
+SELECT reclock_release(:'ctok') AS released;
+SELECT reclock_release(:'ctok') AS released_again, reclock_valid(:'ctok') AS valid_after;
+SELECT count(*) AS carol_locks FROM :"locks" WHERE key = '5';
+UPDATE aq SET v = 'after release' WHERE id = 5;
 -- break: the owner ends alice's lock (on the row's node); others may not
 SET ROLE aq_writer;
 SELECT reclock_break('aq', '42');
