@@ -37,6 +37,8 @@
 #include "access/skey.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/heapam.h"
 #include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
@@ -251,6 +253,97 @@ drop_stores(Relation rel, void *arg)
 }
 
 /*
+ * Run one command per placement of T's shards (format() of cmd with the
+ * check's name and the shard's name), over connections of their own
+ * (master_run_on_worker, as the caller): "true" if every one succeeded, else
+ * the errors (in this SPI connection's memory).
+ */
+static char *
+on_placements(Relation rel, const char *cmd, bool *ok)
+{
+	char	   *all;
+
+	run_sql(psprintf("SELECT COALESCE(pg_catalog.bool_and(r.success AND r.result = 'DO'), false)::pg_catalog.text,"
+					 " pg_catalog.string_agg(r.result, '; ') FILTER (WHERE NOT r.success)"
+					 " FROM (SELECT pg_catalog.array_agg(n.nodename ORDER BY s.shardid) w,"
+					 " pg_catalog.array_agg(n.nodeport ORDER BY s.shardid) p,"
+					 " pg_catalog.array_agg(pg_catalog.format(%s, '%s_' || s.shardid,"
+					 " pg_catalog.shard_name(s.logicalrelid, s.shardid)) ORDER BY s.shardid) c"
+					 " FROM pg_catalog.pg_dist_shard s"
+					 " JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = s.shardid"
+					 " JOIN pg_catalog.pg_dist_node n ON n.groupid = pl.groupid AND n.noderole = 'primary'"
+					 " WHERE s.logicalrelid = %s) a,"
+					 " LATERAL pg_catalog.master_run_on_worker(a.w, a.p, a.c, true) r",
+					 quote_literal_cstr(cmd), RECLOCK_TRUNCATE_TRIGGER,
+					 regclass_literal(RelationGetRelid(rel))),
+			SPI_OK_SELECT);
+	all = SPI_processed == 1 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
+	*ok = all != NULL && strcmp(all, "true") == 0;
+	return SPI_processed == 1 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2) : NULL;
+}
+
+/*
+ * The TRUNCATE check on every shard of T, on its worker.  Citus copies a
+ * TRUNCATE trigger made on a distributed table to none of its shards (its
+ * PostprocessCreateTriggerStmt skips them: Citus fires TRUNCATE triggers on
+ * the coordinator), so a role allowed to truncate a shard, connected to its
+ * worker, would truncate it unguarded.  Made here as Citus makes the copies
+ * of a table's triggers on the shards it creates later (a move, a split:
+ * <trigger>_<shardid> on the shard), over connections of their own
+ * (master_run_on_worker, as the caller, who owns the shards), before
+ * anything else of the protect: they are not undone if the protect rolls
+ * back, and such a check left on the shards of an unprotected table lets
+ * every TRUNCATE through (guard.c).  Those connections cannot see or lock
+ * what this transaction created or wrote: a transaction that has (it holds
+ * T in a mode that CREATE TRIGGER waits for) is refused at once, and any
+ * shard on which the check cannot be made in 10 s makes the protect fail:
+ * refused, never half guarded.
+ */
+static void
+make_shard_truncate_checks(Relation rel)
+{
+	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	char	   *errors;
+	bool		ok;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* there already (a protect again): nothing to wait for */
+	(void) on_placements(rel, "DO $reclock$BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger"
+						 " WHERE tgrelid = pg_catalog.to_regclass(%2$L) AND tgname = %1$L)"
+						 " THEN RAISE EXCEPTION 'missing'; END IF; END$reclock$", &ok);
+	if (ok)
+	{
+		SPI_finish();
+		return;
+	}
+	if (sql_value(psprintf("SELECT 1 FROM pg_catalog.pg_locks WHERE pid = pg_catalog.pg_backend_pid()"
+						   " AND locktype = 'relation' AND relation = %u AND granted"
+						   " AND mode IN ('RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock',"
+						   " 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')",
+						   RelationGetRelid(rel))) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot protect Citus distributed table \"%s\" in a transaction that has created, written or altered it",
+						RelationGetRelationName(rel)),
+				 errdetail("reclock makes the TRUNCATE check on the table's shards over connections of their own, which wait for this transaction's locks on them."),
+				 errhint("Commit first, then protect the table in a transaction of its own.")));
+	errors = on_placements(rel, psprintf("DO $reclock$BEGIN SET LOCAL lock_timeout = '10s';"
+										 " SET LOCAL citus.enable_manual_changes_to_shards = on;"
+										 " CREATE OR REPLACE TRIGGER %%1$I BEFORE TRUNCATE ON %%2$s"
+										 " FOR EACH STATEMENT EXECUTE FUNCTION %s.reclock_guard_truncate(); END$reclock$",
+										 schema), &ok);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot protect Citus distributed table \"%s\": the TRUNCATE check could not be made on all of its shards",
+						RelationGetRelationName(rel)),
+				 errdetail("%s", errors ? errors : "no placement answered"),
+				 errhint("Protect the table in a transaction of its own, when no other transaction holds its shards.")));
+	SPI_finish();
+}
+
+/*
  * reclock_protect of rel (parent: the parent table given, or NULL): for a
  * Citus distributed table, refuse what cannot be guarded, and make its
  * stores unless they exist.  Nothing for tables Citus does not manage.
@@ -275,6 +368,7 @@ ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent)
 	column = distribution_column(rel);
 	column = MemoryContextStrdup(CurTransactionContext, column);
 	SPI_finish();
+	make_shard_truncate_checks(rel);
 	as_store_owner(make_stores, rel, column);
 }
 
@@ -767,6 +861,53 @@ ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind)
 						RelationGetRelationName(rel)),
 				 errdetail("reclock cannot check the live locks of a distributed table at TRUNCATE yet, so it refuses TRUNCATE instead of letting it through."),
 				 errhint("Remove the guard with reclock_unprotect() first.")));
+}
+
+/*
+ * TRUNCATE of a shard of a Citus table, on its node, by the check that
+ * reclock_protect made there (or Citus copied at a move or split): for a
+ * protected distributed table, refused (55P03) while the lock store shard
+ * beside it has a live lock (TRUNCATE holds the shard ACCESS EXCLUSIVE: no
+ * grant of one of its rows is in flight), and true.  False when the table is
+ * not registered: the caller refuses if the table here still has reclock's
+ * guard (protected before Citus distributed it), else lets it through (a
+ * check left on the shards of an unprotected table).
+ */
+bool
+ReclockCitusGuardShardTruncate(Relation shardrel, Oid table)
+{
+	ShardStores *ss = shard_stores(shardrel, table);
+	Relation	locks;
+	TableScanDesc scan;
+	Snapshot	snapshot;
+	HeapTuple	tup;
+	TimestampTz now = ReclockNow();
+	bool		live = false;
+
+	if (!ss->protected)
+		return false;
+	locks = table_open(ss->locks, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(locks, snapshot, 0, NULL);
+	while (!live && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = getattr_named(tup, RelationGetDescr(locks), "expires_at", &isnull);
+
+		live = !isnull && DatumGetTimestampTz(d) > now;
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(locks, AccessShareLock);
+	if (live)
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errtableconstraint(shardrel, RECLOCK_GUARD_TRIGGER),
+				 errmsg("cannot truncate shard \"%s\" of table \"%s\" while it has live locks",
+						RelationGetRelationName(shardrel), get_rel_name(table)),
+				 errdetail("TRUNCATE would remove rows that holders have locked."),
+				 errhint("Wait for the locks to end, or end them with reclock_break().")));
+	return true;
 }
 
 /* drop one dropped table's stores and registry row (as the store owner) */

@@ -361,6 +361,18 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 		ReclockCitusKind kind = ReclockCitusKindOf(RelationGetRelid(rel), &table, &unsure);
 
 		ReclockCitusRefuseTruncate(rel, kind);
+		/*
+		 * A shard: judged by the lock store shard beside it if its table is
+		 * protected as a distributed table; else refused if the table still
+		 * has reclock's guard here (protected before Citus distributed it:
+		 * its locks are not beside the shards); else a check left behind
+		 * on the shards of a table no longer protected, which guards nothing.
+		 */
+		if (kind == RECLOCK_CITUS_SHARD &&
+			(ReclockCitusGuardShardTruncate(rel, table) ||
+			 (OidIsValid(table) &&
+			  !OidIsValid(get_trigger_oid(table, GUARD_TRIGGER, true)))))
+			return PointerGetDatum(NULL);
 		if (kind != RECLOCK_CITUS_NONE)
 			ReclockCitusRefuseWrite(rel, kind, table);
 		if (unsure && ReclockCitusIsShardCopy(rel, trigdata->tg_trigger->tgname,

@@ -454,6 +454,7 @@ extern void ReclockCitusRefuseNotify(Relation rel, ReclockCitusKind kind);
 extern bool ReclockCitusGuardShard(Relation shardrel, ReclockKeyInfo *ki,
 								   struct TriggerData *td, bool require_lock);
 extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
+extern bool ReclockCitusGuardShardTruncate(Relation shardrel, Oid table);
 extern void ReclockCitusForget(List *relids);
 extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 								 const char *holder, int64 ttl, TupleDesc tupdesc);

@@ -50,7 +50,7 @@ SELECT count(*) AS beside_every_shard
 -- every node reads the registry, and resolves its names by its own OIDs
 SELECT success, result FROM run_command_on_workers(
   $$SELECT string_agg(tbl::text || ' ' || (locks::text LIKE 'reclock_store_%_locks') || ' ' || (tokens::text LIKE 'reclock_store_%_tokens'), ',') FROM reclock_citus_tables$$);
--- the guard is on every shard
+-- the guard is on every shard, and the TRUNCATE check
 SELECT shardid, result AS triggers
   FROM run_command_on_shards('st', $$SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = '%s'::regclass AND NOT tgisinternal$$)
  ORDER BY shardid;
