@@ -527,7 +527,14 @@ reclock_refresh(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	check_writable("reclock_refresh()");
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
+	{
+		TimestampTz expires_at;
+
+		/* a grant of a Citus distributed table's row (citusstore.c) */
+		if (ReclockCitusRefresh(PG_GETARG_UUID_P(0), ttl, &expires_at))
+			PG_RETURN_TIMESTAMPTZ(expires_at);
 		PG_RETURN_NULL();
+	}
 	/* the clock is read after any wait for the lock row (store.c) */
 	if (!ReclockStoreSetExpiry(fence, ttl, &lock))
 		PG_RETURN_NULL();

@@ -45,7 +45,12 @@
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "nodes/primnodes.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
+#include "access/multixact.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/snapmgr.h"
 #include "utils/typcache.h"
@@ -715,7 +720,32 @@ typedef struct ShardLock
 	Oid			acquired_by;
 	int64		fence;
 	TimestampTz expires_at;
+	TransactionId updater;		/* a transaction in progress that updated the row */
 } ShardLock;
+
+/* the transaction in progress (not this one) that updated the version read, if any */
+static TransactionId
+tuple_updater(HeapTuple tup)
+{
+	HeapTupleHeader h = tup->t_data;
+	TransactionId xid;
+
+	if ((h->t_infomask & HEAP_XMAX_INVALID) || HEAP_XMAX_IS_LOCKED_ONLY(h->t_infomask))
+		return InvalidTransactionId;
+	xid = HeapTupleHeaderGetUpdateXid(h);
+	if (TransactionIdIsValid(xid) && !TransactionIdIsCurrentTransactionId(xid) &&
+		TransactionIdIsInProgress(xid))
+		return xid;
+	return InvalidTransactionId;
+}
+
+/* the renewal marker of a grant (as store.c's, on this node) */
+static void
+renewal_tag(LOCKTAG *tag, int64 fence)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) ((uint64) fence >> 32),
+						 (uint32) fence, RECLOCK_LOCKTAG_EXTEND);
+}
 
 static void
 read_lock(HeapTuple tup, TupleDesc desc, void *arg)
@@ -727,6 +757,7 @@ read_lock(HeapTuple tup, TupleDesc desc, void *arg)
 	sl->acquired_by = DatumGetObjectId(getattr_named(tup, desc, "acquired_by", &isnull));
 	sl->fence = DatumGetInt64(getattr_named(tup, desc, "fence", &isnull));
 	sl->expires_at = DatumGetTimestampTz(getattr_named(tup, desc, "expires_at", &isnull));
+	sl->updater = tuple_updater(tup);
 }
 
 static void
@@ -737,12 +768,34 @@ read_fence(HeapTuple tup, TupleDesc desc, void *arg)
 	*(int64 *) arg = DatumGetInt64(getattr_named(tup, desc, "fence", &isnull));
 }
 
-/* the live lock of (dist, key) on this node, if any */
+/*
+ * The live lock of (dist, key) on this node, if any: a settled read (as
+ * store.c's store_get_settled).  A dead row whose version a transaction in
+ * progress updated may be under a renewal about to commit: take and drop
+ * its renewal marker in share mode, take the clock again, read again.  The
+ * renewer takes the marker exclusively to its end before its last look at
+ * the clock at pre-commit, and fails if the grant had run out by then.
+ */
 static bool
 live_lock(ShardStores *ss, Datum dist, const char *key, TimestampTz now, ShardLock *sl)
 {
-	return probe_store(ss->locks, dist, CStringGetTextDatum(key), true, read_lock, sl) &&
-		sl->expires_at > now;
+	TransactionId waited_for = InvalidTransactionId;
+
+	for (;;)
+	{
+		LOCKTAG		tag;
+
+		if (!probe_store(ss->locks, dist, CStringGetTextDatum(key), true, read_lock, sl))
+			return false;
+		if (sl->expires_at > now || !TransactionIdIsValid(sl->updater) ||
+			TransactionIdEquals(sl->updater, waited_for))
+			return sl->expires_at > now;
+		renewal_tag(&tag, sl->fence);
+		(void) LockAcquire(&tag, ShareLock, false, false);
+		LockRelease(&tag, ShareLock, false);
+		waited_for = sl->updater;
+		now = ReclockNow();
+	}
 }
 
 /* has this transaction presented a token of grant fence (on row dist)? */
@@ -967,6 +1020,120 @@ ReclockCitusForget(List *relids)
  * the lock store shard beside it with a fresh snapshot, and grants,
  * extends, or refuses: the single-node ordering argument, on that node.
  */
+/*
+ * Renewals made on this node in this transaction (a refresh, a same-holder
+ * acquire): as store.c's, checked again at pre-commit under the grant's
+ * renewal marker, so that a grant that ran out before the renewal commits
+ * stays dead (the renewal fails); refused at PREPARE (the commit may come at
+ * any later time).
+ */
+typedef struct CitusRenewal
+{
+	Oid			locks;			/* the lock store shard */
+	Oid			disttype;
+	Datum		dist;
+	char	   *key;
+	int64		fence;
+	TimestampTz old_expires_at;
+} CitusRenewal;
+
+static List *citus_renewals = NIL;
+static LocalTransactionId citus_renewals_lxid = InvalidLocalTransactionId;
+static bool citus_renewal_callback = false;
+
+static void citus_renewal_xact(XactEvent event, void *arg);
+
+static void
+note_citus_renewal(ShardStores *ss, Oid disttype, Datum dist, const char *key,
+				   int64 fence, TimestampTz old_expires_at)
+{
+	MemoryContext oldcxt;
+	CitusRenewal *r;
+	ListCell   *lc;
+	int16		typlen;
+	bool		typbyval;
+
+	if (!citus_renewal_callback)
+	{
+		ReclockOnXactEvent(RECLOCK_XACT_CITUS_RENEWALS, citus_renewal_xact);
+		citus_renewal_callback = true;
+	}
+	if (ReclockNewTransaction(&citus_renewals_lxid))
+		citus_renewals = NIL;
+	foreach(lc, citus_renewals)
+		if (((CitusRenewal *) lfirst(lc))->fence == fence)
+			return;
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	get_typlenbyval(disttype, &typlen, &typbyval);
+	r = palloc(sizeof(CitusRenewal));
+	r->locks = ss->locks;
+	r->disttype = disttype;
+	r->dist = datumCopy(dist, typbyval, typlen);
+	r->key = pstrdup(key);
+	r->fence = fence;
+	r->old_expires_at = old_expires_at;
+	citus_renewals = lappend(citus_renewals, r);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static void
+citus_renewal_precommit(bool prepare)
+{
+	ListCell   *lc;
+
+	foreach(lc, citus_renewals)
+	{
+		CitusRenewal *r = lfirst(lc);
+		ShardLock	cur;
+		LOCKTAG		tag;
+		TimestampTz now;
+
+		renewal_tag(&tag, r->fence);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		now = ReclockNow();
+		/* released, broken, rolled back, or another grant since: nothing revives */
+		if (!probe_store(r->locks, r->dist, CStringGetTextDatum(r->key), true, read_lock, &cur) ||
+			cur.fence != r->fence || cur.expires_at <= now)
+			continue;
+		if (prepare)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot prepare a transaction that extended a lock"),
+					 errdetail("The lock of row %s was refreshed or acquired again in this transaction.", r->key),
+					 errhint("Refresh locks in transactions that do not write other nodes.")));
+		if (now >= r->old_expires_at)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("lock on row %s expired before the transaction that extended it committed", r->key),
+					 errdetail("The lock of \"%s\" ran out at %s; an expired lock is dead for good.",
+							   cur.holder, timestamptz_to_str(r->old_expires_at)),
+					 errhint("Acquire the row again; keep refreshes in short transactions.")));
+	}
+}
+
+static void
+citus_renewal_xact(XactEvent event, void *arg)
+{
+	if (citus_renewals_lxid != MY_LXID || citus_renewals == NIL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			citus_renewal_precommit(false);
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			citus_renewal_precommit(true);
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+			citus_renewals = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
 PG_FUNCTION_INFO_V1(reclock_citus_grant);
 
 /* the store shard's row for (dist, key) written as the extension owner */
@@ -1114,7 +1281,10 @@ reclock_citus_grant(PG_FUNCTION_ARGS)
 
 		/* the same holder extends its grant (same fence); else a new grant */
 		if (live)
+		{
 			fence = sl.fence;
+			note_citus_renewal(ss, disttype, dist, key, fence, sl.expires_at);
+		}
 		else if (probe_store(ss->locks, dist, CStringGetTextDatum(key), true, read_lock, &old) &&
 				 old.fence >= fence)
 			ereport(ERROR,
@@ -1129,6 +1299,228 @@ reclock_citus_grant(PG_FUNCTION_ARGS)
 	SPI_finish();
 	table_close(rel, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, result, nulls)));
+}
+
+/* the registry row whose token store is rr->tbl (locks out) */
+static bool
+registry_match_tokens(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	RegistryRow *rr = (RegistryRow *) arg;
+	bool		isnull;
+
+	if (DatumGetObjectId(getattr_named(tup, desc, "tokens", &isnull)) != rr->tbl)
+		return true;
+	rr->locks = DatumGetObjectId(getattr_named(tup, desc, "locks", &isnull));
+	rr->tokens = rr->tbl;
+	return false;
+}
+
+/* the lock store shard beside a token store shard on this node, or InvalidOid */
+static Oid
+locks_beside_tokens(Oid tokshard)
+{
+	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
+	Oid			table;
+	bool		unsure;
+	int64		regshard = 0;
+	Oid			placement;
+	RegistryRow rr = {InvalidOid, InvalidOid, InvalidOid};
+	ShardFind	sf = {0, NULL, InvalidOid, 0};
+	const char *name = get_rel_name(tokshard);
+	const char *sep = name ? strrchr(name, '_') : NULL;
+	Relation	rel;
+	SysScanDesc scan;
+	Snapshot	snapshot;
+	HeapTuple	tup;
+
+	if (!OidIsValid(registry) || sep == NULL ||
+		ReclockCitusKindOf(tokshard, &table, &unsure) != RECLOCK_CITUS_SHARD)
+		return InvalidOid;
+	scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(registry),
+				  any_shard, &regshard);
+	if (regshard == 0 || !OidIsValid(placement = shard_relation(registry, regshard)))
+		return InvalidOid;
+	rr.tbl = table;
+	rel = table_open(placement, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (!registry_match_tokens(tup, RelationGetDescr(rel), &rr))
+			break;
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(rr.locks))
+		return InvalidOid;
+	sf.shardid = strtoi64(sep + 1, NULL, 10);
+	scan_metadata("pg_dist_shard", "shardid", F_INT8EQ, Int64GetDatum(sf.shardid),
+				  shard_match, &sf);
+	if (!sf.found || sf.logical != table)
+		return InvalidOid;
+	return colocated_shard(rr.locks, sf.minvalue);
+}
+
+PG_FUNCTION_INFO_V1(reclock_citus_refresh);
+
+/*
+ * reclock_citus_refresh(tokens regclass, dist anyelement, hash bytea,
+ * ttl_usecs int8) returns timestamptz, on the row's node: called by
+ * reclock_refresh's routed statement for the token's row of a token store
+ * shard (as the extension owner; no one else may execute it).  The lock row
+ * of the token's grant is locked, the clock read after that wait, and a live
+ * grant extended to now + ttl (the worker's clock, as acquire's); NULL if the
+ * grant is not live: a lock that ran out is never revived.  The renewal is
+ * checked again at commit (note_citus_renewal).
+ */
+Datum
+reclock_citus_refresh(PG_FUNCTION_ARGS)
+{
+	Oid			tokshard = PG_GETARG_OID(0);
+	Datum		dist = PG_GETARG_DATUM(1);
+	Oid			disttype = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	bytea	   *hash = PG_GETARG_BYTEA_P(2);
+	int64		ttl = PG_GETARG_INT64(3);
+	ShardStores ss = {0};
+	int64		fence = 0;
+	Oid			save_userid;
+	int			save_sec;
+	TimestampTz now;
+	TimestampTz old_expires_at;
+	char	   *key;
+	bool		isnull;
+
+	if (VARSIZE_ANY_EXHDR(hash) != RECLOCK_HASH_LEN || ttl <= 0 ||
+		ttl > (int64) reclock_max_ttl * USECS_PER_SEC || !OidIsValid(disttype))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("reclock_citus_refresh: bad token hash or ttl")));
+	if (!OidIsValid(ss.locks = locks_beside_tokens(tokshard)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("\"%s\" is not a token store shard of a protected Citus distributed table",
+						get_rel_name(tokshard) ? get_rel_name(tokshard) : "?")));
+	ss.tokens = tokshard;
+	if (!probe_store(tokshard, dist, PointerGetDatum(hash), false, read_fence, &fence))
+		PG_RETURN_NULL();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	{
+		Oid			types[2] = {disttype, INT8OID};
+		Datum		vals[2] = {dist, Int64GetDatum(fence)};
+
+		/* the grant's lock row, locked: a concurrent end or renewal is waited for */
+		if (SPI_execute_with_args(psprintf("SELECT key, expires_at FROM %s WHERE dist = $1 AND fence = $2 FOR UPDATE",
+										   qualified(ss.locks)),
+								  2, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read a lock");
+	}
+	now = ReclockNow();
+	if (SPI_processed != 1 ||
+		(old_expires_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull))) <= now)
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+		SPI_finish();
+		PG_RETURN_NULL();
+	}
+	key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	{
+		Oid			types[3] = {disttype, TEXTOID, TIMESTAMPTZOID};
+		Datum		vals[3] = {dist, CStringGetTextDatum(key), TimestampTzGetDatum(now + ttl)};
+
+		if (SPI_execute_with_args(psprintf("UPDATE %s SET expires_at = $3 WHERE dist = $1 AND key = $2",
+										   qualified(ss.locks)),
+								  3, types, vals, NULL, false, 0) != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "could not extend the lock of row %s", key);
+	}
+	note_citus_renewal(&ss, disttype, dist, key, fence, old_expires_at);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	SPI_finish();
+	PG_RETURN_TIMESTAMPTZ(now + ttl);
+}
+
+/*
+ * reclock_refresh of a token that the coordinator's own lock table does not
+ * know: its row found in the protected tables' token stores (a fan-out, as
+ * reclock_valid's), then one routed statement extends the grant on the
+ * row's node (reclock_citus_refresh), as the extension owner.  False if the
+ * token is unknown or its grant not live.
+ */
+bool
+ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
+{
+	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
+	uint8		hashbuf[RECLOCK_HASH_LEN];
+	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
+	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	List	   *stores = NIL;
+	ListCell   *lc;
+	bool		done = false;
+	Oid			save_userid;
+	int			save_sec;
+	uint64		i;
+
+	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(registry) ||
+		!ReclockCitusOnCoordinator())
+		return false;
+	ReclockHashToken(token, hashbuf);
+	SET_VARSIZE(hash, VARHDRSZ + RECLOCK_HASH_LEN);
+	memcpy(VARDATA(hash), hashbuf, RECLOCK_HASH_LEN);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	run_sql(psprintf("SELECT tokens::pg_catalog.oid FROM %s", registry_name()), SPI_OK_SELECT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		stores = lappend_oid(stores, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	foreach(lc, stores)
+	{
+		Oid			tokens = lfirst_oid(lc);
+		Oid			htype[1] = {BYTEAOID};
+		Datum		hval[1] = {PointerGetDatum(hash)};
+		bool		isnull;
+		Datum		dist;
+		Oid			types[3];
+		Datum		vals[3];
+
+		if (SPI_execute_with_args(psprintf("SELECT dist FROM %s WHERE hash = $1", qualified(tokens)),
+								  1, htype, hval, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not look up a token");
+		if (SPI_processed == 0)
+			continue;
+		dist = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		types[0] = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
+		vals[0] = dist;
+		types[1] = BYTEAOID;
+		vals[1] = PointerGetDatum(hash);
+		types[2] = INT8OID;
+		vals[2] = Int64GetDatum(ttl);
+		if (SPI_execute_with_args(psprintf("SELECT %s.reclock_citus_refresh(tableoid, dist, hash, $3)"
+										   " FROM %s WHERE dist = $1 AND hash = $2",
+										   schema, qualified(tokens)),
+								  3, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not refresh a lock");
+		if (SPI_processed == 1)
+		{
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+			{
+				*expires_at = DatumGetTimestampTz(d);
+				done = true;
+			}
+		}
+		break;
+	}
+	SetUserIdAndSecContext(save_userid, save_sec);
+	SPI_finish();
+	return done;
 }
 
 /*

@@ -33,3 +33,13 @@ CREATE FUNCTION @extschema@.reclock_citus_grant(shard pg_catalog.regclass, key p
 RETURNS record
 AS 'MODULE_PATHNAME', 'reclock_citus_grant'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+-- Citus (1.3): the worker side of reclock_refresh of a grant of a protected
+-- distributed table's row, run on the row's node by one routed statement
+-- from the coordinator, as the extension owner (no one else executes it).
+CREATE FUNCTION @extschema@.reclock_citus_refresh(tokens pg_catalog.regclass, dist anyelement,
+	hash pg_catalog.bytea, ttl_usecs pg_catalog.int8)
+RETURNS pg_catalog.timestamptz
+AS 'MODULE_PATHNAME', 'reclock_citus_refresh'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.reclock_citus_refresh(pg_catalog.regclass, anyelement, pg_catalog.bytea, pg_catalog.int8) FROM PUBLIC;

@@ -141,6 +141,7 @@ typedef enum ReclockXactSlot
 {
 	RECLOCK_XACT_CHILD_RECHECK,	/* children.c: child rows checked at commit */
 	RECLOCK_XACT_RENEWALS,		/* store.c: renewals checked at commit */
+	RECLOCK_XACT_CITUS_RENEWALS,	/* citusstore.c: a worker's renewals checked at commit */
 	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
 	RECLOCK_XACT_RECLAIM,		/* store.c: reclaim and sweep at commit */
 	RECLOCK_XACT_LIVE_KEYS,		/* livekeys.c: the live-key sets carried over */
@@ -455,6 +456,7 @@ extern bool ReclockCitusGuardShard(Relation shardrel, ReclockKeyInfo *ki,
 								   struct TriggerData *td, bool require_lock);
 extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
 extern bool ReclockCitusGuardShardTruncate(Relation shardrel, Oid table);
+extern bool ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at);
 extern void ReclockCitusForget(List *relids);
 extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 								 const char *holder, int64 ttl, TupleDesc tupdesc);
