@@ -62,6 +62,7 @@
 #include "utils/acl.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -1134,6 +1135,29 @@ citus_renewal_xact(XactEvent event, void *arg)
 	}
 }
 
+/* is a token of grant fence (row dist) among presented (hashes), or presented here? */
+static bool
+presents_grant(ShardStores *ss, Datum dist, int64 fence, ArrayType *presented)
+{
+	Datum	   *elems;
+	bool	   *enulls;
+	int			n;
+	int			i;
+
+	deconstruct_array(presented, BYTEAOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		bytea	   *h = enulls[i] ? NULL : DatumGetByteaP(elems[i]);
+		int64		tfence = 0;
+
+		if (h != NULL && VARSIZE_ANY_EXHDR(h) == RECLOCK_HASH_LEN &&
+			probe_store(ss->tokens, dist, PointerGetDatum(h), false, read_fence, &tfence) &&
+			tfence == fence)
+			return true;
+	}
+	return holds_token(ss, dist, fence);
+}
+
 PG_FUNCTION_INFO_V1(reclock_citus_grant);
 
 /* the store shard's row for (dist, key) written as the extension owner */
@@ -1193,6 +1217,8 @@ reclock_citus_grant(PG_FUNCTION_ARGS)
 	int64		ttl = PG_GETARG_INT64(3);
 	int64		fence = PG_GETARG_INT64(4);
 	bytea	   *hash = PG_GETARG_BYTEA_PP(5);
+	bool		reentry_token = PG_GETARG_BOOL(6) || reclock_reentry == RECLOCK_REENTRY_TOKEN;
+	ArrayType  *presented = PG_GETARG_ARRAYTYPE_P(7);
 	TupleDesc	tupdesc;
 	Relation	rel;
 	ReclockKeyInfo *ki;
@@ -1267,8 +1293,14 @@ reclock_citus_grant(PG_FUNCTION_ARGS)
 	/* after the row lock: the lock store, read fresh */
 	now = ReclockNow();
 	live = live_lock(ss, dist, key, now, &sl);
-	/* the same holder is the same name taken by the same role */
-	if (live && (strcmp(sl.holder, holder) != 0 || sl.acquired_by != GetUserId()))
+	/*
+	 * The same holder is the same name taken by the same role; with
+	 * reclock.reentry = token (the coordinator's, or this node's), one
+	 * that presents a token of the grant too: in the coordinator's
+	 * transaction (their hashes, presented) or in this one.
+	 */
+	if (live && (strcmp(sl.holder, holder) != 0 || sl.acquired_by != GetUserId() ||
+				 (reentry_token && !presents_grant(ss, dist, sl.fence, presented))))
 	{
 		result[0] = BoolGetDatum(false);
 		result[1] = CStringGetTextDatum(sl.holder);
@@ -1575,8 +1607,8 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	memcpy(VARDATA(hash), hashbuf, RECLOCK_HASH_LEN);
 	fence = ReclockStoreNextFence();
 
-	types = palloc(sizeof(Oid) * (n + 5));
-	vals = palloc(sizeof(Datum) * (n + 5));
+	types = palloc(sizeof(Oid) * (n + 7));
+	vals = palloc(sizeof(Datum) * (n + 7));
 	for (i = 0; i < n; i++)
 	{
 		types[i] = ki->typids[i];
@@ -1592,16 +1624,37 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	vals[n + 3] = Int64GetDatum(fence);
 	types[n + 4] = BYTEAOID;
 	vals[n + 4] = PointerGetDatum(hash);
+	/* reclock.reentry = token: the hashes of the tokens this transaction presents */
+	types[n + 5] = BOOLOID;
+	vals[n + 5] = BoolGetDatum(reclock_reentry == RECLOCK_REENTRY_TOKEN);
+	types[n + 6] = BYTEAARRAYOID;
+	{
+		const uint8 *hashes;
+		uint64		generation;
+		int			np = reclock_reentry == RECLOCK_REENTRY_TOKEN ?
+			ReclockPresentedTokens(&hashes, &generation) : 0;
+		Datum	   *elems = palloc(sizeof(Datum) * (np + 1));
+
+		for (i = 0; i < np; i++)
+		{
+			bytea	   *h = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
+
+			SET_VARSIZE(h, VARHDRSZ + RECLOCK_HASH_LEN);
+			memcpy(VARDATA(h), hashes + i * RECLOCK_HASH_LEN, RECLOCK_HASH_LEN);
+			elems[i] = PointerGetDatum(h);
+		}
+		vals[n + 6] = PointerGetDatum(construct_array(elems, np, BYTEAOID, -1, false, TYPALIGN_INT));
+	}
 
 	callercxt = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence"
-									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d) g"
+									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d, $%d, $%d) g"
 									   " WHERE %s",
 									   ReclockRelationSql(rel), schema, n + 1, n + 2, n + 3, n + 4, n + 5,
-									   ReclockKeyWhereSql(ki)),
-							  n + 5, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+									   n + 6, n + 7, ReclockKeyWhereSql(ki)),
+							  n + 7, types, vals, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not acquire row %s", key);
 	if (SPI_processed != 1)
 		ereport(ERROR,

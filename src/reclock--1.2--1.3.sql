@@ -25,9 +25,12 @@ GRANT SELECT ON @extschema@.reclock_citus_tables TO pg_database_owner;
 
 -- Citus (1.3): the worker side of reclock_acquire on a protected
 -- distributed table, run on the row's node by one routed statement from the
--- coordinator (called for the row itself, with the shard's OID).
+-- coordinator (called for the row itself, with the shard's OID; with
+-- reclock.reentry = token there, the hashes of the tokens the coordinator's
+-- transaction presents).
 CREATE FUNCTION @extschema@.reclock_citus_grant(shard pg_catalog.regclass, key pg_catalog.text,
 	holder pg_catalog.text, ttl_usecs pg_catalog.int8, fence pg_catalog.int8, hash pg_catalog.bytea,
+	reentry_token pg_catalog.bool, presented pg_catalog.bytea[],
 	OUT reclock_acquired pg_catalog.bool, OUT reclock_holder pg_catalog.text,
 	OUT reclock_expires_at pg_catalog.timestamptz, OUT reclock_fence pg_catalog.int8)
 RETURNS record
