@@ -227,6 +227,8 @@ make_stores(Relation rel, void *arg)
 					 " hash pg_catalog.bytea NOT NULL,"
 					 " fence pg_catalog.int8 NOT NULL,"
 					 " PRIMARY KEY (dist, hash)) USING heap", tokens, type), SPI_OK_UTILITY);
+	/* for the reclaim of dead locks (write_grant) */
+	run_sql(psprintf("CREATE INDEX ON %s (expires_at)", locks), SPI_OK_UTILITY);
 	run_sql(psprintf("REVOKE ALL ON %s, %s FROM PUBLIC", locks, tokens), SPI_OK_UTILITY);
 	run_sql(psprintf("SELECT pg_catalog.create_distributed_table('%s', 'dist', colocate_with => %s)",
 					 locks, quote_literal_cstr(qualified(relid))), SPI_OK_SELECT);
@@ -1197,6 +1199,32 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 									   qualified(ss->tokens)),
 							  3, ttypes, tvals, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not write the grant of row %s", key);
+
+	/*
+	 * Storage stays bounded by the live locks, with no sweep scheduled:
+	 * the hashes of grants of this distribution value that have no lock row
+	 * any more (the grant this one replaced), and a few dead lock rows of
+	 * this store shard with their hashes.  Rows locked by others (a refresh
+	 * in flight) are skipped, never waited for.
+	 */
+	{
+		Oid			rtypes[1] = {disttype};
+		Datum		rvals[1] = {dist};
+		Oid			dtypes[1] = {TIMESTAMPTZOID};
+		Datum		dvals[1] = {TimestampTzGetDatum(now)};
+
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.dist = $1 AND NOT EXISTS"
+										   " (SELECT FROM %s l WHERE l.dist = t.dist AND l.fence = t.fence)",
+										   qualified(ss->tokens), qualified(ss->locks)),
+								  1, rtypes, rvals, NULL, false, 0) != SPI_OK_DELETE ||
+			SPI_execute_with_args(psprintf("WITH d AS (DELETE FROM %s WHERE ctid = ANY (ARRAY("
+										   "SELECT ctid FROM %s WHERE expires_at <= $1 LIMIT 8 FOR UPDATE SKIP LOCKED))"
+										   " RETURNING dist, fence)"
+										   " DELETE FROM %s t USING d WHERE t.dist = d.dist AND t.fence = d.fence",
+										   qualified(ss->locks), qualified(ss->locks), qualified(ss->tokens)),
+								  1, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not reclaim dead locks beside row %s", key);
+	}
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
 
