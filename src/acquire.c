@@ -87,10 +87,11 @@ lock_row_sql(void *arg)
  * (lock_row_direct): a plain table that is not a partition and has no
  * inheritance children (the statement reads those too), no row-level
  * security for the caller (its policies are expressions only the executor
- * runs), and SELECT on the key columns (the statement reads them; the
- * UPDATE right FOR UPDATE needs was checked before, check_update_privilege).
- * Else the statement, which also raises PostgreSQL's own errors for what is
- * missing.
+ * runs), and every right the statement's executor checks: SELECT on the key
+ * columns (it reads them), UPDATE on the table or a column (FOR UPDATE:
+ * reclock_break has not checked it before, acquire has), EXECUTE of the
+ * key's equality functions (its WHERE calls them).  Else the statement,
+ * which also raises PostgreSQL's own errors for what is missing.
  */
 static bool
 can_lock_directly(ReclockKeyInfo *ki, Relation rel)
@@ -103,6 +104,12 @@ can_lock_directly(ReclockKeyInfo *ki, Relation rel)
 		return false;
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		return false;
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
+		return false;
+	for (i = 0; i < ki->nkeys; i++)
+		if (pg_proc_aclcheck(get_opcode(ki->eqops[i]), GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+			return false;
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 		return true;
 	for (i = 0; i < ki->nkeys; i++)
@@ -138,6 +145,13 @@ lock_row_direct(ReclockKeyInfo *ki, Relation rel, Datum *values)
 	char	   *key = NULL;
 	bool		found;
 	int			i;
+
+	/*
+	 * The table lock a row-locking SELECT takes when it is planned, before
+	 * its snapshot: a transaction holding the table EXCLUSIVE is waited for
+	 * before the row is looked for, so what it committed is found.
+	 */
+	LockRelationOid(RelationGetRelid(rel), RowShareLock);
 
 	/* the snapshot a statement of this function would get */
 	CommandCounterIncrement();
