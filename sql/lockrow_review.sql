@@ -1,0 +1,59 @@
+--
+-- lockrow_review: acquire's row lock without a statement (a plain table)
+-- behaves as the statement (a table with an inheritance child) does
+--
+\set VERBOSITY terse
+\set SHOW_CONTEXT never
+\i sql/include/try.sql
+CREATE ROLE regress_lr_owner;
+CREATE ROLE regress_lr_app;
+
+-- 1. a composite key type changed after this backend checked it: an
+-- attribute added that names catalog objects, or that is a table's row type
+-- (PostgreSQL allows both while a column is of the type; reclock refuses
+-- them while a lock of the table lives, and acquire refuses them then: 0A000)
+CREATE TYPE lr_kt AS (a int, b int);
+CREATE TABLE lr_comp (k lr_kt PRIMARY KEY, v text);
+CREATE TABLE lr_rowtype (a int, b int);
+INSERT INTO lr_comp VALUES (ROW(1, 2), 'x');
+SELECT reclock_release(token) FROM reclock_acquire('lr_comp', '(1,2)', 'alice');
+ALTER TYPE lr_kt ADD ATTRIBUTE r regclass;
+SELECT try($$SELECT reclock_acquire('lr_comp', '(1,2,)', 'alice')$$);
+SELECT count(*) FROM reclock_locks WHERE relation = 'lr_comp'::regclass;
+ALTER TYPE lr_kt DROP ATTRIBUTE r;
+SELECT reclock_release(token) FROM reclock_acquire('lr_comp', '(1,2)', 'alice');
+ALTER TYPE lr_kt ADD ATTRIBUTE o lr_rowtype;
+SELECT try($$SELECT reclock_acquire('lr_comp', '(1,2,)', 'alice')$$);
+SELECT count(*) FROM reclock_locks WHERE relation = 'lr_comp'::regclass;
+DROP TABLE lr_comp, lr_rowtype CASCADE;
+DROP TYPE lr_kt;
+
+-- 2. reclock_break by the owner without UPDATE on its table: FOR UPDATE
+-- needs it (42501), as the statement (lr_inh, with a child) says
+CREATE TABLE lr_plain (id int PRIMARY KEY, v text);
+CREATE TABLE lr_inh (id int PRIMARY KEY, v text);
+CREATE TABLE lr_inh_kid () INHERITS (lr_inh);
+INSERT INTO lr_plain VALUES (1, 'a');
+INSERT INTO lr_inh VALUES (1, 'a');
+ALTER TABLE lr_plain OWNER TO regress_lr_owner;
+ALTER TABLE lr_inh OWNER TO regress_lr_owner;
+SET ROLE regress_lr_owner;
+REVOKE UPDATE ON lr_plain, lr_inh FROM regress_lr_owner;
+SELECT try($$SELECT reclock_break('lr_inh', '1')$$) AS statement;
+SELECT try($$SELECT reclock_break('lr_plain', '1')$$) AS direct;
+GRANT UPDATE ON lr_plain, lr_inh TO regress_lr_owner;
+RESET ROLE;
+
+-- 3. a caller that may not execute the key's equality (the statement's
+-- WHERE calls it): 42501, as the statement says
+GRANT SELECT, UPDATE ON lr_plain, lr_inh TO regress_lr_app;
+REVOKE EXECUTE ON FUNCTION int4eq(int4, int4) FROM PUBLIC;
+SET ROLE regress_lr_app;
+SELECT try($$SELECT reclock_acquire('lr_inh', '1', 'app')$$) AS statement;
+SELECT try($$SELECT reclock_acquire('lr_plain', '1', 'app')$$) AS direct;
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION int4eq(int4, int4) TO PUBLIC;
+SELECT count(*) FROM reclock_locks WHERE relation IN ('lr_plain'::regclass, 'lr_inh'::regclass);
+
+DROP TABLE lr_plain, lr_inh CASCADE;
+DROP ROLE regress_lr_owner, regress_lr_app;
