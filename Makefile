@@ -70,7 +70,7 @@ ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive 
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
 	parallel_valid store_inval plan_rename epoch_cache child_parent_missing child_parent_inflight \
 	child_grant_waits child_cas_children child_cache child_move child_notify child_stale child_trust_chain child_direct_lock \
-	twophase_race ddl_race no_stall view_no_wait child_lock_newest child_forget store_races store_wait_timeout lockrow_exclusive
+	twophase_race ddl_race no_stall view_no_wait child_lock_newest child_forget store_races store_wait_timeout lockrow_exclusive lockrow_checkxmin
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags

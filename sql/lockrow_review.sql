@@ -56,4 +56,23 @@ GRANT EXECUTE ON FUNCTION int4eq(int4, int4) TO PUBLIC;
 SELECT count(*) FROM reclock_locks WHERE relation IN ('lr_plain'::regclass, 'lr_inh'::regclass);
 
 DROP TABLE lr_plain, lr_inh CASCADE;
+
+-- 4. a caller without USAGE of the table's schema, naming the table by OID:
+-- the statement's parser refuses it (42501), in a backend where no
+-- statement was planned for the table yet
+CREATE SCHEMA lr_hid;
+CREATE TABLE lr_hid.t (k int PRIMARY KEY);
+CREATE TABLE lr_hid.ti (k int PRIMARY KEY);
+CREATE TABLE lr_hid.ti_kid () INHERITS (lr_hid.ti);
+INSERT INTO lr_hid.t VALUES (1);
+INSERT INTO lr_hid.ti VALUES (1);
+GRANT SELECT, UPDATE ON lr_hid.t, lr_hid.ti TO regress_lr_app;
+SELECT 'lr_hid.t'::regclass::oid AS t_oid, 'lr_hid.ti'::regclass::oid AS ti_oid \gset
+\c
+SET ROLE regress_lr_app;
+SELECT try(format($$SELECT reclock_acquire(%s, '1', 'app')$$, :ti_oid)) AS statement;
+SELECT try(format($$SELECT reclock_acquire(%s, '1', 'app')$$, :t_oid)) AS direct;
+RESET ROLE;
+SELECT count(*) FROM reclock_locks WHERE relation IN ('lr_hid.t'::regclass, 'lr_hid.ti'::regclass);
+DROP SCHEMA lr_hid CASCADE;
 DROP ROLE regress_lr_owner, regress_lr_app;

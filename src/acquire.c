@@ -28,6 +28,7 @@
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -87,11 +88,16 @@ lock_row_sql(void *arg)
  * (lock_row_direct): a plain table that is not a partition and has no
  * inheritance children (the statement reads those too), no row-level
  * security for the caller (its policies are expressions only the executor
- * runs), and every right the statement's executor checks: SELECT on the key
- * columns (it reads them), UPDATE on the table or a column (FOR UPDATE:
- * reclock_break has not checked it before, acquire has), EXECUTE of the
- * key's equality functions (its WHERE calls them).  Else the statement,
- * which also raises PostgreSQL's own errors for what is missing.
+ * runs), and every right the statement checks: USAGE of the table's schema
+ * (its parser looks the table up by name), SELECT on the key columns (it
+ * reads them), UPDATE on the table or a column (FOR UPDATE: reclock_break
+ * has not checked it before, acquire has), EXECUTE of the key's equality
+ * functions (its WHERE calls them).  And a primary key whose index this
+ * transaction may use: one made over a broken HOT chain (indcheckxmin) has
+ * only the chain's newest key, which an older snapshot may not see; the
+ * planner leaves it out then (get_relation_info), and so does this.  Else
+ * the statement, which also raises PostgreSQL's own errors for what is
+ * missing.
  */
 static bool
 can_lock_directly(ReclockKeyInfo *ki, Relation rel)
@@ -99,10 +105,23 @@ can_lock_directly(ReclockKeyInfo *ki, Relation rel)
 	Oid			relid = RelationGetRelid(rel);
 	int			i;
 
+	HeapTuple	indtup;
+	bool		index_usable;
+
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relhassubclass ||
 		rel->rd_rel->relispartition || ki->rootid != relid)
 		return false;
+	indtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(ReclockPrimaryKeyIndex(rel)));
+	if (!HeapTupleIsValid(indtup))
+		return false;
+	index_usable = !((Form_pg_index) GETSTRUCT(indtup))->indcheckxmin ||
+		TransactionIdPrecedes(HeapTupleHeaderGetXmin(indtup->t_data), TransactionXmin);
+	ReleaseSysCache(indtup);
+	if (!index_usable)
+		return false;
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		return false;
+	if (pg_namespace_aclcheck(RelationGetNamespace(rel), GetUserId(), ACL_USAGE) != ACLCHECK_OK)
 		return false;
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK &&
 		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
