@@ -103,10 +103,9 @@ static bool
 can_lock_directly(ReclockKeyInfo *ki, Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
-	int			i;
-
 	HeapTuple	indtup;
 	bool		index_usable;
+	int			i;
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relhassubclass ||
 		rel->rd_rel->relispartition || ki->rootid != relid)
