@@ -75,4 +75,33 @@ SELECT try(format($$SELECT reclock_acquire(%s, '1', 'app')$$, :t_oid)) AS direct
 RESET ROLE;
 SELECT count(*) FROM reclock_locks WHERE relation IN ('lr_hid.t'::regclass, 'lr_hid.ti'::regclass);
 DROP SCHEMA lr_hid CASCADE;
+
+-- 5. a caller in parallel mode (a wrapper labelled PARALLEL RESTRICTED,
+-- wrongly: acquire is UNSAFE), where another holder's lock refuses without
+-- writing: an error, as the statement gives, never a row locked during a
+-- parallel operation
+CREATE TABLE lr_par (id int PRIMARY KEY);
+CREATE TABLE lr_par_inh (id int PRIMARY KEY);
+CREATE TABLE lr_par_inh_kid () INHERITS (lr_par_inh);
+INSERT INTO lr_par VALUES (1);
+INSERT INTO lr_par_inh VALUES (1);
+SELECT acquired FROM reclock_acquire('lr_par', '1', 'bob');
+SELECT acquired FROM reclock_acquire('lr_par_inh', '1', 'bob');
+CREATE FUNCTION lr_wrap(t regclass) RETURNS text STABLE LANGUAGE sql PARALLEL RESTRICTED
+  AS $$SELECT acquired || ' ' || holder FROM reclock_acquire(t, '1', 'par')$$;
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+            THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS force_parallel \gset
+BEGIN;
+SELECT txid_current() > 0 AS has_xid;
+SELECT set_config(:'force_parallel', 'on', true);
+SELECT lr_wrap('lr_par_inh') AS statement;
+ROLLBACK;
+BEGIN;
+SELECT txid_current() > 0 AS has_xid;
+SELECT set_config(:'force_parallel', 'on', true);
+SELECT lr_wrap('lr_par') AS direct;
+ROLLBACK;
+SELECT reclock_break('lr_par', '1'), reclock_break('lr_par_inh', '1');
+DROP FUNCTION lr_wrap(regclass);
+DROP TABLE lr_par, lr_par_inh CASCADE;
 DROP ROLE regress_lr_owner, regress_lr_app;

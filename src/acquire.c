@@ -110,6 +110,9 @@ can_lock_directly(ReclockKeyInfo *ki, Relation rel)
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relhassubclass ||
 		rel->rd_rel->relispartition || ki->rootid != relid)
 		return false;
+	/* a row lock is no work for a parallel operation: the statement refuses it */
+	if (IsInParallelMode())
+		return false;
 	indtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(ReclockPrimaryKeyIndex(rel)));
 	if (!HeapTupleIsValid(indtup))
 		return false;
