@@ -23,6 +23,8 @@
 
 #include "access/genam.h"
 #include "access/transam.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_relation.h"
@@ -73,6 +75,30 @@ ReclockPrimaryKeyIndex(Relation rel)
 	return RelationGetPrimaryKeyIndex(rel, false);
 #else
 	return RelationGetPrimaryKeyIndex(rel);
+#endif
+}
+
+/*
+ * May role use the schema / execute the function?  (16: object_aclcheck
+ * for every class but relations and their columns)
+ */
+static inline AclResult
+ReclockNamespaceAclcheck(Oid nspid, Oid roleid, AclMode mode)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(NamespaceRelationId, nspid, roleid, mode);
+#else
+	return pg_namespace_aclcheck(nspid, roleid, mode);
+#endif
+}
+
+static inline AclResult
+ReclockProcAclcheck(Oid procid, Oid roleid, AclMode mode)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(ProcedureRelationId, procid, roleid, mode);
+#else
+	return pg_proc_aclcheck(procid, roleid, mode);
 #endif
 }
 
