@@ -86,7 +86,9 @@ lock_row_sql(void *arg)
  * Can the row be found and locked without the statement?  Only where the
  * statement would apply nothing more than the index probe and the row lock
  * (lock_row_direct): a plain table that is not a partition and has no
- * inheritance children (the statement reads those too), no row-level
+ * inheritance children (the statement reads ONLY the table, so they would
+ * not matter; but they keep one plain way to the statement, with which the
+ * tests compare the two paths: sql/lockrow_review.sql), no row-level
  * security for the caller (its policies are expressions only the executor
  * runs), and every right the statement checks: USAGE of the table's schema
  * (its parser looks the table up by name), SELECT on the key columns (it
