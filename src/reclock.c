@@ -649,7 +649,14 @@ check_token(char **newval, void **extra, GucSource source)
 			GUC_check_errdetail("Each item must be a uuid, as returned by reclock_acquire().");
 			return false;
 		}
-		ReclockHashToken(&uuid, pt->hashes + pt->ntokens * RECLOCK_HASH_LEN);
+		/*
+		 * Only a presented value's hashes are ever read (token_stands()).
+		 * Others are checked, not hashed: a value from the server's
+		 * configuration is checked in the postmaster, where pg_cryptohash
+		 * (with OpenSSL) needs a resource owner there is none of.
+		 */
+		if (pt->presented)
+			ReclockHashToken(&uuid, pt->hashes + pt->ntokens * RECLOCK_HASH_LEN);
 		explicit_bzero(&uuid, sizeof(uuid));
 		pt->ntokens++;
 	}
