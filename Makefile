@@ -57,8 +57,11 @@ PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 PG_CPPFLAGS = -DRECLOCK_VERSION=\"$(EXTVERSION)\"
 # tokens are hashed with OpenSSL's SHA-256 directly where PostgreSQL itself is
 # built with OpenSSL (src/reclock.c, ReclockHashToken says why); otherwise
-# through PostgreSQL's pg_cryptohash
-ifneq ($(findstring openssl,$(shell $(or $(PG_CONFIG),pg_config) --configure 2>/dev/null)),)
+# through PostgreSQL's pg_cryptohash.  The options that build it with OpenSSL
+# (--with-openssl, --with-ssl=openssl), not any word holding "openssl"
+# (--without-openssl, a path)
+RECLOCK_PG_CONFIGURE := $(shell $(or $(PG_CONFIG),pg_config) --configure 2>/dev/null)
+ifneq ($(findstring --with-openssl,$(RECLOCK_PG_CONFIGURE))$(findstring --with-ssl=openssl,$(RECLOCK_PG_CONFIGURE)),)
 PG_CPPFLAGS += -DRECLOCK_OPENSSL
 SHLIB_LINK += -lcrypto
 endif
