@@ -125,13 +125,14 @@ can_lock_directly(ReclockKeyInfo *ki, Relation rel)
 		return false;
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		return false;
-	if (ReclockNamespaceAclcheck(RelationGetNamespace(rel), GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+	if (ReclockObjectAclcheck(NamespaceRelationId, RelationGetNamespace(rel), GetUserId(), ACL_USAGE) != ACLCHECK_OK)
 		return false;
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK &&
 		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
 		return false;
 	for (i = 0; i < ki->nkeys; i++)
-		if (ReclockProcAclcheck(get_opcode(ki->eqops[i]), GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		if (ReclockObjectAclcheck(ProcedureRelationId, get_opcode(ki->eqops[i]), GetUserId(),
+								  ACL_EXECUTE) != ACLCHECK_OK)
 			return false;
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 		return true;

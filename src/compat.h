@@ -79,26 +79,20 @@ ReclockPrimaryKeyIndex(Relation rel)
 }
 
 /*
- * May role use the schema / execute the function?  (16: object_aclcheck
- * for every class but relations and their columns)
+ * May role use the schema / execute the function (classid: its catalog,
+ * NamespaceRelationId or ProcedureRelationId)?  16: object_aclcheck for
+ * every class but relations and their columns.
  */
 static inline AclResult
-ReclockNamespaceAclcheck(Oid nspid, Oid roleid, AclMode mode)
+ReclockObjectAclcheck(Oid classid, Oid objectid, Oid roleid, AclMode mode)
 {
 #if PG_VERSION_NUM >= 160000
-	return object_aclcheck(NamespaceRelationId, nspid, roleid, mode);
+	return object_aclcheck(classid, objectid, roleid, mode);
 #else
-	return pg_namespace_aclcheck(nspid, roleid, mode);
-#endif
-}
-
-static inline AclResult
-ReclockProcAclcheck(Oid procid, Oid roleid, AclMode mode)
-{
-#if PG_VERSION_NUM >= 160000
-	return object_aclcheck(ProcedureRelationId, procid, roleid, mode);
-#else
-	return pg_proc_aclcheck(procid, roleid, mode);
+	Assert(classid == NamespaceRelationId || classid == ProcedureRelationId);
+	return classid == NamespaceRelationId ?
+		pg_namespace_aclcheck(objectid, roleid, mode) :
+		pg_proc_aclcheck(objectid, roleid, mode);
 #endif
 }
 
