@@ -57,8 +57,11 @@ PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 PG_CPPFLAGS = -DRECLOCK_VERSION=\"$(EXTVERSION)\"
 # tokens are hashed with OpenSSL's SHA-256 directly where PostgreSQL itself is
 # built with OpenSSL (src/reclock.c, ReclockHashToken says why); otherwise
-# through PostgreSQL's pg_cryptohash
-ifneq ($(findstring openssl,$(shell $(or $(PG_CONFIG),pg_config) --configure 2>/dev/null)),)
+# through PostgreSQL's pg_cryptohash.  The options that build it with OpenSSL
+# (--with-openssl, --with-ssl=openssl), not any word holding "openssl"
+# (--without-openssl, a path)
+RECLOCK_PG_CONFIGURE := $(shell $(or $(PG_CONFIG),pg_config) --configure 2>/dev/null)
+ifneq ($(findstring --with-openssl,$(RECLOCK_PG_CONFIGURE))$(findstring --with-ssl=openssl,$(RECLOCK_PG_CONFIGURE)),)
 PG_CPPFLAGS += -DRECLOCK_OPENSSL
 SHLIB_LINK += -lcrypto
 endif
@@ -68,7 +71,7 @@ PG_CPPFLAGS += -DRECLOCK_TESTING
 endif
 
 REGRESS = acquire keys expiry errors guard guard_paths token cas children children_bulk children_trust children_review children_memory privileges bad_input store \
-	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps keys_memory store_am store_errors store_search_path fresh_backend key_collation store_rls children_probe
+	twophase drop ddl publication keys_session rights parallel guard_refusal plans reentry upgrade bounded ddl_cost view view_policies token_preload sweep_prepared keys_elsewhere ddl_keeps keys_memory store_am store_errors store_search_path fresh_backend key_collation store_rls children_probe lockrow_review
 # UTF8: cas compares text in an ICU collation, which an SQL_ASCII database
 # (a cluster made where no locale is set) cannot create
 REGRESS_OPTS = --load-extension=reclock --encoding=UTF8
@@ -77,7 +80,7 @@ ISOLATION = acquire_race acquire_waits_for_write release_refresh refresh_revive 
 	guard_takeover guard_release guard_rr guard_fastpath cas_lost_update notify \
 	parallel_valid store_inval plan_rename epoch_cache child_parent_missing child_parent_inflight \
 	child_grant_waits child_cas_children child_cache child_move child_notify child_stale child_trust_chain child_direct_lock \
-	twophase_race ddl_race no_stall view_no_wait child_lock_newest child_forget store_races store_wait_timeout
+	twophase_race ddl_race no_stall view_no_wait child_lock_newest child_forget store_races store_wait_timeout lockrow_exclusive lockrow_checkxmin
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=reclock
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out tmp_check log demo.out reclock.flags

@@ -28,6 +28,7 @@
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -85,24 +86,54 @@ lock_row_sql(void *arg)
  * Can the row be found and locked without the statement?  Only where the
  * statement would apply nothing more than the index probe and the row lock
  * (lock_row_direct): a plain table that is not a partition and has no
- * inheritance children (the statement reads those too), no row-level
+ * inheritance children (the statement reads ONLY the table, so they would
+ * not matter; but they keep one plain way to the statement, with which the
+ * tests compare the two paths: sql/lockrow_review.sql), no row-level
  * security for the caller (its policies are expressions only the executor
- * runs), and SELECT on the key columns (the statement reads them; the
- * UPDATE right FOR UPDATE needs was checked before, check_update_privilege).
- * Else the statement, which also raises PostgreSQL's own errors for what is
+ * runs), and every right the statement checks: USAGE of the table's schema
+ * (its parser looks the table up by name), SELECT on the key columns (it
+ * reads them), UPDATE on the table or a column (FOR UPDATE: reclock_break
+ * has not checked it before, acquire has), EXECUTE of the key's equality
+ * functions (its WHERE calls them).  And a primary key whose index this
+ * transaction may use: one made over a broken HOT chain (indcheckxmin) has
+ * only the chain's newest key, which an older snapshot may not see; the
+ * planner leaves it out then (get_relation_info), and so does this.  Else
+ * the statement, which also raises PostgreSQL's own errors for what is
  * missing.
  */
 static bool
 can_lock_directly(ReclockKeyInfo *ki, Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
+	HeapTuple	indtup;
+	bool		index_usable;
 	int			i;
 
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relhassubclass ||
 		rel->rd_rel->relispartition || ki->rootid != relid)
 		return false;
+	/* a row lock is no work for a parallel operation: the statement refuses it */
+	if (IsInParallelMode())
+		return false;
+	indtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(ReclockPrimaryKeyIndex(rel)));
+	if (!HeapTupleIsValid(indtup))
+		return false;
+	index_usable = !((Form_pg_index) GETSTRUCT(indtup))->indcheckxmin ||
+		TransactionIdPrecedes(HeapTupleHeaderGetXmin(indtup->t_data), TransactionXmin);
+	ReleaseSysCache(indtup);
+	if (!index_usable)
+		return false;
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		return false;
+	if (ReclockObjectAclcheck(NamespaceRelationId, RelationGetNamespace(rel), GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+		return false;
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_UPDATE, ACLMASK_ANY) != ACLCHECK_OK)
+		return false;
+	for (i = 0; i < ki->nkeys; i++)
+		if (ReclockObjectAclcheck(ProcedureRelationId, get_opcode(ki->eqops[i]), GetUserId(),
+								  ACL_EXECUTE) != ACLCHECK_OK)
+			return false;
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 		return true;
 	for (i = 0; i < ki->nkeys; i++)
@@ -138,6 +169,13 @@ lock_row_direct(ReclockKeyInfo *ki, Relation rel, Datum *values)
 	char	   *key = NULL;
 	bool		found;
 	int			i;
+
+	/*
+	 * The table lock a row-locking SELECT takes when it is planned, before
+	 * its snapshot: a transaction holding the table EXCLUSIVE is waited for
+	 * before the row is looked for, so what it committed is found.
+	 */
+	LockRelationOid(RelationGetRelid(rel), RowShareLock);
 
 	/* the snapshot a statement of this function would get */
 	CommandCounterIncrement();

@@ -23,6 +23,8 @@
 
 #include "access/genam.h"
 #include "access/transam.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_relation.h"
@@ -73,6 +75,24 @@ ReclockPrimaryKeyIndex(Relation rel)
 	return RelationGetPrimaryKeyIndex(rel, false);
 #else
 	return RelationGetPrimaryKeyIndex(rel);
+#endif
+}
+
+/*
+ * May role use the schema / execute the function (classid: its catalog,
+ * NamespaceRelationId or ProcedureRelationId)?  16: object_aclcheck for
+ * every class but relations and their columns.
+ */
+static inline AclResult
+ReclockObjectAclcheck(Oid classid, Oid objectid, Oid roleid, AclMode mode)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(classid, objectid, roleid, mode);
+#else
+	Assert(classid == NamespaceRelationId || classid == ProcedureRelationId);
+	return classid == NamespaceRelationId ?
+		pg_namespace_aclcheck(objectid, roleid, mode) :
+		pg_proc_aclcheck(objectid, roleid, mode);
 #endif
 }
 

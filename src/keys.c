@@ -64,6 +64,7 @@ static HTAB *keyinfo_cache = NULL;
 /* the entry last looked up (dynahash entries do not move; reset when any is removed) */
 static ReclockKeyInfo *last_keyinfo = NULL;
 static bool keyinfo_stale = false;	/* an entry was invalidated since the last look */
+static uint64 keyinfo_invals = 0;	/* relcache invalidations seen */
 
 static void keyinfo_invalidate(Datum arg, Oid relid);
 static char *canonical_key(ReclockKeyInfo *ki, const char *key, Datum *values);
@@ -79,9 +80,18 @@ keyinfo_invalidate(Datum arg, Oid relid)
 	HASH_SEQ_STATUS status;
 	ReclockKeyInfo *ki;
 
+	keyinfo_invals++;
 	hash_seq_init(&status, keyinfo_cache);
 	while ((ki = hash_seq_search(&status)) != NULL)
 	{
+		/*
+		 * What the key's types are made of is checked again after any
+		 * relation's change: ALTER TYPE ... ADD or DROP ATTRIBUTE changes a
+		 * composite that a key column is of (PostgreSQL refuses only a
+		 * change of an attribute's type there), and invalidates only the
+		 * composite's own relation.
+		 */
+		ki->types_lockable = false;
 		if (relid == InvalidOid || ki->relid == relid || ki->rootid == relid ||
 			ki->citus_unsure)
 		{
@@ -359,13 +369,15 @@ ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 						RelationGetRelationName(rel)),
 				 errdetail("%s does not work on temporary tables: a lock lives in reclock's lock table and would outlive the table.", fname)));
 	/*
-	 * The key's types, walked once per key facts: what they are made of
-	 * cannot change while a column uses them (PostgreSQL refuses to alter a
-	 * composite or domain a table's column is of), and the facts are built
-	 * again at any change of the table.
+	 * The key's types, walked once until a relation changes: a domain's
+	 * base, an array's element, a range's subtype cannot change, and a
+	 * composite's attributes change only with an invalidation of its
+	 * relation, which clears types_lockable (keyinfo_invalidate).
 	 */
 	if (!ki->types_lockable)
 	{
+		uint64		invals = keyinfo_invals;
+
 		for (i = 0; i < ki->nkeys; i++)
 			if (type_names_objects(ki->typids[i], 0))
 				ereport(ERROR,
@@ -392,7 +404,8 @@ ReclockCheckLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 						 errdetail("%s does not work on keys made of a table's row type: a change of that table would change what the key means, and would be refused while a lock lives.", fname),
 						 errhint("Key the table by columns of its own types, or by a composite type made with CREATE TYPE ... AS.")));
 		}
-		ki->types_lockable = true;
+		/* not if a change was taken in during the walk */
+		ki->types_lockable = (invals == keyinfo_invals);
 	}
 	if (root != rel)
 		relation_close(root, AccessShareLock);

@@ -26,8 +26,17 @@
 #include <ctype.h>
 
 #ifdef RECLOCK_OPENSSL
+#include <openssl/opensslv.h>
+/*
+ * EVP_MD_fetch() and EVP_DigestInit_ex2() are OpenSSL 3.0's: with an older
+ * OpenSSL (1.1.1: RHEL 8, Ubuntu 20.04, Debian 11) or LibreSSL, whose
+ * EVP_sha256() costs no fetch, tokens are hashed through pg_cryptohash.
+ */
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L && !defined(LIBRESSL_VERSION_NUMBER)
+#define RECLOCK_EVP_FETCH
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#endif
 #endif
 
 #include "common/cryptohash.h"
@@ -462,15 +471,16 @@ ReclockNewToken(pg_uuid_t *token)
  * SHA-256 of a token: the only form in which the store keeps it.
  *
  * Where PostgreSQL is built with OpenSSL (RECLOCK_OPENSSL: the Makefile asks
- * pg_config), the digest is fetched and its context made once per backend,
- * as pgcrypto does, and every hash only initialises, feeds and finishes it:
+ * pg_config), 3.0 or later (RECLOCK_EVP_FETCH), the digest is fetched and
+ * its context made once per backend, as pgcrypto does, and every hash only
+ * initialises, feeds and finishes it:
  * pg_cryptohash_create() fetches the digest anew, and registers and frees a
  * context, at every call -- over two thirds of a token's hash, two hashes
  * per acquire+release.  The bytes are the same (SHA-256 either way).  A
  * failure leaves nothing half done: the next hash initialises the context
  * again.
  */
-#ifdef RECLOCK_OPENSSL
+#ifdef RECLOCK_EVP_FETCH
 void
 ReclockHashToken(const pg_uuid_t *token, uint8 *hash)
 {
@@ -648,7 +658,14 @@ check_token(char **newval, void **extra, GucSource source)
 			GUC_check_errdetail("Each item must be a uuid, as returned by reclock_acquire().");
 			return false;
 		}
-		ReclockHashToken(&uuid, pt->hashes + pt->ntokens * RECLOCK_HASH_LEN);
+		/*
+		 * Only a presented value's hashes are ever read (token_stands()).
+		 * Others are checked, not hashed: a value from the server's
+		 * configuration is checked in the postmaster, where pg_cryptohash
+		 * (with OpenSSL) needs a resource owner there is none of.
+		 */
+		if (pt->presented)
+			ReclockHashToken(&uuid, pt->hashes + pt->ntokens * RECLOCK_HASH_LEN);
 		explicit_bzero(&uuid, sizeof(uuid));
 		pt->ntokens++;
 	}

@@ -310,9 +310,13 @@ latest_snapshot(void)
  * refresh, release, break), RowExclusiveLock, the mode its writes take of
  * the same table and of every index of it: a read and the write after it
  * then hold one lock of each relation, not one of each mode, each taken
- * through the lock manager and released at commit.  Nothing else changes:
- * the write takes that mode anyway, and what conflicts with it (a SHARE
- * lock, as CREATE INDEX takes) would wait for the write just the same.
+ * through the lock manager and released at commit.  The price: the mode is
+ * chosen before anything is read, so a call that ends up writing nothing (an
+ * acquire refused, a release of a dead token) holds RowExclusiveLock too,
+ * and what conflicts with it -- only the store owner's SHARE locks: CREATE
+ * INDEX (also CONCURRENTLY), LOCK ... IN SHARE MODE -- waits for that
+ * transaction to end, as it waits for one that wrote.  No new deadlock:
+ * RowExclusiveLock does not conflict with itself.
  */
 static LocalTransactionId will_write_lxid = InvalidLocalTransactionId;
 
