@@ -10,6 +10,9 @@
  * call up, or on a function declared in another file's section.
  *
  *   compat.h     every PostgreSQL version shim (no code of its own)
+ *   cituscarry.c the token carry: a Citus coordinator passes the presented
+ *                tokens on to its workers (hooks; reads Citus's metadata
+ *                by name, is handed the presented value by reclock.c)
  *   reclock.c    module init, the settings, the clock, token presentation
  *                (reclock.token), the one transaction-callback dispatcher
  *   citus.c      which tables Citus manages (catalog reads only)
@@ -121,6 +124,9 @@ ReclockCheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
 #define RECLOCK_MAX_CHAIN_DEPTH	16
 
 typedef struct ReclockKeyInfo ReclockKeyInfo;	/* keys.c */
+
+/*--- cituscarry.c: the token carry to Citus workers (installed by reclock.c) ---*/
+extern void ReclockCarryInit(const char *(*presented) (void));
 
 /*--- reclock.c: init, settings, the clock, the transaction-callback dispatcher ---*/
 extern int	reclock_default_ttl;	/* seconds */
