@@ -34,6 +34,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -228,6 +229,42 @@ typedef struct CasState
 	TupleDesc	rowdesc;
 } CasState;
 
+/*
+ * On a table Citus manages, the statements below run through Citus, which
+ * sends each parameter to the row's worker as text printed under this
+ * session's settings, read there under the worker's own: under DateStyle
+ * 'SQL, DMY' a date 3 April 2026 goes as 03/04/2026 and is read as 4 March,
+ * under extra_float_digits 0 a float8 loses digits.  A compare or a swap
+ * would then judge, and write, other values than the caller gave.  So they
+ * run with the settings under which every built-in type prints exactly and
+ * in a form any node reads the same way (ISO dates, postgres intervals,
+ * shortest exact floats); the expected and new values were already read
+ * under the caller's settings, as on one node.  Returns the GUC nest level
+ * to close with exact_text_end().
+ */
+static int
+exact_text_begin(CasState *st)
+{
+	int			level = NewGUCNestLevel();
+
+	if (st->ki->citus != RECLOCK_CITUS_NONE)
+	{
+		(void) set_config_option("DateStyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("IntervalStyle", "postgres", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	return level;
+}
+
+static void
+exact_text_end(int level)
+{
+	AtEOXact_GUC(true, level);
+}
+
 /* open the table, parse the key and the expected values */
 static void
 cas_parse(FunctionCallInfo fcinfo, CasState *st, const char *fname)
@@ -295,6 +332,7 @@ cas_fetch(CasState *st, bool for_update, bool with_json)
 	int			ret;
 	FetchArg	fa = {st, for_update, with_json};
 	ReclockStatement stmt;
+	int			level;
 
 	initStringInfo(&shape);
 	appendStringInfoString(&shape, for_update ? "lock" : (with_json ? "json" : "read"));
@@ -309,7 +347,9 @@ cas_fetch(CasState *st, bool for_update, bool with_json)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	level = exact_text_begin(st);
 	ret = ReclockPlanRun(&stmt, st->keyvals, NULL, 1);
+	exact_text_end(level);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -384,6 +424,7 @@ cas_swap(CasState *st, ColValue *newcols, int nnew)
 	StringInfoData shape;
 	SwapArg		sa = {st, newcols, nnew};
 	ReclockStatement stmt;
+	int			level;
 
 	/* the parameters: the key, the new values, the non-null expected values */
 	for (i = 0; i < st->ki->nkeys; i++)
@@ -423,7 +464,9 @@ cas_swap(CasState *st, ColValue *newcols, int nnew)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	level = exact_text_begin(st);
 	ret = ReclockPlanRun(&stmt, values, nulls, 0);
+	exact_text_end(level);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	/* none: a value differs, the row is gone, or a BEFORE trigger skipped it */
