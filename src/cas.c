@@ -231,38 +231,25 @@ typedef struct CasState
 
 /*
  * On a table Citus manages, the statements below run through Citus, which
- * sends each parameter to the row's worker as text printed under this
- * session's settings, read there under the worker's own: under DateStyle
- * 'SQL, DMY' a date 3 April 2026 goes as 03/04/2026 and is read as 4 March,
- * under extra_float_digits 0 a float8 loses digits.  A compare or a swap
- * would then judge, and write, other values than the caller gave.  So they
- * run with the settings under which every built-in type prints exactly and
- * in a form any node reads the same way (ISO dates, postgres intervals,
- * shortest exact floats); the expected and new values were already read
- * under the caller's settings, as on one node.  Returns the GUC nest level
- * to close with exact_text_end().
+ * sends their parameters to the row's worker as text printed under this
+ * session's settings: a compare or a swap could judge, and write, other
+ * values than the caller gave (ReclockCitusExactTextBegin).  The expected
+ * and new values were read under the caller's settings, as on one node.
+ * Returns the GUC nest level to close with exact_text_end().
  */
 static int
 exact_text_begin(CasState *st)
 {
-	int			level = NewGUCNestLevel();
-
 	if (st->ki->citus != RECLOCK_CITUS_NONE)
-	{
-		(void) set_config_option("DateStyle", "ISO", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("IntervalStyle", "postgres", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	}
-	return level;
+		return ReclockCitusExactTextBegin();
+	return -1;
 }
 
 static void
 exact_text_end(int level)
 {
-	AtEOXact_GUC(true, level);
+	if (level >= 0)
+		AtEOXact_GUC(true, level);
 }
 
 /* open the table, parse the key and the expected values */

@@ -15,7 +15,8 @@
  *                by name, is handed the presented value by reclock.c)
  *   reclock.c    module init, the settings, the clock, token presentation
  *                (reclock.token), the one transaction-callback dispatcher
- *   citus.c      which tables Citus manages (catalog reads only)
+ *   citus.c      which tables Citus manages (catalog reads only); the
+ *                settings under which values go through Citus exactly
  *   plans.c      the cache of SPI statements, pinned to their relations
  *   keys.c       a table's key facts and the canonical key text (reads
  *                no store, runs no SQL)
@@ -54,7 +55,7 @@
  * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
  * notify, tokens, livekeys, store, keys, citus; protect -> citusstore,
  * links, notify, store, keys; citusstore -> store, rowsql, keys; acquire -> citusstore, notify, tokens, store, rowsql, keys, plans;
- * cas -> links, rowsql, keys, plans; ddl -> protect, store, keys.
+ * cas -> links, rowsql, keys, plans, citus; ddl -> protect, store, keys.
  *
  * IDENTIFICATION
  *	  src/reclock.h
@@ -201,6 +202,7 @@ typedef enum ReclockCitusKind
 
 extern ReclockCitusKind ReclockCitusKindOf(Oid relid, Oid *table, bool *unsure);
 extern bool ReclockCitusOnCoordinator(void);
+extern int	ReclockCitusExactTextBegin(void);
 extern bool ReclockCitusIsShardCopy(Relation rel, const char *tgname,
 									const char *trigger);
 extern void ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki,
