@@ -39,11 +39,9 @@
  * comparison.  Otherwise the carry runs only on a coordinator of a database
  * with protected distributed tables: reclock_citus_tables is a Citus table
  * and its placement here has a row (or there is no placement here to ask).
- * That answer is kept until a relcache invalidation of the registry (Citus
- * sends one when its metadata of the table changes), or, while it is "no",
- * any relcache invalidation (a protect creates the stores, whose creation
- * sends them).  A stale "no" can only refuse a write (its token not
- * carried), never let one through.
+ * That answer is kept until the next relcache invalidation (a protect
+ * creates the stores, an unprotect drops them).  A stale "no" can only
+ * refuse a write (its token not carried), never let one through.
  *
  * This file is the lowest of reclock's (nothing calls up): reclock.c
  * installs it and hands it the presented value; it reads Citus's metadata
@@ -97,7 +95,6 @@ typedef enum CarryGate
 	GATE_ON
 } CarryGate;
 static CarryGate gate = GATE_UNKNOWN;
-static Oid	gate_registry = InvalidOid;
 
 /* what this transaction carried last (NULL: nothing yet) */
 static LocalTransactionId carried_lxid = InvalidLocalTransactionId;
@@ -105,11 +102,16 @@ static char *carried = NULL;	/* in TopTransactionContext */
 static bool carried_unknown = false;	/* a savepoint rolled back since */
 static bool carrying = false;
 
+/*
+ * Any relcache invalidation: a protect creates the stores, an unprotect
+ * drops them, Citus invalidates the registry when its metadata changes.
+ * Invalidations come with DDL (and vacuum's statistics), not with each
+ * statement, and the gate is asked again only when a token is presented.
+ */
 static void
 gate_invalidate(Datum arg, Oid relid)
 {
-	if (gate != GATE_ON || relid == InvalidOid || relid == gate_registry)
-		gate = GATE_UNKNOWN;
+	gate = GATE_UNKNOWN;
 }
 
 /* one row of a table (by an equality on a column, if given): fn on it */
@@ -209,12 +211,10 @@ compute_gate(void)
 	Oid			placement;
 	bool		any;
 
-	gate_registry = InvalidOid;
 	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(reclock) ||
 		!OidIsValid(nsp = extension_schema(reclock)) ||
 		!OidIsValid(registry = get_relname_relid("reclock_citus_tables", nsp)))
 		return GATE_OFF;
-	gate_registry = registry;
 	if (metadata_lookup("pg_dist_local_group", NULL, InvalidOid, (Datum) 0, "groupid", &d) &&
 		DatumGetInt32(d) != 0)
 		return GATE_OFF;		/* a worker */

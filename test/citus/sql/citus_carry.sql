@@ -244,9 +244,18 @@ UPDATE cy SET v = 'kept' WHERE id = 2;
 SHOW citus.propagate_set_commands;
 ROLLBACK;
 
+-- no protected distributed table left: nothing is carried (the COPY's
+-- trigger sees no token on the worker)
+SELECT reclock_unprotect('cy');
+SELECT count(*) AS protected FROM reclock_citus_tables;
+BEGIN;
+SET LOCAL reclock.token = :'tok1';
+COPY cyc FROM stdin;
+1	copied
+\.
+ROLLBACK;
 DROP TABLE cyc;
 DROP FUNCTION cy_seen(), cy_save(text, int, text), cy_setclause(int);
 DROP PROCEDURE cy_proc(text);
-SELECT reclock_unprotect('cy');
 DROP TABLE cy, cysrc;
 DROP ROLE cy_app;
