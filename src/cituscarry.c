@@ -75,7 +75,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -108,8 +107,8 @@ static bool carrying = false;
  * Invalidations come with DDL (and vacuum's statistics), not with each
  * statement, and the gate is asked again only when a token is presented.
  */
-static void
-gate_invalidate(Datum arg, Oid relid)
+void
+ReclockCarryInvalidate(Datum arg, Oid relid)
 {
 	gate = GATE_UNKNOWN;
 }
@@ -338,17 +337,19 @@ carry_subxact(SubXactEvent event, SubTransactionId mySubid,
  * At load (reclock.c's _PG_init): install the hooks if Citus is loaded
  * (it is preloaded, before reclock, wherever it runs).  presented: the
  * value of reclock.token this transaction presents ("" if none counts).
+ * True if installed: then the caller registers ReclockCarryInvalidate as
+ * a relcache callback (through reclock.c's one registration).
  */
-void
+bool
 ReclockCarryInit(const char *(*presented) (void))
 {
 	if (GetConfigOption("citus.propagate_set_commands", true, false) == NULL)
-		return;
+		return false;
 	presented_value = presented;
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = carry_executor_start;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = carry_process_utility;
 	RegisterSubXactCallback(carry_subxact, NULL);
-	CacheRegisterRelcacheCallback(gate_invalidate, (Datum) 0);
+	return true;
 }

@@ -318,7 +318,8 @@ _PG_init(void)
 							   check_token, assign_token, show_token);
 	token_guc = find_token_guc();
 	/* on a Citus node: pass the presented tokens on to the workers */
-	ReclockCarryInit(presented_text);
+	if (ReclockCarryInit(presented_text))
+		ReclockRegisterRelcacheCallback(ReclockCarryInvalidate);
 
 	/*
 	 * A placeholder value from an earlier transaction (a session SET, a

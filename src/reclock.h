@@ -127,7 +127,8 @@ ReclockCheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
 typedef struct ReclockKeyInfo ReclockKeyInfo;	/* keys.c */
 
 /*--- cituscarry.c: the token carry to Citus workers (installed by reclock.c) ---*/
-extern void ReclockCarryInit(const char *(*presented) (void));
+extern bool ReclockCarryInit(const char *(*presented) (void));
+extern void ReclockCarryInvalidate(Datum arg, Oid relid);
 
 /*--- reclock.c: init, settings, the clock, the transaction-callback dispatcher ---*/
 extern int	reclock_default_ttl;	/* seconds */
