@@ -113,7 +113,7 @@ ReclockCarryInvalidate(Datum arg, Oid relid)
 	gate = GATE_UNKNOWN;
 }
 
-/* one row of a table (by an equality on a column, if given): fn on it */
+/* is there a row (whose column equals value, if attnum given)?  its column "column" in *out */
 static bool
 first_row(Relation rel, AttrNumber attnum, RegProcedure eqfunc, Datum value,
 		  Datum *out, const char *column)
