@@ -439,6 +439,9 @@ reclock_notice(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		return PointerGetDatum(NULL);
 	ki = ReclockGetKeyInfo(rel);
+	/* a shard of a protected distributed table: sent or carried (citusstore.c) */
+	if (unlikely(ki->citus == RECLOCK_CITUS_SHARD) && ReclockCitusShardNotice(rel, ki, trigdata))
+		return PointerGetDatum(NULL);
 	if (!ReclockNotifyOn(ki))
 		return PointerGetDatum(NULL);	/* off (or turned off in this transaction) */
 	key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc);

@@ -340,6 +340,8 @@ _PG_init(void)
 #ifdef RECLOCK_TESTING
 	define_test_settings();
 #endif
+	/* change notices of Citus distributed tables (citusstore.c) */
+	ReclockCitusNoticesInit();
 
 	MarkGUCPrefixReserved("reclock");
 }

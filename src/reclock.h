@@ -142,6 +142,7 @@ typedef enum ReclockXactSlot
 	RECLOCK_XACT_CHILD_RECHECK,	/* children.c: child rows checked at commit */
 	RECLOCK_XACT_RENEWALS,		/* store.c: renewals checked at commit */
 	RECLOCK_XACT_CITUS_RENEWALS,	/* citusstore.c: a worker's renewals checked at commit */
+	RECLOCK_XACT_CITUS_NOTICES, /* citusstore.c: workers' notices collected, checked */
 	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
 	RECLOCK_XACT_RECLAIM,		/* store.c: reclaim and sweep at commit */
 	RECLOCK_XACT_LIVE_KEYS,		/* livekeys.c: the live-key sets carried over */
@@ -451,7 +452,6 @@ extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation paren
 extern void ReclockCitusUnprotect(Relation rel, ReclockCitusKind kind);
 extern int	ReclockCitusTriggersBegin(ReclockCitusKind kind);
 extern void ReclockCitusTriggersEnd(int level);
-extern void ReclockCitusRefuseNotify(Relation rel, ReclockCitusKind kind);
 extern bool ReclockCitusGuardShard(Relation shardrel, ReclockKeyInfo *ki,
 								   struct TriggerData *td, bool require_lock);
 extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
@@ -463,6 +463,11 @@ extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *k
 extern bool ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 							  bool *handled);
 extern bool ReclockCitusTokenLive(const pg_uuid_t *token, bool end);
+/* change notices of distributed tables (c-notices) */
+extern void ReclockCitusNotify(Relation rel, ReclockCitusKind kind, bool enabled);
+extern bool ReclockCitusShardNotice(Relation shardrel, ReclockKeyInfo *ki,
+									struct TriggerData *td);
+extern void ReclockCitusNoticesInit(void);
 
 /*--- notify.c: change notices ---*/
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
@@ -471,6 +476,9 @@ extern void ReclockNotify(const char *event, Oid relid, const char *key,
 						  const char *new_key, ReclockLock *lock);
 extern void ReclockNotifyChild(Oid relid, const char *key, Oid childid,
 							   ReclockLock *lock);
+extern char *ReclockNotifyPayload(const char *event, Oid relid, const char *key,
+								  const char *new_key, ReclockLock *lock);
+extern void ReclockNotifySend(Oid relid, const char *payload);
 
 /*--- links.c: child tables' links to their parents, chains ---*/
 /* a child table's foreign key to its parent, as its guard uses it */
