@@ -76,6 +76,13 @@ ROLLBACK;
 \o
 SELECT * FROM received(:'nfile');
 SELECT count(*) AS queued FROM :"notices";
+-- INSERT ... ON CONFLICT DO UPDATE, a writable CTE, MERGE (one transaction each)
+\o :nfile
+INSERT INTO nt VALUES (5, 'u') ON CONFLICT (id) DO UPDATE SET v = excluded.v;
+WITH u AS (UPDATE nt SET v = 'cte' WHERE id = 6 RETURNING id) SELECT count(*) AS n FROM u \gset
+MERGE INTO nt USING nt AS s ON nt.id = s.id AND s.id = 4 WHEN MATCHED THEN UPDATE SET v = 'merged';
+\o
+SELECT * FROM received(:'nfile');
 -- COPY only inserts: no event
 \o :nfile
 COPY nt FROM stdin;
