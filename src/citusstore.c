@@ -73,6 +73,19 @@
 
 #define REGISTRY	"reclock_citus_tables"
 
+/*
+ * The lock that the last acquire (a new grant), break or release of a
+ * distributed table's row granted or ended (found false: none), for the
+ * caller's change notice (c-notices).
+ */
+static ReclockLock citus_last_lock;
+
+ReclockLock *
+ReclockCitusLastLock(void)
+{
+	return &citus_last_lock;
+}
+
 static void
 run_sql(const char *sql, int expected)
 {
@@ -1702,20 +1715,20 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		result[3] = SPI_getbinval(row, rowdesc, 3, &isnull);
 		result[4] = SPI_getbinval(row, rowdesc, 4, &isnull);
 		tup = heap_form_tuple(tupdesc, result, nulls);
-		/* a new grant (an extension keeps its fence): "acquired" (c-notices) */
-		if (DatumGetBool(result[0]) && DatumGetInt64(result[4]) == fence && ReclockNotifyOn(ki))
+		/* a new grant (an extension keeps its fence), for "acquired" (c-notices) */
+		memset(&citus_last_lock, 0, sizeof(citus_last_lock));
+		if (DatumGetBool(result[0]) && DatumGetInt64(result[4]) == fence)
 		{
-			ReclockLock grant;
 			bool	   *knulls = palloc(sizeof(bool) * n);
 
 			for (i = 0; i < n; i++)
 				keyvals[i] = SPI_getbinval(row, rowdesc, 5 + i, &knulls[i]);
-			memset(&grant, 0, sizeof(grant));
-			grant.found = true;
-			grant.holder = lockholder;
-			grant.fence = fence;
-			grant.expires_at = DatumGetTimestampTz(result[3]);
-			ReclockNotify("acquired", ki->rootid, ReclockKeyText(ki, keyvals, knulls), NULL, &grant);
+			citus_last_lock.found = true;
+			citus_last_lock.relid = ki->rootid;
+			citus_last_lock.key = ReclockKeyText(ki, keyvals, knulls);	/* caller's memory */
+			citus_last_lock.holder = pstrdup(lockholder);
+			citus_last_lock.fence = fence;
+			citus_last_lock.expires_at = DatumGetTimestampTz(result[3]);
 		}
 		MemoryContextSwitchTo(spicxt);
 		SPI_finish();
@@ -1750,8 +1763,10 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 	bool		broken = false;
 	Oid			save_userid;
 	int			save_sec;
+	MemoryContext callercxt = CurrentMemoryContext;
 
 	*handled = false;
+	memset(&citus_last_lock, 0, sizeof(citus_last_lock));
 	if (!registry_lookup(RelationGetRelid(rel), &locks, &tokens))
 		return false;
 	*handled = true;
@@ -1806,20 +1821,22 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 		Oid			ttypes[2] = {disttype, INT8OID};
 		Datum		tvals[2] = {dist, Int64GetDatum(fence)};
 
-		ReclockLock ended;
+		char	   *holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 
 		broken = expires_at > ReclockNow();
-		memset(&ended, 0, sizeof(ended));
-		ended.found = true;
-		ended.holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-		ended.fence = fence;
-		ended.expires_at = expires_at;
 		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(tokens)),
 								  2, ttypes, tvals, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not end the tokens of row %s", key);
-		/* "broken" (c-notices) */
-		if (broken && ReclockNotifyOn(ki))
-			ReclockNotify("broken", ki->rootid, key, NULL, &ended);
+		/* the lock broken, for "broken" (c-notices) */
+		if (broken)
+		{
+			citus_last_lock.found = true;
+			citus_last_lock.relid = ki->rootid;
+			citus_last_lock.key = MemoryContextStrdup(callercxt, key);
+			citus_last_lock.holder = MemoryContextStrdup(callercxt, holder);
+			citus_last_lock.fence = fence;
+			citus_last_lock.expires_at = expires_at;
+		}
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
 	SPI_finish();
@@ -1848,7 +1865,9 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 	Oid			save_userid;
 	int			save_sec;
 	uint64		i;
+	MemoryContext callercxt = CurrentMemoryContext;
 
+	memset(&citus_last_lock, 0, sizeof(citus_last_lock));
 	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(registry) ||
 		!ReclockCitusOnCoordinator())
 		return false;
@@ -1910,17 +1929,15 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 				SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(pair[1])),
 									  2, types, vals, NULL, false, 0) != SPI_OK_DELETE)
 				elog(ERROR, "could not end a lock");
-			/* "released" (c-notices) */
-			if (live && ReclockNotifyOnRelid(pair[2]))
+			/* the lock released, for "released" (c-notices) */
+			if (live)
 			{
-				ReclockLock ended;
-
-				memset(&ended, 0, sizeof(ended));
-				ended.found = true;
-				ended.holder = holder;
-				ended.fence = fence;
-				ended.expires_at = expires_at;
-				ReclockNotify("released", pair[2], lkey, NULL, &ended);
+				citus_last_lock.found = true;
+				citus_last_lock.relid = pair[2];
+				citus_last_lock.key = MemoryContextStrdup(callercxt, lkey);
+				citus_last_lock.holder = MemoryContextStrdup(callercxt, holder);
+				citus_last_lock.fence = fence;
+				citus_last_lock.expires_at = expires_at;
 			}
 		}
 		break;
@@ -1970,6 +1987,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
  *-------------------------------------------------------------------------
  */
 #include "access/parallel.h"
+#include "commands/async.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "utils/guc.h"
@@ -2166,72 +2184,91 @@ shard_minvalue(Relation shardrel)
 
 /*
  * The notice trigger fired on a shard of a Citus table (AFTER UPDATE OR
- * DELETE of a row): false when the table is not a protected distributed
- * one (the caller goes on as for any table), else true, the notice queued
- * here or written to the outbox shard beside the row.
+ * DELETE of a row): InvalidOid when the table is not a protected
+ * distributed one (the caller goes on as for any table), else that table,
+ * with *off when its notices are off, else the row's key (and new key) and
+ * the live lock whose token the writer presented (lock->found), as the
+ * guard reads them here: the caller (guard.c) makes the payload.
  */
-bool
-ReclockCitusShardNotice(Relation shardrel, ReclockKeyInfo *ki, TriggerData *td)
+Oid
+ReclockCitusShardNotice(Relation shardrel, ReclockKeyInfo *ki, TriggerData *td,
+						bool *off, char **key, char **newkey, ReclockLock *lock)
 {
 	ShardStores *ss = shard_stores(shardrel, ki->citus_table);
 	TupleDesc	desc = RelationGetDescr(shardrel);
-	bool		deleted = TRIGGER_FIRED_BY_DELETE(td->tg_event);
-	Oid			outbox;
-	char	   *key;
-	char	   *newkey = NULL;
-	char	   *payload;
 	Datum		dist;
 	bool		isnull;
 	ShardLock	sl;
-	ReclockLock lock;
 	TimestampTz now;
 
+	*off = true;
+	*key = NULL;
+	*newkey = NULL;
+	memset(lock, 0, sizeof(*lock));
 	if (!ss->protected)
-		return false;
-	if (!OidIsValid(outbox = notices_store(ss->table)))
-		return true;			/* notices off (the trigger goes with them) */
+		return InvalidOid;
+	if (!OidIsValid(notices_store(ss->table)))
+		return ss->table;		/* notices off (the trigger goes with them) */
+	*off = false;
 	dist = heap_getattr(td->tg_trigtuple, ss->distatt, desc, &isnull);
-	key = ReclockTupleKey(ki, td->tg_trigtuple, desc);
-	if (!deleted && !ReclockKeyUnchanged(ki, td->tg_trigtuple, td->tg_newtuple, desc))
-		newkey = ReclockNewTupleKey(ki, td->tg_newtuple, desc);
-	if (newkey != NULL && strcmp(newkey, key) == 0)
-		newkey = NULL;
-	/* the holder is that of the live lock whose token the writer presented */
-	memset(&lock, 0, sizeof(lock));
+	*key = ReclockTupleKey(ki, td->tg_trigtuple, desc);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+		!ReclockKeyUnchanged(ki, td->tg_trigtuple, td->tg_newtuple, desc))
+		*newkey = ReclockNewTupleKey(ki, td->tg_newtuple, desc);
+	if (*newkey != NULL && strcmp(*newkey, *key) == 0)
+		*newkey = NULL;
 	now = ReclockNow();
-	if (live_lock(ss, dist, newkey ? newkey : key, now, &sl) && holds_token(ss, dist, sl.fence))
+	if (live_lock(ss, dist, *newkey ? *newkey : *key, now, &sl) && holds_token(ss, dist, sl.fence))
 	{
-		lock.found = true;
-		lock.holder = sl.holder;
-		lock.fence = sl.fence;
-		lock.expires_at = sl.expires_at;
+		lock->found = true;
+		lock->relid = ss->table;
+		lock->holder = sl.holder;
+		lock->fence = sl.fence;
+		lock->expires_at = sl.expires_at;
 	}
-	payload = ReclockNotifyPayload(deleted ? "deleted" : "updated", ss->table, key, newkey, &lock);
+	return ss->table;
+}
+
+/*
+ * The payload of a notice about a row of shard shardrel: false when this
+ * node's own NOTIFY is the one to send it (the write is not part of a
+ * distributed transaction started elsewhere: a role connected here, local
+ * execution, run_command_on_placements), else true, the payload written to
+ * the notice store shard beside the row for the starting node to collect.
+ */
+bool
+ReclockCitusShardNoticeCarry(Relation shardrel, ReclockKeyInfo *ki, TriggerData *td,
+							 const char *payload)
+{
+	ShardStores *ss = shard_stores(shardrel, ki->citus_table);
+	TupleDesc	desc = RelationGetDescr(shardrel);
+	Oid			outbox;
+	char	   *minvalue;
+	Oid			outshard;
+	Datum		dist;
+	bool		isnull;
+	Oid			save_userid;
+	int			save_sec;
+	MemoryContext old;
 
 	if (!citus_connection() || !IsTransactionBlock())
+		return false;
+	outbox = ss->protected ? notices_store(ss->table) : InvalidOid;
+	minvalue = OidIsValid(outbox) ? shard_minvalue(shardrel) : NULL;
+	outshard = minvalue ? colocated_shard(outbox, minvalue) : InvalidOid;
+	if (!OidIsValid(outshard))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot write to table \"%s\": its notice store is not on this node",
+						get_rel_name(ss->table)),
+				 errdetail("Shard \"%s\" of a table with change notices has no notice store shard beside it here.",
+						   RelationGetRelationName(shardrel)),
+				 errhint("Turn the notices off and on again with reclock_notify() on the coordinator.")));
+	dist = heap_getattr(td->tg_trigtuple, ss->distatt, desc, &isnull);
 	{
-		/* this node's own write, committed by this node: its listeners */
-		ReclockNotifySend(ss->table, payload);
-		return true;
-	}
-	/* part of a distributed transaction: for its initiator to collect */
-	{
-		char	   *minvalue = shard_minvalue(shardrel);
-		Oid			outshard = minvalue ? colocated_shard(outbox, minvalue) : InvalidOid;
 		Oid			types[3] = {TupleDescAttr(desc, ss->distatt - 1)->atttypid, INT8OID, TEXTOID};
 		Datum		vals[3] = {dist, Int64GetDatum(++notice_seq), CStringGetTextDatum(payload)};
-		Oid			save_userid;
-		int			save_sec;
-		MemoryContext old;
 
-		if (!OidIsValid(outshard))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("cannot write to table \"%s\": its notice store is not on this node",
-							get_rel_name(ss->table)),
-					 errdetail("Shard \"%s\" of a table with change notices has no notice store shard beside it here.",
-							   RelationGetRelationName(shardrel)),
-					 errhint("Turn the notices off and on again with reclock_notify() on the coordinator.")));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		GetUserIdAndSecContext(&save_userid, &save_sec);
@@ -2243,11 +2280,11 @@ ReclockCitusShardNotice(Relation shardrel, ReclockKeyInfo *ki, TriggerData *td)
 			elog(ERROR, "could not queue a change notice");
 		SetUserIdAndSecContext(save_userid, save_sec);
 		SPI_finish();
-		notice_state();
-		old = MemoryContextSwitchTo(TopTransactionContext);
-		notice_shards = list_append_unique_oid(notice_shards, outshard);
-		MemoryContextSwitchTo(old);
 	}
+	notice_state();
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	notice_shards = list_append_unique_oid(notice_shards, outshard);
+	MemoryContextSwitchTo(old);
 	return true;
 }
 
@@ -2401,8 +2438,9 @@ collect_notices(void)
 		}
 		SPI_finish();
 		list_sort(payloads, compare_payloads);
+		/* notify.c's channel; PREPARE was refused before (citus_notices_xact) */
 		foreach(pc, payloads)
-			ReclockNotifySend(relid, (char *) lfirst(pc));
+			Async_Notify("reclock", (char *) lfirst(pc));
 	}
 }
 
@@ -2411,6 +2449,13 @@ citus_notices_xact(XactEvent event, void *arg)
 {
 	if (notice_lxid != MY_LXID)
 		return;
+	if (event == XACT_EVENT_PRE_PREPARE && notice_tables != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that wrote a table with reclock change notices"),
+				 errdetail("Change notices are on for table \"%s\", and PostgreSQL cannot send NOTIFY from a prepared transaction.",
+						   get_rel_name(linitial_oid(notice_tables)) ? get_rel_name(linitial_oid(notice_tables)) : "?"),
+				 errhint("Write tables with change notices outside two-phase transactions, or turn the notices off with reclock_notify(table, false).")));
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
 	{
 		if (notice_tables != NIL || notice_shards != NIL)

@@ -43,15 +43,16 @@
  *                clock, visible_locks
  *   cas.c        reclock_cas, reclock_diff and their _children forms
  *   ddl.c        the DDL and drop watches, the publication checks
+ *   init.c       _PG_init: reclock.c's settings, then the other files' hooks
  *
  * Who uses whom (test/layout/check.sh -v prints it; reclock.c, which most
  * files use, left out): citus.c and rowsql.c use no other file;
  * keys -> citus; store -> plans; livekeys -> store, keys; tokens -> store;
  * notify -> store, keys; links -> notify, keys; children -> links, notify,
  * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
- * notify, tokens, livekeys, store, keys, citus; protect -> citusstore,
- * links, notify, store, keys; citusstore -> store, rowsql, keys; acquire -> citusstore, notify, tokens, store, rowsql, keys, plans;
- * cas -> links, rowsql, keys, plans; ddl -> protect, store, keys.
+ * notify, citusstore, tokens, livekeys, store, keys, citus; protect -> citusstore,
+ * links, notify, store, keys; citusstore -> store, rowsql, keys, citus; acquire -> citusstore, notify, tokens, store, rowsql, keys, plans;
+ * cas -> links, rowsql, keys, plans; ddl -> protect, store, keys; init -> citusstore.
  *
  * IDENTIFICATION
  *	  src/reclock.h
@@ -132,6 +133,7 @@ extern int	reclock_max_ttl;		/* seconds */
 extern int	reclock_reentry;
 extern bool reclock_preloaded;	/* loaded by shared_preload_libraries */
 
+extern void ReclockInit(void);	/* _PG_init's part of this file (init.c) */
 extern TimestampTz ReclockNow(void);
 /* instead of CacheRegisterRelcacheCallback: one registration for all of reclock */
 extern void ReclockRegisterRelcacheCallback(RelcacheCallbackFunction func);
@@ -465,8 +467,12 @@ extern bool ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keyt
 extern bool ReclockCitusTokenLive(const pg_uuid_t *token, bool end);
 /* change notices of distributed tables (c-notices) */
 extern void ReclockCitusNotify(Relation rel, ReclockCitusKind kind, bool enabled);
-extern bool ReclockCitusShardNotice(Relation shardrel, ReclockKeyInfo *ki,
-									struct TriggerData *td);
+extern Oid	ReclockCitusShardNotice(Relation shardrel, ReclockKeyInfo *ki,
+									struct TriggerData *td, bool *off, char **key,
+									char **newkey, ReclockLock *lock);
+extern bool ReclockCitusShardNoticeCarry(Relation shardrel, ReclockKeyInfo *ki,
+										 struct TriggerData *td, const char *payload);
+extern ReclockLock *ReclockCitusLastLock(void);
 extern void ReclockCitusNoticesInit(void);
 
 /*--- notify.c: change notices ---*/
@@ -527,5 +533,7 @@ extern void ReclockGuardNewPartition(Oid relid);
 /*--- cas.c: compare-and-swap, diff (SQL entry points only) ---*/
 
 /*--- ddl.c: the DDL watch (SQL entry points only) ---*/
+
+/*--- init.c: _PG_init (reclock.c's settings, then the hooks of the files above it) ---*/
 
 #endif							/* RECLOCK_H */
