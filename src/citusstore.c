@@ -2083,6 +2083,8 @@ drop_notices(Relation rel, void *arg)
 		drop_notices_store(locks);
 }
 
+static void forget_notifying(void);
+
 /*
  * reclock_notify of a table Citus manages: on a protected distributed table
  * (on the coordinator), make or drop its notice store; refuse the rest.
@@ -2115,6 +2117,8 @@ ReclockCitusNotify(Relation rel, ReclockCitusKind kind, bool enabled)
 						RelationGetRelationName(rel)),
 				 errdetail("The notices of a distributed table's rows are carried from its workers through stores that reclock_protect() makes."),
 				 errhint("Protect the table first: SELECT reclock_protect('%s').", RelationGetRelationName(rel))));
+	/* this transaction's later statements ask again (notifying_table) */
+	forget_notifying();
 	if (!enabled)
 	{
 		as_store_owner(drop_notices, rel, NULL);
@@ -2494,6 +2498,12 @@ typedef struct NotifyingEntry
 
 static HTAB *notifying_cache = NULL;
 static LocalTransactionId notifying_lxid = InvalidLocalTransactionId;
+
+static void
+forget_notifying(void)
+{
+	notifying_lxid = InvalidLocalTransactionId;
+}
 
 static bool
 notifying_table(Oid relid)
