@@ -76,6 +76,15 @@ ROLLBACK;
 \o
 SELECT * FROM received(:'nfile');
 SELECT count(*) AS queued FROM :"notices";
+-- PREPARE TRANSACTION after a write: refused (PostgreSQL cannot NOTIFY from
+-- a prepared transaction), nothing sent, nothing prepared
+\o :nfile
+BEGIN;
+UPDATE nt SET v = 'p' WHERE id = 1;
+PREPARE TRANSACTION 'nt_p';
+\o
+SELECT * FROM received(:'nfile');
+SELECT count(*) AS prepared FROM pg_prepared_xacts WHERE gid = 'nt_p';
 -- INSERT ... ON CONFLICT DO UPDATE, a writable CTE, MERGE (one transaction each)
 \o :nfile
 INSERT INTO nt VALUES (5, 'u') ON CONFLICT (id) DO UPDATE SET v = excluded.v;
