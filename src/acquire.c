@@ -467,7 +467,10 @@ reclock_acquire(PG_FUNCTION_ARGS)
 	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED)
 	{
 		Datum		d = ReclockCitusAcquire(rel, ki, keytext, holder, ttl, tupdesc);
+		ReclockLock *granted = ReclockCitusLastLock();
 
+		if (granted->found && ReclockNotifyOn(ki))
+			ReclockNotify("acquired", ki->rootid, granted->key, NULL, granted);
 		relation_close(rel, AccessShareLock);
 		PG_RETURN_DATUM(d);
 	}
@@ -591,7 +594,15 @@ reclock_release(PG_FUNCTION_ARGS)
 
 	check_writable("reclock_release()");
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
-		PG_RETURN_BOOL(ReclockCitusTokenLive(PG_GETARG_UUID_P(0), true));	/* citusstore.c */
+	{
+		/* citusstore.c */
+		bool		released = ReclockCitusTokenLive(PG_GETARG_UUID_P(0), true);
+		ReclockLock *ended = ReclockCitusLastLock();
+
+		if (released && ended->found && ReclockNotifyOnRelid(ended->relid))
+			ReclockNotify("released", ended->relid, ended->key, NULL, ended);
+		PG_RETURN_BOOL(released);
+	}
 	if (!ReclockStoreEnd(fence, &lock))
 		PG_RETURN_BOOL(false);
 	RECLOCK_TEST_PAUSE("release:after_write");
@@ -637,6 +648,10 @@ reclock_break(PG_FUNCTION_ARGS)
 		broken = ReclockCitusBreak(rel, ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), &handled);
 		if (handled)
 		{
+			ReclockLock *ended = ReclockCitusLastLock();
+
+			if (broken && ended->found && ReclockNotifyOn(ki))
+				ReclockNotify("broken", ki->rootid, ended->key, NULL, ended);
 			relation_close(rel, AccessShareLock);
 			PG_RETURN_BOOL(broken);
 		}

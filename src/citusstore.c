@@ -73,6 +73,19 @@
 
 #define REGISTRY	"reclock_citus_tables"
 
+/*
+ * The lock that the last acquire (a new grant), break or release of a
+ * distributed table's row granted or ended (found false: none), for the
+ * caller's change notice (c-notices).
+ */
+static ReclockLock citus_last_lock;
+
+ReclockLock *
+ReclockCitusLastLock(void)
+{
+	return &citus_last_lock;
+}
+
 static void
 run_sql(const char *sql, int expected)
 {
@@ -184,6 +197,9 @@ registered(Oid relid)
 	return sql_value(psprintf("SELECT 1 FROM %s WHERE tbl = %s", registry_name(), regclass_literal(relid))) != NULL;
 }
 
+static void drop_notices_store(Oid locks);
+static bool registry_lookup(Oid table, Oid *locks, Oid *tokens);
+
 static void
 make_stores(Relation rel, void *arg)
 {
@@ -255,6 +271,12 @@ drop_stores(Relation rel, void *arg)
 		char	   *locks = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		char	   *tokens = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
+		Oid			lockid;
+		Oid			tokid;
+
+		/* its notice store (c-notices) */
+		if (registry_lookup(relid, &lockid, &tokid))
+			drop_notices_store(lockid);
 		run_sql(psprintf("DELETE FROM %s WHERE tbl = %s", registry, regclass_literal(relid)), SPI_OK_DELETE);
 		run_sql(psprintf("DROP TABLE %s, %s", locks, tokens), SPI_OK_UTILITY);
 	}
@@ -410,18 +432,6 @@ void
 ReclockCitusTriggersEnd(int level)
 {
 	AtEOXact_GUC(true, level);
-}
-
-/* reclock_notify of a distributed table: 0A000 */
-void
-ReclockCitusRefuseNotify(Relation rel, ReclockCitusKind kind)
-{
-	if (kind != RECLOCK_CITUS_NONE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot switch change notices of table \"%s\": it is managed by Citus",
-						RelationGetRelationName(rel)),
-				 errdetail("The guard of a distributed table runs on the workers, whose notices the coordinator's listeners never get.")));
 }
 
 /*
@@ -980,6 +990,7 @@ forget_table(Relation unused, void *arg)
 		return;
 	lname = qualified(locks);
 	tname = qualified(tokens);
+	drop_notices_store(locks);	/* its notice store (c-notices) */
 	/* by the store's name: the dropped table's OID names nothing on the workers */
 	run_sql(psprintf("DELETE FROM %s WHERE locks = %s", registry_name(), regclass_literal(locks)),
 			SPI_OK_DELETE);
@@ -1682,9 +1693,10 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	exact = ReclockCitusExactTextBegin();
-	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence"
+	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence, %s"
 									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d, $%d, $%d) g"
 									   " WHERE %s",
+									   ReclockColumnListSql(RelationGetRelid(rel), n, ki->attnums),
 									   ReclockRelationSql(rel), schema, n + 1, n + 2, n + 3, n + 4, n + 5,
 									   n + 6, n + 7, ReclockKeyWhereSql(ki)),
 							  n + 7, types, vals, NULL, false, 0) != SPI_OK_SELECT)
@@ -1708,6 +1720,21 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		result[3] = SPI_getbinval(row, rowdesc, 3, &isnull);
 		result[4] = SPI_getbinval(row, rowdesc, 4, &isnull);
 		tup = heap_form_tuple(tupdesc, result, nulls);
+		/* a new grant (an extension keeps its fence), for "acquired" (c-notices) */
+		memset(&citus_last_lock, 0, sizeof(citus_last_lock));
+		if (DatumGetBool(result[0]) && DatumGetInt64(result[4]) == fence)
+		{
+			bool	   *knulls = palloc(sizeof(bool) * n);
+
+			for (i = 0; i < n; i++)
+				keyvals[i] = SPI_getbinval(row, rowdesc, 5 + i, &knulls[i]);
+			citus_last_lock.found = true;
+			citus_last_lock.relid = ki->rootid;
+			citus_last_lock.key = ReclockKeyText(ki, keyvals, knulls);	/* caller's memory */
+			citus_last_lock.holder = pstrdup(lockholder);
+			citus_last_lock.fence = fence;
+			citus_last_lock.expires_at = DatumGetTimestampTz(result[3]);
+		}
 		MemoryContextSwitchTo(spicxt);
 		AtEOXact_GUC(true, exact);
 		SPI_finish();
@@ -1743,8 +1770,10 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 	bool		broken = false;
 	Oid			save_userid;
 	int			save_sec;
+	MemoryContext callercxt = CurrentMemoryContext;
 
 	*handled = false;
+	memset(&citus_last_lock, 0, sizeof(citus_last_lock));
 	if (!registry_lookup(RelationGetRelid(rel), &locks, &tokens))
 		return false;
 	*handled = true;
@@ -1787,7 +1816,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 		Oid			ltypes[2] = {disttype, TEXTOID};
 		Datum		lvals[2] = {dist, CStringGetTextDatum(key)};
 
-		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND key = $2 RETURNING fence, expires_at",
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND key = $2 RETURNING fence, expires_at, holder",
 										   qualified(locks)),
 								  2, ltypes, lvals, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 			elog(ERROR, "could not end the lock of row %s", key);
@@ -1800,10 +1829,22 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 		Oid			ttypes[2] = {disttype, INT8OID};
 		Datum		tvals[2] = {dist, Int64GetDatum(fence)};
 
+		char	   *holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+
 		broken = expires_at > ReclockNow();
 		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(tokens)),
 								  2, ttypes, tvals, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not end the tokens of row %s", key);
+		/* the lock broken, for "broken" (c-notices) */
+		if (broken)
+		{
+			citus_last_lock.found = true;
+			citus_last_lock.relid = ki->rootid;
+			citus_last_lock.key = MemoryContextStrdup(callercxt, key);
+			citus_last_lock.holder = MemoryContextStrdup(callercxt, holder);
+			citus_last_lock.fence = fence;
+			citus_last_lock.expires_at = expires_at;
+		}
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
 	AtEOXact_GUC(true, exact);
@@ -1834,7 +1875,9 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 	Oid			save_userid;
 	int			save_sec;
 	uint64		i;
+	MemoryContext callercxt = CurrentMemoryContext;
 
+	memset(&citus_last_lock, 0, sizeof(citus_last_lock));
 	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(registry) ||
 		!ReclockCitusOnCoordinator())
 		return false;
@@ -1847,15 +1890,16 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 	exact = ReclockCitusExactTextBegin();
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid FROM %s", registry_name()),
+	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid, tbl::pg_catalog.oid FROM %s", registry_name()),
 			SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
-		Oid		   *pair = palloc(sizeof(Oid) * 2);
+		Oid		   *pair = palloc(sizeof(Oid) * 3);
 
 		pair[0] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		pair[1] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		pair[2] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
 		stores = lappend(stores, pair);
 	}
 	foreach(lc, stores)
@@ -1868,8 +1912,10 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 		Oid			disttype;
 		int64		fence;
 		TimestampTz expires_at;
+		char	   *lkey;
+		char	   *holder;
 
-		if (SPI_execute_with_args(psprintf("SELECT l.dist, l.fence, l.expires_at FROM %s t JOIN %s l"
+		if (SPI_execute_with_args(psprintf("SELECT l.dist, l.fence, l.expires_at, l.key, l.holder FROM %s t JOIN %s l"
 										   " ON l.dist = t.dist AND l.fence = t.fence WHERE t.hash = $1",
 										   qualified(pair[1]), qualified(pair[0])),
 								  1, htype, hval, NULL, !end, 0) != SPI_OK_SELECT)
@@ -1881,6 +1927,8 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 		disttype = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
 		fence = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		expires_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		lkey = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+		holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
 		live = expires_at > ReclockNow();
 		if (end)
 		{
@@ -1892,6 +1940,16 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 				SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(pair[1])),
 									  2, types, vals, NULL, false, 0) != SPI_OK_DELETE)
 				elog(ERROR, "could not end a lock");
+			/* the lock released, for "released" (c-notices) */
+			if (live)
+			{
+				citus_last_lock.found = true;
+				citus_last_lock.relid = pair[2];
+				citus_last_lock.key = MemoryContextStrdup(callercxt, lkey);
+				citus_last_lock.holder = MemoryContextStrdup(callercxt, holder);
+				citus_last_lock.fence = fence;
+				citus_last_lock.expires_at = expires_at;
+			}
 		}
 		break;
 	}
@@ -1899,4 +1957,660 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return found && live;
+}
+
+/*-------------------------------------------------------------------------
+ * Change notices of protected distributed tables (helper c-notices; issue
+ * 24, docs/citus.md step "Notices").
+ *
+ * acquired, released and broken are decided on the coordinator (above) and
+ * queued there, in its transaction.  updated and deleted happen where the
+ * row's shard is: its notice trigger fires on the worker.  A worker's
+ * NOTIFY reaches the worker's listeners only, and under 2PC it cannot even
+ * PREPARE, so the worker writes the payload into T's notice store (an
+ * "outbox": a distributed table co-located with T, made by reclock_notify)
+ * in the write's own local transaction, and the node that started the
+ * distributed transaction collects it before Citus commits the workers:
+ *
+ * - At ExecutorStart a statement that writes a table with notices marks
+ *   it.  Outside a transaction block it also makes the transaction a Citus
+ *   coordinated one (create_intermediate_result of an empty query: Citus's
+ *   C function for that is not exported), or Citus would send a
+ *   single-shard write without BEGIN, committed by the worker on its own.
+ * - At pre-commit (reclock's callback runs before Citus's: PostgreSQL calls
+ *   the latest registered first, and reclock registers after Citus's
+ *   _PG_init) one query per marked table reads the outbox through Citus,
+ *   calling reclock_citus_notice_take for each row, as the writing role.
+ *   Citus sends the access of a placement over the connection that
+ *   modified a co-located placement in this transaction, so the worker
+ *   transaction that wrote the rows is the one that reads them (the rows of
+ *   other transactions are invisible: none is ever committed).  The
+ *   function first makes the worker's deferred constraints immediate (a
+ *   failure fails this commit before anything is sent), then deletes the
+ *   row and returns its payload, queued here with Async_Notify: sent when
+ *   this transaction commits, dropped when it aborts.
+ * - At the worker's pre-commit (and PREPARE) a row of its transaction left
+ *   in an outbox shard (not collected) refuses the commit: a write is never
+ *   committed without its notice.
+ *
+ * A write that does not come over a Citus connection in a transaction block
+ * (a role connected to the worker, run_command_on_placements, local
+ * execution) notifies the listeners of its own node, at its own commit.
+ *-------------------------------------------------------------------------
+ */
+#include "access/parallel.h"
+#include "commands/async.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/hsearch.h"
+#include "utils/xid8.h"
+
+#define NOTICE_SUFFIX	"_notices"
+#define CITUS_INTERNAL_APPNAME	"citus_internal gpid="
+
+/* the notice store's name for a lock store's (..._locks -> ..._notices), or NULL */
+static char *
+notices_name(const char *locksname)
+{
+	size_t		len = locksname ? strlen(locksname) : 0;
+
+	if (len < 6 || strcmp(locksname + len - 6, "_locks") != 0)
+		return NULL;
+	return psprintf("%.*s%s", (int) (len - 6), locksname, NOTICE_SUFFIX);
+}
+
+/* T's notice store on this node (InvalidOid: notices off, or not protected) */
+static Oid
+notices_store(Oid table)
+{
+	Oid			locks;
+	Oid			tokens;
+	char	   *name;
+
+	if (!registry_lookup(table, &locks, &tokens) ||
+		(name = notices_name(get_rel_name(locks))) == NULL)
+		return InvalidOid;
+	return get_relname_relid(name, get_rel_namespace(locks));
+}
+
+/* drop the notice store beside lock store locks, if any (as the store owner, in SPI) */
+static void
+drop_notices_store(Oid locks)
+{
+	char	   *name = notices_name(get_rel_name(locks));
+	Oid			outbox;
+
+	if (name != NULL && OidIsValid(outbox = get_relname_relid(name, get_rel_namespace(locks))))
+		run_sql(psprintf("DROP TABLE %s", qualified(outbox)), SPI_OK_UTILITY);
+}
+
+static void
+make_notices_store(Relation rel, void *arg)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			locks;
+	Oid			tokens;
+	AttrNumber	attnum = get_attnum(relid, (const char *) arg);
+	Oid			typid;
+	int32		typmod;
+	Oid			collid;
+	char	   *type;
+	char	   *name;
+
+	if (!registry_lookup(relid, &locks, &tokens) ||
+		(name = notices_name(get_rel_name(locks))) == NULL)
+		elog(ERROR, "table \"%s\" has no lock store", RelationGetRelationName(rel));
+	if (OidIsValid(get_relname_relid(name, get_rel_namespace(locks))))
+		return;
+	get_atttypetypmodcoll(relid, attnum, &typid, &typmod, &collid);
+	type = format_type_with_typemod(typid, typmod);
+	if (OidIsValid(collid))
+		type = psprintf("%s COLLATE %s", type, generate_collation_name(collid));
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(locks)), name);
+	run_sql(psprintf("CREATE TABLE %s ("
+					 "dist %s NOT NULL,"
+					 " xid pg_catalog.xid8 NOT NULL,"
+					 " n pg_catalog.int8 NOT NULL,"
+					 " payload pg_catalog.text NOT NULL) USING heap", name, type), SPI_OK_UTILITY);
+	run_sql(psprintf("SELECT pg_catalog.create_distributed_table('%s', 'dist', colocate_with => %s)",
+					 name, quote_literal_cstr(qualified(relid))), SPI_OK_SELECT);
+	/*
+	 * The coordinator collects as the writing role, over the connection that
+	 * wrote: anyone may read it (uncommitted rows of other transactions are
+	 * invisible, and no row is ever committed), none may write it.
+	 */
+	run_sql(psprintf("REVOKE ALL ON %s FROM PUBLIC", name), SPI_OK_UTILITY);
+	run_sql(psprintf("GRANT SELECT ON %s TO PUBLIC", name), SPI_OK_UTILITY);
+}
+
+static void
+drop_notices(Relation rel, void *arg)
+{
+	Oid			locks;
+	Oid			tokens;
+
+	if (registry_lookup(RelationGetRelid(rel), &locks, &tokens))
+		drop_notices_store(locks);
+}
+
+static void forget_notifying(void);
+
+/*
+ * reclock_notify of a table Citus manages: on a protected distributed table
+ * (on the coordinator), make or drop its notice store; refuse the rest.
+ */
+void
+ReclockCitusNotify(Relation rel, ReclockCitusKind kind, bool enabled)
+{
+	Oid			locks;
+	Oid			tokens;
+	char	   *column;
+
+	if (kind == RECLOCK_CITUS_NONE)
+		return;
+	if (kind != RECLOCK_CITUS_DISTRIBUTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot switch change notices of table \"%s\": it is managed by Citus",
+						RelationGetRelationName(rel)),
+				 errdetail("reclock sends change notices of hash-distributed tables only, switched on the coordinator.")));
+	if (!ReclockCitusOnCoordinator())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot switch change notices of Citus distributed table \"%s\" on a worker",
+						RelationGetRelationName(rel)),
+				 errhint("Call reclock_notify() on the coordinator.")));
+	if (!registry_lookup(RelationGetRelid(rel), &locks, &tokens))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot switch change notices of Citus distributed table \"%s\": it is not protected",
+						RelationGetRelationName(rel)),
+				 errdetail("The notices of a distributed table's rows are carried from its workers through stores that reclock_protect() makes."),
+				 errhint("Protect the table first: SELECT reclock_protect('%s').", RelationGetRelationName(rel))));
+	/* this transaction's later statements ask again (notifying_table) */
+	forget_notifying();
+	if (!enabled)
+	{
+		as_store_owner(drop_notices, rel, NULL);
+		return;
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	column = MemoryContextStrdup(CurTransactionContext, distribution_column(rel));
+	SPI_finish();
+	as_store_owner(make_notices_store, rel, column);
+}
+
+/*
+ * This transaction's notice bookkeeping: on a worker, the outbox shards it
+ * wrote (checked at pre-commit); on the coordinator, the notifying tables
+ * its statements wrote (collected at pre-commit).  In TopTransactionContext,
+ * forgotten at the transaction's end.
+ */
+static List *notice_shards = NIL;
+static List *notice_tables = NIL;
+static bool notice_coordinated = false;	/* made a Citus coordinated transaction */
+static LocalTransactionId notice_lxid = InvalidLocalTransactionId;
+static int64 notice_seq = 0;
+static void citus_notices_xact(XactEvent event, void *arg);
+
+static void
+notice_state(void)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		ReclockOnXactEvent(RECLOCK_XACT_CITUS_NOTICES, citus_notices_xact);
+		registered = true;
+	}
+	if (notice_lxid != MY_LXID)
+	{
+		notice_shards = NIL;
+		notice_tables = NIL;
+		notice_coordinated = false;
+		notice_lxid = MY_LXID;
+	}
+}
+
+/* a backend Citus opened from an initiator (coordinator or MX worker)? */
+static bool
+citus_connection(void)
+{
+	return application_name != NULL &&
+		strncmp(application_name, CITUS_INTERNAL_APPNAME, strlen(CITUS_INTERNAL_APPNAME)) == 0;
+}
+
+/* the hash range's lower end of shard shardrel (<table>_<shardid>) */
+static char *
+shard_minvalue(Relation shardrel)
+{
+	const char *sep = strrchr(RelationGetRelationName(shardrel), '_');
+	ShardFind	sf = {0, NULL, InvalidOid, 0};
+
+	if (sep == NULL)
+		return NULL;
+	sf.shardid = strtoi64(sep + 1, NULL, 10);
+	scan_metadata("pg_dist_shard", "shardid", F_INT8EQ, Int64GetDatum(sf.shardid),
+				  shard_match, &sf);
+	return sf.found ? sf.minvalue : NULL;
+}
+
+/*
+ * The notice trigger fired on a shard of a Citus table (AFTER UPDATE OR
+ * DELETE of a row): InvalidOid when the table is not a protected
+ * distributed one (the caller goes on as for any table), else that table,
+ * with *off when its notices are off, else the row's key (and new key) and
+ * the live lock whose token the writer presented (lock->found), as the
+ * guard reads them here: the caller (guard.c) makes the payload.
+ */
+Oid
+ReclockCitusShardNotice(Relation shardrel, ReclockKeyInfo *ki, TriggerData *td,
+						bool *off, char **key, char **newkey, ReclockLock *lock)
+{
+	ShardStores *ss = shard_stores(shardrel, ki->citus_table);
+	TupleDesc	desc = RelationGetDescr(shardrel);
+	Datum		dist;
+	bool		isnull;
+	ShardLock	sl;
+	TimestampTz now;
+
+	*off = true;
+	*key = NULL;
+	*newkey = NULL;
+	memset(lock, 0, sizeof(*lock));
+	if (!ss->protected)
+		return InvalidOid;
+	if (!OidIsValid(notices_store(ss->table)))
+		return ss->table;		/* notices off (the trigger goes with them) */
+	*off = false;
+	dist = heap_getattr(td->tg_trigtuple, ss->distatt, desc, &isnull);
+	*key = ReclockTupleKey(ki, td->tg_trigtuple, desc);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+		!ReclockKeyUnchanged(ki, td->tg_trigtuple, td->tg_newtuple, desc))
+		*newkey = ReclockNewTupleKey(ki, td->tg_newtuple, desc);
+	if (*newkey != NULL && strcmp(*newkey, *key) == 0)
+		*newkey = NULL;
+	now = ReclockNow();
+	if (live_lock(ss, dist, *newkey ? *newkey : *key, now, &sl) && holds_token(ss, dist, sl.fence))
+	{
+		lock->found = true;
+		lock->relid = ss->table;
+		lock->holder = sl.holder;
+		lock->fence = sl.fence;
+		lock->expires_at = sl.expires_at;
+	}
+	return ss->table;
+}
+
+/*
+ * The payload of a notice about a row of shard shardrel: false when this
+ * node's own NOTIFY is the one to send it (the write is not part of a
+ * distributed transaction started elsewhere: a role connected here, local
+ * execution, run_command_on_placements), else true, the payload written to
+ * the notice store shard beside the row for the starting node to collect.
+ */
+bool
+ReclockCitusShardNoticeCarry(Relation shardrel, ReclockKeyInfo *ki, TriggerData *td,
+							 const char *payload)
+{
+	ShardStores *ss = shard_stores(shardrel, ki->citus_table);
+	TupleDesc	desc = RelationGetDescr(shardrel);
+	Oid			outbox;
+	char	   *minvalue;
+	Oid			outshard;
+	Datum		dist;
+	bool		isnull;
+	Oid			save_userid;
+	int			save_sec;
+	MemoryContext old;
+
+	if (!citus_connection() || !IsTransactionBlock())
+		return false;
+	outbox = ss->protected ? notices_store(ss->table) : InvalidOid;
+	minvalue = OidIsValid(outbox) ? shard_minvalue(shardrel) : NULL;
+	outshard = minvalue ? colocated_shard(outbox, minvalue) : InvalidOid;
+	if (!OidIsValid(outshard))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot write to table \"%s\": its notice store is not on this node",
+						get_rel_name(ss->table)),
+				 errdetail("Shard \"%s\" of a table with change notices has no notice store shard beside it here.",
+						   RelationGetRelationName(shardrel)),
+				 errhint("Turn the notices off and on again with reclock_notify() on the coordinator.")));
+	dist = heap_getattr(td->tg_trigtuple, ss->distatt, desc, &isnull);
+	{
+		Oid			types[3] = {TupleDescAttr(desc, ss->distatt - 1)->atttypid, INT8OID, TEXTOID};
+		Datum		vals[3] = {dist, Int64GetDatum(++notice_seq), CStringGetTextDatum(payload)};
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		if (SPI_execute_with_args(psprintf("INSERT INTO %s (dist, xid, n, payload)"
+										   " VALUES ($1, pg_catalog.pg_current_xact_id(), $2, $3)",
+										   qualified(outshard)),
+								  3, types, vals, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not queue a change notice");
+		SetUserIdAndSecContext(save_userid, save_sec);
+		SPI_finish();
+	}
+	notice_state();
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	notice_shards = list_append_unique_oid(notice_shards, outshard);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(reclock_citus_notice_take);
+
+static LocalTransactionId take_lxid = InvalidLocalTransactionId;
+
+/*
+ * reclock_citus_notice_take(shard oid, xid xid8, n int8) returns text: on a
+ * worker, for the coordinator's collection, the payload of one row of an
+ * outbox shard written by this very transaction, deleted (NULL for any
+ * other row).  Anyone may call it: it takes only the caller's own notices.
+ */
+Datum
+reclock_citus_notice_take(PG_FUNCTION_ARGS)
+{
+	Oid			shard = PG_GETARG_OID(0);
+	FullTransactionId xid = PG_GETARG_FULLTRANSACTIONID(1);
+	int64		n = PG_GETARG_INT64(2);
+	FullTransactionId mine = GetTopFullTransactionIdIfAny();
+	char	   *name = get_rel_name(shard);
+	unsigned int relid;
+	long long	shardid;
+	int			end = 0;
+	char	   *payload = NULL;
+	Oid			save_userid;
+	int			save_sec;
+	Oid			types[2] = {XID8OID, INT8OID};
+	Datum		vals[2] = {PG_GETARG_DATUM(1), Int64GetDatum(n)};
+
+	if (!FullTransactionIdIsValid(mine) || !FullTransactionIdEquals(mine, xid))
+		PG_RETURN_NULL();
+	/*
+	 * The coordinator is committing: this transaction's deferred
+	 * constraints and triggers are checked now, so that a failure fails the
+	 * coordinator's commit before it sends the notices (under 1PC Citus
+	 * would only warn about a worker whose COMMIT fails).
+	 */
+	if (take_lxid != MY_LXID)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		run_sql("SET CONSTRAINTS ALL IMMEDIATE", SPI_OK_UTILITY);
+		SPI_finish();
+		take_lxid = MY_LXID;
+	}
+	/* an outbox shard of reclock's: reclock_store_<oid>_notices_<shardid> */
+	if (name == NULL || get_rel_namespace(shard) != ReclockExtensionSchema() ||
+		sscanf(name, "reclock_store_%u_notices_%lld%n", &relid, &shardid, &end) != 2 ||
+		name[end] != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation %u is not a shard of a reclock notice store", shard)));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_execute_with_args(psprintf("DELETE FROM ONLY %s WHERE xid = $1 AND n = $2 RETURNING payload",
+									   qualified(shard)),
+							  2, types, vals, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "could not take a change notice");
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		payload = isnull ? NULL : text_to_cstring(DatumGetTextPP(d));
+	}
+	SPI_finish();
+	if (payload == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(payload));
+}
+
+/* a worker's pre-commit: every notice of this transaction was collected */
+static void
+check_collected(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, notice_shards)
+	{
+		Oid			shard = lfirst_oid(lc);
+		Oid			save_userid;
+		int			save_sec;
+		bool		left;
+
+		if (get_rel_name(shard) == NULL)
+			continue;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		left = sql_value(psprintf("SELECT 1 FROM ONLY %s WHERE xid = pg_catalog.pg_current_xact_id() LIMIT 1",
+								  qualified(shard))) != NULL;
+		SetUserIdAndSecContext(save_userid, save_sec);
+		SPI_finish();
+		if (left)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot commit a write to a table with change notices: its notices were not collected"),
+					 errdetail("This transaction came over a Citus connection, and the node that started it did not collect the notices of the rows it wrote here."),
+					 errhint("Write tables with change notices through the coordinator (with reclock in its shared_preload_libraries), or turn the notices off with reclock_notify(table, false).")));
+	}
+}
+
+static int
+compare_payloads(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/*
+ * The coordinator's pre-commit: collect the notices of the marked tables
+ * from the workers' outbox shards, over the connections that wrote them,
+ * as the writing role.  Sorted by payload: rows of different shards have no
+ * order between them.
+ */
+static void
+collect_notices(void)
+{
+	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	List	   *tables = notice_tables;
+	ListCell   *lc;
+
+	notice_tables = NIL;
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+		Oid			outbox;
+		List	   *payloads = NIL;
+		ListCell   *pc;
+		uint64		i;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (!OidIsValid(outbox = notices_store(relid)))
+		{
+			SPI_finish();
+			continue;
+		}
+		run_sql(psprintf("SELECT %s.reclock_citus_notice_take(o.tableoid, o.xid, o.n) FROM ONLY %s o",
+						 schema, qualified(outbox)), SPI_OK_SELECT);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			char	   *p = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			if (p != NULL)
+				payloads = lappend(payloads, MemoryContextStrdup(TopTransactionContext, p));
+		}
+		SPI_finish();
+		list_sort(payloads, compare_payloads);
+		/* notify.c's channel; PREPARE was refused before (citus_notices_xact) */
+		foreach(pc, payloads)
+			Async_Notify("reclock", (char *) lfirst(pc));
+	}
+}
+
+static void
+citus_notices_xact(XactEvent event, void *arg)
+{
+	if (notice_lxid != MY_LXID)
+		return;
+	if (event == XACT_EVENT_PRE_PREPARE && notice_tables != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that wrote a table with reclock change notices"),
+				 errdetail("Change notices are on for table \"%s\", and PostgreSQL cannot send NOTIFY from a prepared transaction.",
+						   get_rel_name(linitial_oid(notice_tables)) ? get_rel_name(linitial_oid(notice_tables)) : "?"),
+				 errhint("Write tables with change notices outside two-phase transactions, or turn the notices off with reclock_notify(table, false).")));
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
+	{
+		if (notice_tables != NIL || notice_shards != NIL)
+		{
+			/* SPI at pre-commit needs a snapshot of its own */
+			PushActiveSnapshot(GetTransactionSnapshot());
+			if (notice_tables != NIL)
+				collect_notices();
+			if (notice_shards != NIL)
+				check_collected();
+			PopActiveSnapshot();
+		}
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		notice_shards = NIL;
+		notice_tables = NIL;
+		notice_coordinated = false;
+		notice_lxid = InvalidLocalTransactionId;
+	}
+}
+
+/*
+ * Is relid a distributed table with notices on?  Its notice store exists
+ * (on every node: MX workers collect the notices of the writes they start
+ * too).  Known for one transaction: reclock_notify on the coordinator
+ * sends no invalidation to the workers.
+ */
+typedef struct NotifyingEntry
+{
+	Oid			relid;
+	bool		notifying;
+} NotifyingEntry;
+
+static HTAB *notifying_cache = NULL;
+static LocalTransactionId notifying_lxid = InvalidLocalTransactionId;
+
+static void
+forget_notifying(void)
+{
+	notifying_lxid = InvalidLocalTransactionId;
+}
+
+static bool
+notifying_table(Oid relid)
+{
+	NotifyingEntry *e;
+	bool		found;
+
+	if (notifying_cache == NULL || notifying_lxid != MY_LXID)
+	{
+		HASHCTL		ctl;
+
+		if (notifying_cache != NULL)
+			hash_destroy(notifying_cache);
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(NotifyingEntry);
+		ctl.hcxt = TopMemoryContext;
+		notifying_cache = hash_create("reclock notifying tables", 16, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		notifying_lxid = MY_LXID;
+	}
+	e = hash_search(notifying_cache, &relid, HASH_FIND, &found);
+	if (found)
+		return e->notifying;
+	{
+		Oid			table;
+		bool		unsure;
+		bool		notifying = false;
+
+		if (ReclockCitusKindOf(relid, &table, &unsure) == RECLOCK_CITUS_DISTRIBUTED &&
+			OidIsValid(get_extension_oid("reclock", true)))
+			notifying = OidIsValid(notices_store(relid));
+		e = hash_search(notifying_cache, &relid, HASH_ENTER, &found);
+		e->notifying = notifying;
+		return notifying;
+	}
+}
+
+static ExecutorStart_hook_type prev_executor_start = NULL;
+
+/* a statement that writes a notifying distributed table marks it (see above) */
+static void
+notices_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	ListCell   *lc;
+
+	/* citus.shard_count: Citus is loaded (else nothing is distributed) */
+	if (IsTransactionState() && !IsParallelWorker() &&
+		GetConfigOption("citus.shard_count", true, false) != NULL &&
+		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && queryDesc->plannedstmt != NULL)
+	{
+		foreach(lc, queryDesc->plannedstmt->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind != RTE_RELATION || rte->rellockmode != RowExclusiveLock ||
+				rte->relkind != RELKIND_RELATION || !notifying_table(rte->relid))
+				continue;
+			notice_state();
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+				notice_tables = list_append_unique_oid(notice_tables, rte->relid);
+				MemoryContextSwitchTo(old);
+			}
+			if (!IsTransactionBlock() && !notice_coordinated)
+			{
+				/*
+				 * Outside a transaction block Citus sends a single-shard
+				 * write without BEGIN: the worker would commit it on its
+				 * own, before this transaction could collect its notices.
+				 * create_intermediate_result (Citus's SQL API; the query
+				 * writes an empty file here) makes this a coordinated
+				 * transaction, whose later writes Citus sends in a
+				 * transaction block.  (Citus's C function for that is not
+				 * exported.)
+				 */
+				if (SPI_connect() != SPI_OK_CONNECT)
+					elog(ERROR, "SPI_connect failed");
+				run_sql("SELECT pg_catalog.create_intermediate_result('reclock_notices', 'SELECT 1 WHERE false')",
+						SPI_OK_SELECT);
+				SPI_finish();
+				notice_coordinated = true;
+			}
+		}
+	}
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/* _PG_init (reclock.c) */
+void
+ReclockCitusNoticesInit(void)
+{
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = notices_executor_start;
 }

@@ -439,6 +439,25 @@ reclock_notice(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		return PointerGetDatum(NULL);
 	ki = ReclockGetKeyInfo(rel);
+	/* a shard of a protected distributed table: sent here or carried (citusstore.c) */
+	if (unlikely(ki->citus == RECLOCK_CITUS_SHARD))
+	{
+		bool		off;
+		Oid			table = ReclockCitusShardNotice(rel, ki, trigdata, &off, &key, &newkey, &lock);
+
+		if (OidIsValid(table))
+		{
+			if (!off)
+			{
+				char	   *p = ReclockNotifyPayload(deleted ? "deleted" : "updated",
+													 table, key, newkey, &lock);
+
+				if (!ReclockCitusShardNoticeCarry(rel, ki, trigdata, p))
+					ReclockNotifySend(table, p);
+			}
+			return PointerGetDatum(NULL);
+		}
+	}
 	if (!ReclockNotifyOn(ki))
 		return PointerGetDatum(NULL);	/* off (or turned off in this transaction) */
 	key = ReclockTupleKey(ki, trigdata->tg_trigtuple, desc);

@@ -193,9 +193,9 @@ remember_notice(Oid relid)
  * Queue a notice about a lock or row of relid (the root of its partition
  * tree), if the table has notices on.  Sent on commit.
  */
-static void
-notify(const char *event, Oid relid, const char *key, const char *new_key,
-	   Oid childid, ReclockLock *lock)
+static char *
+fitting_payload(const char *event, Oid relid, const char *key, const char *new_key,
+				Oid childid, ReclockLock *lock)
 {
 	char	   *p;
 
@@ -207,6 +207,32 @@ notify(const char *event, Oid relid, const char *key, const char *new_key,
 		p = payload(event, relid, key, new_key, childid, lock, true, false);
 	if (strlen(p) > PAYLOAD_MAX)
 		p = payload(event, relid, key, new_key, childid, lock, true, true);
+	return p;
+}
+
+static void
+notify(const char *event, Oid relid, const char *key, const char *new_key,
+	   Oid childid, ReclockLock *lock)
+{
+	Async_Notify(RECLOCK_CHANNEL, fitting_payload(event, relid, key, new_key, childid, lock));
+	remember_notice(relid);
+}
+
+/*
+ * The payload of a notice about a row of relid, made here and sent by
+ * another node (a Citus worker's row, sent by its coordinator: citusstore.c).
+ */
+char *
+ReclockNotifyPayload(const char *event, Oid relid, const char *key,
+					 const char *new_key, ReclockLock *lock)
+{
+	return fitting_payload(event, relid, key, new_key, InvalidOid, lock);
+}
+
+/* queue a payload made by ReclockNotifyPayload (on this node or another) */
+void
+ReclockNotifySend(Oid relid, const char *p)
+{
 	Async_Notify(RECLOCK_CHANNEL, p);
 	remember_notice(relid);
 }

@@ -343,7 +343,16 @@ reclock_unprotect(PG_FUNCTION_ARGS)
 	set_triggers(rel, false, false, NULL, InvalidOid);
 	ReclockCitusTriggersEnd(level);
 	ReclockCitusUnprotect(rel, kind);
+	level = ReclockCitusTriggersBegin(kind);
+	if (kind == RECLOCK_CITUS_DISTRIBUTED &&
+		ReclockNotifyOnRelid(ReclockRootOf(RelationGetRelid(rel))))
+	{
+		/* its notices went with its stores (citusstore.c): off */
+		ReclockStoreSetNotify(ReclockRootOf(RelationGetRelid(rel)), false);
+		CacheInvalidateRelcacheByRelid(ReclockRootOf(RelationGetRelid(rel)));
+	}
 	ReclockRefreshNoticeTrigger(ReclockRootOf(RelationGetRelid(rel)), InvalidOid, false);
+	ReclockCitusTriggersEnd(level);
 	SPI_finish();
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();
@@ -359,18 +368,21 @@ reclock_notify(PG_FUNCTION_ARGS)
 	bool		enabled = PG_GETARG_BOOL(1);
 	Relation	rel = ReclockOpenTable(relid, "reclock_notify()");
 	Oid			rootid;
+	Oid			table;
+	bool		unsure;
+	ReclockCitusKind kind;
+	int			level;
 
 	ReclockCheckOwner(rel, "Only the table's owner decides whether its keys and holders are broadcast.");
-	{
-		Oid			table;
-		bool		unsure;
-
-		ReclockCitusRefuseNotify(rel, ReclockCitusKindOf(relid, &table, &unsure));
-	}
+	kind = ReclockCitusKindOf(relid, &table, &unsure);
 	PreventCommandIfReadOnly("reclock_notify()");
+	/* a protected distributed table: its notice store (citusstore.c); others refused */
+	ReclockCitusNotify(rel, kind, enabled);
 	rootid = ReclockRootOf(relid);
 	ReclockStoreSetNotify(rootid, enabled);
+	level = ReclockCitusTriggersBegin(kind);
 	ReclockRefreshNoticeTrigger(rootid, rootid, enabled);
+	ReclockCitusTriggersEnd(level);
 	/* every backend's cached answer for the table (and its partitions) goes */
 	CacheInvalidateRelcacheByRelid(rootid);
 	if (rootid != relid)

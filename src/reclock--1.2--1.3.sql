@@ -46,3 +46,14 @@ RETURNS pg_catalog.timestamptz
 AS 'MODULE_PATHNAME', 'reclock_citus_refresh'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.reclock_citus_refresh(pg_catalog.regclass, anyelement, pg_catalog.bytea, pg_catalog.int8) FROM PUBLIC;
+
+-- The change notices of a protected distributed table's rows (c-notices): run
+-- on a worker by the coordinator's collection at its pre-commit, over the
+-- connection that wrote them; takes (deletes and returns) one row of a notice
+-- store shard written by the caller's own transaction, NULL for any other.
+-- Any role that writes such a table runs it (it takes only its own notices).
+CREATE FUNCTION @extschema@.reclock_citus_notice_take(shard pg_catalog.oid, xid pg_catalog.xid8,
+	n pg_catalog.int8)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'reclock_citus_notice_take'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;

@@ -57,8 +57,6 @@
 
 PG_MODULE_MAGIC;
 
-void		_PG_init(void);
-
 /*--- Variables exported ---*/
 int			reclock_default_ttl = 300;
 int			reclock_max_ttl = 86400;
@@ -258,8 +256,12 @@ define_test_settings(void)
 }
 #endif
 
+/*
+ * reclock's part of _PG_init (init.c, which then lets the files above this
+ * one install their hooks).
+ */
 void
-_PG_init(void)
+ReclockInit(void)
 {
 	const char *placeholder;
 	bool		had_placeholder;

@@ -47,15 +47,16 @@
  *                clock, visible_locks
  *   cas.c        reclock_cas, reclock_diff and their _children forms
  *   ddl.c        the DDL and drop watches, the publication checks
+ *   init.c       _PG_init: reclock.c's settings, then the other files' hooks
  *
  * Who uses whom (test/layout/check.sh -v prints it; reclock.c, which most
  * files use, left out): citus.c and rowsql.c use no other file;
  * keys -> citus; store -> plans; livekeys -> store, keys; tokens -> store;
  * notify -> store, keys; links -> notify, keys; children -> links, notify,
  * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
- * notify, tokens, livekeys, store, keys, citus; protect -> citusstore,
- * links, notify, store, keys; citusstore -> store, rowsql, keys; acquire -> citusstore, notify, tokens, store, rowsql, keys, plans;
- * cas -> links, rowsql, keys, plans, citus; ddl -> protect, store, keys.
+ * notify, citusstore, tokens, livekeys, store, keys, citus; protect -> citusstore,
+ * links, notify, store, keys; citusstore -> store, rowsql, keys, citus; acquire -> citusstore, notify, tokens, store, rowsql, keys, plans;
+ * cas -> links, rowsql, keys, plans, citus; ddl -> protect, store, keys; init -> citusstore.
  *
  * IDENTIFICATION
  *	  src/reclock.h
@@ -140,6 +141,7 @@ extern int	reclock_max_ttl;		/* seconds */
 extern int	reclock_reentry;
 extern bool reclock_preloaded;	/* loaded by shared_preload_libraries */
 
+extern void ReclockInit(void);	/* _PG_init's part of this file (init.c) */
 extern TimestampTz ReclockNow(void);
 /* instead of CacheRegisterRelcacheCallback: one registration for all of reclock */
 extern void ReclockRegisterRelcacheCallback(RelcacheCallbackFunction func);
@@ -150,6 +152,7 @@ typedef enum ReclockXactSlot
 	RECLOCK_XACT_CHILD_RECHECK,	/* children.c: child rows checked at commit */
 	RECLOCK_XACT_RENEWALS,		/* store.c: renewals checked at commit */
 	RECLOCK_XACT_CITUS_RENEWALS,	/* citusstore.c: a worker's renewals checked at commit */
+	RECLOCK_XACT_CITUS_NOTICES, /* citusstore.c: workers' notices collected, checked */
 	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
 	RECLOCK_XACT_RECLAIM,		/* store.c: reclaim and sweep at commit */
 	RECLOCK_XACT_LIVE_KEYS,		/* livekeys.c: the live-key sets carried over */
@@ -460,7 +463,6 @@ extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation paren
 extern void ReclockCitusUnprotect(Relation rel, ReclockCitusKind kind);
 extern int	ReclockCitusTriggersBegin(ReclockCitusKind kind);
 extern void ReclockCitusTriggersEnd(int level);
-extern void ReclockCitusRefuseNotify(Relation rel, ReclockCitusKind kind);
 extern bool ReclockCitusGuardShard(Relation shardrel, ReclockKeyInfo *ki,
 								   struct TriggerData *td, bool require_lock);
 extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
@@ -472,6 +474,15 @@ extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *k
 extern bool ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 							  bool *handled);
 extern bool ReclockCitusTokenLive(const pg_uuid_t *token, bool end);
+/* change notices of distributed tables (c-notices) */
+extern void ReclockCitusNotify(Relation rel, ReclockCitusKind kind, bool enabled);
+extern Oid	ReclockCitusShardNotice(Relation shardrel, ReclockKeyInfo *ki,
+									struct TriggerData *td, bool *off, char **key,
+									char **newkey, ReclockLock *lock);
+extern bool ReclockCitusShardNoticeCarry(Relation shardrel, ReclockKeyInfo *ki,
+										 struct TriggerData *td, const char *payload);
+extern ReclockLock *ReclockCitusLastLock(void);
+extern void ReclockCitusNoticesInit(void);
 
 /*--- notify.c: change notices ---*/
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
@@ -480,6 +491,9 @@ extern void ReclockNotify(const char *event, Oid relid, const char *key,
 						  const char *new_key, ReclockLock *lock);
 extern void ReclockNotifyChild(Oid relid, const char *key, Oid childid,
 							   ReclockLock *lock);
+extern char *ReclockNotifyPayload(const char *event, Oid relid, const char *key,
+								  const char *new_key, ReclockLock *lock);
+extern void ReclockNotifySend(Oid relid, const char *payload);
 
 /*--- links.c: child tables' links to their parents, chains ---*/
 /* a child table's foreign key to its parent, as its guard uses it */
@@ -528,5 +542,7 @@ extern void ReclockGuardNewPartition(Oid relid);
 /*--- cas.c: compare-and-swap, diff (SQL entry points only) ---*/
 
 /*--- ddl.c: the DDL watch (SQL entry points only) ---*/
+
+/*--- init.c: _PG_init (reclock.c's settings, then the hooks of the files above it) ---*/
 
 #endif							/* RECLOCK_H */

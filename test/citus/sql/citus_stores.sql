@@ -103,8 +103,8 @@ CREATE TABLE st_line (order_id int REFERENCES st, n int, PRIMARY KEY (order_id, 
 SELECT create_distributed_table('st_line', 'order_id', colocate_with => 'st');
 SELECT reclock_protect('st_line', parent => 'st');
 \echo :SQLSTATE
--- change notices: the guard's events happen on the workers
-SELECT reclock_notify('st');
+-- change notices: of protected distributed tables only
+SELECT reclock_notify('rg');
 \echo :SQLSTATE
 SELECT count(*) AS registered FROM reclock_citus_tables;
 SELECT count(*) AS guards FROM pg_trigger
