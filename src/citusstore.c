@@ -150,19 +150,46 @@ distribution_column(Relation rel)
 	return column;
 }
 
+/*
+ * Become the extension owner, for SQL on the stores, with search_path
+ * pinned to pg_catalog (as a SECURITY DEFINER function's SET clause pins
+ * it): the SQL names its tables qualified, but its operators (=, <=, ANY)
+ * are found by the search_path, and an operator that a caller's schema put
+ * ahead of pg_catalog's would run as the extension owner.  Returns the GUC
+ * nest level for store_owner_end.
+ */
+static int
+store_owner_begin(Oid *save_userid, int *save_sec)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	GetUserIdAndSecContext(save_userid, save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	return level;
+}
+
+static void
+store_owner_end(Oid save_userid, int save_sec, int level)
+{
+	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, level);
+}
+
 /* run fn as the extension owner, in an SPI connection of its own */
 static void
 as_store_owner(void (*fn) (Relation rel, void *arg), Relation rel, void *arg)
 {
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	fn(rel, arg);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 }
 
@@ -1170,6 +1197,7 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 {
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	Oid			types[7] = {disttype, TEXTOID, TEXTOID, OIDOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		vals[7];
 	Oid			ttypes[3] = {disttype, BYTEAOID, INT8OID};
@@ -1185,8 +1213,7 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 	tvals[0] = dist;
 	tvals[1] = PointerGetDatum(hash);
 	tvals[2] = Int64GetDatum(fence);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	if (SPI_execute_with_args(psprintf("INSERT INTO %s (dist, key, holder, acquired_by, fence, acquired_at, expires_at)"
 									   " VALUES ($1, $2, $3, $4::pg_catalog.regrole, $5, $6, $7)"
 									   " ON CONFLICT (dist, key) DO UPDATE SET holder = excluded.holder,"
@@ -1225,7 +1252,7 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 								  1, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not reclaim dead locks beside row %s", key);
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 }
 
 /*
@@ -1444,6 +1471,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 	int64		fence = 0;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	TimestampTz now;
 	TimestampTz old_expires_at;
 	char	   *key;
@@ -1464,8 +1492,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	{
 		Oid			types[2] = {disttype, INT8OID};
 		Datum		vals[2] = {dist, Int64GetDatum(fence)};
@@ -1480,7 +1507,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 	if (SPI_processed != 1 ||
 		(old_expires_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull))) <= now)
 	{
-		SetUserIdAndSecContext(save_userid, save_sec);
+		store_owner_end(save_userid, save_sec, level);
 		SPI_finish();
 		PG_RETURN_NULL();
 	}
@@ -1495,7 +1522,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not extend the lock of row %s", key);
 	}
 	note_citus_renewal(&ss, disttype, dist, key, fence, old_expires_at);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 	PG_RETURN_TIMESTAMPTZ(now + ttl);
 }
@@ -1519,6 +1546,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 	bool		done = false;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	uint64		i;
 
 	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(registry) ||
@@ -1530,8 +1558,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	run_sql(psprintf("SELECT tokens::pg_catalog.oid FROM %s", registry_name()), SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -1578,7 +1605,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 		}
 		break;
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 	return done;
 }
@@ -1736,6 +1763,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 	bool		broken = false;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 
 	*handled = false;
 	if (!registry_lookup(RelationGetRelid(rel), &locks, &tokens))
@@ -1773,8 +1801,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 	if (!OidIsValid(disttype))
 		elog(ERROR, "table \"%s\" has no distribution column in its key", RelationGetRelationName(rel));
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	{
 		Oid			ltypes[2] = {disttype, TEXTOID};
 		Datum		lvals[2] = {dist, CStringGetTextDatum(key)};
@@ -1797,7 +1824,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 								  2, ttypes, tvals, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not end the tokens of row %s", key);
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 	return broken;
 }
@@ -1823,6 +1850,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 	bool		found = false;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	uint64		i;
 
 	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(registry) ||
@@ -1834,8 +1862,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid FROM %s", registry_name()),
 			SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
@@ -1884,7 +1911,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 		}
 		break;
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 	return found && live;
 }
