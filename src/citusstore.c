@@ -256,6 +256,12 @@ make_stores(Relation rel, void *arg)
 					 " PRIMARY KEY (dist, hash)) USING heap", tokens, type), SPI_OK_UTILITY);
 	/* for the reclaim of dead locks (write_grant) */
 	run_sql(psprintf("CREATE INDEX ON %s (expires_at)", locks), SPI_OK_UTILITY);
+	/*
+	 * A token is honoured on a row by its hash's fence (beside the row, by
+	 * distribution value): no two lock rows of one distribution value may
+	 * share a fence, whoever chose it (reclock_citus_grant takes its caller's)
+	 */
+	run_sql(psprintf("CREATE UNIQUE INDEX ON %s (dist, fence)", locks), SPI_OK_UTILITY);
 	run_sql(psprintf("REVOKE ALL ON %s, %s FROM PUBLIC", locks, tokens), SPI_OK_UTILITY);
 	run_sql(psprintf("SELECT pg_catalog.create_distributed_table('%s', 'dist', colocate_with => %s)",
 					 locks, quote_literal_cstr(qualified(relid))), SPI_OK_SELECT);
@@ -1214,6 +1220,27 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 	tvals[1] = PointerGetDatum(hash);
 	tvals[2] = Int64GetDatum(fence);
 	level = store_owner_begin(&save_userid, &save_sec);
+
+	/*
+	 * A fence another key of this distribution value holds: a token of that
+	 * lock would be honoured here, and one of this grant there (refused;
+	 * the unique index on (dist, fence) closes the race).  Only a caller of
+	 * reclock_citus_grant that chose the fence gets here.
+	 */
+	{
+		Oid			ftypes[3] = {disttype, INT8OID, TEXTOID};
+		Datum		fvals[3] = {dist, Int64GetDatum(fence), CStringGetTextDatum(key)};
+
+		if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE dist = $1 AND fence = $2 AND key <> $3",
+										   qualified(ss->locks)),
+								  3, ftypes, fvals, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not check the fence of row %s", key);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("fence " INT64_FORMAT " of row %s of table \"%s\" is another lock's",
+							fence, key, get_rel_name(ss->table))));
+	}
 	if (SPI_execute_with_args(psprintf("INSERT INTO %s (dist, key, holder, acquired_by, fence, acquired_at, expires_at)"
 									   " VALUES ($1, $2, $3, $4::pg_catalog.regrole, $5, $6, $7)"
 									   " ON CONFLICT (dist, key) DO UPDATE SET holder = excluded.holder,"
