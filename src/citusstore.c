@@ -1013,6 +1013,29 @@ forget_table(Relation unused, void *arg)
 		return;
 	lname = qualified(locks);
 	tname = qualified(tokens);
+
+	/*
+	 * Not while a lock is live: Citus's undistribute_table and
+	 * alter_distributed_table drop the table too, and make a new one that
+	 * keeps reclock's guard but not the locks (a local table guarded by the
+	 * coordinator's empty lock table let every write through).  By the
+	 * coordinator's clock; the drop holds the table, so no grant is in flight.
+	 */
+	{
+		Oid			types[1] = {TIMESTAMPTZOID};
+		Datum		vals[1] = {TimestampTzGetDatum(ReclockNow())};
+
+		if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE expires_at > $1 LIMIT 1", lname),
+								  1, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read lock store %s", lname);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot drop a protected Citus distributed table while it has live locks"),
+					 errdetail("Lock store %s holds a live lock. DROP TABLE, undistribute_table() and alter_distributed_table() drop the table, and its locks with it.",
+							   lname),
+					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+	}
 	/* by the store's name: the dropped table's OID names nothing on the workers */
 	run_sql(psprintf("DELETE FROM %s WHERE locks = %s", registry_name(), regclass_literal(locks)),
 			SPI_OK_DELETE);

@@ -53,5 +53,6 @@ SELECT indexdef LIKE 'CREATE UNIQUE INDEX % (dist, fence)' AS unique_fence
   FROM pg_indexes
  WHERE tablename = format('reclock_store_%s_locks', 'fe'::regclass::oid) AND indexdef LIKE '%fence%';
 
+SELECT reclock_break('fe', '(1,2)') AS broken;
 DROP TABLE fe;
 DROP ROLE fe_alice, fe_mallory;

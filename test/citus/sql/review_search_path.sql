@@ -75,6 +75,7 @@ RESET search_path;
 RESET ROLE;
 
 -- clean up
+SELECT reclock_break('rv', '2') AS broken;
 DROP TABLE rv;
 ALTER ROLE rv_app RESET search_path;
 DROP SCHEMA rv_app CASCADE;
