@@ -147,6 +147,26 @@ distribution_column(Relation rel)
 			   "A row lock is taken on one placement only: distribute the table with citus.shard_replication_factor = 1.");
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 		refuse(rel, "it is partitioned", NULL);
+
+	/*
+	 * The stores' dist column has this type (Citus co-locates equal types
+	 * only), and reclock reads and writes the stores as the extension owner:
+	 * a value that reaches them as text (Citus's results on the coordinator,
+	 * its parameters on a worker) passes the type's input function.  A
+	 * domain's CHECK (its owner may add one at any time), or that of a
+	 * composite's, a range's or an array's element, is another role's code,
+	 * which would run as that owner: only base types and enums.
+	 */
+	{
+		Oid			type = get_atttype(RelationGetRelid(rel), get_attnum(RelationGetRelid(rel), column));
+		Oid			elem = get_element_type(type);
+		char		t = get_typtype(OidIsValid(elem) ? elem : type);
+
+		if (t != TYPTYPE_BASE && t != TYPTYPE_ENUM)
+			refuse(rel, psprintf("its distribution column \"%s\" is of type %s, not a base type or an enum",
+								 column, format_type_be(type)),
+				   "Distribute the table by a column of a base type (a domain's checks would run as reclock's store owner).");
+	}
 	return column;
 }
 
