@@ -1019,6 +1019,19 @@ ReclockCitusGuardShardTruncate(Relation shardrel, Oid table)
 	return true;
 }
 
+/* does lock store lname (a distributed table) hold a live lock?  In SPI, as the store owner */
+static bool
+store_has_live_lock(const char *lname)
+{
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		vals[1] = {TimestampTzGetDatum(ReclockNow())};
+
+	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE expires_at > $1 LIMIT 1", lname),
+							  1, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read lock store %s", lname);
+	return SPI_processed > 0;
+}
+
 /* drop one dropped table's stores and registry row (as the store owner) */
 static void
 forget_table(Relation unused, void *arg)
@@ -1042,13 +1055,7 @@ forget_table(Relation unused, void *arg)
 	 * coordinator's clock; the drop holds the table, so no grant is in flight.
 	 */
 	{
-		Oid			types[1] = {TIMESTAMPTZOID};
-		Datum		vals[1] = {TimestampTzGetDatum(ReclockNow())};
-
-		if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE expires_at > $1 LIMIT 1", lname),
-								  1, types, vals, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read lock store %s", lname);
-		if (SPI_processed > 0)
+		if (store_has_live_lock(lname))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot drop a protected Citus distributed table while it has live locks"),
@@ -1984,4 +1991,49 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 	return found && live;
+}
+
+/* ---- review (helper c-review): the DDL watch of a protected distributed table ---- */
+
+/*
+ * Does protected distributed table relid have a live lock beside its
+ * shards?  The DDL watch (ddl.c) asks it before a command that changes the
+ * text of the table's keys goes on to the shards: such a command would
+ * lose the locks, as on one node.  By the coordinator's clock; false where
+ * Citus is not, on a worker, and for a table not registered.
+ */
+bool
+ReclockCitusHasLiveLock(Oid relid)
+{
+	Oid			locks;
+	Oid			tokens;
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+	bool		live;
+
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		!OidIsValid(get_relname_relid(REGISTRY, ReclockExtensionSchema())) ||
+		!ReclockCitusOnCoordinator() ||
+		!registry_lookup(relid, &locks, &tokens))
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	level = store_owner_begin(&save_userid, &save_sec);
+	live = store_has_live_lock(qualified(locks));
+	store_owner_end(save_userid, save_sec, level);
+	SPI_finish();
+	return live;
+}
+
+/* is relid a protected distributed table (its registry row here)?  No SPI: any context */
+bool
+ReclockCitusRegistered(Oid relid)
+{
+	Oid			locks;
+	Oid			tokens;
+
+	return OidIsValid(get_extension_oid("citus", true)) &&
+		OidIsValid(get_relname_relid(REGISTRY, ReclockExtensionSchema())) &&
+		registry_lookup(relid, &locks, &tokens);
 }
