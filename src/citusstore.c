@@ -160,7 +160,54 @@ distribution_column(Relation rel)
 			   "A row lock is taken on one placement only: distribute the table with citus.shard_replication_factor = 1.");
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 		refuse(rel, "it is partitioned", NULL);
+
+	/*
+	 * The stores' dist column has this type (Citus co-locates equal types
+	 * only), and reclock reads and writes the stores as the extension owner:
+	 * a value that reaches them as text (Citus's results on the coordinator,
+	 * its parameters on a worker) passes the type's input function.  A
+	 * domain's CHECK (its owner may add one at any time), or that of a
+	 * composite's, a range's or an array's element, is another role's code,
+	 * which would run as that owner: only base types and enums.
+	 */
+	{
+		Oid			type = get_atttype(RelationGetRelid(rel), get_attnum(RelationGetRelid(rel), column));
+		Oid			elem = get_element_type(type);
+		char		t = get_typtype(OidIsValid(elem) ? elem : type);
+
+		if (t != TYPTYPE_BASE && t != TYPTYPE_ENUM)
+			refuse(rel, psprintf("its distribution column \"%s\" is of type %s, not a base type or an enum",
+								 column, format_type_be(type)),
+				   "Distribute the table by a column of a base type (a domain's checks would run as reclock's store owner).");
+	}
 	return column;
+}
+
+/*
+ * Become the extension owner, for SQL on the stores, with search_path
+ * pinned to pg_catalog (as a SECURITY DEFINER function's SET clause pins
+ * it): the SQL names its tables qualified, but its operators (=, <=, ANY)
+ * are found by the search_path, and an operator that a caller's schema put
+ * ahead of pg_catalog's would run as the extension owner.  Returns the GUC
+ * nest level for store_owner_end.
+ */
+static int
+store_owner_begin(Oid *save_userid, int *save_sec)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	GetUserIdAndSecContext(save_userid, save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	return level;
+}
+
+static void
+store_owner_end(Oid save_userid, int save_sec, int level)
+{
+	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, level);
 }
 
 /* run fn as the extension owner, in an SPI connection of its own */
@@ -169,13 +216,13 @@ as_store_owner(void (*fn) (Relation rel, void *arg), Relation rel, void *arg)
 {
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	fn(rel, arg);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 }
 
@@ -245,6 +292,12 @@ make_stores(Relation rel, void *arg)
 					 " PRIMARY KEY (dist, hash)) USING heap", tokens, type), SPI_OK_UTILITY);
 	/* for the reclaim of dead locks (write_grant) */
 	run_sql(psprintf("CREATE INDEX ON %s (expires_at)", locks), SPI_OK_UTILITY);
+	/*
+	 * A token is honoured on a row by its hash's fence (beside the row, by
+	 * distribution value): no two lock rows of one distribution value may
+	 * share a fence, whoever chose it (reclock_citus_grant takes its caller's)
+	 */
+	run_sql(psprintf("CREATE UNIQUE INDEX ON %s (dist, fence)", locks), SPI_OK_UTILITY);
 	run_sql(psprintf("REVOKE ALL ON %s, %s FROM PUBLIC", locks, tokens), SPI_OK_UTILITY);
 	run_sql(psprintf("SELECT pg_catalog.create_distributed_table('%s', 'dist', colocate_with => %s)",
 					 locks, quote_literal_cstr(qualified(relid))), SPI_OK_SELECT);
@@ -976,6 +1029,19 @@ ReclockCitusGuardShardTruncate(Relation shardrel, Oid table)
 	return true;
 }
 
+/* does lock store lname (a distributed table) hold a live lock?  In SPI, as the store owner */
+static bool
+store_has_live_lock(const char *lname)
+{
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		vals[1] = {TimestampTzGetDatum(ReclockNow())};
+
+	if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE expires_at > $1 LIMIT 1", lname),
+							  1, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read lock store %s", lname);
+	return SPI_processed > 0;
+}
+
 /* drop one dropped table's stores and registry row (as the store owner) */
 static void
 forget_table(Relation unused, void *arg)
@@ -990,6 +1056,23 @@ forget_table(Relation unused, void *arg)
 		return;
 	lname = qualified(locks);
 	tname = qualified(tokens);
+
+	/*
+	 * Not while a lock is live: Citus's undistribute_table and
+	 * alter_distributed_table drop the table too, and make a new one that
+	 * keeps reclock's guard but not the locks (a local table guarded by the
+	 * coordinator's empty lock table let every write through).  By the
+	 * coordinator's clock; the drop holds the table, so no grant is in flight.
+	 */
+	{
+		if (store_has_live_lock(lname))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("cannot drop a protected Citus distributed table while it has live locks"),
+					 errdetail("Lock store %s holds a live lock. DROP TABLE, undistribute_table() and alter_distributed_table() drop the table, and its locks with it.",
+							   lname),
+					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
+	}
 	drop_notices_store(locks);	/* its notice store (c-notices) */
 	/* by the store's name: the dropped table's OID names nothing on the workers */
 	run_sql(psprintf("DELETE FROM %s WHERE locks = %s", registry_name(), regclass_literal(locks)),
@@ -1181,6 +1264,7 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 {
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	Oid			types[7] = {disttype, TEXTOID, TEXTOID, OIDOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		vals[7];
 	Oid			ttypes[3] = {disttype, BYTEAOID, INT8OID};
@@ -1196,8 +1280,28 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 	tvals[0] = dist;
 	tvals[1] = PointerGetDatum(hash);
 	tvals[2] = Int64GetDatum(fence);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
+
+	/*
+	 * A fence another key of this distribution value holds: a token of that
+	 * lock would be honoured here, and one of this grant there (refused;
+	 * the unique index on (dist, fence) closes the race).  Only a caller of
+	 * reclock_citus_grant that chose the fence gets here.
+	 */
+	{
+		Oid			ftypes[3] = {disttype, INT8OID, TEXTOID};
+		Datum		fvals[3] = {dist, Int64GetDatum(fence), CStringGetTextDatum(key)};
+
+		if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE dist = $1 AND fence = $2 AND key <> $3",
+										   qualified(ss->locks)),
+								  3, ftypes, fvals, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not check the fence of row %s", key);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("fence " INT64_FORMAT " of row %s of table \"%s\" is another lock's",
+							fence, key, get_rel_name(ss->table))));
+	}
 	if (SPI_execute_with_args(psprintf("INSERT INTO %s (dist, key, holder, acquired_by, fence, acquired_at, expires_at)"
 									   " VALUES ($1, $2, $3, $4::pg_catalog.regrole, $5, $6, $7)"
 									   " ON CONFLICT (dist, key) DO UPDATE SET holder = excluded.holder,"
@@ -1236,7 +1340,7 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 								  1, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not reclaim dead locks beside row %s", key);
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 }
 
 /*
@@ -1455,6 +1559,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 	int64		fence = 0;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	TimestampTz now;
 	TimestampTz old_expires_at;
 	char	   *key;
@@ -1475,8 +1580,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	{
 		Oid			types[2] = {disttype, INT8OID};
 		Datum		vals[2] = {dist, Int64GetDatum(fence)};
@@ -1491,7 +1595,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 	if (SPI_processed != 1 ||
 		(old_expires_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull))) <= now)
 	{
-		SetUserIdAndSecContext(save_userid, save_sec);
+		store_owner_end(save_userid, save_sec, level);
 		SPI_finish();
 		PG_RETURN_NULL();
 	}
@@ -1506,7 +1610,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not extend the lock of row %s", key);
 	}
 	note_citus_renewal(&ss, disttype, dist, key, fence, old_expires_at);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 	PG_RETURN_TIMESTAMPTZ(now + ttl);
 }
@@ -1531,6 +1635,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 	bool		done = false;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	uint64		i;
 
 	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(registry) ||
@@ -1543,8 +1648,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	exact = ReclockCitusExactTextBegin();
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	run_sql(psprintf("SELECT tokens::pg_catalog.oid FROM %s", registry_name()), SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -1591,7 +1695,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 		}
 		break;
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return done;
@@ -1771,6 +1875,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 	Oid			save_userid;
 	int			save_sec;
 	MemoryContext callercxt = CurrentMemoryContext;
+	int			level;
 
 	*handled = false;
 	memset(&citus_last_lock, 0, sizeof(citus_last_lock));
@@ -1810,8 +1915,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 	if (!OidIsValid(disttype))
 		elog(ERROR, "table \"%s\" has no distribution column in its key", RelationGetRelationName(rel));
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	{
 		Oid			ltypes[2] = {disttype, TEXTOID};
 		Datum		lvals[2] = {dist, CStringGetTextDatum(key)};
@@ -1846,7 +1950,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 			citus_last_lock.expires_at = expires_at;
 		}
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return broken;
@@ -1874,6 +1978,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 	bool		found = false;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	uint64		i;
 	MemoryContext callercxt = CurrentMemoryContext;
 
@@ -1888,8 +1993,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	exact = ReclockCitusExactTextBegin();
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid, tbl::pg_catalog.oid FROM %s", registry_name()),
 			SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
@@ -1953,10 +2057,55 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 		}
 		break;
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return found && live;
+}
+
+/* ---- review (helper c-review): the DDL watch of a protected distributed table ---- */
+
+/*
+ * Does protected distributed table relid have a live lock beside its
+ * shards?  The DDL watch (ddl.c) asks it before a command that changes the
+ * text of the table's keys goes on to the shards: such a command would
+ * lose the locks, as on one node.  By the coordinator's clock; false where
+ * Citus is not, on a worker, and for a table not registered.
+ */
+bool
+ReclockCitusHasLiveLock(Oid relid)
+{
+	Oid			locks;
+	Oid			tokens;
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+	bool		live;
+
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		!OidIsValid(get_relname_relid(REGISTRY, ReclockExtensionSchema())) ||
+		!ReclockCitusOnCoordinator() ||
+		!registry_lookup(relid, &locks, &tokens))
+		return false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	level = store_owner_begin(&save_userid, &save_sec);
+	live = store_has_live_lock(qualified(locks));
+	store_owner_end(save_userid, save_sec, level);
+	SPI_finish();
+	return live;
+}
+
+/* is relid a protected distributed table (its registry row here)?  No SPI: any context */
+bool
+ReclockCitusRegistered(Oid relid)
+{
+	Oid			locks;
+	Oid			tokens;
+
+	return OidIsValid(get_extension_oid("citus", true)) &&
+		OidIsValid(get_relname_relid(REGISTRY, ReclockExtensionSchema())) &&
+		registry_lookup(relid, &locks, &tokens);
 }
 
 /*-------------------------------------------------------------------------
@@ -2265,6 +2414,7 @@ ReclockCitusShardNoticeCarry(Relation shardrel, ReclockKeyInfo *ki, TriggerData 
 	bool		isnull;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	MemoryContext old;
 
 	if (!citus_connection() || !IsTransactionBlock())
@@ -2287,14 +2437,13 @@ ReclockCitusShardNoticeCarry(Relation shardrel, ReclockKeyInfo *ki, TriggerData 
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		level = store_owner_begin(&save_userid, &save_sec);
 		if (SPI_execute_with_args(psprintf("INSERT INTO %s (dist, xid, n, payload)"
 										   " VALUES ($1, pg_catalog.pg_current_xact_id(), $2, $3)",
 										   qualified(outshard)),
 								  3, types, vals, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not queue a change notice");
-		SetUserIdAndSecContext(save_userid, save_sec);
+		store_owner_end(save_userid, save_sec, level);
 		SPI_finish();
 	}
 	notice_state();
@@ -2328,6 +2477,7 @@ reclock_citus_notice_take(PG_FUNCTION_ARGS)
 	char	   *payload = NULL;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	Oid			types[2] = {XID8OID, INT8OID};
 	Datum		vals[2] = {PG_GETARG_DATUM(1), Int64GetDatum(n)};
 
@@ -2356,13 +2506,12 @@ reclock_citus_notice_take(PG_FUNCTION_ARGS)
 				 errmsg("relation %u is not a shard of a reclock notice store", shard)));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	level = store_owner_begin(&save_userid, &save_sec);
 	if (SPI_execute_with_args(psprintf("DELETE FROM ONLY %s WHERE xid = $1 AND n = $2 RETURNING payload",
 									   qualified(shard)),
 							  2, types, vals, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "could not take a change notice");
-	SetUserIdAndSecContext(save_userid, save_sec);
+	store_owner_end(save_userid, save_sec, level);
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -2387,17 +2536,17 @@ check_collected(void)
 		Oid			shard = lfirst_oid(lc);
 		Oid			save_userid;
 		int			save_sec;
+		int			level;
 		bool		left;
 
 		if (get_rel_name(shard) == NULL)
 			continue;
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		level = store_owner_begin(&save_userid, &save_sec);
 		left = sql_value(psprintf("SELECT 1 FROM ONLY %s WHERE xid = pg_catalog.pg_current_xact_id() LIMIT 1",
 								  qualified(shard))) != NULL;
-		SetUserIdAndSecContext(save_userid, save_sec);
+		store_owner_end(save_userid, save_sec, level);
 		SPI_finish();
 		if (left)
 			ereport(ERROR,

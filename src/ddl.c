@@ -73,6 +73,17 @@ PG_FUNCTION_INFO_V1(reclock_partition_watch);
 PG_FUNCTION_INFO_V1(reclock_check_publications);
 PG_FUNCTION_INFO_V1(reclock_publication_check);
 
+/*
+ * Live locks of a table: in the lock table, or beside the shards of a
+ * protected Citus distributed table (citusstore.c), whose locks the lock
+ * table does not hold.
+ */
+static bool
+has_live_locks(Oid relid)
+{
+	return ReclockStoreHasLiveLockSettled(relid) || ReclockCitusHasLiveLock(relid);
+}
+
 /* the primary key index of relid, or InvalidOid (none, or no such relation) */
 static Oid
 pkey_index(Oid relid)
@@ -152,6 +163,7 @@ typedef struct WatchedTable
 {
 	Oid			relid;
 	char	   *signature;
+	bool		citus;			/* a protected Citus distributed table */
 } WatchedTable;
 
 /* what ddl_command_start saw, for its ddl_command_end (commands nest) */
@@ -248,7 +260,7 @@ check_partition_moves(AlterTableStmt *stmt)
 		}
 		else if (cmd->subtype == AT_AttachPartition)
 			relid = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
-		if (OidIsValid(relid) && ReclockStoreHasLiveLockSettled(relid))
+		if (OidIsValid(relid) && has_live_locks(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot %s a partition while table \"%s\" has live locks",
@@ -300,7 +312,7 @@ check_detach_concurrently(AlterTableStmt *stmt)
 			  cmd->subtype == AT_DetachPartitionFinalize))
 			continue;
 		parent = RangeVarGetRelid(stmt->relation, NoLock, true);
-		if (OidIsValid(parent) && ReclockStoreHasLiveLockSettled(ReclockRootOf(parent)))
+		if (OidIsValid(parent) && has_live_locks(ReclockRootOf(parent)))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot detach a partition while table \"%s\" has live locks",
@@ -434,6 +446,7 @@ watch_start(EventTriggerData *trigdata)
 
 			t->relid = lfirst_oid(lc);
 			t->signature = pkey_signature(t->relid);
+			t->citus = t->signature != NULL && ReclockCitusRegistered(t->relid);
 			w->tables = lappend(w->tables, t);
 		}
 	}
@@ -470,7 +483,7 @@ watch_end(EventTriggerData *trigdata)
 	 * command holds the partition (no grant of its rows in flight).
 	 */
 	foreach(lc, w->drop_roots)
-		if (ReclockStoreHasLiveLockSettled(lfirst_oid(lc)))
+		if (has_live_locks(lfirst_oid(lc)))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot drop a partition of table \"%s\" while it has live locks",
@@ -496,7 +509,19 @@ watch_end(EventTriggerData *trigdata)
 			changed = strcmp(now_sig, t->signature) != 0 ||
 				(IsA(trigdata->parsetree, AlterTableStmt) &&
 				 rewrites_key_column((AlterTableStmt *) trigdata->parsetree, t->relid));
-		if (changed && ReclockStoreHasLiveLockSettled(t->relid))
+		/*
+		 * A protected distributed table's locks are beside its shards, and
+		 * a query of its stores run inside Citus's ALTER TABLE of it reads
+		 * them empty: refused whether or not a lock is live.
+		 */
+		if (changed && t->citus)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot change the primary key of protected Citus distributed table \"%s\"",
+							get_rel_name(t->relid)),
+					 errdetail("reclock names a locked row by the text of its primary key, and cannot tell here whether the table has live locks, which a changed key would lose."),
+					 errhint("Remove the guard with reclock_unprotect() first, or let the locks end and protect the table again afterwards.")));
+		if (changed && has_live_locks(t->relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot change the primary key of table \"%s\" while it has live locks",
@@ -515,7 +540,7 @@ watch_end(EventTriggerData *trigdata)
 		Oid			relid = lfirst_oid(lc);
 
 		if (!ReclockStoreTryEpoch(relid) ||
-			ReclockStoreHasLiveLockSettled(relid))
+			has_live_locks(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot change what the keys of table \"%s\" mean while it has live locks",
@@ -613,7 +638,7 @@ reclock_drop_cleanup(PG_FUNCTION_ARGS)
 														   SPI_tuptable->tupdesc, 1, &isnull));
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 			continue;
-		if (!OidIsValid(pkey_index(relid)) && ReclockStoreHasLiveLockSettled(ReclockRootOf(relid)))
+		if (!OidIsValid(pkey_index(relid)) && has_live_locks(ReclockRootOf(relid)))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot drop the primary key of table \"%s\" while it has live locks",

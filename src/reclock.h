@@ -469,6 +469,8 @@ extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
 extern bool ReclockCitusGuardShardTruncate(Relation shardrel, Oid table);
 extern bool ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at);
 extern void ReclockCitusForget(List *relids);
+extern bool ReclockCitusHasLiveLock(Oid relid);
+extern bool ReclockCitusRegistered(Oid relid);
 extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 								 const char *holder, int64 ttl, TupleDesc tupdesc);
 extern bool ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext,
