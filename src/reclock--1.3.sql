@@ -430,3 +430,13 @@ RETURNS pg_catalog.timestamptz
 AS 'MODULE_PATHNAME', 'reclock_citus_refresh'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.reclock_citus_refresh(pg_catalog.regclass, anyelement, pg_catalog.bytea, pg_catalog.int8) FROM PUBLIC;
+
+-- Citus (1.3): the row trigger of a protected reference table's lock store
+-- (itself a reference table): on every placement, in the local transaction
+-- that writes that placement's grant, it locks the granted row FOR UPDATE
+-- in the protected table's placement on the same node (docs/citus.md F14).
+CREATE FUNCTION @extschema@.reclock_citus_ref_meet()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_citus_ref_meet'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.reclock_citus_ref_meet() FROM PUBLIC;

@@ -1,0 +1,175 @@
+--
+-- citus_reference: every promise of the contract on a Citus reference table
+-- (docs/citus.md F14, "Reference tables and Citus local tables").  A
+-- reference row lives on every placement (coordinator and both workers);
+-- protect makes reference lock and token stores whose trigger locks the
+-- granted row on each node's placement, in the local transaction of that
+-- node's grant (2PC).  The guard on every placement reads its own node's
+-- store placement.  Tokens reach the workers here by hand (SET LOCAL with
+-- citus.propagate_set_commands = local); the coordinator's placement sees
+-- the session's token natively.
+--
+\set SHOW_CONTEXT never
+SET citus.next_shard_id = 1900000;
+CREATE TABLE rt (id int PRIMARY KEY, v text);
+SELECT create_reference_table('rt');
+INSERT INTO rt SELECT g, 'r' || g FROM generate_series(1, 5) g;
+CREATE ROLE rt_app LOGIN;
+GRANT SELECT, UPDATE, DELETE ON rt TO rt_app;
+SELECT count(*) AS placements FROM pg_dist_placement p JOIN pg_dist_shard s USING (shardid)
+ WHERE s.logicalrelid = 'rt'::regclass;
+
+-- not protected: acquire refused (0A000)
+SELECT * FROM reclock_acquire('rt', '1', 'alice');
+\echo :SQLSTATE
+
+-- protect: reference stores, their trigger, the registry row
+SELECT reclock_protect('rt');
+SELECT format('reclock_store_%s_locks', 'rt'::regclass::oid) AS locks,
+       format('reclock_store_%s_tokens', 'rt'::regclass::oid) AS tokens,
+       (SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'reclock') AS schema \gset
+SELECT c.relname = :'locks' AS is_locks, p.repmodel
+  FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid
+ WHERE c.relname IN (:'locks', :'tokens') ORDER BY c.relname;
+SELECT tbl FROM reclock_citus_tables WHERE tbl = 'rt'::regclass;
+-- the meeting trigger on the lock store's placement of every node
+SELECT nodeport > 0 AS on_node, result
+  FROM run_command_on_all_nodes(format($$SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+       WHERE c.relname LIKE '%s\_%%' AND t.tgname LIKE 'reclock_citus_ref_meet%%'$$, :'locks'))
+  JOIN pg_dist_node USING (nodeid) ORDER BY nodeid;
+
+-- the contract's errors of acquire, also on a reference table
+SELECT * FROM reclock_acquire('rt', 'one', 'alice');
+\echo :SQLSTATE
+SELECT * FROM reclock_acquire('rt', '99', 'alice');
+\echo :SQLSTATE
+SELECT * FROM reclock_acquire('rt', '1', '');
+\echo :SQLSTATE
+CREATE ROLE rt_reader;
+GRANT SELECT ON rt TO rt_reader;
+SET ROLE rt_reader;
+SELECT * FROM reclock_acquire('rt', '1', 'mallory');
+\echo :SQLSTATE
+RESET ROLE;
+SET reclock.reentry = token;
+SELECT * FROM reclock_acquire('rt', '1', 'alice');
+\echo :SQLSTATE
+RESET reclock.reentry;
+
+-- a grant: the same lock row on every node
+SELECT acquired, token AS tok, holder, fence AS f1 FROM reclock_acquire('rt', '01', 'alice') \gset
+\echo :acquired :holder
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT string_agg(key || ' ' || holder || ' ' || acquired_by || ' ' || (fence = %s) || ' ' || (expires_at > now()), ',')
+       FROM %I.%I$$, :f1, :'schema', :'locks')) ORDER BY nodeid;
+-- another holder is refused, told whose lock it is; another role naming
+-- the same holder is another holder
+SELECT acquired, token IS NULL AS no_token, holder, fence = :f1 AS same_fence FROM reclock_acquire('rt', '1', 'bob');
+SET ROLE rt_app;
+SELECT acquired, token IS NULL AS no_token, holder FROM reclock_acquire('rt', '1', 'alice');
+RESET ROLE;
+
+-- the guard on every placement: a Citus-routed write is refused (the
+-- coordinator's placement runs first, in this session)
+\set VERBOSITY sqlstate
+UPDATE rt SET v = 'x' WHERE id = 1;
+DELETE FROM rt WHERE id = 1;
+\set VERBOSITY default
+-- a direct write of each node's placement, as the application role
+SET ROLE rt_app;
+SELECT nodeport > 0 AS node, success, regexp_replace(result, 'until .*', 'until ...') AS result
+  FROM run_command_on_placements('rt', $$UPDATE %s SET v = 'direct' WHERE id = 1$$)
+ ORDER BY nodeport;
+-- a free row passes everywhere
+SELECT nodeport > 0 AS node, success, result
+  FROM run_command_on_placements('rt', $$UPDATE %s SET v = 'direct' WHERE id = 2$$)
+ ORDER BY nodeport;
+RESET ROLE;
+-- with the token (the coordinator's placement natively, the workers by a
+-- carried SET LOCAL): passes on every placement
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL reclock.token = :'tok';
+UPDATE rt SET v = 'alice' WHERE id = 1;
+COMMIT;
+SELECT nodeid, result FROM run_command_on_all_nodes($$SELECT v FROM rt_1900000 WHERE id = 1$$) ORDER BY nodeid;
+-- a token that reaches the coordinator only: refused on the workers
+BEGIN;
+SELECT set_config('reclock.token', :'tok', true) IS NOT NULL AS presented;
+\set VERBOSITY sqlstate
+UPDATE rt SET v = 'coordinator only' WHERE id = 1;
+\set VERBOSITY default
+ROLLBACK;
+-- the token on a worker, direct write by the application role
+SET ROLE rt_app;
+SELECT nodeport > 0 AS node, success, result
+  FROM run_command_on_placements('rt', format('DO $d$BEGIN PERFORM set_config(''reclock.token'', %L, true); UPDATE %%s SET v = ''direct alice'' WHERE id = 1; END$d$', :'tok'))
+ ORDER BY nodeport;
+RESET ROLE;
+
+-- the same holder again: extended, same fence, fresh token; both count
+SELECT acquired, fence = :f1 AS same_fence, token <> :'tok' AS new_token, token AS tok2
+  FROM reclock_acquire('rt', '1', 'alice', '1 hour') \gset
+\echo :acquired :same_fence :new_token
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT count(*) || ' ' || bool_and(expires_at > now() + interval '50 minutes') FROM %I.%I$$, :'schema', :'locks')) ORDER BY nodeid;
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL reclock.token = :'tok2';
+UPDATE rt SET v = 'alice2' WHERE id = 1;
+COMMIT;
+
+-- valid, refresh (every node), release
+SELECT reclock_valid(:'tok') AS valid, reclock_valid(:'tok2') AS valid2;
+SELECT reclock_refresh(:'tok', '2 hours') > now() + interval '110 minutes' AS refreshed;
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT bool_and(expires_at > now() + interval '110 minutes') FROM %I.%I$$, :'schema', :'locks')) ORDER BY nodeid;
+SELECT reclock_refresh(gen_random_uuid()) IS NULL AS unknown_null;
+SELECT reclock_release(:'tok2') AS released;
+SELECT reclock_valid(:'tok') AS valid_after_release;
+SELECT reclock_refresh(:'tok') IS NULL AS dead_not_refreshed;
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT count(*) FROM %I.%I WHERE expires_at > now()$$, :'schema', :'locks')) ORDER BY nodeid;
+UPDATE rt SET v = 'free again' WHERE id = 1;
+
+-- a new grant gets a larger fence; a rolled-back grant leaves nothing
+SELECT acquired, fence > :f1 AS larger_fence, token AS tok3 FROM reclock_acquire('rt', '3', 'carol') \gset
+BEGIN;
+SELECT acquired FROM reclock_acquire('rt', '4', 'dave');
+ROLLBACK;
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT string_agg(key, ',' ORDER BY key) FROM %I.%I WHERE expires_at > now()$$, :'schema', :'locks')) ORDER BY nodeid;
+
+-- break (the owner): the lock gone on every node
+SELECT reclock_break('rt', '3') AS broken;
+SELECT reclock_break('rt', '3') AS broken_again;
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT count(*) FROM %I.%I WHERE expires_at > now()$$, :'schema', :'locks')) ORDER BY nodeid;
+UPDATE rt SET v = 'after break' WHERE id = 3;
+
+-- require_lock and key changes
+SELECT acquired, token AS tok5 FROM reclock_acquire('rt', '5', 'erin') \gset
+\set VERBOSITY sqlstate
+UPDATE rt SET id = 50 WHERE id = 5;
+\set VERBOSITY default
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL reclock.token = :'tok5';
+UPDATE rt SET id = 50 WHERE id = 5;
+ROLLBACK;
+
+-- TRUNCATE: refused while a lock lives (through Citus, and directly on a
+-- worker's placement); let through once none does
+TRUNCATE rt;
+\echo :SQLSTATE
+SELECT nodeport > 0 AS node, success, result
+  FROM run_command_on_placements('rt', 'DO $d$BEGIN SET LOCAL citus.enable_manual_changes_to_shards = on; TRUNCATE %s; END$d$') ORDER BY nodeport;
+SELECT reclock_release(:'tok5') AS released;
+SELECT count(*) AS rows_kept FROM rt;
+TRUNCATE rt;
+SELECT nodeid, result FROM run_command_on_all_nodes($$SELECT count(*) FROM rt_1900000$$) ORDER BY nodeid;
+
+-- unprotect drops the stores everywhere; DROP TABLE too
+SELECT reclock_unprotect('rt');
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT count(*) FROM pg_class WHERE relname LIKE '%s%%'$$, :'locks')) ORDER BY nodeid;
+SELECT count(*) AS registry FROM reclock_citus_tables WHERE tbl = 'rt'::regclass;
+SELECT reclock_protect('rt');
+SELECT format('reclock_store_%s_locks', 'rt'::regclass::oid) AS locks \gset
+DROP TABLE rt;
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT count(*) FROM pg_class WHERE relname LIKE '%s%%'$$, :'locks')) ORDER BY nodeid;
+DROP ROLE rt_app;
+DROP ROLE rt_reader;
