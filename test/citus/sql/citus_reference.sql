@@ -128,6 +128,40 @@ SELECT reclock_refresh(:'tok') IS NULL AS dead_not_refreshed;
 SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT count(*) FROM %I.%I WHERE expires_at > now()$$, :'schema', :'locks')) ORDER BY nodeid;
 UPDATE rt SET v = 'free again' WHERE id = 1;
 
+-- a refresh, or a same-holder acquire, that reaches a node after the grant
+-- ran out there by that node's clock fails (40001) instead of reviving it
+-- (the workers' clock moved 2 minutes on by a carried SET LOCAL, the
+-- coordinator's put back by a set_config that is not carried)
+SELECT token AS tok6, expires_at AS exp6 FROM reclock_acquire('rt', '2', 'frank', '1 min') \gset
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL reclock.test_clock_offset = 120;
+SELECT set_config('reclock.test_clock_offset', '0', true) AS coordinator_offset;
+\set VERBOSITY sqlstate
+SELECT reclock_refresh(:'tok6', '10 min') IS NOT NULL AS refreshed;
+\set VERBOSITY default
+ROLLBACK;
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL reclock.test_clock_offset = 120;
+SELECT set_config('reclock.test_clock_offset', '0', true) AS coordinator_offset;
+\set VERBOSITY sqlstate
+SELECT acquired FROM reclock_acquire('rt', '2', 'frank', '10 min');
+\set VERBOSITY default
+ROLLBACK;
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT expires_at = %L::timestamptz FROM %I.%I WHERE key = '2'$$, :'exp6', :'schema', :'locks')) ORDER BY nodeid;
+-- acquire and write in one transaction (the grant's connections are reused)
+BEGIN;
+SELECT acquired, token AS tok7 FROM reclock_acquire('rt', '4', 'gina') \gset
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL reclock.token = :'tok7';
+UPDATE rt SET v = 'gina' WHERE id = 4;
+COMMIT;
+SELECT nodeid, result FROM run_command_on_all_nodes($$SELECT v FROM rt_1900000 WHERE id = 4$$) ORDER BY nodeid;
+SELECT reclock_release(:'tok6') AS released6, reclock_release(:'tok7') AS released7;
+-- acquire on a worker: refused
+SELECT result FROM run_command_on_workers($$SELECT reclock_acquire('rt', '1', 'w')$$);
+
 -- a new grant gets a larger fence; a rolled-back grant leaves nothing
 SELECT acquired, fence > :f1 AS larger_fence, token AS tok3 FROM reclock_acquire('rt', '3', 'carol') \gset
 BEGIN;
