@@ -159,6 +159,19 @@ UPDATE rt SET v = 'gina' WHERE id = 4;
 COMMIT;
 SELECT nodeid, result FROM run_command_on_all_nodes($$SELECT v FROM rt_1900000 WHERE id = 4$$) ORDER BY nodeid;
 SELECT reclock_release(:'tok6') AS released6, reclock_release(:'tok7') AS released7;
+-- while a grant is in flight, its row is locked on every node's placement
+-- (the lock store's trigger): a direct write of any placement waits (here:
+-- gives up after lock_timeout), a write of another row does not
+BEGIN;
+SELECT acquired, token AS tok8 FROM reclock_acquire('rt', '3', 'hank') \gset
+SELECT nodeport > 0 AS node, success, result
+  FROM run_command_on_placements('rt', 'DO $d$BEGIN SET LOCAL lock_timeout = ''300ms''; UPDATE %s SET v = ''direct'' WHERE id = 3; END$d$')
+ ORDER BY nodeport;
+SELECT nodeport > 0 AS node, success, result
+  FROM run_command_on_placements('rt', 'DO $d$BEGIN SET LOCAL lock_timeout = ''300ms''; UPDATE %s SET v = ''direct'' WHERE id = 2; END$d$')
+ ORDER BY nodeport;
+COMMIT;
+SELECT reclock_release(:'tok8') AS released8;
 -- acquire on a worker: refused
 SELECT result FROM run_command_on_workers($$SELECT reclock_acquire('rt', '1', 'w')$$);
 
