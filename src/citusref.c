@@ -37,8 +37,9 @@
  * clock fails (40001) instead of reviving it: the trigger checks it after
  * locking the row.
  *
- * Not built, refused (0A000): reclock.reentry = token on a reference table
- * (the presented tokens would have to be checked on every replica).
+ * With reclock.reentry = token, a same-holder acquire must present a token
+ * of the grant: the fences of the presented tokens are read on the
+ * coordinator and sent as a constant (a token's fence never changes).
  *
  * IDENTIFICATION
  *	  src/citusref.c
@@ -657,6 +658,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	int			save_sec;
 	MemoryContext callercxt = CurrentMemoryContext;
 	HeapTuple	tup;
+	Datum		presented;
 
 	refuse_not_coordinator(rel, "reclock_acquire()");
 	if (!ref_registered(RelationGetRelid(rel), &locks, &tokens) &&
@@ -675,13 +677,6 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 						RelationGetRelationName(rel)),
 				 errdetail("The locks of a reference table live in reference stores with a trigger on every node, which reclock_protect() makes."),
 				 errhint("Protect the table first: SELECT reclock_protect('%s').", RelationGetRelationName(rel))));
-	if (reclock_reentry == RECLOCK_REENTRY_TOKEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot lock rows of Citus reference table \"%s\" with reclock.reentry = token",
-						RelationGetRelationName(rel)),
-				 errdetail("The tokens a re-entry presents would have to be checked on every replica of the lock store; reclock does not do that yet."),
-				 errhint("Acquire with reclock.reentry = holder (the default).")));
 	key = ReclockCanonicalKey(ki, keytext, keyvals);
 	for (i = 0; i < n; i++)
 		types[i] = ki->typids[i];
@@ -715,9 +710,44 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	now = ReclockNow();
 
 	as_owner_begin(&save_userid, &save_sec);
+	/*
+	 * reclock.reentry = token: the fences of the grants whose tokens this
+	 * transaction presents, read here once and sent as a constant, so that
+	 * every replica decides the same (a token's fence never changes; a
+	 * released or broken grant's lock row goes with its tokens).
+	 */
+	if (reclock_reentry == RECLOCK_REENTRY_TOKEN)
 	{
-		Oid			gtypes[6] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-		Datum		gvals[6];
+		const uint8 *hashes;
+		uint64		generation;
+		int			np = ReclockPresentedTokens(&hashes, &generation);
+		Datum	   *elems = palloc(sizeof(Datum) * (np + 1));
+		Oid			ptypes[1] = {BYTEAARRAYOID};
+		Datum		pvals[1];
+
+		for (i = 0; i < np; i++)
+		{
+			bytea	   *h = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
+
+			SET_VARSIZE(h, VARHDRSZ + RECLOCK_HASH_LEN);
+			memcpy(VARDATA(h), hashes + i * RECLOCK_HASH_LEN, RECLOCK_HASH_LEN);
+			elems[i] = PointerGetDatum(h);
+		}
+		pvals[0] = PointerGetDatum(construct_array(elems, np, BYTEAOID, -1, false, TYPALIGN_INT));
+		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.array_agg(fence) FROM %s WHERE dist = 0 AND hash = ANY ($1)",
+										   qualified(tokens)),
+								  1, ptypes, pvals, NULL, false, 0) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "could not read the presented tokens");
+		presented = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (isnull)
+			presented = PointerGetDatum(construct_empty_array(INT8OID));
+	}
+	else
+		presented = PointerGetDatum(construct_empty_array(INT8OID));
+	{
+		Oid			gtypes[8] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID, INT8ARRAYOID};
+		Datum		gvals[8];
 
 		gvals[0] = CStringGetTextDatum(key);
 		gvals[1] = CStringGetTextDatum(holder);
@@ -725,9 +755,12 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		gvals[3] = Int64GetDatum(fence);
 		gvals[4] = TimestampTzGetDatum(now);
 		gvals[5] = TimestampTzGetDatum(now + ttl);
+		gvals[6] = BoolGetDatum(reclock_reentry == RECLOCK_REENTRY_TOKEN);
+		gvals[7] = presented;
 		/*
 		 * New (free or dead: a larger fence), extended (live, the same
-		 * holder: its fence kept), or nothing (live, another holder).
+		 * holder, and with reentry = token a token of it presented: its
+		 * fence kept), or nothing (live, another holder).
 		 */
 		if (SPI_execute_with_args(psprintf("INSERT INTO %s AS l (dist, key, holder, acquired_by, fence, acquired_at, expires_at)"
 										   " VALUES (0, $1, $2, $3::pg_catalog.regrole, $4, $5, $6)"
@@ -738,9 +771,10 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 										   " expires_at = excluded.expires_at"
 										   " WHERE (l.expires_at <= excluded.acquired_at AND l.fence < excluded.fence)"
 										   " OR (l.expires_at > excluded.acquired_at AND l.holder = excluded.holder"
-										   " AND l.acquired_by = excluded.acquired_by)"
+										   " AND l.acquired_by = excluded.acquired_by"
+										   " AND (NOT $7 OR l.fence = ANY ($8)))"
 										   " RETURNING fence, expires_at", qualified(locks)),
-								  6, gtypes, gvals, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+								  8, gtypes, gvals, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "could not acquire row %s", key);
 	}
 	acquired = SPI_processed == 1;

@@ -51,10 +51,6 @@ SET ROLE rt_reader;
 SELECT * FROM reclock_acquire('rt', '1', 'mallory');
 \echo :SQLSTATE
 RESET ROLE;
-SET reclock.reentry = token;
-SELECT * FROM reclock_acquire('rt', '1', 'alice');
-\echo :SQLSTATE
-RESET reclock.reentry;
 
 -- a grant: the same lock row on every node
 SELECT acquired, token AS tok, holder, fence AS f1 FROM reclock_acquire('rt', '01', 'alice') \gset
@@ -116,6 +112,21 @@ SET LOCAL citus.propagate_set_commands = 'local';
 SET LOCAL reclock.token = :'tok2';
 UPDATE rt SET v = 'alice2' WHERE id = 1;
 COMMIT;
+
+-- reclock.reentry = token: the same holder re-enters only with a token of
+-- the grant (either of them) presented in its transaction
+SET reclock.reentry = token;
+SELECT acquired, token IS NULL AS no_token, holder FROM reclock_acquire('rt', '1', 'alice');
+BEGIN;
+SELECT set_config('reclock.token', :'tok', true) IS NOT NULL AS presented;
+SELECT acquired, fence = :f1 AS same_fence, token AS tok2b FROM reclock_acquire('rt', '1', 'alice', '1 hour') \gset
+\echo :acquired :same_fence
+COMMIT;
+BEGIN;
+SELECT set_config('reclock.token', gen_random_uuid()::text, true) IS NOT NULL AS presented_other;
+SELECT acquired, token IS NULL AS no_token FROM reclock_acquire('rt', '1', 'alice');
+COMMIT;
+RESET reclock.reentry;
 
 -- valid, refresh (every node), release
 SELECT reclock_valid(:'tok') AS valid, reclock_valid(:'tok2') AS valid2;
