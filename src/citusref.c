@@ -57,6 +57,7 @@
 #include "access/heapam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
@@ -151,17 +152,51 @@ ref_shardid(Oid logical)
 	return shardid;
 }
 
-/* the placement of a reference table on this node: <table>_<shardid> */
+/*
+ * The placement of a reference table on this node: <table>_<shardid> in the
+ * table's schema, or, for a name Citus shortened and hashed (too long for
+ * the suffix), the relation of that schema whose name ends in _<shardid>
+ * and that citus.c knows as a shard of the table.
+ */
 static Oid
 ref_placement(Oid logical)
 {
 	int64		shardid = ref_shardid(logical);
 	char	   *name = get_rel_name(logical);
+	char	   *suffix;
+	Oid			relid;
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
 
 	if (shardid == 0 || name == NULL)
 		return InvalidOid;
-	return get_relname_relid(psprintf("%s_" INT64_FORMAT, name, shardid),
-							 get_rel_namespace(logical));
+	suffix = psprintf("_" INT64_FORMAT, shardid);
+	relid = get_relname_relid(psprintf("%s%s", name, suffix), get_rel_namespace(logical));
+	if (OidIsValid(relid) || strlen(name) + strlen(suffix) < NAMEDATALEN)
+		return relid;
+	rel = table_open(RelationRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+		size_t		len = strlen(NameStr(c->relname));
+		Oid			table;
+		bool		unsure;
+
+		if (c->relkind == RELKIND_RELATION &&
+			c->relnamespace == get_rel_namespace(logical) && len > strlen(suffix) &&
+			strcmp(NameStr(c->relname) + len - strlen(suffix), suffix) == 0 &&
+			ReclockCitusKindOf(c->oid, &table, &unsure) == RECLOCK_CITUS_SHARD &&
+			table == logical)
+		{
+			relid = c->oid;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relid;
 }
 
 /*

@@ -221,6 +221,17 @@ SELECT count(*) AS rows_kept FROM rt;
 TRUNCATE rt;
 SELECT nodeid, result FROM run_command_on_all_nodes($$SELECT count(*) FROM rt_1900000$$) ORDER BY nodeid;
 
+-- a table name Citus shortens and hashes in its placements' names
+CREATE TABLE rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x (id int PRIMARY KEY, v text);
+SELECT create_reference_table('rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x');
+INSERT INTO rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x VALUES (1, 'a');
+SELECT reclock_protect('rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x');
+SELECT acquired FROM reclock_acquire('rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x', '1', 'ivy');
+\set VERBOSITY sqlstate
+UPDATE rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x SET v = 'x' WHERE id = 1;
+\set VERBOSITY default
+DROP TABLE rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x;
+
 -- unprotect drops the stores everywhere; DROP TABLE too
 SELECT reclock_unprotect('rt');
 SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT count(*) FROM pg_class WHERE relname LIKE '%s%%'$$, :'locks')) ORDER BY nodeid;
