@@ -70,6 +70,31 @@ RESET ROLE;
 UPDATE rt SET v = 'x' WHERE id = 1;
 DELETE FROM rt WHERE id = 1;
 \set VERBOSITY default
+-- an upsert's UPDATE is guarded too
+\set VERBOSITY sqlstate
+INSERT INTO rt VALUES (1, 'upsert') ON CONFLICT (id) DO UPDATE SET v = excluded.v;
+\set VERBOSITY default
+-- without local execution (the coordinator's placement written over a
+-- connection of Citus's): refused, and the grant made the same way
+BEGIN;
+SET LOCAL citus.enable_local_execution = off;
+\set VERBOSITY sqlstate
+UPDATE rt SET v = 'x' WHERE id = 1;
+\set VERBOSITY default
+ROLLBACK;
+BEGIN;
+SET LOCAL citus.enable_local_execution = off;
+SELECT acquired, token AS tok_nl FROM reclock_acquire('rt', '2', 'nolocal') \gset
+\echo :acquired
+COMMIT;
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT string_agg(key || ' ' || holder, ',') FROM %I.%I WHERE key = '2'$$, :'schema', :'locks')) ORDER BY nodeid;
+BEGIN;
+SET LOCAL citus.enable_local_execution = off;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL reclock.token = :'tok_nl';
+UPDATE rt SET v = 'nolocal' WHERE id = 2;
+COMMIT;
+SELECT reclock_release(:'tok_nl') AS released_nl;
 -- a direct write of each node's placement, as the application role
 SET ROLE rt_app;
 SELECT nodeport > 0 AS node, success, regexp_replace(result, 'until .*', 'until ...') AS result
