@@ -1511,6 +1511,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 bool
 ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
 	uint8		hashbuf[RECLOCK_HASH_LEN];
 	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
@@ -1531,6 +1532,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	run_sql(psprintf("SELECT tokens::pg_catalog.oid FROM %s", registry_name()), SPI_OK_SELECT);
@@ -1584,6 +1586,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 		break;
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return done;
 }
@@ -1597,6 +1600,7 @@ Datum
 ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 					const char *holder, int64 ttl, TupleDesc tupdesc)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			locks;
 	Oid			tokens;
 	Datum	   *keyvals;
@@ -1682,6 +1686,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	callercxt = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();
 	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence"
 									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d, $%d, $%d) g"
 									   " WHERE %s",
@@ -1709,6 +1714,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		result[4] = SPI_getbinval(row, rowdesc, 4, &isnull);
 		tup = heap_form_tuple(tupdesc, result, nulls);
 		MemoryContextSwitchTo(spicxt);
+		AtEOXact_GUC(true, exact);
 		SPI_finish();
 		return HeapTupleGetDatum(tup);
 	}
@@ -1727,6 +1733,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 bool
 ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *handled)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			locks;
 	Oid			tokens;
 	int			n = ki->nkeys;
@@ -1755,6 +1762,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();
 	/* the row's own key, if the row is there (the caller's view of it) */
 	if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s",
 									   ReclockColumnListSql(RelationGetRelid(rel), n, ki->attnums),
@@ -1803,6 +1811,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 			elog(ERROR, "could not end the tokens of row %s", key);
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return broken;
 }
@@ -1819,6 +1828,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 bool
 ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
 	uint8		hashbuf[RECLOCK_HASH_LEN];
 	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
@@ -1839,6 +1849,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid FROM %s", registry_name()),
@@ -1890,6 +1901,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 		break;
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return found && live;
 }
