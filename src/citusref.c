@@ -673,6 +673,7 @@ Datum
 ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 					   const char *holder, int64 ttl, TupleDesc tupdesc)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			locks;
 	Oid			tokens;
 	int			n = ki->nkeys;
@@ -718,6 +719,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();	/* parameters travel as text */
 	/* the row as the caller sees it (P0002 if not), its key as the guard makes it */
 	if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s",
 									   ReclockColumnListSql(RelationGetRelid(rel), n, ki->attnums),
@@ -861,6 +863,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		tup = heap_form_tuple(tupdesc, result, nulls);
 		MemoryContextSwitchTo(spicxt);
 	}
+	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return HeapTupleGetDatum(tup);
 }
@@ -874,6 +877,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 bool
 ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *handled)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			locks;
 	Oid			tokens;
 	int			n = ki->nkeys;
@@ -896,6 +900,7 @@ ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool
 		types[i] = ki->typids[i];
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();	/* parameters travel as text */
 	/* the row's own key, if the row is there */
 	if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s",
 									   ReclockColumnListSql(RelationGetRelid(rel), n, ki->attnums),
@@ -930,6 +935,7 @@ ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool
 			elog(ERROR, "could not end the tokens of row %s", key);
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return broken;
 }
@@ -945,6 +951,7 @@ ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool
 bool
 ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at, bool *handled)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
 	uint8		hashbuf[RECLOCK_HASH_LEN];
 	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
@@ -965,6 +972,7 @@ ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_a
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();	/* parameters travel as text */
 	as_owner_begin(&save_userid, &save_sec);
 	run_sql(psprintf("SELECT r.locks::pg_catalog.oid, r.tokens::pg_catalog.oid FROM %s r"
 					 " JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid = r.tokens"
@@ -1013,6 +1021,7 @@ ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_a
 		break;
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return done;
 }
@@ -1083,15 +1092,18 @@ ReclockCitusRefTruncate(Relation rel, ReclockCitusKind kind, Oid table)
 		Datum		vals[1] = {TimestampTzGetDatum(ReclockNow())};
 		Oid			save_userid;
 		int			save_sec;
+		int			exact;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
+		exact = ReclockCitusExactTextBegin();	/* parameters travel as text */
 		as_owner_begin(&save_userid, &save_sec);
 		if (SPI_execute_with_args(psprintf("SELECT FROM %s WHERE expires_at > $1 LIMIT 1", qualified(locks)),
 								  1, types, vals, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the locks of table \"%s\"", get_rel_name(table));
 		live = SPI_processed > 0;
 		SetUserIdAndSecContext(save_userid, save_sec);
+		AtEOXact_GUC(true, exact);
 		SPI_finish();
 	}
 	if (live)

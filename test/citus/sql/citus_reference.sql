@@ -5,9 +5,9 @@
 -- protect makes reference lock and token stores whose trigger locks the
 -- granted row on each node's placement, in the local transaction of that
 -- node's grant (2PC).  The guard on every placement reads its own node's
--- store placement.  Tokens reach the workers here by hand (SET LOCAL with
--- citus.propagate_set_commands = local); the coordinator's placement sees
--- the session's token natively.
+-- store placement.  Tokens reach the workers here mostly by hand (SET LOCAL
+-- with citus.propagate_set_commands = local), also by reclock's carry; the
+-- coordinator's placement sees the session's token natively.
 --
 \set SHOW_CONTEXT never
 SET citus.next_shard_id = 1900000;
@@ -113,7 +113,8 @@ SET LOCAL reclock.token = :'tok';
 UPDATE rt SET v = 'alice' WHERE id = 1;
 COMMIT;
 SELECT nodeid, result FROM run_command_on_all_nodes($$SELECT v FROM rt_1900000 WHERE id = 1$$) ORDER BY nodeid;
--- a token that reaches the coordinator only: refused on the workers
+-- a token presented with set_config on the coordinator: reclock's carry
+-- (cituscarry.c) takes it to the workers, so every placement passes
 BEGIN;
 SELECT set_config('reclock.token', :'tok', true) IS NOT NULL AS presented;
 \set VERBOSITY sqlstate
@@ -208,6 +209,14 @@ SELECT nodeport > 0 AS node, success, result
  ORDER BY nodeport;
 COMMIT;
 SELECT reclock_release(:'tok8') AS released8;
+-- the grant's values reach the workers as text: printed exactly whatever
+-- the session's DateStyle, so every node stores the same expiry
+SET DateStyle = 'SQL, DMY';
+SELECT acquired, token AS tok9, extract(epoch FROM expires_at) AS exp9 FROM reclock_acquire('rt', '2', 'dmy') \gset
+SELECT extract(epoch FROM reclock_refresh(:'tok9', '10 min')) AS exp9r \gset
+RESET DateStyle;
+SELECT nodeid, result FROM run_command_on_all_nodes(format($$SELECT extract(epoch FROM expires_at) = %s FROM %I.%I WHERE key = '2'$$, :exp9r, :'schema', :'locks')) ORDER BY nodeid;
+SELECT :exp9r > :exp9 AS later, reclock_release(:'tok9') AS released9;
 -- acquire on a worker: refused
 SELECT result FROM run_command_on_workers($$SELECT reclock_acquire('rt', '1', 'w')$$);
 
