@@ -474,6 +474,14 @@ reclock_acquire(PG_FUNCTION_ARGS)
 		relation_close(rel, AccessShareLock);
 		PG_RETURN_DATUM(d);
 	}
+	/* a Citus reference table: granted on every placement (citusref.c) */
+	if (ki->citus == RECLOCK_CITUS_REFERENCE)
+	{
+		Datum		d = ReclockCitusRefAcquire(rel, ki, keytext, holder, ttl, tupdesc);
+
+		relation_close(rel, AccessShareLock);
+		PG_RETURN_DATUM(d);
+	}
 	keyvals = palloc(sizeof(Datum) * ki->nkeys);
 	key = ReclockCanonicalKey(ki, keytext, keyvals);
 
@@ -570,7 +578,13 @@ reclock_refresh(PG_FUNCTION_ARGS)
 	if (!token_fence(PG_GETARG_UUID_P(0), &fence))
 	{
 		TimestampTz expires_at;
+		bool		handled;
 
+		/* a grant of a Citus reference table's row (citusref.c) */
+		if (ReclockCitusRefRefresh(PG_GETARG_UUID_P(0), ttl, &expires_at, &handled))
+			PG_RETURN_TIMESTAMPTZ(expires_at);
+		if (handled)
+			PG_RETURN_NULL();
 		/* a grant of a Citus distributed table's row (citusstore.c) */
 		if (ReclockCitusRefresh(PG_GETARG_UUID_P(0), ttl, &expires_at))
 			PG_RETURN_TIMESTAMPTZ(expires_at);
@@ -640,6 +654,18 @@ reclock_break(PG_FUNCTION_ARGS)
 		rel = ReclockOpenTable(ReclockRootOf(relid), "reclock_break()");
 	}
 	ki = ReclockGetKeyInfo(rel);
+	/* a protected Citus reference table: its locks in reference stores */
+	if (ki->citus == RECLOCK_CITUS_REFERENCE)
+	{
+		bool		handled;
+
+		broken = ReclockCitusRefBreak(rel, ki, text_to_cstring(PG_GETARG_TEXT_PP(1)), &handled);
+		if (handled)
+		{
+			relation_close(rel, AccessShareLock);
+			PG_RETURN_BOOL(broken);
+		}
+	}
 	/* a protected Citus distributed table: its locks are beside its rows */
 	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED)
 	{

@@ -283,17 +283,22 @@ ReclockCitusOnCoordinator(void)
 void
 ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 {
-	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED && !ReclockCitusOnCoordinator())
+	bool		guarded = ki->citus == RECLOCK_CITUS_DISTRIBUTED ||
+		ki->citus == RECLOCK_CITUS_REFERENCE;	/* citusref.c */
+
+	if (guarded && !ReclockCitusOnCoordinator())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot lock rows of Citus distributed table \"%s\" on a worker",
+				 errmsg("cannot lock rows of Citus %s table \"%s\" on a worker",
+						ki->citus == RECLOCK_CITUS_REFERENCE ? "reference" : "distributed",
 						RelationGetRelationName(rel)),
 				 errdetail("%s runs on the Citus coordinator only.", fname),
 				 errhint("Connect to the coordinator and call %s there.", fname)));
-	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED && !reclock_preloaded)
+	if (guarded && !reclock_preloaded)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot lock rows of Citus distributed table \"%s\": reclock is not in shared_preload_libraries",
+				 errmsg("cannot lock rows of Citus %s table \"%s\": reclock is not in shared_preload_libraries",
+						ki->citus == RECLOCK_CITUS_REFERENCE ? "reference" : "distributed",
 						RelationGetRelationName(rel)),
 				 errdetail("On a Citus coordinator, reclock must be loaded at server start, so that every backend carries the tokens its transactions present to the workers from its first statement."),
 				 errhint("Set shared_preload_libraries = 'citus,reclock' on the coordinator and restart it.")));
@@ -301,7 +306,7 @@ ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki, const char *fname)
 	 * protect makes a distributed table's stores, or refuses; acquire grants
 	 * on the row's node (citusstore.c)
 	 */
-	if (ki->citus == RECLOCK_CITUS_DISTRIBUTED &&
+	if (guarded &&
 		(strcmp(fname, "reclock_protect()") == 0 || strcmp(fname, "reclock_acquire()") == 0))
 		return;
 	ereport(ERROR,

@@ -382,8 +382,8 @@ on_placements(Relation rel, const char *cmd, bool *ok)
  * shard on which the check cannot be made in 10 s makes the protect fail:
  * refused, never half guarded.
  */
-static void
-make_shard_truncate_checks(Relation rel)
+void
+ReclockCitusMakeShardTruncateChecks(Relation rel)
 {
 	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
 	char	   *errors;
@@ -451,7 +451,7 @@ ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent)
 	column = distribution_column(rel);
 	column = MemoryContextStrdup(CurTransactionContext, column);
 	SPI_finish();
-	make_shard_truncate_checks(rel);
+	ReclockCitusMakeShardTruncateChecks(rel);
 	as_store_owner(make_stores, rel, column);
 }
 
@@ -672,8 +672,9 @@ partition_column(HeapTuple tup, TupleDesc desc, void *arg)
 {
 	char	  **column = (char **) arg;
 	bool		isnull;
-	Datum		partkey = getattr_named(tup, desc, "partkey", &isnull);
 	Datum		relid = getattr_named(tup, desc, "logicalrelid", &isnull);
+	/* read last: a reference table's partkey is NULL */
+	Datum		partkey = getattr_named(tup, desc, "partkey", &isnull);
 
 	if (!isnull)
 	{
@@ -1665,11 +1666,15 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 		Datum		dist;
 		Oid			types[3];
 		Datum		vals[3];
+		Oid			reftable;
+		bool		refunsure;
 
 		if (SPI_execute_with_args(psprintf("SELECT dist FROM %s WHERE hash = $1", qualified(tokens)),
 								  1, htype, hval, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not look up a token");
-		if (SPI_processed == 0)
+		/* a reference table's token store: citusref.c refreshes those */
+		if (SPI_processed == 0 ||
+			ReclockCitusKindOf(tokens, &reftable, &refunsure) == RECLOCK_CITUS_REFERENCE)
 			continue;
 		dist = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		types[0] = SPI_gettypeid(SPI_tuptable->tupdesc, 1);

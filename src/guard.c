@@ -265,7 +265,8 @@ reclock_guard(PG_FUNCTION_ARGS)
 	ki = ReclockGetKeyInfo(rel);
 	/* a shard of a protected distributed table: judged by its node's stores */
 	if (unlikely(ki->citus == RECLOCK_CITUS_SHARD) && parent_fk == NULL &&
-		ReclockCitusGuardShard(rel, ki, trigdata, require_lock))
+		(ReclockCitusGuardShard(rel, ki, trigdata, require_lock) ||
+		 ReclockCitusRefGuard(rel, ki, trigdata, require_lock)))
 		return PointerGetDatum(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
 							   trigdata->tg_trigtuple : trigdata->tg_newtuple);
 	refuse_citus(rel, ki, trigdata->tg_trigger->tgname);
@@ -360,6 +361,9 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 		bool		unsure;
 		ReclockCitusKind kind = ReclockCitusKindOf(RelationGetRelid(rel), &table, &unsure);
 
+		/* a protected reference table or its placement (citusref.c) */
+		if (ReclockCitusRefTruncate(rel, kind, table))
+			return PointerGetDatum(NULL);
 		ReclockCitusRefuseTruncate(rel, kind);
 		/*
 		 * A shard: judged by the lock store shard beside it if its table is

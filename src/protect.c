@@ -312,6 +312,7 @@ reclock_protect(PG_FUNCTION_ARGS)
 				 errhint("Name the parent table: reclock_protect(table, parent => '<table>', parent_fk => '<constraint>').")));
 	/* a Citus distributed table: its stores (0A000 for what is not guarded) */
 	ReclockCitusProtect(rel, ki, parent);
+	ReclockCitusRefProtect(rel, ki);	/* a reference table (citusref.c) */
 	if (parent)
 		relation_close(parent, AccessShareLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -343,6 +344,7 @@ reclock_unprotect(PG_FUNCTION_ARGS)
 	set_triggers(rel, false, false, NULL, InvalidOid);
 	ReclockCitusTriggersEnd(level);
 	ReclockCitusUnprotect(rel, kind);
+	ReclockCitusRefUnprotect(rel, kind);
 	level = ReclockCitusTriggersBegin(kind);
 	if (kind == RECLOCK_CITUS_DISTRIBUTED &&
 		ReclockNotifyOnRelid(ReclockRootOf(RelationGetRelid(rel))))

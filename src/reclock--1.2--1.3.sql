@@ -57,3 +57,13 @@ CREATE FUNCTION @extschema@.reclock_citus_notice_take(shard pg_catalog.oid, xid 
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'reclock_citus_notice_take'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+-- Citus (1.3): the row trigger of a protected reference table's lock store
+-- (itself a reference table): on every placement, in the local transaction
+-- that writes that placement's grant, it locks the granted row FOR UPDATE
+-- in the protected table's placement on the same node (docs/citus.md F14).
+CREATE FUNCTION @extschema@.reclock_citus_ref_meet()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_citus_ref_meet'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.reclock_citus_ref_meet() FROM PUBLIC;

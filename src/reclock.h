@@ -36,6 +36,8 @@
  *   tokens.c     does this transaction hold a lock's token?
  *   citusstore.c the lock stores of protected Citus distributed tables
  *                (made and dropped by protect; SQL through Citus)
+ *   citusref.c   the locks of protected Citus reference tables (reference
+ *                stores whose trigger locks the row on each node)
  *   notify.c     change notices (payloads, queued at commit)
  *   links.c      child tables' links to their parents, and their chains
  *   children.c   documents: the child guard, parent rows locked and cached
@@ -54,7 +56,7 @@
  * keys -> citus; store -> plans; livekeys -> store, keys; tokens -> store;
  * notify -> store, keys; links -> notify, keys; children -> links, notify,
  * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
- * notify, citusstore, tokens, livekeys, store, keys, citus; protect -> citusstore,
+ * notify, citusstore, tokens, livekeys, store, keys, citus; protect -> citusref, citusstore,
  * links, notify, store, keys; citusstore -> store, rowsql, keys, citus; acquire -> citusstore, notify, tokens, store, rowsql, keys, plans;
  * cas -> links, rowsql, keys, plans, citus; ddl -> protect, store, keys; init -> citusstore.
  *
@@ -485,6 +487,21 @@ extern bool ReclockCitusShardNoticeCarry(Relation shardrel, ReclockKeyInfo *ki,
 										 struct TriggerData *td, const char *payload);
 extern ReclockLock *ReclockCitusLastLock(void);
 extern void ReclockCitusNoticesInit(void);
+
+extern void ReclockCitusMakeShardTruncateChecks(Relation rel);
+
+/*--- citusref.c: the locks of protected Citus reference tables ---*/
+extern bool ReclockCitusRefGuard(Relation rel, ReclockKeyInfo *ki, TriggerData *td,
+								 bool require_lock);
+extern void ReclockCitusRefProtect(Relation rel, ReclockKeyInfo *ki);
+extern void ReclockCitusRefUnprotect(Relation rel, ReclockCitusKind kind);
+extern Datum ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
+									const char *holder, int64 ttl, TupleDesc tupdesc);
+extern bool ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext,
+								 bool *handled);
+extern bool ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at,
+								   bool *handled);
+extern bool ReclockCitusRefTruncate(Relation rel, ReclockCitusKind kind, Oid table);
 
 /*--- notify.c: change notices ---*/
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);

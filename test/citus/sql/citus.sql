@@ -50,24 +50,16 @@ INSERT INTO plain_line VALUES (1, 2);
 COMMIT;
 SELECT * FROM plain_line ORDER BY order_id, n;
 
--- a reference table: protect and acquire refuse; a distributed table:
--- acquire refuses (protect makes its stores: citus_stores.sql)
+-- a distributed table: acquire refuses (protect makes its stores:
+-- citus_stores.sql); a reference table is guarded by reference stores
+-- (citus_reference.sql)
 CREATE TABLE dist (id int PRIMARY KEY, v text);
 SELECT create_distributed_table('dist', 'id');
 INSERT INTO dist SELECT g, 'd' || g FROM generate_series(1, 8) g;
 CREATE TABLE ref (id int PRIMARY KEY, v text);
 SELECT create_reference_table('ref');
 INSERT INTO ref VALUES (1, 'r1'), (2, 'r2');
-SELECT reclock_protect('ref', true);
-\echo :SQLSTATE
--- also where Citus would copy the guard to the shards
-SET citus.enable_unsafe_triggers = on;
-SELECT reclock_protect('ref');
-\echo :SQLSTATE
-RESET citus.enable_unsafe_triggers;
 SELECT * FROM reclock_acquire('dist', '1', 'alice');
-\echo :SQLSTATE
-SELECT * FROM reclock_acquire('ref', '1', 'alice');
 \echo :SQLSTATE
 -- nothing was attached, nothing was stored
 SELECT count(*) AS triggers FROM pg_trigger
