@@ -1491,3 +1491,34 @@ ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup)
 		fk_values(&link, newtup, desc, vals))
 		child_notices_of(&link, vals, childid);
 }
+
+/*
+ * For the guard of a Citus child shard (citusstore.c): the parent row that
+ * link's foreign-key values vals name in the relation parent (a shard: link
+ * and plink are numbered as the shards are), found and locked as a child
+ * write here locks it (how: RECLOCK_PARENT_LOCK_NOWAIT, RECLOCK_PARENT_LOCK,
+ * RECLOCK_PARENT_READ); false if not there (or, NOWAIT, taken by another).
+ * Its key in *key and, with plink, its own foreign-key values in next.
+ */
+bool
+ReclockChildParentRow(ReclockChildLink *link, Relation parent, ReclockChildLink *plink,
+					  int how, Datum *vals, char **key, Datum *next, bool *has_next)
+{
+	ParentSqlArg pa;
+
+	pa.link = link;
+	pa.parent = parent;
+	pa.pki = ReclockGetKeyInfo(parent);
+	pa.plink = plink;
+	pa.mode = NULL;
+	return run_parent(&pa, how == RECLOCK_PARENT_LOCK_NOWAIT ? PARENT_LOCK_NOWAIT :
+					  how == RECLOCK_PARENT_LOCK ? PARENT_LOCK : PARENT_READ,
+					  vals, CurrentMemoryContext, key, next, has_next);
+}
+
+/* the key of the parent row vals name in parent, made from the values (or NULL) */
+char *
+ReclockChildFkParentKey(ReclockChildLink *link, Relation parent, Datum *vals)
+{
+	return fk_parent_key(link, ReclockGetKeyInfo(parent), vals);
+}

@@ -142,6 +142,7 @@ typedef enum ReclockXactSlot
 	RECLOCK_XACT_CHILD_RECHECK,	/* children.c: child rows checked at commit */
 	RECLOCK_XACT_RENEWALS,		/* store.c: renewals checked at commit */
 	RECLOCK_XACT_CITUS_RENEWALS,	/* citusstore.c: a worker's renewals checked at commit */
+	RECLOCK_XACT_CITUS_CHILDREN,	/* citusstore.c: a worker's child rows checked at commit */
 	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
 	RECLOCK_XACT_RECLAIM,		/* store.c: reclaim and sweep at commit */
 	RECLOCK_XACT_LIVE_KEYS,		/* livekeys.c: the live-key sets carried over */
@@ -154,6 +155,7 @@ typedef enum ReclockSubXactSlot
 	RECLOCK_SUBXACT_CHILD_PARENTS,	/* children.c: the parent cache */
 	RECLOCK_SUBXACT_CHILD_RECHECK,	/* children.c: rows queued for the recheck */
 	RECLOCK_SUBXACT_NOTICES,	/* notify.c: notices queued */
+	RECLOCK_SUBXACT_CITUS_CHILDREN,	/* citusstore.c: a worker's child rows queued */
 	RECLOCK_SUBXACT_SLOTS
 } ReclockSubXactSlot;
 
@@ -447,7 +449,10 @@ ReclockKeyIsLive(ReclockKeyInfo *ki, const char *key)
 extern bool ReclockHoldsToken(int64 fence);
 
 /*--- citusstore.c: the lock stores of protected Citus distributed tables ---*/
-extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent);
+extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent, Oid fkoid);
+extern bool ReclockCitusChildGuard(Relation shardrel, ReclockKeyInfo *ki, const char *conname,
+								   TriggerData *td, bool require_lock, bool *covered);
+extern void ReclockCitusChildTruncate(Relation shardrel, Oid table);
 extern void ReclockCitusUnprotect(Relation rel, ReclockCitusKind kind);
 extern int	ReclockCitusTriggersBegin(ReclockCitusKind kind);
 extern void ReclockCitusTriggersEnd(int level);
@@ -507,6 +512,14 @@ extern bool ReclockChildGuard(Relation rel, const char *conname, TriggerData *td
 							  bool require_lock);
 extern void ReclockChildTruncateCheck(Relation rel);
 extern void ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup);
+/* for the guard of a Citus child shard (citusstore.c) */
+#define RECLOCK_PARENT_LOCK_NOWAIT	0
+#define RECLOCK_PARENT_LOCK			1
+#define RECLOCK_PARENT_READ			2
+extern bool ReclockChildParentRow(ReclockChildLink *link, Relation parent,
+								  ReclockChildLink *plink, int how, Datum *vals,
+								  char **key, Datum *next, bool *has_next);
+extern char *ReclockChildFkParentKey(ReclockChildLink *link, Relation parent, Datum *vals);
 
 /*--- guard.c: the triggers (SQL entry points only) ---*/
 
