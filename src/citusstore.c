@@ -2526,3 +2526,25 @@ ReclockCitusChildTruncate(Relation shardrel, Oid table)
 		table = lv.parenttable;
 	}
 }
+
+/*
+ * reclock_cas_children of a Citus child table, through the coordinator:
+ * its statements go through Citus's planner, routed to the parent row's
+ * worker (the parent row FOR UPDATE, the child rows FOR UPDATE, in the
+ * coordinated transaction: a child write there waits for them).  Under
+ * REPEATABLE READ or SERIALIZABLE the rows are read with the worker's
+ * snapshot, and the count with the latest snapshot that catches rows added
+ * after it (one node) would run on the coordinator, not there: refused.
+ */
+void
+ReclockCitusCasChildrenCheck(Relation rel, ReclockKeyInfo *ki)
+{
+	if (ki->citus != RECLOCK_CITUS_NONE && IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot check the child rows of Citus table \"%s\" under %s isolation",
+						RelationGetRelationName(rel),
+						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errdetail("The rows are read on a worker with its own snapshot; rows added after that snapshot cannot be counted there as reclock counts them on one node."),
+				 errhint("Run the formset check in a READ COMMITTED transaction.")));
+}

@@ -453,6 +453,7 @@ extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation paren
 extern bool ReclockCitusChildGuard(Relation shardrel, ReclockKeyInfo *ki, const char *conname,
 								   TriggerData *td, bool require_lock, bool *covered);
 extern void ReclockCitusChildTruncate(Relation shardrel, Oid table);
+extern void ReclockCitusCasChildrenCheck(Relation rel, ReclockKeyInfo *ki);
 extern void ReclockCitusUnprotect(Relation rel, ReclockCitusKind kind);
 extern int	ReclockCitusTriggersBegin(ReclockCitusKind kind);
 extern void ReclockCitusTriggersEnd(int level);

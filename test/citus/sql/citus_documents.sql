@@ -193,6 +193,32 @@ SET LOCAL reclock.token = :'ltok';
 UPDATE lines SET v = 'dave' WHERE order_id = 2 AND n = 1;
 COMMIT;
 
+-- the formset check through the coordinator: the order row is locked FOR
+-- UPDATE and its lines read FOR UPDATE, routed to the order's worker, in
+-- the coordinated transaction (a line insert waits for it:
+-- citus_documents_waits.spec)
+SELECT reclock_cas_children('lines', '3',
+  '[{"order_id": 3, "n": 1, "v": "free"}, {"order_id": 3, "n": 2, "v": "free"}, {"order_id": 3, "n": 3, "v": "free"}]');
+-- a value changed, a line the form did not show, a line no longer there,
+-- the order gone (NULL)
+SELECT reclock_cas_children('lines', '3',
+  '[{"order_id": 3, "n": 1, "v": "free"}, {"order_id": 3, "n": 2, "v": "other"}, {"order_id": 3, "n": 3, "v": "free"}]');
+SELECT reclock_cas_children('lines', '3', '[{"order_id": 3, "n": 1}, {"order_id": 3, "n": 2}]');
+SELECT reclock_cas_children('lines', '3',
+  '[{"order_id": 3, "n": 1}, {"order_id": 3, "n": 2}, {"order_id": 3, "n": 3}, {"order_id": 3, "n": 4}]');
+SELECT reclock_cas_children('lines', '99', '[]') IS NULL AS gone;
+-- the third level: the notes of a line
+SELECT reclock_cas_children('notes', '(1,1)', '[{"order_id": 1, "n": 1, "k": 1, "v": "alice"}]');
+-- the contract's errors
+SELECT doc_try($$SELECT reclock_cas_children('lines', '3', '{}')$$);
+SELECT doc_try($$SELECT reclock_cas_children('lines', '3', '[{"n": 1}]')$$);
+-- REPEATABLE READ: the worker's snapshot is not the coordinator's, and the
+-- check that no line came in after it cannot be made there: refused
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT reclock_cas_children('lines', '3', '[]');
+\echo :SQLSTATE
+ROLLBACK;
+
 -- the multi-tenant shape: both tables carry tenant_id, distributed by it;
 -- keys (tenant_id, id), foreign key (tenant_id, order_id)
 CREATE TABLE t_orders (tenant_id int, id int, v text, PRIMARY KEY (tenant_id, id));
