@@ -88,6 +88,12 @@ SELECT doc_try($$INSERT INTO notes VALUES (1, 2, 1, 'new')$$);
 \set VERBOSITY sqlstate
 UPDATE lines SET v = v || '!';
 DELETE FROM notes WHERE k = 1;
+-- COPY and INSERT ... SELECT of lines under a locked order (Citus reports
+-- a worker's error in COPY as XX000, with the worker's message)
+COPY lines FROM stdin;
+1	20	copied
+\.
+INSERT INTO lines SELECT order_id, n + 100, v FROM lines WHERE order_id = 1;
 \set VERBOSITY default
 -- children of unlocked orders are free
 INSERT INTO lines VALUES (2, 9, 'free');
