@@ -22,8 +22,9 @@
  *
  * Refused (0A000) for now: append, range and single-shard tables (no hash
  * distribution column), more than one placement per shard (a row lock
- * lands on one placement only), partitioned tables, documents (child tables
- * of or under a distributed table), notices.
+ * lands on one placement only), partitioned tables, documents other than
+ * co-located distributed tables whose foreign key contains the
+ * distribution column (the c-docs block at the end), notices.
  *
  * IDENTIFICATION
  *	  src/citusstore.c
