@@ -2125,7 +2125,13 @@ doc_level(Relation child, Oid childtable, const char *conname)
 				 errdetail("Shard \"%s\" has no shard of its parent table beside it here.",
 						   RelationGetRelationName(child))));
 	prel = relation_open(parentshard, AccessShareLock);
-	lv->stores = *shard_stores(prel, link.parentid);
+	{
+		/* (the child shard's own entry stays: its guard asks for it next) */
+		ShardStores saved = last_stores;
+
+		lv->stores = *shard_stores(prel, link.parentid);
+		last_stores = saved;
+	}
 	if (!lv->stores.protected)
 	{
 		/* no stores: no locks, unless protected before distribution (refused) */
@@ -2142,7 +2148,10 @@ doc_level(Relation child, Oid childtable, const char *conname)
 	for (i = 0; i < link.nkeys; i++)
 		if (lv->link.refattnums[i] == lv->stores.distatt)
 			lv->distarg = i;
-	if (lv->distarg < 0)
+	/* the value probes the parent's stores: of their distribution type */
+	if (lv->distarg < 0 ||
+		lv->link.fktypes[lv->distarg] !=
+		TupleDescAttr(RelationGetDescr(prel), lv->stores.distatt - 1)->atttypid)
 	{
 		relation_close(prel, AccessShareLock);
 		refuse_doc_write(child, childtable,
