@@ -2251,20 +2251,16 @@ doc_check(Relation written, Oid childtable0, const char *childkey, bool is_inser
 			found = ReclockChildParentRow(&l.link, prel, l.has_plink ? &l.plink : NULL,
 										  RECLOCK_PARENT_LOCK, cur, &key, next, &has_next);
 		}
-		if (!found)
+		if (!found && mode != DOC_READ)
 		{
-			relation_close(prel, NoLock);
-			if (mode == DOC_READ)
-				break;
 			/* not there for this transaction: the key its values name; again at commit */
 			*unseen = true;
 			has_next = false;
 			key = ReclockChildFkParentKey(&l.link, prel, cur);
-			if (key == NULL)
-				break;
 		}
-		else
-			relation_close(prel, NoLock);
+		relation_close(prel, NoLock);
+		if (key == NULL)
+			break;
 		if (live_lock(&l.stores, cur[l.distarg], key, ReclockNow(), &sl))
 		{
 			if (holds_token(&l.stores, cur[l.distarg], sl.fence))
