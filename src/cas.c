@@ -1006,6 +1006,8 @@ reclock_cas_children(PG_FUNCTION_ARGS)
 		relation_close(ks.rel, AccessShareLock);
 		PG_RETURN_NULL();
 	}
+	/* a Citus child table: 0A000 where the check below cannot be made */
+	ReclockCitusCasChildrenCheck(ks.rel, ks.ki);
 	/* every row is read (and so locked), whatever the answer */
 	for (r = 0; r < SPI_processed; r++)
 	{

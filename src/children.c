@@ -1491,3 +1491,519 @@ ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup)
 		fk_values(&link, newtup, desc, vals))
 		child_notices_of(&link, vals, childid);
 }
+
+
+/*=========================================================================
+ * c-docs: the guard of a shard of a Citus child table (build plan step 6,
+ * docs/citus.md; the stores and the protect-time checks are citusstore.c's)
+ *
+ * On the shard's node, this file's argument: the parent row is locked FOR
+ * KEY SHARE (FOR SHARE if it is a child itself) in the parent's shard
+ * beside the child's (co-location: the same hash range, the same node),
+ * and only then the parent's lock is read in the lock store shard beside
+ * it with a fresh snapshot (a grant there locks the row FOR UPDATE first,
+ * in one local transaction with its store write: reclock_citus_grant).  A
+ * parent row taken by another is not waited for before the chain above
+ * it, read without row locks, was found to refuse nothing (a refusal needs
+ * no wait).  A parent row not there for the writer (a deferred foreign
+ * key, a row in flight) is judged by the key its values name, and the
+ * child row again at this node's pre-commit, by the chain then there.  The
+ * chain is followed through the Citus tables on this node (their guard
+ * triggers and foreign keys, synced by Citus), the rows through the shards
+ * beside, their columns mapped by name.  No cache of parent rows yet: one
+ * index probe and one tuple lock per level and row (cheap when held).
+ *=========================================================================*/
+
+/* one level of a child shard's chain, kept for one transaction */
+typedef struct DocLevel
+{
+	LocalTransactionId lxid;
+	uint64		generation;		/* ReclockChildLinkGeneration()'s then */
+	Oid			child;			/* the child shard */
+	char		conname[NAMEDATALEN];	/* its guard's foreign key */
+	Oid			childtable;		/* its Citus table here */
+	Oid			parent;			/* the parent's shard beside it, or InvalidOid: no locks */
+	Oid			parenttable;	/* the parent's Citus table here */
+	ReclockChildLink link;		/* child shard -> parent shard (the shards' numbering) */
+	bool		has_plink;
+	ReclockChildLink plink;		/* the parent's own foreign key (its shard's columns) */
+	int			distarg;		/* the foreign-key value that is the parent's distribution value */
+	ReclockCitusShard stores;	/* the parent's store shards */
+} DocLevel;
+
+#define MAX_DOC_LEVELS 16
+static DocLevel doc_levels[MAX_DOC_LEVELS];
+static int	doc_next = 0;
+
+/*
+ * A link of the Citus tables here (shell) renumbered for the shards:
+ * columns by name (a shard has no dropped columns its table may have).
+ */
+static void
+shard_link(ReclockChildLink *out, ReclockChildLink *shell, Oid childshard,
+		   Oid parentshard, Oid parenttable)
+{
+	int			i;
+
+	*out = *shell;
+	out->relid = childshard;
+	out->parentid = parentshard;
+	for (i = 0; i < shell->nkeys; i++)
+	{
+		out->attnums[i] = get_attnum(childshard, get_attname(shell->relid, shell->attnums[i], false));
+		if (OidIsValid(parentshard))
+			out->refattnums[i] = get_attnum(parentshard,
+											get_attname(parenttable, shell->refattnums[i], false));
+		if (out->attnums[i] == InvalidAttrNumber ||
+			(OidIsValid(parentshard) && out->refattnums[i] == InvalidAttrNumber))
+			elog(ERROR, "a column of foreign key \"%s\" is missing in shard \"%s\"",
+				 shell->conname, get_rel_name(childshard));
+	}
+}
+
+static void
+refuse_doc_write(Relation child, Oid childtable, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errtableconstraint(child, RECLOCK_GUARD_TRIGGER),
+			 errmsg("cannot write to child table \"%s\": %s", get_rel_name(childtable), why),
+			 errdetail("reclock refuses the write instead of letting it through unguarded."),
+			 errhint("Protect the tables again with reclock_protect() on the coordinator.")));
+}
+
+static DocLevel *
+doc_level(Relation child, Oid childtable, const char *conname)
+{
+	DocLevel   *lv;
+	Relation	shell;
+	Relation	prel;
+	ReclockChildLink link;
+	ReclockChildLink *pl;
+	ReclockCitusKind kind;
+	Oid			t;
+	bool		unsure;
+	Oid			parentshard;
+	int			i;
+
+	for (i = 0; i < MAX_DOC_LEVELS; i++)
+	{
+		lv = &doc_levels[i];
+		if (lv->lxid == MY_LXID && lv->generation == ReclockChildLinkGeneration() &&
+			lv->child == RelationGetRelid(child) && strcmp(lv->conname, conname) == 0)
+			return lv;
+	}
+	shell = relation_open(childtable, AccessShareLock);
+	link = *ReclockGetChildLink(shell, conname, true);
+	relation_close(shell, AccessShareLock);
+
+	lv = &doc_levels[doc_next];
+	doc_next = (doc_next + 1) % MAX_DOC_LEVELS;
+	memset(lv, 0, sizeof(*lv));
+	lv->child = RelationGetRelid(child);
+	strlcpy(lv->conname, conname, NAMEDATALEN);
+	lv->childtable = childtable;
+	lv->parenttable = link.parentid;
+
+	kind = ReclockCitusKindOf(link.parentid, &t, &unsure);
+	if (kind != RECLOCK_CITUS_DISTRIBUTED)
+		refuse_doc_write(child, childtable, "its parent table is not a Citus distributed table");
+	if (!ReclockCitusColocated(childtable, link.parentid))
+		refuse_doc_write(child, childtable, "it is not co-located with its parent table");
+	/* the parent's shard beside this one: the same hash range */
+	if (!OidIsValid(parentshard = ReclockCitusShardBeside(child, childtable, link.parentid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errtableconstraint(child, RECLOCK_GUARD_TRIGGER),
+				 errmsg("cannot write to child table \"%s\": the shard of its parent table \"%s\" is not on this node",
+						get_rel_name(childtable), get_rel_name(link.parentid)),
+				 errdetail("Shard \"%s\" has no shard of its parent table beside it here.",
+						   RelationGetRelationName(child))));
+	prel = relation_open(parentshard, AccessShareLock);
+	(void) ReclockCitusShardStores(prel, link.parentid, &lv->stores);
+	if (!lv->stores.protected)
+	{
+		/* no stores: no locks, unless protected before distribution (refused) */
+		if (OidIsValid(get_trigger_oid(link.parentid, RECLOCK_GUARD_TRIGGER, true)))
+			refuse_doc_write(child, childtable,
+							 "its parent table was protected before Citus distributed it");
+		relation_close(prel, AccessShareLock);
+		shard_link(&lv->link, &link, lv->child, InvalidOid, InvalidOid);
+		goto done;
+	}
+	lv->parent = parentshard;
+	shard_link(&lv->link, &link, lv->child, parentshard, link.parentid);
+	lv->distarg = -1;
+	for (i = 0; i < link.nkeys; i++)
+		if (lv->link.refattnums[i] == lv->stores.distatt)
+			lv->distarg = i;
+	/* the value probes the parent's stores: of their distribution type */
+	if (lv->distarg < 0 ||
+		lv->link.fktypes[lv->distarg] !=
+		TupleDescAttr(RelationGetDescr(prel), lv->stores.distatt - 1)->atttypid)
+	{
+		relation_close(prel, AccessShareLock);
+		refuse_doc_write(child, childtable,
+						 "its foreign key to its parent table does not contain the distribution column");
+	}
+	/* the parent is a child itself: its own foreign key's columns in its shard */
+	shell = relation_open(link.parentid, AccessShareLock);
+	pl = ReclockChildLinkOf(shell);
+	if (pl != NULL)
+	{
+		ReclockChildLink plcopy = *pl;
+
+		lv->has_plink = true;
+		shard_link(&lv->plink, &plcopy, parentshard, InvalidOid, InvalidOid);
+	}
+	relation_close(shell, AccessShareLock);
+	relation_close(prel, NoLock);
+done:
+	lv->lxid = MY_LXID;
+	lv->generation = ReclockChildLinkGeneration();
+	return lv;
+}
+
+static void
+refuse_doc_child(Relation written, Oid childtable, const char *childkey, bool is_insert,
+				 Oid parenttable, const char *pkey, ReclockLock *sl)
+{
+	const char *when = timestamptz_to_str(sl->expires_at - sl->expires_at % USECS_PER_SEC);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errtableconstraint(written, RECLOCK_GUARD_TRIGGER),
+			 is_insert ?
+			 errmsg("cannot insert row %s into table \"%s\": its parent row %s of table \"%s\" is locked by \"%s\" until %s",
+					childkey ? childkey : "(new)", get_rel_name(childtable), pkey,
+					get_rel_name(parenttable), sl->holder, when) :
+			 errmsg("row %s of table \"%s\" belongs to row %s of table \"%s\", locked by \"%s\" until %s",
+					childkey ? childkey : "?", get_rel_name(childtable), pkey,
+					get_rel_name(parenttable), sl->holder, when),
+			 errdetail("Only a transaction that presents the parent lock's token may insert, update or delete its child rows."),
+			 errhint("Present the token in the writing transaction with SELECT set_config('reclock.token', <token>, true).")));
+}
+
+typedef enum DocMode
+{
+	DOC_WRITE,					/* at a write: lock each row of the chain */
+	DOC_READ,					/* without row locks: refuse, or nothing */
+	DOC_COMMIT					/* at pre-commit: lock, waiting */
+} DocMode;
+
+/*
+ * The chain above a child row: from the parent row that vals name through
+ * child's guard (foreign key conname), up.  Each live lock whose token is
+ * not presented refuses the write (55P03, naming the written row of
+ * childtable0); returns whether a presented lock covers it.  *unseen: a row
+ * of the chain was not there (judge the written row again at commit).
+ */
+static bool
+doc_check(Relation written, Oid childtable0, const char *childkey, bool is_insert,
+		  Oid child, Oid childtable, const char *conname0, Datum *vals,
+		  DocMode mode, bool *unseen)
+{
+	char		conname[NAMEDATALEN];
+	Datum		cur[INDEX_MAX_KEYS];
+	bool		covered = false;
+	int			depth;
+
+	strlcpy(conname, conname0, NAMEDATALEN);
+	memcpy(cur, vals, sizeof(cur));
+	*unseen = false;
+	for (depth = 0; depth < RECLOCK_MAX_CHAIN_DEPTH; depth++)
+	{
+		Relation	crel = relation_open(child, AccessShareLock);
+		DocLevel	l = *doc_level(crel, childtable, conname);
+		Relation	prel;
+		char	   *key = NULL;
+		Datum		next[INDEX_MAX_KEYS];
+		bool		has_next = false;
+		bool		found;
+		ReclockLock sl;
+		bool		presented;
+		ParentSqlArg pa;
+
+		relation_close(crel, NoLock);
+		if (!OidIsValid(l.parent))
+			break;
+		prel = relation_open(l.parent, AccessShareLock);
+		pa.link = &l.link;
+		pa.parent = prel;
+		pa.pki = ReclockGetKeyInfo(prel);
+		pa.plink = l.has_plink ? &l.plink : NULL;
+		pa.mode = NULL;
+		found = run_parent(&pa, mode == DOC_WRITE ? PARENT_LOCK_NOWAIT :
+						   mode == DOC_READ ? PARENT_READ : PARENT_LOCK,
+						   cur, CurrentMemoryContext, &key, next, &has_next);
+		if (!found && mode == DOC_WRITE)
+		{
+			bool		ignored;
+
+			/* taken by another (or not there): a refusal needs no wait */
+			(void) doc_check(written, childtable0, childkey, is_insert, child, childtable,
+							 conname, cur, DOC_READ, &ignored);
+			found = run_parent(&pa, PARENT_LOCK, cur, CurrentMemoryContext,
+							   &key, next, &has_next);
+		}
+		if (!found && mode != DOC_READ)
+		{
+			/* not there for this transaction: the key its values name; again at commit */
+			*unseen = true;
+			has_next = false;
+			key = fk_parent_key(&l.link, pa.pki, cur);
+		}
+		relation_close(prel, NoLock);
+		if (key == NULL)
+			break;
+		if (ReclockCitusShardLock(&l.stores, cur[l.distarg], key, &sl, &presented))
+		{
+			if (presented)
+				covered = true;
+			else
+				refuse_doc_child(written, childtable0, childkey, is_insert,
+								 l.parenttable, key, &sl);
+		}
+		if (!has_next)
+			break;
+		child = l.parent;
+		childtable = l.parenttable;
+		strlcpy(conname, l.plink.conname, NAMEDATALEN);
+		memcpy(cur, next, sizeof(Datum) * l.plink.nkeys);
+	}
+	return covered;
+}
+
+/* child rows written here whose chain was not all there: judged again at pre-commit */
+typedef struct DocRecheck
+{
+	Oid			child;
+	Oid			childtable;
+	char		conname[NAMEDATALEN];
+	Datum		vals[INDEX_MAX_KEYS];
+	char	   *childkey;
+	bool		is_insert;
+	SubTransactionId subid;
+} DocRecheck;
+
+static List *doc_rechecks = NIL;
+static LocalTransactionId doc_rechecks_lxid = InvalidLocalTransactionId;
+
+static void
+doc_recheck_xact(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+	bool		pushed = false;
+
+	if (doc_rechecks_lxid != MY_LXID || doc_rechecks == NIL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (!ActiveSnapshotSet())
+			{
+				PushActiveSnapshot(GetTransactionSnapshot());
+				pushed = true;
+			}
+			foreach(lc, doc_rechecks)
+			{
+				DocRecheck *r = lfirst(lc);
+				Relation	rel = try_relation_open(r->child, AccessShareLock);
+				bool		unseen;
+
+				if (rel == NULL)
+					continue;	/* dropped since: its rows went with it */
+				(void) doc_check(rel, r->childtable, r->childkey, r->is_insert, r->child,
+								 r->childtable, r->conname, r->vals, DOC_COMMIT, &unseen);
+				relation_close(rel, AccessShareLock);
+			}
+			if (pushed)
+				PopActiveSnapshot();
+			doc_rechecks = NIL;
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+			doc_rechecks = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+doc_recheck_subxact(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	ListCell   *lc;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB || doc_rechecks_lxid != MY_LXID)
+		return;
+	foreach(lc, doc_rechecks)
+		if (((DocRecheck *) lfirst(lc))->subid >= mySubid)
+			doc_rechecks = foreach_delete_current(doc_rechecks, lc);
+}
+
+static void
+doc_recheck_later(Relation child, Oid childtable, ReclockChildLink *link, Datum *vals,
+				  const char *childkey, bool is_insert)
+{
+	static bool registered_cb = false;
+	MemoryContext oldcxt;
+	DocRecheck *r;
+	int			i;
+
+	if (!registered_cb)
+	{
+		ReclockOnXactEvent(RECLOCK_XACT_CITUS_CHILDREN, doc_recheck_xact);
+		ReclockOnSubXactEvent(RECLOCK_SUBXACT_CITUS_CHILDREN, doc_recheck_subxact);
+		registered_cb = true;
+	}
+	if (ReclockNewTransaction(&doc_rechecks_lxid))
+		doc_rechecks = NIL;
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	r = palloc0(sizeof(DocRecheck));
+	r->child = RelationGetRelid(child);
+	r->childtable = childtable;
+	strlcpy(r->conname, link->conname, NAMEDATALEN);
+	for (i = 0; i < link->nkeys; i++)
+		r->vals[i] = datumCopy(vals[i], link->typbyvals[i], link->typlens[i]);
+	r->childkey = childkey ? pstrdup(childkey) : NULL;
+	r->is_insert = is_insert;
+	r->subid = GetCurrentSubTransactionId();
+	doc_rechecks = lappend(doc_rechecks, r);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* the foreign-key values of a row version; false if one is NULL (no parent) */
+static bool
+doc_fk_values(ReclockChildLink *link, HeapTuple tuple, TupleDesc desc, Datum *vals)
+{
+	int			i;
+
+	for (i = 0; i < link->nkeys; i++)
+	{
+		bool		isnull;
+
+		vals[i] = heap_getattr(tuple, link->attnums[i], desc, &isnull);
+		if (isnull)
+			return false;
+	}
+	return true;
+}
+
+static bool
+doc_check_row(Relation shardrel, Oid table, ReclockChildLink *link, const char *conname,
+			  HeapTuple tuple, bool is_insert)
+{
+	TupleDesc	desc = RelationGetDescr(shardrel);
+	Datum		vals[INDEX_MAX_KEYS];
+	char	   *childkey;
+	bool		unseen;
+	bool		covered;
+
+	if (!doc_fk_values(link, tuple, desc, vals))
+		return false;
+	childkey = ReclockNewTupleKey(ReclockGetKeyInfo(shardrel), tuple, desc);
+	covered = doc_check(shardrel, table, childkey, is_insert, RelationGetRelid(shardrel),
+						table, conname, vals, DOC_WRITE, &unseen);
+	if (unseen)
+		doc_recheck_later(shardrel, table, link, vals, childkey, is_insert);
+	return covered;
+}
+
+/*
+ * The guard of a shard of a protected distributed child table (conname:
+ * its guard's foreign key), for one row: the parent row of the old version
+ * (UPDATE, DELETE) and of the new one (INSERT, and an UPDATE that moves the
+ * row to another parent), as ReclockChildGuard on one node.  False when the
+ * table is not protected as a distributed table (the caller refuses).
+ */
+bool
+ReclockCitusChildGuard(Relation shardrel, ReclockKeyInfo *ki, const char *conname,
+					   TriggerData *td, bool require_lock, bool *covered)
+{
+	Oid			table = ki->citus_table;
+	TupleDesc	desc = RelationGetDescr(shardrel);
+	bool		is_insert = TRIGGER_FIRED_BY_INSERT(td->tg_event);
+	HeapTuple	oldtup = is_insert ? NULL : td->tg_trigtuple;
+	HeapTuple	newtup = is_insert ? td->tg_trigtuple :
+		TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : NULL;
+	ReclockChildLink link;
+	bool		moves;
+
+	*covered = false;
+	{
+		ReclockCitusShard own;
+
+		if (!ReclockCitusShardStores(shardrel, table, &own))
+			return false;
+	}
+	link = doc_level(shardrel, table, conname)->link;
+	moves = oldtup != NULL && newtup != NULL &&
+		!ReclockColumnsUnchanged(link.nkeys, link.attnums, link.typbyvals, link.typlens,
+								 oldtup, newtup, desc);
+	if (oldtup != NULL)
+		*covered = doc_check_row(shardrel, table, &link, conname, oldtup, false);
+	/* a row that enters a parent is covered by that parent's lock only */
+	if (newtup != NULL && (oldtup == NULL || moves))
+		*covered = doc_check_row(shardrel, table, &link, conname, newtup, is_insert);
+	if (is_insert && require_lock && !*covered)
+	{
+		char	   *key = ReclockNewTupleKey(ki, newtup, desc);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errtableconstraint(shardrel, RECLOCK_GUARD_TRIGGER),
+				 errmsg("cannot insert row %s into table \"%s\": its parent row is not locked",
+						key ? key : "(new)", get_rel_name(table)),
+				 errdetail("The table is protected with require_lock: a new row needs a live lock on its parent row."),
+				 errhint("Acquire the parent row with reclock_acquire() and present its token with set_config('reclock.token', <token>, true).")));
+	}
+	return true;
+}
+
+/*
+ * TRUNCATE of a shard of a protected distributed child table, on its node
+ * (after its own check): refused (55P03) while the lock store shard of a
+ * table above it, beside it here, has a live lock.
+ */
+void
+ReclockCitusChildTruncate(Relation shardrel, Oid table)
+{
+	Oid			child = RelationGetRelid(shardrel);
+	Oid			truncated = table;
+	int			depth;
+
+	for (depth = 0; depth < RECLOCK_MAX_CHAIN_DEPTH; depth++)
+	{
+		Relation	shell = relation_open(table, AccessShareLock);
+		ReclockChildLink *l = ReclockChildLinkOf(shell);
+		char		conname[NAMEDATALEN];
+		Relation	crel;
+		DocLevel	lv;
+
+		if (l != NULL)
+			strlcpy(conname, l->conname, NAMEDATALEN);
+		relation_close(shell, AccessShareLock);
+		if (l == NULL)
+			return;
+		crel = relation_open(child, AccessShareLock);
+		lv = *doc_level(crel, table, conname);
+		relation_close(crel, NoLock);
+		if (!OidIsValid(lv.parent))
+			return;
+		if (ReclockCitusStoreHasLive(lv.stores.locks))
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errtableconstraint(shardrel, RECLOCK_GUARD_TRIGGER),
+					 errmsg("cannot truncate shard \"%s\" of table \"%s\" while table \"%s\", above it in its chain, has live locks",
+							RelationGetRelationName(shardrel), get_rel_name(truncated),
+							get_rel_name(lv.parenttable)),
+					 errdetail("TRUNCATE would remove child rows of locked parent rows."),
+					 errhint("Wait for the locks to end, or end them with reclock_break().")));
+		child = lv.parent;
+		table = lv.parenttable;
+	}
+}

@@ -22,8 +22,10 @@
  *
  * Refused (0A000) for now: append, range and single-shard tables (no hash
  * distribution column), more than one placement per shard (a row lock
- * lands on one placement only), partitioned tables, documents (child tables
- * of or under a distributed table), notices.
+ * lands on one placement only), partitioned tables, documents other than
+ * co-located distributed tables whose foreign key contains the
+ * distribution column (the c-docs block at the end; their guard is
+ * children.c's), notices.
  *
  * IDENTIFICATION
  *	  src/citusstore.c
@@ -40,7 +42,9 @@
 #include "access/tableam.h"
 #include "access/heapam.h"
 #include "access/xact.h"
+#include "access/relation.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_namespace.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -66,6 +70,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 
@@ -431,19 +436,18 @@ ReclockCitusMakeShardTruncateChecks(Relation rel)
  * Citus distributed table, refuse what cannot be guarded, and make its
  * stores unless they exist.  Nothing for tables Citus does not manage.
  */
+static void check_citus_child(Relation rel, ReclockKeyInfo *ki, Relation parent, Oid fkoid);
+
 void
-ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent)
+ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent, Oid fkoid)
 {
 	char	   *column;
 
+	/* documents: co-located distributed tables only (c-docs block below) */
 	if (parent != NULL &&
 		(ki->citus != RECLOCK_CITUS_NONE ||
 		 ReclockGetKeyInfo(parent)->citus != RECLOCK_CITUS_NONE))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot protect \"%s\" as a child table of \"%s\": documents over Citus tables are not guarded yet",
-						RelationGetRelationName(rel), RelationGetRelationName(parent)),
-				 errdetail("reclock guards the rows of a distributed table on their own, not as a document.")));
+		check_citus_child(rel, ki, parent, fkoid);
 	if (ki->citus != RECLOCK_CITUS_DISTRIBUTED)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -2767,4 +2771,235 @@ ReclockCitusNoticesInit(void)
 {
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = notices_executor_start;
+}
+
+/*=========================================================================
+ * c-docs: documents over co-located distributed tables (build plan step 6)
+ *
+ * reclock_protect(child, parent => ...) of Citus tables is accepted only
+ * when both are hash-distributed (one placement per shard), co-located,
+ * and the foreign key contains the distribution column (as Citus itself
+ * requires of a foreign key between distributed tables): then a child
+ * row's parent row is in the parent's shard on the child shard's node, and
+ * the parent's lock store shard is there too.  Everything else is refused
+ * (0A000): reference or local parents, tables not co-located, a foreign key
+ * without the distribution column, a parent protected before Citus
+ * distributed it.
+ *
+ * The guard of a child shard (ReclockCitusChildGuard) is children.c's
+ * (its c-docs block: it follows links and locks parent rows as children.c
+ * does); it asks this file for the store shards beside a shard, the shard
+ * of the same hash range of another table, and a lock read there
+ * (ReclockCitusShardStores, ReclockCitusShardBeside, ReclockCitusShardLock,
+ * below).
+ *=========================================================================*/
+
+static void
+refuse_child_protect(Relation rel, Relation parent, const char *why, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot protect \"%s\" as a child table of \"%s\": %s",
+					RelationGetRelationName(rel), RelationGetRelationName(parent), why),
+			 errdetail("reclock guards a document over Citus tables when both tables are hash-distributed and co-located and the foreign key contains the distribution column: a child row's parent row is then on the child row's node."),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+static bool
+partition_colocation(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	bool		isnull;
+	Datum		d = getattr_named(tup, desc, "colocationid", &isnull);
+
+	*(int64 *) arg = isnull ? -1 : (int64) DatumGetInt32(d);
+	return false;
+}
+
+/* the co-location group of a Citus table (-1: none) */
+static int64
+colocation_of(Oid table)
+{
+	int64		id = -1;
+
+	scan_metadata("pg_dist_partition", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(table),
+				  partition_colocation, &id);
+	return id;
+}
+
+/* reclock_protect(rel, parent => parent) where either is Citus's (see above) */
+static void
+check_citus_child(Relation rel, ReclockKeyInfo *ki, Relation parent, Oid fkoid)
+{
+	ReclockKeyInfo *pki = ReclockGetKeyInfo(parent);
+	char	   *ccol;
+	char	   *pcol;
+	bool		parent_registered;
+	HeapTuple	tup;
+	int			nkeys;
+	AttrNumber	conkey[INDEX_MAX_KEYS];
+	AttrNumber	confkey[INDEX_MAX_KEYS];
+	Oid			pf[INDEX_MAX_KEYS];
+	Oid			pp[INDEX_MAX_KEYS];
+	Oid			ff[INDEX_MAX_KEYS];
+	int			i;
+
+	if (pki->citus == RECLOCK_CITUS_REFERENCE)
+		refuse_child_protect(rel, parent, "the parent is a Citus reference table",
+							 "A reference table's rows are on every node, and a row lock is taken on one placement only: distribute the parent, co-located with the child table.");
+	if (ki->citus != RECLOCK_CITUS_DISTRIBUTED || pki->citus != RECLOCK_CITUS_DISTRIBUTED)
+		refuse_child_protect(rel, parent,
+							 ki->citus == RECLOCK_CITUS_NONE ? "the child table is not a Citus distributed table, and its parent is managed by Citus" :
+							 pki->citus == RECLOCK_CITUS_NONE ? "the parent is not a Citus distributed table" :
+							 "both tables must be Citus distributed tables",
+							 "Distribute both tables by hash, co-located, with the foreign key containing the distribution column.");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ccol = MemoryContextStrdup(CurTransactionContext, distribution_column(rel));
+	pcol = MemoryContextStrdup(CurTransactionContext, distribution_column(parent));
+	parent_registered = registered(RelationGetRelid(parent));
+	SPI_finish();
+	if (colocation_of(RelationGetRelid(rel)) != colocation_of(RelationGetRelid(parent)))
+		refuse_child_protect(rel, parent, "it is not co-located with the parent",
+							 "Distribute the child table with colocate_with => the parent table.");
+	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(fkoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for constraint %u", fkoid);
+	DeconstructFkConstraintRow(tup, &nkeys, conkey, confkey, pf, pp, ff, NULL, NULL);
+	ReleaseSysCache(tup);
+	for (i = 0; i < nkeys; i++)
+		if (conkey[i] == get_attnum(RelationGetRelid(rel), ccol) &&
+			confkey[i] == get_attnum(RelationGetRelid(parent), pcol))
+			break;
+	if (i == nkeys)
+		refuse_child_protect(rel, parent,
+							 psprintf("its foreign key \"%s\" does not pair distribution column \"%s\" with the parent's \"%s\"",
+									  get_constraint_name(fkoid), ccol, pcol),
+							 "Make the distribution column part of the foreign key (and of the parent's primary key).");
+	/* a parent with reclock's guard but no stores: its locks are not beside its rows */
+	if (!parent_registered &&
+		OidIsValid(get_trigger_oid(RelationGetRelid(parent), RECLOCK_GUARD_TRIGGER, true)))
+		refuse_child_protect(rel, parent, "the parent was protected before Citus distributed it",
+							 "Protect the parent again with reclock_protect(), then the child table.");
+}
+
+/*
+ * What the guard of a Citus child shard (children.c, its c-docs block)
+ * asks of the stores: they are this file's.
+ */
+
+/* T's store shards beside shardrel (a shard of T), or false: not protected */
+bool
+ReclockCitusShardStores(Relation shardrel, Oid table, ReclockCitusShard *out)
+{
+	/* (the guard's own entry stays: the child shard's guard asks for it next) */
+	ShardStores saved = last_stores;
+	ShardStores *ss = shard_stores(shardrel, table);
+
+	out->protected = ss->protected;
+	out->locks = ss->locks;
+	out->tokens = ss->tokens;
+	out->distatt = ss->distatt;
+	last_stores = saved;
+	return out->protected;
+}
+
+/* the shard of table other beside shardrel (a shard of table): the same hash range */
+Oid
+ReclockCitusShardBeside(Relation shardrel, Oid table, Oid other)
+{
+	const char *sep = strrchr(RelationGetRelationName(shardrel), '_');
+	ShardFind	sf = {0, NULL, InvalidOid, 0};
+
+	if (sep == NULL)
+		return InvalidOid;
+	sf.shardid = strtoi64(sep + 1, NULL, 10);
+	scan_metadata("pg_dist_shard", "shardid", F_INT8EQ, Int64GetDatum(sf.shardid),
+				  shard_match, &sf);
+	if (!sf.found || sf.logical != table)
+		return InvalidOid;
+	return colocated_shard(other, sf.minvalue);
+}
+
+/* are two Citus tables in one co-location group? */
+bool
+ReclockCitusColocated(Oid a, Oid b)
+{
+	int64		ca = colocation_of(a);
+
+	return ca >= 0 && ca == colocation_of(b);
+}
+
+/*
+ * The live lock of (dist, key) in the store shards s (a settled read, with
+ * a fresh snapshot), and whether this transaction presented its token.
+ */
+bool
+ReclockCitusShardLock(ReclockCitusShard *s, Datum dist, const char *key,
+					  ReclockLock *lock, bool *presented)
+{
+	ShardStores ss;
+	ShardLock	sl;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.protected = true;
+	ss.locks = s->locks;
+	ss.tokens = s->tokens;
+	ss.distatt = s->distatt;
+	memset(lock, 0, sizeof(*lock));
+	*presented = false;
+	if (!live_lock(&ss, dist, key, ReclockNow(), &sl))
+		return false;
+	lock->found = true;
+	lock->holder = sl.holder;
+	lock->acquired_by = sl.acquired_by;
+	lock->fence = sl.fence;
+	lock->expires_at = sl.expires_at;
+	*presented = holds_token(&ss, dist, sl.fence);
+	return true;
+}
+
+/* has a lock store shard a live lock? */
+bool
+ReclockCitusStoreHasLive(Oid locks)
+{
+	Relation	rel = table_open(locks, AccessShareLock);
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TimestampTz now = ReclockNow();
+	HeapTuple	tup;
+	bool		live = false;
+
+	while (!live && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = getattr_named(tup, RelationGetDescr(rel), "expires_at", &isnull);
+
+		live = !isnull && DatumGetTimestampTz(d) > now;
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return live;
+}
+
+/*
+ * reclock_cas_children of a Citus child table, through the coordinator:
+ * its statements go through Citus's planner, routed to the parent row's
+ * worker (the parent row FOR UPDATE, the child rows FOR UPDATE, in the
+ * coordinated transaction: a child write there waits for them).  Under
+ * REPEATABLE READ or SERIALIZABLE the rows are read with the worker's
+ * snapshot, and the count with the latest snapshot that catches rows added
+ * after it (one node) would run on the coordinator, not there: refused.
+ */
+void
+ReclockCitusCasChildrenCheck(Relation rel, ReclockKeyInfo *ki)
+{
+	if (ki->citus != RECLOCK_CITUS_NONE && IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot check the child rows of Citus table \"%s\" under %s isolation",
+						RelationGetRelationName(rel),
+						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errdetail("The rows are read on a worker with its own snapshot; rows added after that snapshot cannot be counted there as reclock counts them on one node."),
+				 errhint("Run the formset check in a READ COMMITTED transaction.")));
 }

@@ -253,8 +253,13 @@ reclock_guard(PG_FUNCTION_ARGS)
 		bool		covered;
 
 		ki = ReclockGetKeyInfo(rel);
-		refuse_citus(rel, ki, trigdata->tg_trigger->tgname);
-		covered = ReclockChildGuard(rel, parent_fk, trigdata, require_lock);
+		/* a shard of a distributed child table: by the shards beside it */
+		if (!(unlikely(ki->citus == RECLOCK_CITUS_SHARD) &&
+			  ReclockCitusChildGuard(rel, ki, parent_fk, trigdata, require_lock, &covered)))
+		{
+			refuse_citus(rel, ki, trigdata->tg_trigger->tgname);
+			covered = ReclockChildGuard(rel, parent_fk, trigdata, require_lock);
+		}
 
 		if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 			return PointerGetDatum(trigdata->tg_trigtuple);
@@ -264,7 +269,7 @@ reclock_guard(PG_FUNCTION_ARGS)
 
 	ki = ReclockGetKeyInfo(rel);
 	/* a shard of a protected distributed table: judged by its node's stores */
-	if (unlikely(ki->citus == RECLOCK_CITUS_SHARD) && parent_fk == NULL &&
+	if (unlikely(ki->citus == RECLOCK_CITUS_SHARD) &&
 		(ReclockCitusGuardShard(rel, ki, trigdata, require_lock) ||
 		 ReclockCitusRefGuard(rel, ki, trigdata, require_lock)))
 		return PointerGetDatum(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
@@ -373,7 +378,8 @@ reclock_guard_truncate(PG_FUNCTION_ARGS)
 		 * on the shards of a table no longer protected, which guards nothing.
 		 */
 		if (kind == RECLOCK_CITUS_SHARD &&
-			(ReclockCitusGuardShardTruncate(rel, table) ||
+			((ReclockCitusGuardShardTruncate(rel, table) &&
+			  (ReclockCitusChildTruncate(rel, table), true)) ||
 			 (OidIsValid(table) &&
 			  !OidIsValid(get_trigger_oid(table, GUARD_TRIGGER, true)))))
 			return PointerGetDatum(NULL);

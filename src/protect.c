@@ -311,7 +311,7 @@ reclock_protect(PG_FUNCTION_ARGS)
 				 errmsg("parent_fk needs parent"),
 				 errhint("Name the parent table: reclock_protect(table, parent => '<table>', parent_fk => '<constraint>').")));
 	/* a Citus distributed table: its stores (0A000 for what is not guarded) */
-	ReclockCitusProtect(rel, ki, parent);
+	ReclockCitusProtect(rel, ki, parent, fkoid);
 	ReclockCitusRefProtect(rel, ki);	/* a reference table (citusref.c) */
 	if (parent)
 		relation_close(parent, AccessShareLock);

@@ -55,7 +55,7 @@
  * files use, left out): citus.c and rowsql.c use no other file;
  * keys -> citus; store -> plans; livekeys -> store, keys; tokens -> store;
  * notify -> store, keys; links -> notify, keys; children -> links, notify,
- * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
+ * tokens, livekeys, store, rowsql, keys, plans, citusstore, citus; guard -> children, links,
  * notify, citusstore, tokens, livekeys, store, keys, citus; protect -> citusref, citusstore,
  * links, notify, store, keys; citusstore -> store, rowsql, keys, citus; acquire -> citusstore, notify, tokens, store, rowsql, keys, plans;
  * cas -> links, rowsql, keys, plans, citus; ddl -> protect, store, keys; init -> citusstore.
@@ -155,6 +155,7 @@ typedef enum ReclockXactSlot
 	RECLOCK_XACT_RENEWALS,		/* store.c: renewals checked at commit */
 	RECLOCK_XACT_CITUS_RENEWALS,	/* citusstore.c: a worker's renewals checked at commit */
 	RECLOCK_XACT_CITUS_NOTICES, /* citusstore.c: workers' notices collected, checked */
+	RECLOCK_XACT_CITUS_CHILDREN,	/* children.c: a worker's child rows checked at commit */
 	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
 	RECLOCK_XACT_RECLAIM,		/* store.c: reclaim and sweep at commit */
 	RECLOCK_XACT_LIVE_KEYS,		/* livekeys.c: the live-key sets carried over */
@@ -167,6 +168,7 @@ typedef enum ReclockSubXactSlot
 	RECLOCK_SUBXACT_CHILD_PARENTS,	/* children.c: the parent cache */
 	RECLOCK_SUBXACT_CHILD_RECHECK,	/* children.c: rows queued for the recheck */
 	RECLOCK_SUBXACT_NOTICES,	/* notify.c: notices queued */
+	RECLOCK_SUBXACT_CITUS_CHILDREN,	/* children.c: a worker's child rows queued */
 	RECLOCK_SUBXACT_SLOTS
 } ReclockSubXactSlot;
 
@@ -461,7 +463,22 @@ ReclockKeyIsLive(ReclockKeyInfo *ki, const char *key)
 extern bool ReclockHoldsToken(int64 fence);
 
 /*--- citusstore.c: the lock stores of protected Citus distributed tables ---*/
-extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent);
+extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent, Oid fkoid);
+extern void ReclockCitusCasChildrenCheck(Relation rel, ReclockKeyInfo *ki);
+/* what the guard of a Citus child shard asks of the stores (c-docs) */
+typedef struct ReclockCitusShard
+{
+	bool		protected;		/* the table is protected as a distributed table */
+	Oid			locks;			/* its store shards beside the shard */
+	Oid			tokens;
+	AttrNumber	distatt;		/* the distribution column in the shard */
+} ReclockCitusShard;
+extern bool ReclockCitusShardStores(Relation shardrel, Oid table, ReclockCitusShard *out);
+extern Oid	ReclockCitusShardBeside(Relation shardrel, Oid table, Oid other);
+extern bool ReclockCitusColocated(Oid a, Oid b);
+extern bool ReclockCitusShardLock(ReclockCitusShard *s, Datum dist, const char *key,
+								  ReclockLock *lock, bool *presented);
+extern bool ReclockCitusStoreHasLive(Oid locks);
 extern void ReclockCitusUnprotect(Relation rel, ReclockCitusKind kind);
 extern int	ReclockCitusTriggersBegin(ReclockCitusKind kind);
 extern void ReclockCitusTriggersEnd(int level);
@@ -549,6 +566,10 @@ extern bool ReclockChildGuard(Relation rel, const char *conname, TriggerData *td
 							  bool require_lock);
 extern void ReclockChildTruncateCheck(Relation rel);
 extern void ReclockChildNotices(Relation rel, HeapTuple oldtup, HeapTuple newtup);
+/* the guard of a shard of a Citus child table (c-docs) */
+extern bool ReclockCitusChildGuard(Relation shardrel, ReclockKeyInfo *ki, const char *conname,
+								   TriggerData *td, bool require_lock, bool *covered);
+extern void ReclockCitusChildTruncate(Relation shardrel, Oid table);
 
 /*--- guard.c: the triggers (SQL entry points only) ---*/
 

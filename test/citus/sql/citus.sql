@@ -66,12 +66,13 @@ SELECT count(*) AS triggers FROM pg_trigger
  WHERE tgrelid IN ('dist'::regclass, 'ref'::regclass) AND tgname LIKE 'reclock%';
 SELECT count(*) AS locks FROM reclock_locks WHERE relation IN ('dist'::regclass, 'ref'::regclass);
 
--- a child table whose parent Citus manages (distributed, co-located):
--- documents over Citus tables are not guarded yet
+-- a child table whose parent Citus distributes, co-located: a document,
+-- guarded since build plan step 6 (citus_documents); unprotected again
 CREATE TABLE dist_line (order_id int REFERENCES dist, n int, PRIMARY KEY (order_id, n));
 SELECT create_distributed_table('dist_line', 'order_id', colocate_with => 'dist');
 SELECT reclock_protect('dist_line', parent => 'dist');
 \echo :SQLSTATE
+SELECT reclock_unprotect('dist_line');
 -- a local table with a foreign key to a reference table (Citus takes it
 -- into its metadata, as a local table it manages)
 CREATE TABLE plain_child (id int PRIMARY KEY, order_id int REFERENCES ref);
