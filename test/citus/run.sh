@@ -11,6 +11,9 @@
 # test what happens without it (citus_preload): they run first, with the
 # coordinator preloading citus alone, which is then restarted with both.
 #
+# Every node runs with wal_level = logical (citus_move: force_logical shard
+# moves replicate by logical replication).
+#
 # Then pg_isolation_regress runs test/citus/specs/*.spec against the
 # coordinator, asking Citus's citus_isolation_test_session_is_blocked
 # (waits happen on the workers, where plain PostgreSQL's check sees none).
@@ -78,6 +81,7 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 shared_preload_libraries = '$( [ $i = 0 ] && [ -n "$first" ] && echo citus || echo citus,reclock )'
 max_prepared_transactions = 20
+wal_level = logical
 fsync = off
 max_connections = 60
 EOF
