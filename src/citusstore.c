@@ -65,6 +65,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
@@ -1500,6 +1501,9 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(now + ttl);
 }
 
+/* c-moves: the shard metadata lock a grant takes against moves (end of file) */
+static void lock_store_shard(Oid store, Datum dist);
+
 /*
  * reclock_refresh of a token that the coordinator's own lock table does not
  * know: its row found in the protected tables' token stores (a fan-out, as
@@ -1561,6 +1565,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 		vals[1] = PointerGetDatum(hash);
 		types[2] = INT8OID;
 		vals[2] = Int64GetDatum(ttl);
+		lock_store_shard(tokens, dist);
 		if (SPI_execute_with_args(psprintf("SELECT %s.reclock_citus_refresh(tableoid, dist, hash, $3)"
 										   " FROM %s WHERE dist = $1 AND hash = $2",
 										   schema, qualified(tokens)),
@@ -1677,6 +1682,18 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	callercxt = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* no shard move or split of the row's shard until this transaction ends */
+	{
+		AttrNumber	distatt = get_attnum(RelationGetRelid(rel), distribution_column(rel));
+
+		for (i = 0; i < n; i++)
+			if (ki->attnums[i] == distatt)
+				break;
+		if (i == n)
+			elog(ERROR, "the distribution column of \"%s\" is not in its primary key",
+				 RelationGetRelationName(rel));
+		lock_store_shard(locks, keyvals[i]);
+	}
 	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence"
 									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d, $%d, $%d) g"
 									   " WHERE %s",
@@ -1887,4 +1904,106 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 	SetUserIdAndSecContext(save_userid, save_sec);
 	SPI_finish();
 	return found && live;
+}
+
+/*
+ * ---- c-moves: shard moves and splits racing a grant (build plan step 9) ----
+ *
+ * An acquire's or refresh's routed statement is a SELECT (F8): Citus takes
+ * no shard metadata lock for it, so a shard move or split (which blocks
+ * writes with an ExclusiveLock on the metadata of the co-located shards,
+ * BlockWritesToShardList, then copies what is committed) could copy the
+ * store shard while the grant was still uncommitted in it, and the grant
+ * would commit into the old shard that the move then drops: the lock lost
+ * at the new node (test/citus/specs/citus_move_race.spec).  So the
+ * coordinator takes, before the routed statement, the lock that Citus's own
+ * modifications take (AcquireMetadataLocks: ShareLock on the shard's
+ * metadata, through Citus's lock_shard_metadata() as the store owner; the
+ * store shard's tag is its co-location group's, so it is the data shard's
+ * too): a move waits for the grant's transaction to end, and a grant waits
+ * for a move in progress, then routes to the new placement.
+ */
+
+typedef struct HashShard
+{
+	int32		hash;			/* in */
+	int64		shardid;		/* out: 0 if none */
+} HashShard;
+
+/* pg_dist_shard row whose hash range holds hs->hash */
+static bool
+hash_shard_match(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	HashShard  *hs = (HashShard *) arg;
+	bool		minnull;
+	bool		maxnull;
+	Datum		min = getattr_named(tup, desc, "shardminvalue", &minnull);
+	Datum		max = getattr_named(tup, desc, "shardmaxvalue", &maxnull);
+	bool		isnull;
+
+	if (minnull || maxnull ||
+		hs->hash < pg_strtoint32(TextDatumGetCString(min)) ||
+		hs->hash > pg_strtoint32(TextDatumGetCString(max)))
+		return true;
+	hs->shardid = DatumGetInt64(getattr_named(tup, desc, "shardid", &isnull));
+	return false;
+}
+
+/*
+ * ShareLock on the metadata of the shard of store (a lock or token store,
+ * distributed by its column dist) that holds dist, as Citus's router takes
+ * it for a modification, held to the end of the transaction.  Runs in the
+ * caller's SPI connection.  The shard is found again after the wait (a
+ * split replaces it), with a fresh view of Citus's metadata.
+ */
+static void
+lock_store_shard(Oid store, Datum dist)
+{
+	AttrNumber	attnum = get_attnum(store, "dist");
+	Oid			typid;
+	int32		typmod;
+	Oid			collid;
+	TypeCacheEntry *tce;
+	HashShard	hs = {0, 0};
+	int64		locked = 0;
+	int			tries;
+	Oid			save_userid;
+	int			save_sec;
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "lock store %u has no column \"dist\"", store);
+	get_atttypetypmodcoll(store, attnum, &typid, &typmod, &collid);
+	tce = lookup_type_cache(typid, TYPECACHE_HASH_PROC_FINFO);
+	if (!OidIsValid(tce->hash_proc_finfo.fn_oid))
+		elog(ERROR, "type %s has no hash function", format_type_be(typid));
+	/* the hash Citus routes by: the type's hash function under the column's collation */
+	hs.hash = DatumGetInt32(FunctionCall1Coll(&tce->hash_proc_finfo, collid, dist));
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	for (tries = 0; tries < 10; tries++)
+	{
+		Oid			types[1] = {INT8OID};
+		Datum		vals[1];
+
+		hs.shardid = 0;
+		scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(store),
+					  hash_shard_match, &hs);
+		if (hs.shardid == 0 || hs.shardid == locked)
+			break;
+		vals[0] = Int64GetDatum(hs.shardid);
+		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.lock_shard_metadata(%d, ARRAY[$1])", ShareLock),
+								  1, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not lock the metadata of shard " INT64_FORMAT, hs.shardid);
+		locked = hs.shardid;
+		/* a move or split that committed while we waited: Citus's caches see it */
+		AcceptInvalidationMessages();
+	}
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (hs.shardid != locked)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not lock the shard of a row of \"%s\": it was split again and again",
+						get_rel_name(store)),
+				 errhint("Try again.")));
 }
