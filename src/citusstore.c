@@ -1501,8 +1501,9 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(now + ttl);
 }
 
-/* c-moves: the shard metadata lock a grant takes against moves (end of file) */
+/* c-moves: against moves, and for atomicity under failure (end of file) */
 static void lock_store_shard(Oid store, Datum dist);
+static void mark_store_modified(Oid store, Datum dist);
 
 /*
  * reclock_refresh of a token that the coordinator's own lock table does not
@@ -1579,6 +1580,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 			{
 				*expires_at = DatumGetTimestampTz(d);
 				done = true;
+				mark_store_modified(tokens, dist);
 			}
 		}
 		break;
@@ -1615,6 +1617,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
 	MemoryContext callercxt;
 	bool		registered_here = registry_lookup(RelationGetRelid(rel), &locks, &tokens);
+	int			distidx;
 
 	if (!registered_here &&
 		OidIsValid(get_trigger_oid(RelationGetRelid(rel), RECLOCK_GUARD_TRIGGER, true)))
@@ -1686,13 +1689,13 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	{
 		AttrNumber	distatt = get_attnum(RelationGetRelid(rel), distribution_column(rel));
 
-		for (i = 0; i < n; i++)
-			if (ki->attnums[i] == distatt)
+		for (distidx = 0; distidx < n; distidx++)
+			if (ki->attnums[distidx] == distatt)
 				break;
-		if (i == n)
+		if (distidx == n)
 			elog(ERROR, "the distribution column of \"%s\" is not in its primary key",
 				 RelationGetRelationName(rel));
-		lock_store_shard(locks, keyvals[i]);
+		lock_store_shard(locks, keyvals[distidx]);
 	}
 	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence"
 									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d, $%d, $%d) g"
@@ -1709,8 +1712,13 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		HeapTuple	row = SPI_tuptable->vals[0];
 		TupleDesc	rowdesc = SPI_tuptable->tupdesc;
 		char	   *lockholder = SPI_getvalue(row, rowdesc, 2);
-		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+		MemoryContext spicxt;
 		HeapTuple	tup;
+
+		/* a grant: its part on the row's node counts as a modification */
+		if (DatumGetBool(SPI_getbinval(row, rowdesc, 1, &isnull)))
+			mark_store_modified(tokens, keyvals[distidx]);
+		spicxt = MemoryContextSwitchTo(callercxt);
 
 		/* the result in the caller's memory, out of SPI's */
 		result[0] = SPI_getbinval(row, rowdesc, 1, &isnull);
@@ -2006,4 +2014,37 @@ lock_store_shard(Oid store, Datum dist)
 				 errmsg("could not lock the shard of a row of \"%s\": it was split again and again",
 						get_rel_name(store)),
 				 errhint("Try again.")));
+}
+
+/*
+ * The worker part of a grant or refresh made to count as a modification in
+ * Citus's accounting (docs/citus.md section 3, "Atomicity of an acquire
+ * under failure"): a routed DELETE of no row from the token store shard
+ * beside the row (co-located: Citus sends it over the connection that ran
+ * the grant, F3), as the store owner.  Without it the connection counted as
+ * read-only: under 1PC a worker that died before its COMMIT only gave a
+ * WARNING and the coordinator's COMMIT succeeded, the grant lost with the
+ * token handed out; under 2PC the part was not PREPAREd but committed after
+ * the coordinator, lost likewise (test/citus/t/restart.sh).  Now the first
+ * makes the coordinator's COMMIT fail (ErrorIfPostCommitFailedShardPlacements)
+ * and the second is prepared and recovered by Citus (F10).
+ */
+static void
+mark_store_modified(Oid store, Datum dist)
+{
+	Oid			types[1];
+	Datum		vals[1] = {dist};
+	Oid			save_userid;
+	int			save_sec;
+	int32		typmod;
+	Oid			collid;
+
+	get_atttypetypmodcoll(store, get_attnum(store, "dist"), &types[0], &typmod, &collid);
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	/* hash is NOT NULL (primary key): no row, but a task Citus cannot prune */
+	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND hash IS NULL", qualified(store)),
+							  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not mark a grant as a modification");
+	SetUserIdAndSecContext(save_userid, save_sec);
 }

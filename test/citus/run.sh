@@ -20,6 +20,9 @@
 #
 #   CITUS_TESTS   the files to run (default: every test/citus/sql/*.sql)
 #   CITUS_SPECS   the specs to run (default: every test/citus/specs/*.spec)
+#   CITUS_SCRIPTS the scripts to run (default: every test/citus/t/*.sh but
+#                 lib.sh): crashes, restarts and held commits, which specs
+#                 cannot drive; each prints ok/not ok lines, fails non-zero
 #   CITUS_KEEP=1  keep the clusters' directory (logs) after the run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -131,3 +134,14 @@ if [ -n "$specs" ]; then
     exit 1
   }
 fi
+
+# scripts (test/citus/t): worker crashes and restarts, commits held in
+# SyncRep; they poll for states, never sleep for an outcome
+scripts=${CITUS_SCRIPTS-$(cd test/citus/t 2>/dev/null && ls *.sh 2>/dev/null | grep -v '^lib\.sh$' | sed 's/\.sh$//' | tr '\n' ' ')}
+for s in $scripts; do
+  echo "# test/citus/t/$s.sh"
+  t0=$(date +%s)
+  RC_DIR=$dir RC_BINDIR=$bindir RC_PORTS="${ports[*]}" RC_AS_USER="${as_user[*]}" \
+    bash "test/citus/t/$s.sh" || { echo "not ok - test/citus/t/$s.sh"; exit 1; }
+  echo "ok - test/citus/t/$s.sh ($(( $(date +%s) - t0 )) s)"
+done
