@@ -22,7 +22,7 @@ on() {
     "$RC_BINDIR/psql" -X -At -q -h "$RC_DIR" -p "${RC_PORT[$i]}" -U postgres -d reclock_citus "$@" 2>&1 |
     grep -v '^\(NOTICE\|WARNING\|DETAIL\|HINT\|CONTEXT\|LINE [0-9]*\):\|^ *\^$' |
     sed -e 's/^ERROR:  row .* is locked by .*/refused/' \
-        -e 's/^ERROR:  canceling statement due to lock timeout$/waited/' || true
+        -e 's/^ERROR:  canceling statement due to \(lock\|statement\) timeout$/waited/' || true
 }
 C() { on 0 "$@"; }
 
