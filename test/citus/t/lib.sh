@@ -40,16 +40,47 @@ one_of() {
 isnt() {
   if [ "$1" != "$2" ]; then ok "$3 ($1)"; else not_ok "$3: got '$1'"; fi
 }
-# poll NODE SQL WANT: run SQL on NODE until it prints WANT (at most 60 s)
+# poll NODE SQL WANT: run SQL on NODE until it prints WANT (at most 60 s);
+# non-zero if it never did
 poll() {
-  local i got=""
-  for i in $(seq 600); do
+  local got="" end=$((SECONDS + 60))
+  while [ $SECONDS -lt $end ]; do
     got=$(on "$1" -c "$2")
     [ "$got" = "$3" ] && return 0
     sleep 0.1   # the polling interval: the loop waits for the state, not for time
   done
   echo "# poll on node $1 gave up: $2 -> '$got', wanted '$3'"
   return 1
+}
+# hold_commits: from now on a coordinator commit with synchronous_commit = on
+# waits in SyncRep (synchronous_standby_names names a standby that never
+# comes; the other sessions here commit with synchronous_commit = local).
+# The setting reaches the process that decides (the checkpointer) some time
+# after the reload: a probe commit (a write of a plain coordinator table: a
+# commit that wrote no WAL does not wait) is retried until it is seen
+# waiting, then cancelled (its commit stands).
+hold_commits() {
+  local i probe state end
+  C -c "CREATE TABLE IF NOT EXISTS rc_probe (i int)" \
+    -c "ALTER SYSTEM SET synchronous_standby_names = 'reclock_nobody'" -c "SELECT pg_reload_conf()" >/dev/null
+  for i in $(seq 100); do
+    PGOPTIONS="-c synchronous_commit=on" PGAPPNAME=rc_probe "$RC_BINDIR/psql" -X -q -h "$RC_DIR" -p "${RC_PORT[0]}" \
+      -U postgres -d reclock_citus -c "INSERT INTO rc_probe VALUES (1)" >/dev/null 2>&1 3>&- &
+    probe=$!
+    end=$((SECONDS + 60))
+    # until the probe is seen waiting in SyncRep, or it has ended (not held: again)
+    while kill -0 $probe 2>/dev/null && [ $SECONDS -lt $end ]; do
+      state=$(C -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'rc_probe' AND wait_event = 'SyncRep'")
+      if [ "$state" = t ]; then wait $probe; return 0; fi
+      sleep 0.1   # the polling interval
+    done
+    wait $probe
+  done
+  echo "# synchronous_standby_names never held a commit"
+  return 1
+}
+release_commits() {
+  C -c "ALTER SYSTEM RESET synchronous_standby_names" -c "SELECT pg_reload_conf()" >/dev/null
 }
 # immediate stop and start of node i (a crash of its postmaster's children)
 crash_restart() {

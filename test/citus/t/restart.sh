@@ -15,6 +15,7 @@
 #    lock is live, with its token.
 # Then the coordinator itself is crashed and started: fences still grow.
 . "$(dirname "$0")/lib.sh"
+trap release_commits EXIT
 
 C -c "CREATE TABLE rs (id int PRIMARY KEY, v text)" \
   -c "SELECT create_distributed_table('rs', 'id', shard_count => 4)" \
@@ -114,17 +115,20 @@ is "$(C -c "SELECT reclock_valid('$ta')")" t "row $a's lock is live after the re
 held_2pc() {
   local how=$1 row=$2 extra tok
   if [ "$how" = ref ]; then extra="UPDATE rs_ref SET v = 'held' WHERE id = 1"; else extra="UPDATE rs SET v = v WHERE id IN ($x, $y)"; fi
-  C -c "ALTER SYSTEM SET synchronous_standby_names = 'reclock_nobody'" -c "SELECT pg_reload_conf()" >/dev/null
+  hold_commits || { not_ok "2PC ($how): a commit could not be held"; return; }
   PGOPTIONS="-c synchronous_commit=on" PGAPPNAME=rs_acq2 "$RC_BINDIR/psql" -X -At -q -h "$RC_DIR" -p "${RC_PORT[0]}" -U postgres -d reclock_citus \
     -c "BEGIN" -c "SELECT 'token', token FROM reclock_acquire('rs', '$row', 'dora', '1 hour')" \
     -c "$extra" -c "COMMIT" >"$RC_DIR/restart.acq2.out" 2>&1 3>&- &
   acq=$!
-  poll 0 "SELECT wait_event FROM pg_stat_activity WHERE application_name = 'rs_acq2'" SyncRep
+  if ! poll 0 "SELECT wait_event FROM pg_stat_activity WHERE application_name = 'rs_acq2'" SyncRep; then
+    not_ok "2PC ($how): the acquirer's COMMIT was not held in SyncRep"
+    release_commits; wait $acq; return
+  fi
   is "$(on "$w" -c "SELECT count(*) FROM pg_prepared_xacts")" 1 "2PC ($how): the acquire's part on worker $w is PREPAREd while the coordinator's COMMIT is held"
   crash_restart "$w"
   is "$(on "$w" -c "SELECT count(*) FROM pg_prepared_xacts")" 1 "2PC ($how): the prepared part survived the restart"
   one_of "$(direct "$row")" "waited refused" "2PC ($how): a direct write of row $row on worker $w, while the part is prepared, waits or is refused, never passes"
-  C -c "ALTER SYSTEM RESET synchronous_standby_names" -c "SELECT pg_reload_conf()" >/dev/null
+  release_commits
   wait $acq
   tok=$(sed -n 's/^token|//p' "$RC_DIR/restart.acq2.out")
   echo "# held acquire ($how): token '$tok'; $(grep -c ERROR "$RC_DIR/restart.acq2.out") errors"
