@@ -69,6 +69,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/rel.h"
@@ -1620,6 +1621,10 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(now + ttl);
 }
 
+/* c-moves: against moves, and for atomicity under failure (end of file) */
+static void lock_store_shard(Oid store, Datum dist);
+static void mark_store_modified(Oid store, Datum dist);
+
 /*
  * reclock_refresh of a token that the coordinator's own lock table does not
  * know: its row found in the protected tables' token stores (a fan-out, as
@@ -1687,6 +1692,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 		vals[1] = PointerGetDatum(hash);
 		types[2] = INT8OID;
 		vals[2] = Int64GetDatum(ttl);
+		lock_store_shard(tokens, dist);
 		if (SPI_execute_with_args(psprintf("SELECT %s.reclock_citus_refresh(tableoid, dist, hash, $3)"
 										   " FROM %s WHERE dist = $1 AND hash = $2",
 										   schema, qualified(tokens)),
@@ -1700,6 +1706,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 			{
 				*expires_at = DatumGetTimestampTz(d);
 				done = true;
+				mark_store_modified(tokens, dist);
 			}
 		}
 		break;
@@ -1738,6 +1745,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
 	MemoryContext callercxt;
 	bool		registered_here = registry_lookup(RelationGetRelid(rel), &locks, &tokens);
+	int			distidx;
 
 	if (!registered_here &&
 		OidIsValid(get_trigger_oid(RelationGetRelid(rel), RECLOCK_GUARD_TRIGGER, true)))
@@ -1805,6 +1813,18 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	callercxt = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* no shard move or split of the row's shard until this transaction ends */
+	{
+		AttrNumber	distatt = get_attnum(RelationGetRelid(rel), distribution_column(rel));
+
+		for (distidx = 0; distidx < n; distidx++)
+			if (ki->attnums[distidx] == distatt)
+				break;
+		if (distidx == n)
+			elog(ERROR, "the distribution column of \"%s\" is not in its primary key",
+				 RelationGetRelationName(rel));
+		lock_store_shard(locks, keyvals[distidx]);
+	}
 	exact = ReclockCitusExactTextBegin();
 	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence, %s"
 									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d, $%d, $%d) g"
@@ -1822,8 +1842,13 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		HeapTuple	row = SPI_tuptable->vals[0];
 		TupleDesc	rowdesc = SPI_tuptable->tupdesc;
 		char	   *lockholder = SPI_getvalue(row, rowdesc, 2);
-		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
+		MemoryContext spicxt;
 		HeapTuple	tup;
+
+		/* a grant: its part on the row's node counts as a modification */
+		if (DatumGetBool(SPI_getbinval(row, rowdesc, 1, &isnull)))
+			mark_store_modified(tokens, keyvals[distidx]);
+		spicxt = MemoryContextSwitchTo(callercxt);
 
 		/* the result in the caller's memory, out of SPI's */
 		result[0] = SPI_getbinval(row, rowdesc, 1, &isnull);
@@ -3002,4 +3027,139 @@ ReclockCitusCasChildrenCheck(Relation rel, ReclockKeyInfo *ki)
 						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
 				 errdetail("The rows are read on a worker with its own snapshot; rows added after that snapshot cannot be counted there as reclock counts them on one node."),
 				 errhint("Run the formset check in a READ COMMITTED transaction.")));
+}
+
+/*
+ * ---- c-moves: shard moves and splits racing a grant (build plan step 9) ----
+ *
+ * An acquire's or refresh's routed statement is a SELECT (F8): Citus takes
+ * no shard metadata lock for it, so a shard move or split (which blocks
+ * writes with an ExclusiveLock on the metadata of the co-located shards,
+ * BlockWritesToShardList, then copies what is committed) could copy the
+ * store shard while the grant was still uncommitted in it, and the grant
+ * would commit into the old shard that the move then drops: the lock lost
+ * at the new node (test/citus/specs/citus_move_race.spec).  So the
+ * coordinator takes, before the routed statement, the lock that Citus's own
+ * modifications take (AcquireMetadataLocks: ShareLock on the shard's
+ * metadata, through Citus's lock_shard_metadata() as the store owner; the
+ * store shard's tag is its co-location group's, so it is the data shard's
+ * too): a move waits for the grant's transaction to end, and a grant waits
+ * for a move in progress, then routes to the new placement.
+ */
+
+typedef struct HashShard
+{
+	int32		hash;			/* in */
+	int64		shardid;		/* out: 0 if none */
+} HashShard;
+
+/* pg_dist_shard row whose hash range holds hs->hash */
+static bool
+hash_shard_match(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	HashShard  *hs = (HashShard *) arg;
+	bool		minnull;
+	bool		maxnull;
+	Datum		min = getattr_named(tup, desc, "shardminvalue", &minnull);
+	Datum		max = getattr_named(tup, desc, "shardmaxvalue", &maxnull);
+	bool		isnull;
+
+	if (minnull || maxnull ||
+		hs->hash < pg_strtoint32(TextDatumGetCString(min)) ||
+		hs->hash > pg_strtoint32(TextDatumGetCString(max)))
+		return true;
+	hs->shardid = DatumGetInt64(getattr_named(tup, desc, "shardid", &isnull));
+	return false;
+}
+
+/*
+ * ShareLock on the metadata of the shard of store (a lock or token store,
+ * distributed by its column dist) that holds dist, as Citus's router takes
+ * it for a modification, held to the end of the transaction.  Runs in the
+ * caller's SPI connection.  The shard is found again after the wait (a
+ * split replaces it), with a fresh view of Citus's metadata.
+ */
+static void
+lock_store_shard(Oid store, Datum dist)
+{
+	AttrNumber	attnum = get_attnum(store, "dist");
+	Oid			typid;
+	int32		typmod;
+	Oid			collid;
+	TypeCacheEntry *tce;
+	HashShard	hs = {0, 0};
+	int64		locked = 0;
+	int			tries;
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "lock store %u has no column \"dist\"", store);
+	get_atttypetypmodcoll(store, attnum, &typid, &typmod, &collid);
+	tce = lookup_type_cache(typid, TYPECACHE_HASH_PROC_FINFO);
+	if (!OidIsValid(tce->hash_proc_finfo.fn_oid))
+		elog(ERROR, "type %s has no hash function", format_type_be(typid));
+	/* the hash Citus routes by: the type's hash function under the column's collation */
+	hs.hash = DatumGetInt32(FunctionCall1Coll(&tce->hash_proc_finfo, collid, dist));
+
+	level = store_owner_begin(&save_userid, &save_sec);
+	for (tries = 0; tries < 10; tries++)
+	{
+		Oid			types[1] = {INT8OID};
+		Datum		vals[1];
+
+		hs.shardid = 0;
+		scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(store),
+					  hash_shard_match, &hs);
+		if (hs.shardid == 0 || hs.shardid == locked)
+			break;
+		vals[0] = Int64GetDatum(hs.shardid);
+		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.lock_shard_metadata(%d, ARRAY[$1])", ShareLock),
+								  1, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not lock the metadata of shard " INT64_FORMAT, hs.shardid);
+		locked = hs.shardid;
+		/* a move or split that committed while we waited: Citus's caches see it */
+		AcceptInvalidationMessages();
+	}
+	store_owner_end(save_userid, save_sec, level);
+	if (hs.shardid != locked)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not lock the shard of a row of \"%s\": it was split again and again",
+						get_rel_name(store)),
+				 errhint("Try again.")));
+}
+
+/*
+ * The worker part of a grant or refresh made to count as a modification in
+ * Citus's accounting (docs/citus.md section 3, "Atomicity of an acquire
+ * under failure"): a routed DELETE of no row from the token store shard
+ * beside the row (co-located: Citus sends it over the connection that ran
+ * the grant, F3), as the store owner.  Without it the connection counted as
+ * read-only: under 1PC a worker that died before its COMMIT only gave a
+ * WARNING and the coordinator's COMMIT succeeded, the grant lost with the
+ * token handed out; under 2PC the part was not PREPAREd but committed after
+ * the coordinator, lost likewise (test/citus/t/restart.sh).  Now the first
+ * makes the coordinator's COMMIT fail (ErrorIfPostCommitFailedShardPlacements)
+ * and the second is prepared and recovered by Citus (F10).
+ */
+static void
+mark_store_modified(Oid store, Datum dist)
+{
+	Oid			types[1];
+	Datum		vals[1] = {dist};
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+	int32		typmod;
+	Oid			collid;
+
+	get_atttypetypmodcoll(store, get_attnum(store, "dist"), &types[0], &typmod, &collid);
+	level = store_owner_begin(&save_userid, &save_sec);
+	/* hash is NOT NULL (primary key): no row, but a task Citus cannot prune */
+	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND hash IS NULL", qualified(store)),
+							  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not mark a grant as a modification");
+	store_owner_end(save_userid, save_sec, level);
 }

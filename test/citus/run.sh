@@ -11,12 +11,18 @@
 # test what happens without it (citus_preload): they run first, with the
 # coordinator preloading citus alone, which is then restarted with both.
 #
+# Every node runs with wal_level = logical (citus_move: force_logical shard
+# moves replicate by logical replication).
+#
 # Then pg_isolation_regress runs test/citus/specs/*.spec against the
 # coordinator, asking Citus's citus_isolation_test_session_is_blocked
 # (waits happen on the workers, where plain PostgreSQL's check sees none).
 #
 #   CITUS_TESTS   the files to run (default: every test/citus/sql/*.sql)
 #   CITUS_SPECS   the specs to run (default: every test/citus/specs/*.spec)
+#   CITUS_SCRIPTS the scripts to run (default: every test/citus/t/*.sh but
+#                 lib.sh): crashes, restarts and held commits, which specs
+#                 cannot drive; each prints ok/not ok lines, fails non-zero
 #   CITUS_KEEP=1  keep the clusters' directory (logs) after the run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -78,6 +84,7 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 shared_preload_libraries = '$( [ $i = 0 ] && [ -n "$first" ] && echo citus || echo citus,reclock )'
 max_prepared_transactions = 20
+wal_level = logical
 fsync = off
 max_connections = 60
 EOF
@@ -127,3 +134,14 @@ if [ -n "$specs" ]; then
     exit 1
   }
 fi
+
+# scripts (test/citus/t): worker crashes and restarts, commits held in
+# SyncRep; they poll for states, never sleep for an outcome
+scripts=${CITUS_SCRIPTS-$(cd test/citus/t 2>/dev/null && ls *.sh 2>/dev/null | grep -v '^lib\.sh$' | sed 's/\.sh$//' | tr '\n' ' ')}
+for s in $scripts; do
+  echo "# test/citus/t/$s.sh"
+  t0=$(date +%s)
+  RC_DIR=$dir RC_BINDIR=$bindir RC_PORTS="${ports[*]}" RC_AS_USER="${as_user[*]}" \
+    bash "test/citus/t/$s.sh" || { echo "not ok - test/citus/t/$s.sh"; exit 1; }
+  echo "ok - test/citus/t/$s.sh ($(( $(date +%s) - t0 )) s)"
+done

@@ -44,7 +44,9 @@ SELECT expires_at = :'exp3'::timestamptz AS unchanged FROM :locks WHERE dist = 2
 
 -- a refresh whose grant runs out before its transaction commits: its part
 -- on the worker fails at COMMIT (40001; Citus commits the worker first and
--- passes the error back as a WARNING), and the grant keeps its old expiry
+-- passes the error back as a WARNING), the coordinator's COMMIT fails too
+-- (the part counts as a modification: XX000, Citus's "could not commit
+-- transaction for shard"), and the grant keeps its old expiry
 BEGIN;
 SET LOCAL citus.propagate_set_commands = 'local';
 SELECT reclock_refresh(:'tok2', '10 min') IS NOT NULL AS refreshed;
