@@ -542,11 +542,24 @@ reclock_citus_ref_meet(PG_FUNCTION_ARGS)
  * protect, unprotect (on the coordinator)
  *---------------------------------------------------------------------------
  */
-static void
+static int
 as_owner_begin(Oid *save_userid, int *save_sec)
 {
+	int			level = NewGUCNestLevel();
+
+	/* no role's operator or function resolves in reclock's statements */
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	GetUserIdAndSecContext(save_userid, save_sec);
 	SetUserIdAndSecContext(ReclockStoreOwner(), *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	return level;
+}
+
+static void
+as_owner_end(Oid save_userid, int save_sec, int level)
+{
+	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, level);
 }
 
 static void
@@ -560,10 +573,11 @@ make_ref_stores(Relation rel)
 	Oid			save_userid;
 	int			save_sec;
 	int			level;
+	int			tlevel;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	as_owner_begin(&save_userid, &save_sec);
+	level = as_owner_begin(&save_userid, &save_sec);
 	/* the registry becomes a reference table with the first store */
 	run_sql(psprintf("SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = '%s'::pg_catalog.regclass",
 					 registry), SPI_OK_SELECT);
@@ -572,7 +586,7 @@ make_ref_stores(Relation rel)
 	run_sql(psprintf("SELECT 1 FROM %s WHERE tbl = %s", registry, regclass_literal(relid)), SPI_OK_SELECT);
 	if (SPI_processed > 0)
 	{
-		SetUserIdAndSecContext(save_userid, save_sec);
+		as_owner_end(save_userid, save_sec, level);
 		SPI_finish();
 		return;
 	}
@@ -597,14 +611,14 @@ make_ref_stores(Relation rel)
 	run_sql(psprintf("REVOKE ALL ON %s, %s FROM PUBLIC", locks, tokens), SPI_OK_UTILITY);
 	run_sql(psprintf("SELECT pg_catalog.create_reference_table('%s')", locks), SPI_OK_SELECT);
 	run_sql(psprintf("SELECT pg_catalog.create_reference_table('%s')", tokens), SPI_OK_SELECT);
-	level = ReclockCitusTriggersBegin(RECLOCK_CITUS_REFERENCE);
+	tlevel = ReclockCitusTriggersBegin(RECLOCK_CITUS_REFERENCE);
 	run_sql(psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s.%s()",
 					 MEET_TRIGGER, locks, schema, MEET_TRIGGER), SPI_OK_UTILITY);
-	ReclockCitusTriggersEnd(level);
+	ReclockCitusTriggersEnd(tlevel);
 	run_sql(psprintf("INSERT INTO %s (tbl, locks, tokens) VALUES (%s, '%s', '%s')",
 					 registry, quote_literal_cstr(qualified(relid)), locks, tokens),
 			SPI_OK_INSERT);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	as_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 }
 
@@ -636,15 +650,16 @@ ReclockCitusRefUnprotect(Relation rel, ReclockCitusKind kind)
 	Oid			tokens;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 
 	if (kind != RECLOCK_CITUS_REFERENCE || !ref_registered(relid, &locks, &tokens))
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	as_owner_begin(&save_userid, &save_sec);
+	level = as_owner_begin(&save_userid, &save_sec);
 	run_sql(psprintf("DELETE FROM %s WHERE tbl = %s", registry_name(), regclass_literal(relid)), SPI_OK_DELETE);
 	run_sql(psprintf("DROP TABLE %s, %s", qualified(locks), qualified(tokens)), SPI_OK_UTILITY);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	as_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 }
 
@@ -692,6 +707,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	int			i;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	MemoryContext callercxt = CurrentMemoryContext;
 	HeapTuple	tup;
 	Datum		presented;
@@ -746,7 +762,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	fence = ReclockStoreNextFence();
 	now = ReclockNow();
 
-	as_owner_begin(&save_userid, &save_sec);
+	level = as_owner_begin(&save_userid, &save_sec);
 	/*
 	 * reclock.reentry = token: the fences of the grants whose tokens this
 	 * transaction presents, read here once and sent as a constant, so that
@@ -853,7 +869,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		result[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 		result[4] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	as_owner_end(save_userid, save_sec, level);
 	{
 		char	   *lockholder = acquired ? NULL : SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
@@ -888,6 +904,7 @@ ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool
 	bool		broken = false;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 
 	*handled = false;
 	if (ki->citus != RECLOCK_CITUS_REFERENCE ||
@@ -915,7 +932,7 @@ ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool
 			keyvals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &knulls[i]);
 		key = ReclockKeyText(ki, keyvals, knulls);
 	}
-	as_owner_begin(&save_userid, &save_sec);
+	level = as_owner_begin(&save_userid, &save_sec);
 	{
 		Oid			ltypes[1] = {TEXTOID};
 		Datum		lvals[1] = {CStringGetTextDatum(key)};
@@ -934,7 +951,7 @@ ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool
 								  1, ltypes, lvals, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not end the tokens of row %s", key);
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	as_owner_end(save_userid, save_sec, level);
 	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return broken;
@@ -960,6 +977,7 @@ ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_a
 	bool		done = false;
 	Oid			save_userid;
 	int			save_sec;
+	int			level;
 	uint64		i;
 
 	*handled = false;
@@ -973,7 +991,7 @@ ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_a
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	exact = ReclockCitusExactTextBegin();	/* parameters travel as text */
-	as_owner_begin(&save_userid, &save_sec);
+	level = as_owner_begin(&save_userid, &save_sec);
 	run_sql(psprintf("SELECT r.locks::pg_catalog.oid, r.tokens::pg_catalog.oid FROM %s r"
 					 " JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid = r.tokens"
 					 " WHERE p.partmethod = 'n' AND p.repmodel = 't'", registry_name()),
@@ -1020,7 +1038,7 @@ ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_a
 		}
 		break;
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	as_owner_end(save_userid, save_sec, level);
 	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return done;
@@ -1092,17 +1110,18 @@ ReclockCitusRefTruncate(Relation rel, ReclockCitusKind kind, Oid table)
 		Datum		vals[1] = {TimestampTzGetDatum(ReclockNow())};
 		Oid			save_userid;
 		int			save_sec;
+		int			level;
 		int			exact;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		exact = ReclockCitusExactTextBegin();	/* parameters travel as text */
-		as_owner_begin(&save_userid, &save_sec);
+		level = as_owner_begin(&save_userid, &save_sec);
 		if (SPI_execute_with_args(psprintf("SELECT FROM %s WHERE expires_at > $1 LIMIT 1", qualified(locks)),
 								  1, types, vals, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the locks of table \"%s\"", get_rel_name(table));
 		live = SPI_processed > 0;
-		SetUserIdAndSecContext(save_userid, save_sec);
+		as_owner_end(save_userid, save_sec, level);
 		AtEOXact_GUC(true, exact);
 		SPI_finish();
 	}

@@ -1074,7 +1074,7 @@ forget_table(Relation unused, void *arg)
 		if (store_has_live_lock(lname))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
-					 errmsg("cannot drop a protected Citus distributed table while it has live locks"),
+					 errmsg("cannot drop a protected Citus table while it has live locks"),
 					 errdetail("Lock store %s holds a live lock. DROP TABLE, undistribute_table() and alter_distributed_table() drop the table, and its locks with it.",
 							   lname),
 					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));

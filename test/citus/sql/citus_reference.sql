@@ -264,6 +264,12 @@ SELECT acquired FROM reclock_acquire('rt_with_a_name_long_enough_that_citus_hash
 \set VERBOSITY sqlstate
 UPDATE rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x SET v = 'x' WHERE id = 1;
 \set VERBOSITY default
+-- a protected Citus table is not dropped while it has a live lock (undistribute_table
+-- drops it too, and would leave a guard without its locks): refused, then broken, dropped
+\set VERBOSITY terse
+DROP TABLE rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x;
+\set VERBOSITY default
+SELECT reclock_break('rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x', '1');
 DROP TABLE rt_with_a_name_long_enough_that_citus_hashes_its_shard_names_x;
 
 -- unprotect drops the stores everywhere; DROP TABLE too

@@ -14,7 +14,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS reclock;
 RESET client_min_messages;
 SET citus.shard_count = 4;
-SET citus.next_shard_id = 1900000;
+SET citus.next_shard_id = 1950000;
 CREATE ROLE rv_app LOGIN;
 CREATE SCHEMA rv_app AUTHORIZATION rv_app;
 CREATE TABLE rv (id int PRIMARY KEY, v text);
