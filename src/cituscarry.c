@@ -30,7 +30,10 @@
  * value is carried, so the workers stop honouring it too.  A savepoint
  * rolled back also rolls the workers' SET LOCAL back (Citus mirrors
  * savepoints), so what they hold is unknown then and the next statement
- * carries again.  Around the SPI statement a GUC nest level is opened and
+ * carries again.  So does a SET (or RESET) of reclock.token that Citus
+ * sent on itself (the caller's citus.propagate_set_commands = local): the
+ * honoured value is carried over it before the statement goes on.  Around
+ * the SPI statement a GUC nest level is opened and
  * rolled back, so the coordinator's own reclock.token (what it honours) and
  * the caller's citus.propagate_set_commands are as they were.
  *
@@ -273,6 +276,17 @@ carry(const char *value)
 	carried_unknown = false;
 }
 
+/* forget what an earlier transaction carried */
+static void
+carry_sync(void)
+{
+	if (ReclockNewTransaction(&carried_lxid))
+	{
+		carried = NULL;			/* its memory went with the old transaction */
+		carried_unknown = false;
+	}
+}
+
 /* before a statement: carry the presented value if it changed */
 static void
 carry_if_changed(void)
@@ -281,11 +295,7 @@ carry_if_changed(void)
 
 	if (carrying || !IsTransactionState() || IsInParallelMode())
 		return;
-	if (ReclockNewTransaction(&carried_lxid))
-	{
-		carried = NULL;			/* its memory went with the old transaction */
-		carried_unknown = false;
-	}
+	carry_sync();
 	value = presented_value();
 	if (!carried_unknown &&
 		(carried == NULL ? value[0] == '\0' : strcmp(carried, value) == 0))
@@ -307,20 +317,58 @@ carry_executor_start(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 }
 
-/* COPY FROM: Citus opens its connections in its utility hook, before any executor */
+/* does Citus send the caller's SET LOCAL commands on to the workers? */
+static bool
+propagates_sets(void)
+{
+	const char *v = GetConfigOption("citus.propagate_set_commands", true, false);
+
+	return v != NULL && strcmp(v, "none") != 0;
+}
+
+/*
+ * COPY FROM: Citus opens its connections in its utility hook, before any
+ * executor.  A SET of reclock.token Citus sends on: see below.
+ */
 static void
 carry_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 					  ProcessUtilityContext context, ParamListInfo params,
 					  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
+	bool		sets_token = false;
+	bool		propagated = false;
+
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from)
 		carry_if_changed();
+	if (IsA(pstmt->utilityStmt, VariableSetStmt) && !carrying)
+	{
+		VariableSetStmt *set = (VariableSetStmt *) pstmt->utilityStmt;
+
+		sets_token = set->kind == VAR_RESET_ALL ||
+			(set->name != NULL && pg_strcasecmp(set->name, "reclock.token") == 0);
+		propagated = sets_token && propagates_sets();
+	}
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
 							 queryEnv, dest, qc);
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
+
+	/*
+	 * The caller's own SET of reclock.token (or RESET ALL), which Citus sent
+	 * on to the workers itself (citus.propagate_set_commands = local): the
+	 * workers now hold a value this node may not honour (one set inside a
+	 * function with a SET clause of the token, or set and then cleared
+	 * without a SET statement).  Carry the honoured value over it at once,
+	 * before any write of this statement goes out.
+	 */
+	if (sets_token && (propagated || propagates_sets()) && IsTransactionState())
+	{
+		carry_sync();
+		carried_unknown = true;
+		carry_if_changed();
+	}
 }
 
 /* a savepoint rolled back: the workers rolled their SET LOCAL back too */
