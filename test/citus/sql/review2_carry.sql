@@ -11,7 +11,9 @@
 -- statement across transactions, RESET ALL, a SECURITY DEFINER function.
 --
 \set SHOW_CONTEXT never
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS reclock;
+RESET client_min_messages;
 SET citus.shard_count = 4;
 SET citus.next_shard_id = 1700000;
 CREATE TABLE r2 (id int PRIMARY KEY, v text);
