@@ -11,8 +11,9 @@
  * every worker connection of the transaction (and puts it in the BEGIN of
  * those opened later) when citus.propagate_set_commands is 'local' and it
  * runs in what Citus counts as a multi-statement transaction.  So, before
- * each statement (ExecutorStart, and COPY FROM, whose connections Citus
- * opens in its utility hook), when the value of reclock.token this
+ * each statement (ExecutorStart, again after Citus's ExecutorStart, which
+ * evaluates a router write's functions here, and COPY FROM, whose
+ * connections Citus opens in its utility hook), when the value of reclock.token this
  * transaction presents differs from the one last carried in it, this runs
  *
  *	 DO $..$BEGIN SET LOCAL reclock.token = '<value>'; END$..$
@@ -315,6 +316,14 @@ carry_executor_start(QueryDesc *queryDesc, int eflags)
 		prev_executor_start(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
+
+	/*
+	 * Citus's ExecutorStart evaluated the functions of a router write on
+	 * this node (INSERT ... VALUES (f()) ON CONFLICT DO UPDATE): one may
+	 * have cleared or changed the token, before the write goes out.
+	 */
+	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+		carry_if_changed();
 }
 
 /* does Citus send the caller's SET LOCAL commands on to the workers? */

@@ -6,7 +6,8 @@
 -- the coordinator does not honour it (set inside a function with a SET
 -- clause of the token) or no longer does (cleared by a SET Citus did not
 -- send).  The carry then carries the honoured value over it at once: the
--- write is refused (55P03), as on one node.  Also: errors caught in a
+-- write is refused (55P03), as on one node.  So is a write whose own
+-- functions, evaluated on the coordinator, clear the token.  Also: errors caught in a
 -- PL/pgSQL block, a cursor fetched after the token was cleared, a prepared
 -- statement across transactions, RESET ALL, a SECURITY DEFINER function.
 --
@@ -67,6 +68,21 @@ RESET ALL;
 UPDATE r2 SET v = 'after reset all' WHERE id = 1;
 ROLLBACK;
 
+-- the token cleared by a function Citus evaluates on the coordinator in
+-- the write itself (a router INSERT ... ON CONFLICT DO UPDATE): refused,
+-- as on one node, where the guard fires after the VALUES were evaluated
+CREATE FUNCTION r2_clear() RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN PERFORM set_config('reclock.token', '', true); RETURN 'cleared in statement'; END $f$;
+BEGIN;
+SET LOCAL reclock.token = :'tok1';
+INSERT INTO r2 VALUES (1, r2_clear()) ON CONFLICT (id) DO UPDATE SET v = excluded.v;
+ROLLBACK;
+BEGIN;
+SET LOCAL reclock.token = :'tok1';
+INSERT INTO r2 VALUES (1, 'kept') ON CONFLICT (id) DO UPDATE SET v = excluded.v;
+SELECT v FROM r2 WHERE id = 1;
+ROLLBACK;
+
 -- a carry inside a PL/pgSQL block whose error is caught: the write after
 -- the block is refused
 BEGIN;
@@ -117,7 +133,7 @@ SELECT r2_def(1);
 ROLLBACK;
 \set VERBOSITY default
 
-DROP FUNCTION r2_sl(text), r2_w(int), r2_def(int);
+DROP FUNCTION r2_sl(text), r2_w(int), r2_def(int), r2_clear();
 SELECT reclock_unprotect('r2');
 DROP TABLE r2;
 REVOKE USAGE ON SCHEMA public FROM r2_owner;
