@@ -13,7 +13,8 @@
  * runs in what Citus counts as a multi-statement transaction.  So, before
  * each statement (ExecutorStart, again after Citus's ExecutorStart, which
  * evaluates a router write's functions here, and COPY FROM, whose
- * connections Citus opens in its utility hook), when the value of reclock.token this
+ * connections Citus opens in its utility hook) and after each (ExecutorFinish:
+ * Citus runs a write's subqueries as statements before the write), when the value of reclock.token this
  * transaction presents differs from the one last carried in it, this runs
  *
  *	 DO $..$BEGIN SET LOCAL reclock.token = '<value>'; END$..$
@@ -87,6 +88,7 @@
 #include "reclock.h"
 
 static ExecutorStart_hook_type prev_executor_start = NULL;
+static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static const char *(*presented_value) (void) = NULL;
 
@@ -326,6 +328,23 @@ carry_executor_start(QueryDesc *queryDesc, int eflags)
 		carry_if_changed();
 }
 
+/*
+ * A statement done: its functions may have changed the token, and Citus
+ * runs the subqueries of a write (CTEs, INSERT ... SELECT through the
+ * coordinator) as statements of their own before the write goes out.
+ */
+static void
+carry_executor_finish(QueryDesc *queryDesc)
+{
+	if (prev_executor_finish)
+		prev_executor_finish(queryDesc);
+	else
+		standard_ExecutorFinish(queryDesc);
+	/* inside another statement only: a top-level one has no snapshot left here */
+	if (ActiveSnapshotSet())
+		carry_if_changed();
+}
+
 /* does Citus send the caller's SET LOCAL commands on to the workers? */
 static bool
 propagates_sets(void)
@@ -405,6 +424,8 @@ ReclockCarryInit(const char *(*presented) (void))
 	presented_value = presented;
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = carry_executor_start;
+	prev_executor_finish = ExecutorFinish_hook;
+	ExecutorFinish_hook = carry_executor_finish;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = carry_process_utility;
 	RegisterSubXactCallback(carry_subxact, NULL);

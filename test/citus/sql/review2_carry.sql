@@ -77,6 +77,23 @@ BEGIN;
 SET LOCAL reclock.token = :'tok1';
 INSERT INTO r2 VALUES (1, r2_clear()) ON CONFLICT (id) DO UPDATE SET v = excluded.v;
 ROLLBACK;
+-- ... or in a subquery Citus runs before the write (INSERT ... SELECT
+-- through the coordinator, a CTE, a subquery in WHERE)
+CREATE TABLE r2local (id int);
+INSERT INTO r2local VALUES (1);
+BEGIN;
+SET LOCAL reclock.token = :'tok1';
+INSERT INTO r2 SELECT id, r2_clear() FROM r2local ON CONFLICT (id) DO UPDATE SET v = excluded.v;
+ROLLBACK;
+BEGIN;
+SET LOCAL reclock.token = :'tok1';
+WITH c AS (SELECT r2_clear() AS x) UPDATE r2 SET v = (SELECT x FROM c) WHERE id = 1;
+ROLLBACK;
+BEGIN;
+SET LOCAL reclock.token = :'tok1';
+UPDATE r2 SET v = 'subquery' WHERE id = (SELECT 1 FROM (SELECT r2_clear()) s);
+ROLLBACK;
+DROP TABLE r2local;
 BEGIN;
 SET LOCAL reclock.token = :'tok1';
 INSERT INTO r2 VALUES (1, 'kept') ON CONFLICT (id) DO UPDATE SET v = excluded.v;
