@@ -40,8 +40,8 @@
  * the caller's citus.propagate_set_commands are as they were.
  *
  * Cost: hooks are installed only where Citus is loaded.  A statement whose
- * presented value equals the one carried (none, usually) costs a string
- * comparison.  Otherwise the carry runs only on a coordinator of a database
+ * presented value equals the one carried (none, usually) costs two or three
+ * string comparisons.  Otherwise the carry runs only on a coordinator of a database
  * with protected distributed tables: reclock_citus_tables is a Citus table
  * and its placement here has a row (or there is no placement here to ask).
  * That answer is kept until the next relcache invalidation (a protect
