@@ -106,6 +106,8 @@ static LocalTransactionId carried_lxid = InvalidLocalTransactionId;
 static char *carried = NULL;	/* in TopTransactionContext */
 static bool carried_unknown = false;	/* a savepoint rolled back since */
 static bool carrying = false;
+static const char *carrying_value = NULL;	/* its text, while carried */
+static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
  * Any relcache invalidation: a protect creates the stores, an unprotect
@@ -240,6 +242,51 @@ compute_gate(void)
 	return any ? GATE_ON : GATE_OFF;
 }
 
+/* s with every occurrence of value replaced (s itself if none) */
+static char *
+redact(char *s, const char *value)
+{
+	StringInfoData buf;
+	const char *p = s;
+	const char *hit;
+	size_t		n = strlen(value);
+
+	if (s == NULL || n == 0 || strstr(s, value) == NULL)
+		return s;
+	initStringInfo(&buf);
+	while ((hit = strstr(p, value)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, hit - p);
+		appendStringInfoString(&buf, "...");
+		p = hit + n;
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
+}
+
+static void
+redact_report(ErrorData *edata, const char *value)
+{
+	edata->message = redact(edata->message, value);
+	edata->detail = redact(edata->detail, value);
+	edata->context = redact(edata->context, value);
+	edata->internalquery = redact(edata->internalquery, value);
+}
+
+/*
+ * A report made while a value is carried (Citus relays a worker's failure
+ * as a WARNING at once) quotes the SET LOCAL in its context: never the
+ * token's text in the log (nor in another emit_log_hook).
+ */
+static void
+carry_emit_log(ErrorData *edata)
+{
+	if (carrying_value != NULL)
+		redact_report(edata, carrying_value);
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
 /*
  * SET LOCAL reclock.token = value, sent on to the workers by Citus; the
  * coordinator's own settings as they were afterwards.
@@ -249,11 +296,14 @@ carry(const char *value)
 {
 	StringInfoData sql;
 	int			level;
+	MemoryContext oldcxt;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "DO $reclock_carry$BEGIN SET LOCAL reclock.token = %s; END$reclock_carry$",
 					 quote_literal_cstr(value));
+	oldcxt = CurrentMemoryContext;
 	carrying = true;
+	carrying_value = value;
 	PG_TRY();
 	{
 		level = NewGUCNestLevel();
@@ -268,11 +318,22 @@ carry(const char *value)
 		/* undone here: what this node honours, and the caller's setting */
 		AtEOXact_GUC(false, level);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
+		/* the error is reported later, its context quoting the SET LOCAL */
+		ErrorData  *edata;
+
 		carrying = false;
+		carrying_value = NULL;
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		redact_report(edata, value);
+		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	carrying = false;
+	carrying_value = NULL;
 	explicit_bzero(sql.data, sql.len);
 	pfree(sql.data);
 	carried = MemoryContextStrdup(TopTransactionContext, value);
@@ -429,5 +490,7 @@ ReclockCarryInit(const char *(*presented) (void))
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = carry_process_utility;
 	RegisterSubXactCallback(carry_subxact, NULL);
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = carry_emit_log;
 	return true;
 }

@@ -9,7 +9,8 @@
 -- write is refused (55P03), as on one node.  So is a write whose own
 -- functions, evaluated on the coordinator, clear the token.  Also: errors caught in a
 -- PL/pgSQL block, a cursor fetched after the token was cleared, a prepared
--- statement across transactions, RESET ALL, a SECURITY DEFINER function.
+-- statement across transactions, RESET ALL, a SECURITY DEFINER function;
+-- a failed carry keeps the token's text out of the coordinator's log.
 --
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
@@ -148,6 +149,21 @@ BEGIN;
 SET LOCAL reclock.token = :'tok1';
 SELECT r2_def(1);
 ROLLBACK;
+
+-- the carry fails (the transaction's worker connections were lost): the
+-- error, and Citus's warning before it, quote the SET LOCAL in their
+-- context, never with the token's text in the coordinator's log
+SELECT token AS tok2 FROM reclock_acquire('r2', '2', 'alice') \gset
+BEGIN;
+SELECT count(*) FROM r2;
+SELECT run_command_on_workers($$SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE state = 'idle in transaction' AND pid <> pg_backend_pid()$$) IS NOT NULL AS lost;
+SELECT set_config('reclock.token', $1, true) IS NOT NULL AS presented \bind :tok2 \g
+UPDATE r2 SET v = 'lost' WHERE id = 2;
+ROLLBACK;
+SELECT pg_read_file(current_setting('data_directory') || '/../coordinator.log') AS log \gset
+SELECT position(:'tok2' in :'log') = 0 AS token_not_in_log,
+       position($$SET LOCAL reclock.token = '...'$$ in :'log') > 0 AS carry_in_log;
+\unset log
 \set VERBOSITY default
 
 DROP FUNCTION r2_sl(text), r2_w(int), r2_def(int), r2_clear();
