@@ -11,8 +11,10 @@
  * every worker connection of the transaction (and puts it in the BEGIN of
  * those opened later) when citus.propagate_set_commands is 'local' and it
  * runs in what Citus counts as a multi-statement transaction.  So, before
- * each statement (ExecutorStart, and COPY FROM, whose connections Citus
- * opens in its utility hook), when the value of reclock.token this
+ * each statement (ExecutorStart, again after Citus's ExecutorStart, which
+ * evaluates a router write's functions here, and COPY FROM, whose
+ * connections Citus opens in its utility hook) and after each (ExecutorFinish:
+ * Citus runs a write's subqueries as statements before the write), when the value of reclock.token this
  * transaction presents differs from the one last carried in it, this runs
  *
  *	 DO $..$BEGIN SET LOCAL reclock.token = '<value>'; END$..$
@@ -30,13 +32,16 @@
  * value is carried, so the workers stop honouring it too.  A savepoint
  * rolled back also rolls the workers' SET LOCAL back (Citus mirrors
  * savepoints), so what they hold is unknown then and the next statement
- * carries again.  Around the SPI statement a GUC nest level is opened and
+ * carries again.  So does a SET (or RESET) of reclock.token that Citus
+ * sent on itself (the caller's citus.propagate_set_commands = local): the
+ * honoured value is carried over it before the statement goes on.  Around
+ * the SPI statement a GUC nest level is opened and
  * rolled back, so the coordinator's own reclock.token (what it honours) and
  * the caller's citus.propagate_set_commands are as they were.
  *
  * Cost: hooks are installed only where Citus is loaded.  A statement whose
- * presented value equals the one carried (none, usually) costs a string
- * comparison.  Otherwise the carry runs only on a coordinator of a database
+ * presented value equals the one carried (none, usually) costs two or three
+ * string comparisons.  Otherwise the carry runs only on a coordinator of a database
  * with protected distributed tables: reclock_citus_tables is a Citus table
  * and its placement here has a row (or there is no placement here to ask).
  * That answer is kept until the next relcache invalidation (a protect
@@ -83,6 +88,7 @@
 #include "reclock.h"
 
 static ExecutorStart_hook_type prev_executor_start = NULL;
+static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static const char *(*presented_value) (void) = NULL;
 
@@ -100,6 +106,8 @@ static LocalTransactionId carried_lxid = InvalidLocalTransactionId;
 static char *carried = NULL;	/* in TopTransactionContext */
 static bool carried_unknown = false;	/* a savepoint rolled back since */
 static bool carrying = false;
+static const char *carrying_value = NULL;	/* its text, while carried */
+static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
  * Any relcache invalidation: a protect creates the stores, an unprotect
@@ -234,6 +242,51 @@ compute_gate(void)
 	return any ? GATE_ON : GATE_OFF;
 }
 
+/* s with every occurrence of value replaced (s itself if none) */
+static char *
+redact(char *s, const char *value)
+{
+	StringInfoData buf;
+	const char *p = s;
+	const char *hit;
+	size_t		n = strlen(value);
+
+	if (s == NULL || n == 0 || strstr(s, value) == NULL)
+		return s;
+	initStringInfo(&buf);
+	while ((hit = strstr(p, value)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, hit - p);
+		appendStringInfoString(&buf, "...");
+		p = hit + n;
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
+}
+
+static void
+redact_report(ErrorData *edata, const char *value)
+{
+	edata->message = redact(edata->message, value);
+	edata->detail = redact(edata->detail, value);
+	edata->context = redact(edata->context, value);
+	edata->internalquery = redact(edata->internalquery, value);
+}
+
+/*
+ * A report made while a value is carried (Citus relays a worker's failure
+ * as a WARNING at once) quotes the SET LOCAL in its context: never the
+ * token's text in the log (nor in another emit_log_hook).
+ */
+static void
+carry_emit_log(ErrorData *edata)
+{
+	if (carrying_value != NULL)
+		redact_report(edata, carrying_value);
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
 /*
  * SET LOCAL reclock.token = value, sent on to the workers by Citus; the
  * coordinator's own settings as they were afterwards.
@@ -243,11 +296,14 @@ carry(const char *value)
 {
 	StringInfoData sql;
 	int			level;
+	MemoryContext oldcxt;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "DO $reclock_carry$BEGIN SET LOCAL reclock.token = %s; END$reclock_carry$",
 					 quote_literal_cstr(value));
+	oldcxt = CurrentMemoryContext;
 	carrying = true;
+	carrying_value = value;
 	PG_TRY();
 	{
 		level = NewGUCNestLevel();
@@ -262,15 +318,37 @@ carry(const char *value)
 		/* undone here: what this node honours, and the caller's setting */
 		AtEOXact_GUC(false, level);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
+		/* the error is reported later, its context quoting the SET LOCAL */
+		ErrorData  *edata;
+
 		carrying = false;
+		carrying_value = NULL;
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		redact_report(edata, value);
+		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	carrying = false;
+	carrying_value = NULL;
 	explicit_bzero(sql.data, sql.len);
 	pfree(sql.data);
 	carried = MemoryContextStrdup(TopTransactionContext, value);
 	carried_unknown = false;
+}
+
+/* forget what an earlier transaction carried */
+static void
+carry_sync(void)
+{
+	if (ReclockNewTransaction(&carried_lxid))
+	{
+		carried = NULL;			/* its memory went with the old transaction */
+		carried_unknown = false;
+	}
 }
 
 /* before a statement: carry the presented value if it changed */
@@ -281,11 +359,7 @@ carry_if_changed(void)
 
 	if (carrying || !IsTransactionState() || IsInParallelMode())
 		return;
-	if (ReclockNewTransaction(&carried_lxid))
-	{
-		carried = NULL;			/* its memory went with the old transaction */
-		carried_unknown = false;
-	}
+	carry_sync();
 	value = presented_value();
 	if (!carried_unknown &&
 		(carried == NULL ? value[0] == '\0' : strcmp(carried, value) == 0))
@@ -305,22 +379,85 @@ carry_executor_start(QueryDesc *queryDesc, int eflags)
 		prev_executor_start(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
+
+	/*
+	 * Citus's ExecutorStart evaluated the functions of a router write on
+	 * this node (INSERT ... VALUES (f()) ON CONFLICT DO UPDATE): one may
+	 * have cleared or changed the token, before the write goes out.
+	 */
+	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+		carry_if_changed();
 }
 
-/* COPY FROM: Citus opens its connections in its utility hook, before any executor */
+/*
+ * A statement done: its functions may have changed the token, and Citus
+ * runs the subqueries of a write (CTEs, INSERT ... SELECT through the
+ * coordinator) as statements of their own before the write goes out.
+ */
+static void
+carry_executor_finish(QueryDesc *queryDesc)
+{
+	if (prev_executor_finish)
+		prev_executor_finish(queryDesc);
+	else
+		standard_ExecutorFinish(queryDesc);
+	/* inside another statement only: a top-level one has no snapshot left here */
+	if (ActiveSnapshotSet())
+		carry_if_changed();
+}
+
+/* does Citus send the caller's SET LOCAL commands on to the workers? */
+static bool
+propagates_sets(void)
+{
+	const char *v = GetConfigOption("citus.propagate_set_commands", true, false);
+
+	return v != NULL && strcmp(v, "none") != 0;
+}
+
+/*
+ * COPY FROM: Citus opens its connections in its utility hook, before any
+ * executor.  A SET of reclock.token Citus sends on: see below.
+ */
 static void
 carry_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 					  ProcessUtilityContext context, ParamListInfo params,
 					  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
+	bool		sets_token = false;
+	bool		propagated = false;
+
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from)
 		carry_if_changed();
+	if (IsA(pstmt->utilityStmt, VariableSetStmt) && !carrying)
+	{
+		VariableSetStmt *set = (VariableSetStmt *) pstmt->utilityStmt;
+
+		sets_token = set->kind == VAR_RESET_ALL ||
+			(set->name != NULL && pg_strcasecmp(set->name, "reclock.token") == 0);
+		propagated = sets_token && propagates_sets();
+	}
 	if (prev_process_utility)
 		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
 							 queryEnv, dest, qc);
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
+
+	/*
+	 * The caller's own SET of reclock.token (or RESET ALL), which Citus sent
+	 * on to the workers itself (citus.propagate_set_commands = local): the
+	 * workers now hold a value this node may not honour (one set inside a
+	 * function with a SET clause of the token, or set and then cleared
+	 * without a SET statement).  Carry the honoured value over it at once,
+	 * before any write of this statement goes out.
+	 */
+	if (sets_token && (propagated || propagates_sets()) && IsTransactionState())
+	{
+		carry_sync();
+		carried_unknown = true;
+		carry_if_changed();
+	}
 }
 
 /* a savepoint rolled back: the workers rolled their SET LOCAL back too */
@@ -348,8 +485,12 @@ ReclockCarryInit(const char *(*presented) (void))
 	presented_value = presented;
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = carry_executor_start;
+	prev_executor_finish = ExecutorFinish_hook;
+	ExecutorFinish_hook = carry_executor_finish;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = carry_process_utility;
 	RegisterSubXactCallback(carry_subxact, NULL);
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = carry_emit_log;
 	return true;
 }
