@@ -1858,13 +1858,26 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 		bool		found;
 		bool		isnull;
 		int64		fence = 0;
+		char	   *sql;
 
-		/* both stores' distribution values named: Citus routes it to one shard pair */
-		if (SPI_execute_with_args(psprintf("SELECT l.fence, l.expires_at FROM %s t JOIN %s l"
-										   " ON l.dist = t.dist AND l.fence = t.fence"
-										   " WHERE t.dist = $1 AND l.dist = $1 AND t.hash = $2",
-										   qualified(route.tokens), qualified(route.locks)),
-								  2, types, vals, NULL, !end, 0) != SPI_OK_SELECT)
+		/*
+		 * Both stores' distribution values named: Citus routes it to one
+		 * shard pair.  A release ends the grant there in the same statement:
+		 * its lock row and its token hashes.
+		 */
+		if (end)
+			sql = psprintf("WITH l AS (DELETE FROM %s l USING %s t"
+						   " WHERE l.dist = $1 AND t.dist = $1 AND t.hash = $2 AND l.fence = t.fence"
+						   " RETURNING l.fence, l.expires_at),"
+						   " t AS (DELETE FROM %s t WHERE t.dist = $1 AND t.fence IN (SELECT fence FROM l))"
+						   " SELECT fence, expires_at FROM l",
+						   qualified(route.locks), qualified(route.tokens), qualified(route.tokens));
+		else
+			sql = psprintf("SELECT l.fence, l.expires_at FROM %s t JOIN %s l"
+						   " ON l.dist = t.dist AND l.fence = t.fence"
+						   " WHERE t.dist = $1 AND l.dist = $1 AND t.hash = $2",
+						   qualified(route.tokens), qualified(route.locks));
+		if (SPI_execute_with_args(sql, 2, types, vals, NULL, !end, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not look up a token");
 		found = SPI_processed == 1;
 		if (found)
@@ -1872,17 +1885,6 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 			fence = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 			live = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) >
 				ReclockNow();
-		}
-		if (found && end)
-		{
-			Oid			dtypes[2] = {route.disttype, INT8OID};
-			Datum		dvals[2] = {route.dist, Int64GetDatum(fence)};
-
-			if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(route.locks)),
-									  2, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE ||
-				SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(route.tokens)),
-									  2, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
-				elog(ERROR, "could not end a lock");
 		}
 		/* a released grant's routes go; so does a route to a token that is gone */
 		if (end)
