@@ -91,6 +91,24 @@ ReclockCitusLastLock(void)
 {
 	return &citus_last_lock;
 }
+/* the routing index of token lookups (build plan step 8): at the end */
+typedef struct Route
+{
+	Oid			table;			/* the protected table */
+	Oid			locks;			/* the grant's stores */
+	Oid			tokens;
+	Oid			disttype;
+	Datum		dist;			/* the row's distribution value */
+	int64		fence;
+} Route;
+static bytea *token_hash(const pg_uuid_t *token);
+static void route_write(Oid table, bytea *hash, int64 fence, Oid disttype, Datum dist,
+						TimestampTz expires_at);
+static bool route_find(bytea *hash, Route *route);
+static void routes_end(bytea *hash, int64 fence, bool by_fence);
+static void routes_follow(int64 fence, TimestampTz expires_at);
+static void routes_forget(Oid table);
+static bool ref_token_live(bytea *hash, bool end);
 
 static void
 run_sql(const char *sql, int expected)
@@ -338,6 +356,7 @@ drop_stores(Relation rel, void *arg)
 			drop_notices_store(lockid);
 		run_sql(psprintf("DELETE FROM %s WHERE tbl = %s", registry, regclass_literal(relid)), SPI_OK_DELETE);
 		run_sql(psprintf("DROP TABLE %s, %s", locks, tokens), SPI_OK_UTILITY);
+		routes_forget(relid);
 	}
 }
 
@@ -1084,6 +1103,7 @@ forget_table(Relation unused, void *arg)
 	run_sql(psprintf("DELETE FROM %s WHERE locks = %s", registry_name(), regclass_literal(locks)),
 			SPI_OK_DELETE);
 	run_sql(psprintf("DROP TABLE %s, %s", lname, tname), SPI_OK_UTILITY);
+	routes_forget(relid);
 }
 
 /*
@@ -1627,75 +1647,46 @@ static void mark_store_modified(Oid store, Datum dist);
 
 /*
  * reclock_refresh of a token that the coordinator's own lock table does not
- * know: its row found in the protected tables' token stores (a fan-out, as
- * reclock_valid's), then one routed statement extends the grant on the
- * row's node (reclock_citus_refresh), as the extension owner.  False if the
- * token is unknown or its grant not live.
+ * know: its route found in the routing index (reclock_citus_routes), then
+ * one routed statement extends the grant on the row's node
+ * (reclock_citus_refresh), as the extension owner, and the grant's routes
+ * follow.  False if the token has no route or its grant is not live there.
  */
 bool
 ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 {
 	int			exact;			/* ReclockCitusExactTextBegin() level */
-	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
-	uint8		hashbuf[RECLOCK_HASH_LEN];
-	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
-	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
-	List	   *stores = NIL;
-	ListCell   *lc;
+	bytea	   *hash;
+	const char *schema;
+	Route		route;
 	bool		done = false;
 	Oid			save_userid;
 	int			save_sec;
 	int			level;
-	uint64		i;
 
-	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(registry) ||
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		!OidIsValid(get_relname_relid(REGISTRY, ReclockExtensionSchema())) ||
 		!ReclockCitusOnCoordinator())
 		return false;
-	ReclockHashToken(token, hashbuf);
-	SET_VARSIZE(hash, VARHDRSZ + RECLOCK_HASH_LEN);
-	memcpy(VARDATA(hash), hashbuf, RECLOCK_HASH_LEN);
+	hash = token_hash(token);
+	schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	exact = ReclockCitusExactTextBegin();
 	level = store_owner_begin(&save_userid, &save_sec);
-	run_sql(psprintf("SELECT tokens::pg_catalog.oid FROM %s", registry_name()), SPI_OK_SELECT);
-	for (i = 0; i < SPI_processed; i++)
+	/* (a reference table's grant has no route: citusref.c refreshes those) */
+	if (route_find(hash, &route))
 	{
+		Oid			types[3] = {route.disttype, BYTEAOID, INT8OID};
+		Datum		vals[3] = {route.dist, PointerGetDatum(hash), Int64GetDatum(ttl)};
 		bool		isnull;
 
-		stores = lappend_oid(stores, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
-	}
-	foreach(lc, stores)
-	{
-		Oid			tokens = lfirst_oid(lc);
-		Oid			htype[1] = {BYTEAOID};
-		Datum		hval[1] = {PointerGetDatum(hash)};
-		bool		isnull;
-		Datum		dist;
-		Oid			types[3];
-		Datum		vals[3];
-		Oid			reftable;
-		bool		refunsure;
-
-		if (SPI_execute_with_args(psprintf("SELECT dist FROM %s WHERE hash = $1", qualified(tokens)),
-								  1, htype, hval, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not look up a token");
-		/* a reference table's token store: citusref.c refreshes those */
-		if (SPI_processed == 0 ||
-			ReclockCitusKindOf(tokens, &reftable, &refunsure) == RECLOCK_CITUS_REFERENCE)
-			continue;
-		dist = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		types[0] = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
-		vals[0] = dist;
-		types[1] = BYTEAOID;
-		vals[1] = PointerGetDatum(hash);
-		types[2] = INT8OID;
-		vals[2] = Int64GetDatum(ttl);
-		lock_store_shard(tokens, dist);
+		/* no shard move or split of the row's shard until this transaction ends */
+		lock_store_shard(route.tokens, route.dist);
 		if (SPI_execute_with_args(psprintf("SELECT %s.reclock_citus_refresh(tableoid, dist, hash, $3)"
 										   " FROM %s WHERE dist = $1 AND hash = $2",
-										   schema, qualified(tokens)),
+										   schema, qualified(route.tokens)),
 								  3, types, vals, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not refresh a lock");
 		if (SPI_processed == 1)
@@ -1706,10 +1697,11 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 			{
 				*expires_at = DatumGetTimestampTz(d);
 				done = true;
-				mark_store_modified(tokens, dist);
+				/* the worker's part counts as a write (2PC, a failed part fails COMMIT) */
+				mark_store_modified(route.tokens, route.dist);
+				routes_follow(route.fence, *expires_at);
 			}
 		}
-		break;
 	}
 	store_owner_end(save_userid, save_sec, level);
 	AtEOXact_GUC(true, exact);
@@ -1744,8 +1736,10 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	bool		isnull;
 	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
 	MemoryContext callercxt;
+	char	   *column = NULL;
+	AttrNumber	distatt;
+	int			distidx = -1;
 	bool		registered_here = registry_lookup(RelationGetRelid(rel), &locks, &tokens);
-	int			distidx;
 
 	if (!registered_here &&
 		OidIsValid(get_trigger_oid(RelationGetRelid(rel), RECLOCK_GUARD_TRIGGER, true)))
@@ -1765,6 +1759,14 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 				 errhint("Protect the table first: SELECT reclock_protect('%s').", RelationGetRelationName(rel))));
 	keyvals = palloc(sizeof(Datum) * n);
 	key = ReclockCanonicalKey(ki, keytext, keyvals);
+	scan_metadata("pg_dist_partition", "logicalrelid", F_OIDEQ,
+				  ObjectIdGetDatum(RelationGetRelid(rel)), partition_column, &column);
+	distatt = column ? get_attnum(RelationGetRelid(rel), column) : InvalidAttrNumber;
+	for (i = 0; i < n; i++)
+		if (ki->attnums[i] == distatt)
+			distidx = i;
+	if (distidx < 0)
+		elog(ERROR, "table \"%s\" has no distribution column in its key", RelationGetRelationName(rel));
 	ReclockNewToken(token);
 	ReclockHashToken(token, hashbuf);
 	SET_VARSIZE(hash, VARHDRSZ + RECLOCK_HASH_LEN);
@@ -1874,6 +1876,10 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 			citus_last_lock.expires_at = DatumGetTimestampTz(result[3]);
 		}
 		MemoryContextSwitchTo(spicxt);
+		/* the token's route, in this transaction (its value printed exactly) */
+		if (DatumGetBool(result[0]))
+			route_write(RelationGetRelid(rel), hash, DatumGetInt64(result[4]),
+						ki->typids[distidx], keyvals[distidx], DatumGetTimestampTz(result[3]));
 		AtEOXact_GUC(true, exact);
 		SPI_finish();
 		return HeapTupleGetDatum(tup);
@@ -1983,6 +1989,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 			citus_last_lock.fence = fence;
 			citus_last_lock.expires_at = expires_at;
 		}
+		routes_end(NULL, fence, true);
 	}
 	store_owner_end(save_userid, save_sec, level);
 	AtEOXact_GUC(true, exact);
@@ -1992,53 +1999,127 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 
 /*
  * reclock_valid and reclock_release of a token that the coordinator's own
- * lock table does not know: looked for in the token stores of every
- * protected distributed table (a fan-out: one multi-shard query per table,
- * joining each token store shard with the lock store shard beside it; the
- * routing index of build plan step 8 is not built).  Is the token's grant
- * live (by the coordinator's clock)?  With end, the grant's lock row and
- * token hashes are deleted too (release), routed by the distribution value.
+ * lock table does not know: its route found in the routing index
+ * (reclock_citus_routes, one local index probe), then one statement routed
+ * by the row's distribution value reads the grant on the row's node (its
+ * token store shard joined with the lock store shard beside it).  The index
+ * is never an authority: a route to a grant that is gone gives false, and so
+ * does a token without a route.  Is the grant live (by the coordinator's
+ * clock)?  With end (release), the grant's lock row and token hashes are
+ * deleted there too, and its routes here.
  */
 bool
 ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 {
 	int			exact;			/* ReclockCitusExactTextBegin() level */
-	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
-	uint8		hashbuf[RECLOCK_HASH_LEN];
-	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
-	List	   *stores = NIL;
-	ListCell   *lc;
+	bytea	   *hash;
+	Route		route;
 	bool		live = false;
-	bool		found = false;
 	Oid			save_userid;
 	int			save_sec;
 	int			level;
-	uint64		i;
 	MemoryContext callercxt = CurrentMemoryContext;
 
 	memset(&citus_last_lock, 0, sizeof(citus_last_lock));
-	if (!OidIsValid(get_extension_oid("citus", true)) || !OidIsValid(registry) ||
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		!OidIsValid(get_relname_relid(REGISTRY, ReclockExtensionSchema())) ||
 		!ReclockCitusOnCoordinator())
 		return false;
-	ReclockHashToken(token, hashbuf);
-	SET_VARSIZE(hash, VARHDRSZ + RECLOCK_HASH_LEN);
-	memcpy(VARDATA(hash), hashbuf, RECLOCK_HASH_LEN);
+	hash = token_hash(token);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	exact = ReclockCitusExactTextBegin();
 	level = store_owner_begin(&save_userid, &save_sec);
-	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid, tbl::pg_catalog.oid FROM %s", registry_name()),
+	if (route_find(hash, &route))
+	{
+		Oid			types[2] = {route.disttype, BYTEAOID};
+		Datum		vals[2] = {route.dist, PointerGetDatum(hash)};
+		bool		found;
+		bool		isnull;
+		int64		fence = 0;
+		char	   *sql;
+
+		/*
+		 * Both stores' distribution values named: Citus routes it to one
+		 * shard pair.  A release ends the grant there in the same statement:
+		 * its lock row and its token hashes.
+		 */
+		if (end)
+			sql = psprintf("WITH l AS (DELETE FROM %s l USING %s t"
+						   " WHERE l.dist = $1 AND t.dist = $1 AND t.hash = $2 AND l.fence = t.fence"
+						   " RETURNING l.fence, l.expires_at, l.key, l.holder),"
+						   " t AS (DELETE FROM %s t WHERE t.dist = $1 AND t.fence IN (SELECT fence FROM l))"
+						   " SELECT fence, expires_at, key, holder FROM l",
+						   qualified(route.locks), qualified(route.tokens), qualified(route.tokens));
+		else
+			sql = psprintf("SELECT l.fence, l.expires_at, l.key, l.holder FROM %s t JOIN %s l"
+						   " ON l.dist = t.dist AND l.fence = t.fence"
+						   " WHERE t.dist = $1 AND l.dist = $1 AND t.hash = $2",
+						   qualified(route.tokens), qualified(route.locks));
+		if (SPI_execute_with_args(sql, 2, types, vals, NULL, !end, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not look up a token");
+		found = SPI_processed == 1;
+		if (found)
+		{
+			TimestampTz expires_at;
+
+			fence = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			expires_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+			live = expires_at > ReclockNow();
+			/* the lock released, for "released" (c-notices) */
+			if (end && live)
+			{
+				citus_last_lock.found = true;
+				citus_last_lock.relid = route.table;
+				citus_last_lock.key = MemoryContextStrdup(callercxt,
+														  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3));
+				citus_last_lock.holder = MemoryContextStrdup(callercxt,
+															 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4));
+				citus_last_lock.fence = fence;
+				citus_last_lock.expires_at = expires_at;
+			}
+		}
+		/* a released grant's routes go; so does a route to a token that is gone */
+		if (end)
+			routes_end(hash, fence, found);
+	}
+	else
+		live = ref_token_live(hash, end);
+	store_owner_end(save_userid, save_sec, level);
+	AtEOXact_GUC(true, exact);
+	SPI_finish();
+	return live;
+}
+
+/*
+ * A token without a route: a grant of a protected reference table, whose
+ * stores are reference tables (citusref.c: same columns, dist 0) read on
+ * this node's placement.  Live by the coordinator's clock; with end the
+ * grant's lock row and token hashes are deleted through Citus (every
+ * placement).  Runs as the extension owner, in reclock's SPI connection.
+ */
+static bool
+ref_token_live(bytea *hash, bool end)
+{
+	List	   *stores = NIL;
+	ListCell   *lc;
+	uint64		i;
+	bool		live = false;
+
+	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid FROM %s", registry_name()),
 			SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
-		Oid		   *pair = palloc(sizeof(Oid) * 3);
+		Oid		   *pair = palloc(sizeof(Oid) * 2);
+		Oid			table;
+		bool		unsure;
 
 		pair[0] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		pair[1] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		pair[2] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
-		stores = lappend(stores, pair);
+		if (ReclockCitusKindOf(pair[1], &table, &unsure) == RECLOCK_CITUS_REFERENCE)
+			stores = lappend(stores, pair);
 	}
 	foreach(lc, stores)
 	{
@@ -2049,25 +2130,19 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 		Datum		dist;
 		Oid			disttype;
 		int64		fence;
-		TimestampTz expires_at;
-		char	   *lkey;
-		char	   *holder;
 
-		if (SPI_execute_with_args(psprintf("SELECT l.dist, l.fence, l.expires_at, l.key, l.holder FROM %s t JOIN %s l"
+		if (SPI_execute_with_args(psprintf("SELECT l.dist, l.fence, l.expires_at FROM %s t JOIN %s l"
 										   " ON l.dist = t.dist AND l.fence = t.fence WHERE t.hash = $1",
 										   qualified(pair[1]), qualified(pair[0])),
 								  1, htype, hval, NULL, !end, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not look up a token");
 		if (SPI_processed == 0)
 			continue;
-		found = true;
 		dist = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		disttype = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
 		fence = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		expires_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-		lkey = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-		holder = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
-		live = expires_at > ReclockNow();
+		live = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)) >
+			ReclockNow();
 		if (end)
 		{
 			Oid			types[2] = {disttype, INT8OID};
@@ -2078,23 +2153,174 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 				SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND fence = $2", qualified(pair[1])),
 									  2, types, vals, NULL, false, 0) != SPI_OK_DELETE)
 				elog(ERROR, "could not end a lock");
-			/* the lock released, for "released" (c-notices) */
-			if (live)
-			{
-				citus_last_lock.found = true;
-				citus_last_lock.relid = pair[2];
-				citus_last_lock.key = MemoryContextStrdup(callercxt, lkey);
-				citus_last_lock.holder = MemoryContextStrdup(callercxt, holder);
-				citus_last_lock.fence = fence;
-				citus_last_lock.expires_at = expires_at;
-			}
 		}
 		break;
 	}
+	return live;
+}
+
+/* ---- routes (helper "routes", build plan step 8) ---- */
+
+#define ROUTES		"reclock_citus_routes"
+
+/*
+ * A route is reclaimed once its grant's expiry (the worker's clock) is this
+ * far behind the coordinator's clock, a few per acquire.
+ */
+#define ROUTE_GRACE_USECS	(5 * 60 * USECS_PER_SEC)
+#define ROUTE_RECLAIM		4
+
+/* reclock_citus_routes, schema-qualified and quoted */
+static char *
+routes_name(void)
+{
+	return quote_qualified_identifier(get_namespace_name(ReclockExtensionSchema()), ROUTES);
+}
+
+/* the SHA-256 hash of token, as a bytea */
+static bytea *
+token_hash(const pg_uuid_t *token)
+{
+	uint8		hashbuf[RECLOCK_HASH_LEN];
+	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
+
+	ReclockHashToken(token, hashbuf);
+	SET_VARSIZE(hash, VARHDRSZ + RECLOCK_HASH_LEN);
+	memcpy(VARDATA(hash), hashbuf, RECLOCK_HASH_LEN);
+	return hash;
+}
+
+/*
+ * The route of a token just granted (in an SPI connection, between
+ * ReclockCitusExactTextBegin() and its end, so that dist prints exactly),
+ * written as the extension owner in the acquiring transaction: a rollback
+ * takes it away with the grant.  The grant's other routes (its holder's
+ * earlier tokens, on a renewal) follow its expiry, and a few dead routes
+ * are reclaimed.
+ */
+static void
+route_write(Oid table, bytea *hash, int64 fence, Oid disttype, Datum dist,
+			TimestampTz expires_at)
+{
+	Oid			typoutput;
+	bool		varlena;
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+	const char *routes = routes_name();
+
+	getTypeOutputInfo(disttype, &typoutput, &varlena);
+	level = store_owner_begin(&save_userid, &save_sec);
+	routes_follow(fence, expires_at);
+	{
+		Oid			types[5] = {BYTEAOID, OIDOID, INT8OID, TEXTOID, TIMESTAMPTZOID};
+		Datum		vals[5] = {PointerGetDatum(hash), ObjectIdGetDatum(table), Int64GetDatum(fence),
+		CStringGetTextDatum(OidOutputFunctionCall(typoutput, dist)), TimestampTzGetDatum(expires_at)};
+
+		if (SPI_execute_with_args(psprintf("INSERT INTO %s (hash, tbl, fence, dist, expires_at)"
+										   " VALUES ($1, $2, $3, $4, $5)", routes),
+								  5, types, vals, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not write a token's route");
+	}
+	{
+		Oid			types[1] = {TIMESTAMPTZOID};
+		Datum		vals[1] = {TimestampTzGetDatum(ReclockNow() - ROUTE_GRACE_USECS)};
+
+		/* the oldest first, by the expiry index; none that another acquire is reclaiming */
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
+										   " WHERE expires_at < $1 ORDER BY expires_at LIMIT %d"
+										   " FOR UPDATE SKIP LOCKED))", routes, routes, ROUTE_RECLAIM),
+								  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not reclaim routes");
+	}
 	store_owner_end(save_userid, save_sec, level);
-	AtEOXact_GUC(true, exact);
-	SPI_finish();
-	return found && live;
+}
+
+/*
+ * The route of a token (hash), in an SPI connection, as the extension
+ * owner, between ReclockCitusExactTextBegin() and its end: its table's
+ * stores (false if the table is no longer registered) and the row's
+ * distribution value, read back from its exact text.
+ */
+static bool
+route_find(bytea *hash, Route *route)
+{
+	Oid			types[1] = {BYTEAOID};
+	Datum		vals[1] = {PointerGetDatum(hash)};
+	bool		isnull;
+	Oid			table;
+	char	   *dist;
+	Oid			typinput;
+	Oid			typioparam;
+
+	if (SPI_execute_with_args(psprintf("SELECT tbl::pg_catalog.oid, fence, dist FROM %s WHERE hash = $1",
+									   routes_name()),
+							  1, types, vals, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up a token's route");
+	if (SPI_processed != 1)
+		return false;
+	table = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	route->fence = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	dist = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	route->table = table;
+	if (!registry_lookup(table, &route->locks, &route->tokens))
+		return false;
+	route->disttype = get_atttype(route->tokens, get_attnum(route->tokens, "dist"));
+	if (!OidIsValid(route->disttype))
+		return false;
+	getTypeInputInfo(route->disttype, &typinput, &typioparam);
+	route->dist = OidInputFunctionCall(typinput, dist, typioparam, -1);
+	return true;
+}
+
+/* routes of a grant that ended (by_fence), and the route of hash (if any), deleted */
+static void
+routes_end(bytea *hash, int64 fence, bool by_fence)
+{
+	Oid			htypes[1] = {BYTEAOID};
+	Datum		hvals[1] = {PointerGetDatum(hash)};
+	Oid			ftypes[1] = {INT8OID};
+	Datum		fvals[1] = {Int64GetDatum(fence)};
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+
+	level = store_owner_begin(&save_userid, &save_sec);
+	if (hash != NULL &&
+		SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = $1", routes_name()),
+							  1, htypes, hvals, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete a token's route");
+	if (by_fence &&
+		SPI_execute_with_args(psprintf("DELETE FROM %s WHERE fence = $1", routes_name()),
+							  1, ftypes, fvals, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete a grant's routes");
+	store_owner_end(save_userid, save_sec, level);
+}
+
+/* the routes of grant fence expire with it (a refresh, a renewal) */
+static void
+routes_follow(int64 fence, TimestampTz expires_at)
+{
+	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		vals[2] = {Int64GetDatum(fence), TimestampTzGetDatum(expires_at)};
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+
+	level = store_owner_begin(&save_userid, &save_sec);
+	if (SPI_execute_with_args(psprintf("UPDATE %s SET expires_at = $2 WHERE fence = $1", routes_name()),
+							  2, types, vals, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update a grant's routes");
+	store_owner_end(save_userid, save_sec, level);
+}
+
+/* a table's routes, when its stores go (unprotect, DROP), in an SPI connection as the store owner */
+static void
+routes_forget(Oid table)
+{
+	if (OidIsValid(get_relname_relid(ROUTES, ReclockExtensionSchema())))
+		run_sql(psprintf("DELETE FROM %s WHERE tbl::pg_catalog.oid = %u", routes_name(), table),
+				SPI_OK_DELETE);
 }
 
 /* ---- review (helper c-review): the DDL watch of a protected distributed table ---- */

@@ -407,6 +407,35 @@ COMMENT ON TABLE @extschema@.reclock_citus_tables IS 'reclock internal: the lock
 REVOKE ALL ON @extschema@.reclock_citus_tables FROM PUBLIC;
 GRANT SELECT ON @extschema@.reclock_citus_tables TO pg_database_owner;
 
+-- Citus (1.3): the routing index of token lookups on the coordinator
+-- (docs/citus.md, build plan step 8).  One row per token handed out by
+-- reclock_acquire of a protected distributed table's row: its SHA-256 hash,
+-- the table, the grant's fence, the row's distribution value as text
+-- (printed exactly, as every node reads it) and the grant's expiry (the
+-- worker's clock).  reclock_valid, reclock_refresh and reclock_release find
+-- the token's row here and send one statement to the row's node, whose
+-- stores decide: the index is never an authority.  Written in the acquiring
+-- transaction as the extension owner; release and break delete a grant's
+-- rows, acquires reclaim dead ones a few at a time.  A plain table of the
+-- coordinator's: Citus neither distributes nor replicates it (no key refers
+-- to a Citus table).
+CREATE TABLE @extschema@.reclock_citus_routes (
+	hash		pg_catalog.bytea NOT NULL,
+	tbl			pg_catalog.regclass NOT NULL,
+	fence		pg_catalog.int8 NOT NULL,
+	dist		pg_catalog.text NOT NULL,
+	expires_at	pg_catalog.timestamptz NOT NULL,
+	CONSTRAINT reclock_citus_routes_pkey PRIMARY KEY (hash)
+) USING heap;
+CREATE INDEX reclock_citus_routes_fence_idx ON @extschema@.reclock_citus_routes (fence);
+CREATE INDEX reclock_citus_routes_expiry_idx ON @extschema@.reclock_citus_routes (expires_at);
+COMMENT ON TABLE @extschema@.reclock_citus_routes IS 'reclock internal: where the grant of each token of a protected Citus distributed table lives';
+-- Private, as the token store (hashes only; the database's owner may read
+-- what pg_dump dumps).
+REVOKE ALL ON @extschema@.reclock_citus_routes FROM PUBLIC;
+GRANT SELECT ON @extschema@.reclock_citus_routes TO pg_database_owner;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reclock_citus_routes', '');
+
 -- Citus (1.3): the worker side of reclock_acquire on a protected
 -- distributed table, run on the row's node by one routed statement from the
 -- coordinator (called for the row itself, with the shard's OID; with

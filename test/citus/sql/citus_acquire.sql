@@ -93,8 +93,8 @@ ROLLBACK;
 UPDATE aq SET v = 'free' WHERE id = 3;
 SELECT key, holder FROM :"locks" ORDER BY key;
 
--- valid and release by token (looked for in every protected table's token
--- store: a fan-out)
+-- valid and release by token (found by its route on the coordinator, then
+-- one statement routed to the row's node: citus_routes)
 SELECT reclock_valid(:'tok') AS valid, reclock_valid(:'tok2') AS valid2,
        reclock_valid(gen_random_uuid()) AS valid_unknown;
 SELECT acquired, token AS ctok FROM reclock_acquire('aq', '5', 'carol') \gset

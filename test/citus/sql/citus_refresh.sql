@@ -1,7 +1,7 @@
 --
 -- citus_refresh: reclock_refresh of a grant of a protected distributed
 -- table's row, from the coordinator (docs/citus.md, build plan step 4): the
--- token's row is found in the token stores, then one routed statement
+-- token's route is found on the coordinator (citus_routes), then one routed statement
 -- extends the grant on the row's node, by the worker's clock.  A lock that
 -- ran out is never revived: a refresh of a dead grant gives NULL, and a
 -- refresh whose grant runs out before its transaction commits fails there
