@@ -1816,17 +1816,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* no shard move or split of the row's shard until this transaction ends */
-	{
-		AttrNumber	distatt = get_attnum(RelationGetRelid(rel), distribution_column(rel));
-
-		for (distidx = 0; distidx < n; distidx++)
-			if (ki->attnums[distidx] == distatt)
-				break;
-		if (distidx == n)
-			elog(ERROR, "the distribution column of \"%s\" is not in its primary key",
-				 RelationGetRelationName(rel));
-		lock_store_shard(locks, keyvals[distidx]);
-	}
+	lock_store_shard(locks, keyvals[distidx]);
 	exact = ReclockCitusExactTextBegin();
 	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence, %s"
 									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d, $%d, $%d) g"
