@@ -50,7 +50,7 @@ else
 EXTENSION = reclock
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big = reclock
-OBJS = src/reclock.o src/keys.o src/plans.o src/rowsql.o src/store.o src/livekeys.o src/tokens.o src/citusstore.o src/acquire.o src/links.o src/children.o src/guard.o src/protect.o src/cas.o src/notify.o src/ddl.o src/citus.o
+OBJS = src/cituscarry.o src/reclock.o src/keys.o src/plans.o src/rowsql.o src/store.o src/livekeys.o src/tokens.o src/citusstore.o src/acquire.o src/links.o src/children.o src/guard.o src/protect.o src/cas.o src/notify.o src/ddl.o src/citus.o
 DATA = $(wildcard src/reclock--*.sql)
 PGFILEDESC = "reclock - durable, enforced edit locks on rows"
 

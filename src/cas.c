@@ -34,6 +34,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -228,6 +229,29 @@ typedef struct CasState
 	TupleDesc	rowdesc;
 } CasState;
 
+/*
+ * On a table Citus manages, the statements below run through Citus, which
+ * sends their parameters to the row's worker as text printed under this
+ * session's settings: a compare or a swap could judge, and write, other
+ * values than the caller gave (ReclockCitusExactTextBegin).  The expected
+ * and new values were read under the caller's settings, as on one node.
+ * Returns the GUC nest level to close with exact_text_end().
+ */
+static int
+exact_text_begin(CasState *st)
+{
+	if (st->ki->citus != RECLOCK_CITUS_NONE)
+		return ReclockCitusExactTextBegin();
+	return -1;
+}
+
+static void
+exact_text_end(int level)
+{
+	if (level >= 0)
+		AtEOXact_GUC(true, level);
+}
+
 /* open the table, parse the key and the expected values */
 static void
 cas_parse(FunctionCallInfo fcinfo, CasState *st, const char *fname)
@@ -295,6 +319,7 @@ cas_fetch(CasState *st, bool for_update, bool with_json)
 	int			ret;
 	FetchArg	fa = {st, for_update, with_json};
 	ReclockStatement stmt;
+	int			level;
 
 	initStringInfo(&shape);
 	appendStringInfoString(&shape, for_update ? "lock" : (with_json ? "json" : "read"));
@@ -309,7 +334,9 @@ cas_fetch(CasState *st, bool for_update, bool with_json)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	level = exact_text_begin(st);
 	ret = ReclockPlanRun(&stmt, st->keyvals, NULL, 1);
+	exact_text_end(level);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
@@ -384,6 +411,7 @@ cas_swap(CasState *st, ColValue *newcols, int nnew)
 	StringInfoData shape;
 	SwapArg		sa = {st, newcols, nnew};
 	ReclockStatement stmt;
+	int			level;
 
 	/* the parameters: the key, the new values, the non-null expected values */
 	for (i = 0; i < st->ki->nkeys; i++)
@@ -423,7 +451,9 @@ cas_swap(CasState *st, ColValue *newcols, int nnew)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	level = exact_text_begin(st);
 	ret = ReclockPlanRun(&stmt, values, nulls, 0);
+	exact_text_end(level);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	/* none: a value differs, the row is gone, or a BEFORE trigger skipped it */

@@ -41,6 +41,7 @@
 #include "catalog/pg_namespace.h"
 #include "commands/extension.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -331,4 +332,30 @@ ReclockCitusRefuseWrite(Relation rel, ReclockCitusKind kind, Oid table)
 			 errhint("Remove the guard on the coordinator with reclock_unprotect() of the shard's table and citus.enable_unsafe_triggers on, or make that table local again with undistribute_table().") :
 			 errhint("Remove the guard on the coordinator with reclock_unprotect('%s') and citus.enable_unsafe_triggers on, or make the table local again with undistribute_table().",
 					 OidIsValid(table) ? get_rel_name(table) : RelationGetRelationName(rel))));
+}
+
+/*
+ * Statements reclock sends through Citus carry their parameters (keys,
+ * distribution values, compared and written values) to the workers as text
+ * printed under this session's settings, which the worker reads under its
+ * own: under DateStyle 'SQL, DMY' the date 3 April 2026 goes as 03/04/2026
+ * and is read there as 4 March; under extra_float_digits 0 a float8 loses
+ * digits.  Run such statements between ReclockCitusExactTextBegin() and
+ * AtEOXact_GUC(true, <its result>): every built-in type then prints exactly
+ * and in a form any node reads the same way (ISO dates, postgres
+ * intervals, shortest exact floats).  Read the caller's values before,
+ * under the caller's settings, as on one node.
+ */
+int
+ReclockCitusExactTextBegin(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("DateStyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("IntervalStyle", "postgres", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
 }

@@ -1510,6 +1510,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 bool
 ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
 	uint8		hashbuf[RECLOCK_HASH_LEN];
 	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
@@ -1530,6 +1531,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	run_sql(psprintf("SELECT tokens::pg_catalog.oid FROM %s", registry_name()), SPI_OK_SELECT);
@@ -1579,6 +1581,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 		break;
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return done;
 }
@@ -1592,6 +1595,7 @@ Datum
 ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 					const char *holder, int64 ttl, TupleDesc tupdesc)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			locks;
 	Oid			tokens;
 	Datum	   *keyvals;
@@ -1677,6 +1681,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	callercxt = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();
 	if (SPI_execute_with_args(psprintf("SELECT g.reclock_acquired, g.reclock_holder, g.reclock_expires_at, g.reclock_fence"
 									   " FROM %s, LATERAL %s.reclock_citus_grant(tableoid, $%d, $%d, $%d, $%d, $%d, $%d, $%d) g"
 									   " WHERE %s",
@@ -1704,6 +1709,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		result[4] = SPI_getbinval(row, rowdesc, 4, &isnull);
 		tup = heap_form_tuple(tupdesc, result, nulls);
 		MemoryContextSwitchTo(spicxt);
+		AtEOXact_GUC(true, exact);
 		SPI_finish();
 		return HeapTupleGetDatum(tup);
 	}
@@ -1722,6 +1728,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 bool
 ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *handled)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			locks;
 	Oid			tokens;
 	int			n = ki->nkeys;
@@ -1750,6 +1757,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();
 	/* the row's own key, if the row is there (the caller's view of it) */
 	if (SPI_execute_with_args(psprintf("SELECT %s FROM %s WHERE %s",
 									   ReclockColumnListSql(RelationGetRelid(rel), n, ki->attnums),
@@ -1798,6 +1806,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 			elog(ERROR, "could not end the tokens of row %s", key);
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return broken;
 }
@@ -1814,6 +1823,7 @@ ReclockCitusBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool *h
 bool
 ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 {
+	int			exact;			/* ReclockCitusExactTextBegin() level */
 	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
 	uint8		hashbuf[RECLOCK_HASH_LEN];
 	bytea	   *hash = palloc(VARHDRSZ + RECLOCK_HASH_LEN);
@@ -1834,6 +1844,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	exact = ReclockCitusExactTextBegin();
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid FROM %s", registry_name()),
@@ -1885,6 +1896,7 @@ ReclockCitusTokenLive(const pg_uuid_t *token, bool end)
 		break;
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
+	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return found && live;
 }

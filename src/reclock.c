@@ -99,6 +99,7 @@ static bool check_token(char **newval, void **extra, GucSource source);
 static void assign_token(const char *newval, void *extra);
 static const char *show_token(void);
 static bool token_stands(void);
+static const char *presented_text(void);
 static bool parse_uuid(const char *s, int len, pg_uuid_t *uuid);
 
 /*
@@ -316,6 +317,9 @@ _PG_init(void)
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							   check_token, assign_token, show_token);
 	token_guc = find_token_guc();
+	/* on a Citus node: pass the presented tokens on to the workers */
+	if (ReclockCarryInit(presented_text))
+		ReclockRegisterRelcacheCallback(ReclockCarryInvalidate);
 
 	/*
 	 * A placeholder value from an earlier transaction (a session SET, a
@@ -565,6 +569,19 @@ ReclockPresentedTokens(const uint8 **hashes, uint64 *generation)
 		return 0;
 	*hashes = presented->hashes;
 	return presented->ntokens;
+}
+
+/*
+ * The value of reclock.token the current transaction presents: the
+ * setting's text if it counts (token_stands()), else "".
+ */
+static const char *
+presented_text(void)
+{
+	if (presented == NULL || presented->ntokens == 0 || !token_stands() ||
+		reclock_token_string == NULL)
+		return "";
+	return reclock_token_string;
 }
 
 /* a uuid in its usual forms: 32 hex digits, hyphens allowed between groups */

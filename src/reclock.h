@@ -10,9 +10,13 @@
  * call up, or on a function declared in another file's section.
  *
  *   compat.h     every PostgreSQL version shim (no code of its own)
+ *   cituscarry.c the token carry: a Citus coordinator passes the presented
+ *                tokens on to its workers (hooks; reads Citus's metadata
+ *                by name, is handed the presented value by reclock.c)
  *   reclock.c    module init, the settings, the clock, token presentation
  *                (reclock.token), the one transaction-callback dispatcher
- *   citus.c      which tables Citus manages (catalog reads only)
+ *   citus.c      which tables Citus manages (catalog reads only); the
+ *                settings under which values go through Citus exactly
  *   plans.c      the cache of SPI statements, pinned to their relations
  *   keys.c       a table's key facts and the canonical key text (reads
  *                no store, runs no SQL)
@@ -51,7 +55,7 @@
  * tokens, livekeys, store, rowsql, keys, plans; guard -> children, links,
  * notify, tokens, livekeys, store, keys, citus; protect -> citusstore,
  * links, notify, store, keys; citusstore -> store, rowsql, keys; acquire -> citusstore, notify, tokens, store, rowsql, keys, plans;
- * cas -> links, rowsql, keys, plans; ddl -> protect, store, keys.
+ * cas -> links, rowsql, keys, plans, citus; ddl -> protect, store, keys.
  *
  * IDENTIFICATION
  *	  src/reclock.h
@@ -121,6 +125,10 @@ ReclockCheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
 #define RECLOCK_MAX_CHAIN_DEPTH	16
 
 typedef struct ReclockKeyInfo ReclockKeyInfo;	/* keys.c */
+
+/*--- cituscarry.c: the token carry to Citus workers (installed by reclock.c) ---*/
+extern bool ReclockCarryInit(const char *(*presented) (void));
+extern void ReclockCarryInvalidate(Datum arg, Oid relid);
 
 /*--- reclock.c: init, settings, the clock, the transaction-callback dispatcher ---*/
 extern int	reclock_default_ttl;	/* seconds */
@@ -195,6 +203,7 @@ typedef enum ReclockCitusKind
 
 extern ReclockCitusKind ReclockCitusKindOf(Oid relid, Oid *table, bool *unsure);
 extern bool ReclockCitusOnCoordinator(void);
+extern int	ReclockCitusExactTextBegin(void);
 extern bool ReclockCitusIsShardCopy(Relation rel, const char *tgname,
 									const char *trigger);
 extern void ReclockCitusRefuseLockable(Relation rel, ReclockKeyInfo *ki,
