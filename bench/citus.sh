@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Citus baseline (issue 24): what a lock table and a plain write cost through
-# a Citus coordinator, with one worker and then with two, before reclock
-# guards distributed tables.  Builds a throwaway cluster of $PG_CONFIG's
+# reclock on Citus (issue 24): what an edit lock and a guarded write cost
+# through a Citus coordinator, with one worker and then with two, beside the
+# same without reclock.  Builds a throwaway cluster of $PG_CONFIG's
 # PostgreSQL with Citus (as test/citus/run.sh does: a coordinator and two
 # workers on loopback; the coordinator holds no shards), then, with one
 # worker and again after adding the second, measures side by side, one
@@ -15,11 +15,22 @@
 #   upd_dist   single-row UPDATE of a distributed table of 100 000 rows
 #   upd_local  the same UPDATE of a plain table on the coordinator (the
 #              floor without Citus's routing)
+#   rc_dist    reclock's acquire+release cycle on a protected distributed
+#              table (the grant routed to the row's node; release by token
+#              fans out over the protected tables' token stores)
+#   rc_local   the same cycle on a protected plain table on the coordinator
+#   gupd_dist  the single-row UPDATE of upd_dist on the protected table
+#              (the guard on the worker probes its store shard; no lock)
+#   tupd_dist  the UPDATE of a locked row presenting its token
+#              (set_config(..., true) in a transaction block: the carry
+#              sends it to the worker), 1 000 rows locked up front
+#   tupd_base  the same transaction on the unprotected table (set_config of
+#              another setting), its floor
 #
 # Needs Citus installed (`make test-citus PG_MAJOR=17` builds it once), and
 # pgbench.  Run as root in the chroot:
 #   .ci/in-chroot.sh 17 bench/citus.sh
-#   SECS=5 REPS=3 CLIENTS="1 4" (defaults)
+#   SECS=5 REPS=3 CLIENTS="1 4" (defaults); SCRIPTS="rc_dist gupd_dist" runs some
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,7 +75,7 @@ for i in 0 1 2; do
 port = ${ports[$i]}
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
-shared_preload_libraries = 'citus'
+shared_preload_libraries = 'citus,reclock'
 max_prepared_transactions = 40
 max_connections = 100
 shared_buffers = 128MB
@@ -78,7 +89,7 @@ psql_on() {
 }
 for i in 0 1 2; do
   psql_on "$i" -d postgres -c 'CREATE DATABASE bench'
-  psql_on "$i" -d bench -c 'CREATE EXTENSION citus'
+  psql_on "$i" -d bench -c 'CREATE EXTENSION citus' -c 'CREATE EXTENSION reclock'
 done
 psql_on 0 -d bench -c "SELECT citus_set_coordinator_host('127.0.0.1', ${ports[0]})" \
   -c "SELECT citus_add_node('127.0.0.1', ${ports[1]})" >/dev/null
@@ -92,7 +103,8 @@ pl_acquire=$(sed -n '/^CREATE OR REPLACE FUNCTION pl_acquire/,/^END \$\$;/p' ben
 setup() {
   psql_on 0 -d bench >/dev/null <<EOF
 SET citus.shard_count = 32;
-DROP TABLE IF EXISTS bt, bt_local, pl_locks, pl_locks_local CASCADE;
+SELECT reclock_unprotect(t::regclass) FROM (VALUES ('bp'), ('bp_local')) v(t) WHERE to_regclass(t) IS NOT NULL;
+DROP TABLE IF EXISTS bt, bt_local, bp, bp_local, bench_tok, pl_locks, pl_locks_local CASCADE;
 DROP SEQUENCE IF EXISTS pl_fence;
 CREATE SEQUENCE pl_fence;
 -- the acquire target and the UPDATE target: distributed, 100 000 rows
@@ -101,6 +113,20 @@ SELECT create_distributed_table('bt', 'id');
 INSERT INTO bt SELECT generate_series(1, 100000);
 CREATE TABLE bt_local (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
 INSERT INTO bt_local SELECT generate_series(1, 100000);
+-- the same, protected by reclock
+CREATE TABLE bp (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
+SELECT create_distributed_table('bp', 'id');
+INSERT INTO bp SELECT generate_series(1, 101000);
+SELECT reclock_protect('bp');
+CREATE TABLE bp_local (id int PRIMARY KEY, v int NOT NULL DEFAULT 0);
+INSERT INTO bp_local SELECT generate_series(1, 100000);
+SELECT reclock_protect('bp_local');
+-- rows 100001.. of bp locked up front, their tokens here (tupd_dist); the
+-- cycles pick rows 1..100000
+INSERT INTO bt SELECT generate_series(100001, 101000);
+CREATE TABLE bench_tok (id int PRIMARY KEY, tok uuid);
+INSERT INTO bench_tok SELECT i, (reclock_acquire('bp', i::text, 'bench', '1 day')).token
+  FROM generate_series(100001, 101000) i;
 -- the lock table distributed by key (a unique index on token alone is not
 -- possible on a distributed table: release goes by key and token)
 CREATE TABLE pl_locks (
@@ -155,7 +181,39 @@ cat >"$dir/upd_local.sql" <<'EOF'
 \set id random(1, 100000)
 UPDATE bt_local SET v = v + 1 WHERE id = :id;
 EOF
-scripts=(pl_local pl_dist upd_dist upd_local)
+cat >"$dir/rc_dist.sql" <<'EOF'
+\set id random(1, 100000)
+SELECT acquired, token FROM reclock_acquire('bp', ':id', 'h:client_id', '5 min') \gset
+\if :acquired
+SELECT reclock_release(':token');
+\endif
+EOF
+cat >"$dir/rc_local.sql" <<'EOF'
+\set id random(1, 100000)
+SELECT acquired, token FROM reclock_acquire('bp_local', ':id', 'h:client_id', '5 min') \gset
+\if :acquired
+SELECT reclock_release(':token');
+\endif
+EOF
+cat >"$dir/gupd_dist.sql" <<'EOF'
+\set id random(1, 100000)
+UPDATE bp SET v = v + 1 WHERE id = :id;
+EOF
+cat >"$dir/tupd_dist.sql" <<'EOF'
+\set id random(100001, 101000)
+BEGIN;
+SELECT set_config('reclock.token', tok::text, true) FROM bench_tok WHERE id = :id;
+UPDATE bp SET v = v + 1 WHERE id = :id;
+COMMIT;
+EOF
+cat >"$dir/tupd_base.sql" <<'EOF'
+\set id random(100001, 101000)
+BEGIN;
+SELECT set_config('bench.tok', tok::text, true) FROM bench_tok WHERE id = :id;
+UPDATE bt SET v = v + 1 WHERE id = :id;
+COMMIT;
+EOF
+scripts=(${SCRIPTS:-pl_local pl_dist upd_dist upd_local rc_dist rc_local gupd_dist tupd_dist tupd_base})
 
 tps() {  # script clients
   local out
@@ -200,4 +258,23 @@ echo
 printf '%-8s %12s %12s\n' clients 'pl_dist 2w/1w' 'upd_dist 2w/1w'
 for c in $CLIENTS; do
   printf '%-8s %12s %12s\n' "$c" "$(ratio "${result[2.$c.pl_dist]}" "${result[1.$c.pl_dist]}")" "$(ratio "${result[2.$c.upd_dist]}" "${result[1.$c.upd_dist]}")"
+done
+echo
+echo "reclock (same run): rc = acquire+release cycle, gupd = guarded UPDATE of an unlocked row, tupd = UPDATE of a locked row with its token"
+printf '%-8s %-8s %9s %9s %9s %9s %9s | %11s %11s %11s %11s\n' workers clients rc_dist rc_local gupd_dist tupd_dist tupd_base 'rc_d/pl_d' 'rc_d/rc_l' 'gupd/upd' 'tupd/base'
+for w in 1 2; do
+  for c in $CLIENTS; do
+    printf '%-8s %-8s %9.0f %9.0f %9.0f %9.0f %9.0f | %11s %11s %11s %11s\n' "$w" "$c" \
+      "${result[$w.$c.rc_dist]}" "${result[$w.$c.rc_local]}" "${result[$w.$c.gupd_dist]}" "${result[$w.$c.tupd_dist]}" "${result[$w.$c.tupd_base]}" \
+      "$(ratio "${result[$w.$c.rc_dist]}" "${result[$w.$c.pl_dist]}")" \
+      "$(ratio "${result[$w.$c.rc_dist]}" "${result[$w.$c.rc_local]}")" \
+      "$(ratio "${result[$w.$c.gupd_dist]}" "${result[$w.$c.upd_dist]}")" \
+      "$(ratio "${result[$w.$c.tupd_dist]}" "${result[$w.$c.tupd_base]}")"
+  done
+done
+echo
+printf '%-8s %12s %12s %12s\n' clients 'rc_dist 2w/1w' 'gupd 2w/1w' 'tupd 2w/1w'
+for c in $CLIENTS; do
+  printf '%-8s %12s %12s %12s\n' "$c" "$(ratio "${result[2.$c.rc_dist]}" "${result[1.$c.rc_dist]}")" \
+    "$(ratio "${result[2.$c.gupd_dist]}" "${result[1.$c.gupd_dist]}")" "$(ratio "${result[2.$c.tupd_dist]}" "${result[1.$c.tupd_dist]}")"
 done
