@@ -804,7 +804,8 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 
 		gvals[0] = CStringGetTextDatum(key);
 		gvals[1] = CStringGetTextDatum(holder);
-		gvals[2] = CStringGetTextDatum(GetUserNameFromId(save_userid, false));
+		/* read as a regrole on every node: an identifier, quoted as needed */
+		gvals[2] = CStringGetTextDatum(quote_identifier(GetUserNameFromId(save_userid, false)));
 		gvals[3] = Int64GetDatum(fence);
 		gvals[4] = TimestampTzGetDatum(now);
 		gvals[5] = TimestampTzGetDatum(now + ttl);

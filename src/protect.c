@@ -29,6 +29,7 @@
 #include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -270,6 +271,45 @@ ReclockGuardNewPartition(Oid relid)
 }
 
 /*
+ * For a Citus table, protect's and unprotect's work runs as the extension
+ * owner (search_path pinned): Citus refuses (25001) to touch, in one
+ * transaction, placements of one co-location group over connections of two
+ * users, and the stores, made and dropped as the owner, are co-located with
+ * the table (a reference table: every reference table is in one group).  So
+ * the table's own triggers and TRUNCATE checks are made and dropped as the
+ * owner too; the caller owns the table (checked before).
+ */
+typedef struct CitusOwnerSave
+{
+	bool		active;
+	int			level;
+	Oid			userid;
+	int			sec;
+} CitusOwnerSave;
+
+static void
+citus_owner_begin(ReclockCitusKind kind, CitusOwnerSave *save)
+{
+	save->active = kind != RECLOCK_CITUS_NONE;
+	if (!save->active)
+		return;
+	save->level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	GetUserIdAndSecContext(&save->userid, &save->sec);
+	SetUserIdAndSecContext(ReclockStoreOwner(), save->sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+static void
+citus_owner_end(CitusOwnerSave *save)
+{
+	if (!save->active)
+		return;
+	SetUserIdAndSecContext(save->userid, save->sec);
+	AtEOXact_GUC(true, save->level);
+}
+
+/*
  * reclock_protect(tbl regclass, require_lock boolean, parent regclass,
  *				   parent_fk name) returns void
  *
@@ -288,6 +328,7 @@ reclock_protect(PG_FUNCTION_ARGS)
 	Oid			fkoid = InvalidOid;
 	bool		require_lock;
 	int			level;
+	CitusOwnerSave owner;
 
 	/* as the STRICT function of 1.0: a NULL table or flag does nothing */
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -310,6 +351,7 @@ reclock_protect(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parent_fk needs parent"),
 				 errhint("Name the parent table: reclock_protect(table, parent => '<table>', parent_fk => '<constraint>').")));
+	citus_owner_begin(ki->citus, &owner);
 	/* a Citus distributed table: its stores (0A000 for what is not guarded) */
 	ReclockCitusProtect(rel, ki, parent, fkoid);
 	ReclockCitusRefProtect(rel, ki);	/* a reference table (citusref.c) */
@@ -322,6 +364,7 @@ reclock_protect(PG_FUNCTION_ARGS)
 	ReclockCitusTriggersEnd(level);
 	ReclockRefreshNoticeTrigger(ReclockRootOf(RelationGetRelid(rel)), InvalidOid, false);
 	SPI_finish();
+	citus_owner_end(&owner);
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();
 }
@@ -337,7 +380,9 @@ reclock_unprotect(PG_FUNCTION_ARGS)
 	bool		unsure;
 	ReclockCitusKind kind = ReclockCitusKindOf(RelationGetRelid(rel), &table, &unsure);
 	int			level;
+	CitusOwnerSave owner;
 
+	citus_owner_begin(kind, &owner);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	level = ReclockCitusTriggersBegin(kind);
@@ -356,6 +401,7 @@ reclock_unprotect(PG_FUNCTION_ARGS)
 	ReclockRefreshNoticeTrigger(ReclockRootOf(RelationGetRelid(rel)), InvalidOid, false);
 	ReclockCitusTriggersEnd(level);
 	SPI_finish();
+	citus_owner_end(&owner);
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_VOID();
 }
