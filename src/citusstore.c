@@ -2756,6 +2756,22 @@ notices_executor_start(QueryDesc *queryDesc, int eflags)
 			if (rte->rtekind != RTE_RELATION || rte->rellockmode != RowExclusiveLock ||
 				rte->relkind != RELKIND_RELATION || !notifying_table(rte->relid))
 				continue;
+
+			/*
+			 * A backend Citus opened that writes the distributed table itself
+			 * (not a shard) runs a function call Citus delegated here: its
+			 * notices could be collected neither here (Citus refuses a
+			 * distributed query in its backends outside the call) nor by the
+			 * node that started the transaction (which does not know what the
+			 * function writes).  Refused before anything is written.
+			 */
+			if (citus_connection())
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot write table \"%s\" in a function call that Citus delegated to a worker: its change notices are on",
+								get_rel_name(rte->relid)),
+						 errdetail("The notices of a write are collected by the node that started the transaction, which does not see the writes of a delegated function."),
+						 errhint("Call the function without delegation (create_distributed_function without a distribution argument), or turn the notices off with reclock_notify(table, false).")));
 			notice_state();
 			{
 				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
