@@ -1623,7 +1623,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 
 /* c-moves: against moves, and for atomicity under failure (end of file) */
 static void lock_store_shard(Oid store, Datum dist);
-static void mark_store_modified(Oid store, Datum dist);
+static void mark_store_modified(Oid store, Datum dist, Oid caller);
 
 /*
  * reclock_refresh of a token that the coordinator's own lock table does not
@@ -1706,7 +1706,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 			{
 				*expires_at = DatumGetTimestampTz(d);
 				done = true;
-				mark_store_modified(tokens, dist);
+				mark_store_modified(tokens, dist, save_userid);
 			}
 		}
 		break;
@@ -1847,7 +1847,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 
 		/* a grant: its part on the row's node counts as a modification */
 		if (DatumGetBool(SPI_getbinval(row, rowdesc, 1, &isnull)))
-			mark_store_modified(tokens, keyvals[distidx]);
+			mark_store_modified(tokens, keyvals[distidx], GetUserId());
 		spicxt = MemoryContextSwitchTo(callercxt);
 
 		/* the result in the caller's memory, out of SPI's */
@@ -3159,9 +3159,20 @@ lock_store_shard(Oid store, Datum dist)
  * the coordinator, lost likewise (test/citus/t/restart.sh).  Now the first
  * makes the coordinator's COMMIT fail (ErrorIfPostCommitFailedShardPlacements)
  * and the second is prepared and recovered by Citus (F10).
+ *
+ * Only when the caller (the user whose connection ran the grant or refresh)
+ * is the store owner.  Citus keeps one connection per user: the store
+ * owner's DELETE of another caller's grant went over a second connection,
+ * leaving the grant's connection read-only all the same, and made Citus
+ * refuse the caller's own writes of the row's shard group in that
+ * transaction ("cannot perform query on placements that were modified in
+ * this transaction by a different user"): an acquire after an UPDATE, an
+ * UPDATE after an acquire or a refresh (test review4_roles).  Making other
+ * callers' grants count as writes needs a write of theirs on their
+ * connection (section 3).
  */
 static void
-mark_store_modified(Oid store, Datum dist)
+mark_store_modified(Oid store, Datum dist, Oid caller)
 {
 	Oid			types[1];
 	Datum		vals[1] = {dist};
@@ -3171,6 +3182,8 @@ mark_store_modified(Oid store, Datum dist)
 	int32		typmod;
 	Oid			collid;
 
+	if (caller != ReclockStoreOwner())
+		return;
 	get_atttypetypmodcoll(store, get_attnum(store, "dist"), &types[0], &typmod, &collid);
 	level = store_owner_begin(&save_userid, &save_sec);
 	/* hash is NOT NULL (primary key): no row, but a task Citus cannot prune */
