@@ -9,7 +9,9 @@
 -- or a COMMIT that fails on the worker.
 --
 \set SHOW_CONTEXT never
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS reclock;
+RESET client_min_messages;
 SET citus.shard_count = 4;
 SET citus.next_shard_id = 1970000;
 CREATE TABLE r7 (id int PRIMARY KEY, v text);

@@ -8,7 +8,9 @@
 -- placements that were modified in this transaction by a different user".
 --
 \set SHOW_CONTEXT never
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS reclock;
+RESET client_min_messages;
 SET citus.shard_count = 2;
 SET citus.next_shard_id = 1960000;
 CREATE TABLE r6 (id int PRIMARY KEY, v text);
