@@ -2334,6 +2334,7 @@ ReclockCitusNotify(Relation rel, ReclockCitusKind kind, bool enabled)
  */
 static List *notice_shards = NIL;
 static List *notice_tables = NIL;
+static List *notice_users = NIL;	/* who wrote each of notice_tables */
 static bool notice_coordinated = false;	/* made a Citus coordinated transaction */
 static LocalTransactionId notice_lxid = InvalidLocalTransactionId;
 static int64 notice_seq = 0;
@@ -2353,6 +2354,7 @@ notice_state(void)
 	{
 		notice_shards = NIL;
 		notice_tables = NIL;
+		notice_users = NIL;
 		notice_coordinated = false;
 		notice_lxid = MY_LXID;
 	}
@@ -2600,7 +2602,10 @@ compare_payloads(const ListCell *a, const ListCell *b)
 /*
  * The coordinator's pre-commit: collect the notices of the marked tables
  * from the workers' outbox shards, over the connections that wrote them,
- * as the writing role.  Sorted by payload: rows of different shards have no
+ * as the writing role: the user the statement ran as (a SECURITY DEFINER
+ * function's owner, a SET ROLE's role), for Citus keeps one connection per
+ * user and refuses another user's query on placements a user modified in
+ * this transaction.  Sorted by payload: rows of different shards have no
  * order between them.
  */
 static void
@@ -2608,16 +2613,21 @@ collect_notices(void)
 {
 	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
 	List	   *tables = notice_tables;
+	List	   *users = notice_users;
 	ListCell   *lc;
+	ListCell   *lu;
 
 	notice_tables = NIL;
-	foreach(lc, tables)
+	notice_users = NIL;
+	forboth(lc, tables, lu, users)
 	{
 		Oid			relid = lfirst_oid(lc);
 		Oid			outbox;
 		List	   *payloads = NIL;
 		ListCell   *pc;
 		uint64		i;
+		Oid			save_userid;
+		int			save_sec;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
@@ -2626,8 +2636,11 @@ collect_notices(void)
 			SPI_finish();
 			continue;
 		}
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(lfirst_oid(lu), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		run_sql(psprintf("SELECT %s.reclock_citus_notice_take(o.tableoid, o.xid, o.n) FROM ONLY %s o",
 						 schema, qualified(outbox)), SPI_OK_SELECT);
+		SetUserIdAndSecContext(save_userid, save_sec);
 		for (i = 0; i < SPI_processed; i++)
 		{
 			char	   *p = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -2674,6 +2687,7 @@ citus_notices_xact(XactEvent event, void *arg)
 	{
 		notice_shards = NIL;
 		notice_tables = NIL;
+		notice_users = NIL;
 		notice_coordinated = false;
 		notice_lxid = InvalidLocalTransactionId;
 	}
@@ -2774,9 +2788,21 @@ notices_executor_start(QueryDesc *queryDesc, int eflags)
 						 errhint("Call the function without delegation (create_distributed_function without a distribution argument), or turn the notices off with reclock_notify(table, false).")));
 			notice_state();
 			{
+				Oid			user = GetUserId();
+				ListCell   *lt;
+				ListCell   *lu;
+				bool		seen = false;
 				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 
-				notice_tables = list_append_unique_oid(notice_tables, rte->relid);
+				/* each (table, user) once: collected as that user */
+				forboth(lt, notice_tables, lu, notice_users)
+					if (lfirst_oid(lt) == rte->relid && lfirst_oid(lu) == user)
+						seen = true;
+				if (!seen)
+				{
+					notice_tables = lappend_oid(notice_tables, rte->relid);
+					notice_users = lappend_oid(notice_users, user);
+				}
 				MemoryContextSwitchTo(old);
 			}
 			if (!IsTransactionBlock() && !notice_coordinated)
