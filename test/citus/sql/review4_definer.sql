@@ -23,7 +23,7 @@ GRANT SELECT, UPDATE ON r8 TO r8w;
 \set nfile `mktemp /tmp/review4_definer.XXXXXX`
 \setenv NFILE :nfile
 \! chmod 644 "$NFILE"
-CREATE FUNCTION received(f text) RETURNS SETOF text LANGUAGE sql AS $$
+CREATE FUNCTION r8_received(f text) RETURNS SETOF text LANGUAGE sql AS $$
   SELECT regexp_replace(l, 'PID [0-9]+', 'PID n')
     FROM unnest(string_to_array(rtrim(pg_read_file(f), E'\n'), E'\n')) l
 $$;
@@ -36,7 +36,7 @@ SET ROLE r8w;
 SELECT r8_def(1);
 \o
 RESET ROLE;
-SELECT * FROM received(:'nfile');
+SELECT * FROM r8_received(:'nfile') AS received;
 SELECT v FROM r8 WHERE id = 1;
 -- and in a transaction block
 SET ROLE r8w;
@@ -46,7 +46,7 @@ SELECT r8_def(2);
 COMMIT;
 \o
 RESET ROLE;
-SELECT * FROM received(:'nfile');
+SELECT * FROM r8_received(:'nfile') AS received;
 SELECT v FROM r8 WHERE id = 2;
 -- SET LOCAL ROLE for the write, back before COMMIT
 \o :nfile
@@ -56,7 +56,7 @@ UPDATE r8 SET v = 'setrole' WHERE id = 3;
 RESET ROLE;
 COMMIT;
 \o
-SELECT * FROM received(:'nfile');
+SELECT * FROM r8_received(:'nfile') AS received;
 SELECT v FROM r8 WHERE id = 3;
 -- read-only autocommit write (error as for any table)
 SET default_transaction_read_only = on;

@@ -22,7 +22,7 @@ SELECT reclock_notify('r7');
 \set nfile `mktemp /tmp/review4_delegated.XXXXXX`
 \setenv NFILE :nfile
 \! chmod 644 "$NFILE"
-CREATE FUNCTION received(f text) RETURNS SETOF text LANGUAGE sql AS $$
+CREATE FUNCTION r7_received(f text) RETURNS SETOF text LANGUAGE sql AS $$
   SELECT regexp_replace(l, 'PID [0-9]+', 'PID n')
     FROM unnest(string_to_array(rtrim(pg_read_file(f), E'\n'), E'\n')) l
 $$;
@@ -35,7 +35,7 @@ LISTEN reclock;
 SELECT r7_set(1);
 \o
 \echo :SQLSTATE
-SELECT * FROM received(:'nfile');
+SELECT * FROM r7_received(:'nfile') AS received;
 SELECT v FROM r7 WHERE id = 1;
 -- in a transaction block Citus runs it on the coordinator: heard at COMMIT
 \o :nfile
@@ -43,7 +43,7 @@ BEGIN;
 SELECT r7_set(2);
 COMMIT;
 \o
-SELECT * FROM received(:'nfile');
+SELECT * FROM r7_received(:'nfile') AS received;
 -- forced delegation in a transaction block: refused at the call, nothing
 -- committed (the coordinator's own write in the block with it)
 SELECT create_distributed_function('r7_set(int)', 'k', colocate_with => 'r7', force_delegation => true);
@@ -54,7 +54,7 @@ INSERT INTO r7_local VALUES (1);
 SELECT r7_set(3);
 COMMIT;
 \o
-SELECT * FROM received(:'nfile');
+SELECT * FROM r7_received(:'nfile') AS received;
 SELECT v FROM r7 WHERE id = 3;
 SELECT count(*) AS local_rows FROM r7_local;
 -- a command run_command_on_workers sends is not in a backend of Citus's
