@@ -1643,7 +1643,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 
 /* c-moves: against moves, and for atomicity under failure (end of file) */
 static void lock_store_shard(Oid store, Datum dist);
-static void mark_store_modified(Oid store, Datum dist);
+static void mark_store_modified(Oid store, Datum dist, Oid caller);
 
 /*
  * reclock_refresh of a token that the coordinator's own lock table does not
@@ -1698,7 +1698,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 				*expires_at = DatumGetTimestampTz(d);
 				done = true;
 				/* the worker's part counts as a write (2PC, a failed part fails COMMIT) */
-				mark_store_modified(route.tokens, route.dist);
+				mark_store_modified(route.tokens, route.dist, save_userid);
 				routes_follow(route.fence, *expires_at);
 			}
 		}
@@ -1839,7 +1839,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 
 		/* a grant: its part on the row's node counts as a modification */
 		if (DatumGetBool(SPI_getbinval(row, rowdesc, 1, &isnull)))
-			mark_store_modified(tokens, keyvals[distidx]);
+			mark_store_modified(tokens, keyvals[distidx], GetUserId());
 		spicxt = MemoryContextSwitchTo(callercxt);
 
 		/* the result in the caller's memory, out of SPI's */
@@ -2550,6 +2550,7 @@ ReclockCitusNotify(Relation rel, ReclockCitusKind kind, bool enabled)
  */
 static List *notice_shards = NIL;
 static List *notice_tables = NIL;
+static List *notice_users = NIL;	/* who wrote each of notice_tables */
 static bool notice_coordinated = false;	/* made a Citus coordinated transaction */
 static LocalTransactionId notice_lxid = InvalidLocalTransactionId;
 static int64 notice_seq = 0;
@@ -2569,6 +2570,7 @@ notice_state(void)
 	{
 		notice_shards = NIL;
 		notice_tables = NIL;
+		notice_users = NIL;
 		notice_coordinated = false;
 		notice_lxid = MY_LXID;
 	}
@@ -2816,7 +2818,10 @@ compare_payloads(const ListCell *a, const ListCell *b)
 /*
  * The coordinator's pre-commit: collect the notices of the marked tables
  * from the workers' outbox shards, over the connections that wrote them,
- * as the writing role.  Sorted by payload: rows of different shards have no
+ * as the writing role: the user the statement ran as (a SECURITY DEFINER
+ * function's owner, a SET ROLE's role), for Citus keeps one connection per
+ * user and refuses another user's query on placements a user modified in
+ * this transaction.  Sorted by payload: rows of different shards have no
  * order between them.
  */
 static void
@@ -2824,16 +2829,21 @@ collect_notices(void)
 {
 	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
 	List	   *tables = notice_tables;
+	List	   *users = notice_users;
 	ListCell   *lc;
+	ListCell   *lu;
 
 	notice_tables = NIL;
-	foreach(lc, tables)
+	notice_users = NIL;
+	forboth(lc, tables, lu, users)
 	{
 		Oid			relid = lfirst_oid(lc);
 		Oid			outbox;
 		List	   *payloads = NIL;
 		ListCell   *pc;
 		uint64		i;
+		Oid			save_userid;
+		int			save_sec;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
@@ -2842,8 +2852,11 @@ collect_notices(void)
 			SPI_finish();
 			continue;
 		}
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(lfirst_oid(lu), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		run_sql(psprintf("SELECT %s.reclock_citus_notice_take(o.tableoid, o.xid, o.n) FROM ONLY %s o",
 						 schema, qualified(outbox)), SPI_OK_SELECT);
+		SetUserIdAndSecContext(save_userid, save_sec);
 		for (i = 0; i < SPI_processed; i++)
 		{
 			char	   *p = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -2890,6 +2903,7 @@ citus_notices_xact(XactEvent event, void *arg)
 	{
 		notice_shards = NIL;
 		notice_tables = NIL;
+		notice_users = NIL;
 		notice_coordinated = false;
 		notice_lxid = InvalidLocalTransactionId;
 	}
@@ -2972,11 +2986,39 @@ notices_executor_start(QueryDesc *queryDesc, int eflags)
 			if (rte->rtekind != RTE_RELATION || rte->rellockmode != RowExclusiveLock ||
 				rte->relkind != RELKIND_RELATION || !notifying_table(rte->relid))
 				continue;
+
+			/*
+			 * A backend Citus opened that writes the distributed table itself
+			 * (not a shard) runs a function call Citus delegated here: its
+			 * notices could be collected neither here (Citus refuses a
+			 * distributed query in its backends outside the call) nor by the
+			 * node that started the transaction (which does not know what the
+			 * function writes).  Refused before anything is written.
+			 */
+			if (citus_connection())
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot write table \"%s\" in a function call that Citus delegated to a worker: its change notices are on",
+								get_rel_name(rte->relid)),
+						 errdetail("The notices of a write are collected by the node that started the transaction, which does not see the writes of a delegated function."),
+						 errhint("Call the function without delegation (create_distributed_function without a distribution argument), or turn the notices off with reclock_notify(table, false).")));
 			notice_state();
 			{
+				Oid			user = GetUserId();
+				ListCell   *lt;
+				ListCell   *lu;
+				bool		seen = false;
 				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 
-				notice_tables = list_append_unique_oid(notice_tables, rte->relid);
+				/* each (table, user) once: collected as that user */
+				forboth(lt, notice_tables, lu, notice_users)
+					if (lfirst_oid(lt) == rte->relid && lfirst_oid(lu) == user)
+						seen = true;
+				if (!seen)
+				{
+					notice_tables = lappend_oid(notice_tables, rte->relid);
+					notice_users = lappend_oid(notice_users, user);
+				}
 				MemoryContextSwitchTo(old);
 			}
 			if (!IsTransactionBlock() && !notice_coordinated)
@@ -3359,9 +3401,20 @@ lock_store_shard(Oid store, Datum dist)
  * the coordinator, lost likewise (test/citus/t/restart.sh).  Now the first
  * makes the coordinator's COMMIT fail (ErrorIfPostCommitFailedShardPlacements)
  * and the second is prepared and recovered by Citus (F10).
+ *
+ * Only when the caller (the user whose connection ran the grant or refresh)
+ * is the store owner.  Citus keeps one connection per user: the store
+ * owner's DELETE of another caller's grant went over a second connection,
+ * leaving the grant's connection read-only all the same, and made Citus
+ * refuse the caller's own writes of the row's shard group in that
+ * transaction ("cannot perform query on placements that were modified in
+ * this transaction by a different user"): an acquire after an UPDATE, an
+ * UPDATE after an acquire or a refresh (test review4_roles).  Making other
+ * callers' grants count as writes needs a write of theirs on their
+ * connection (section 3).
  */
 static void
-mark_store_modified(Oid store, Datum dist)
+mark_store_modified(Oid store, Datum dist, Oid caller)
 {
 	Oid			types[1];
 	Datum		vals[1] = {dist};
@@ -3371,6 +3424,8 @@ mark_store_modified(Oid store, Datum dist)
 	int32		typmod;
 	Oid			collid;
 
+	if (caller != ReclockStoreOwner())
+		return;
 	get_atttypetypmodcoll(store, get_attnum(store, "dist"), &types[0], &typmod, &collid);
 	level = store_owner_begin(&save_userid, &save_sec);
 	/* hash is NOT NULL (primary key): no row, but a task Citus cannot prune */
