@@ -596,7 +596,7 @@ make_ref_stores(Relation rel)
 					 "dist pg_catalog.int4 NOT NULL DEFAULT 0 CHECK (dist = 0),"
 					 " key pg_catalog.text COLLATE \"C\" NOT NULL,"
 					 " holder pg_catalog.text NOT NULL,"
-					 " acquired_by pg_catalog.regrole NOT NULL,"
+					 " acquired_by pg_catalog.text NOT NULL,"
 					 " fence pg_catalog.int8 NOT NULL,"
 					 " acquired_at pg_catalog.timestamptz NOT NULL,"
 					 " expires_at pg_catalog.timestamptz NOT NULL,"
@@ -804,8 +804,8 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 
 		gvals[0] = CStringGetTextDatum(key);
 		gvals[1] = CStringGetTextDatum(holder);
-		/* read as a regrole on every node: an identifier, quoted as needed */
-		gvals[2] = CStringGetTextDatum(quote_identifier(GetUserNameFromId(save_userid, false)));
+		/* the role by name: Citus copies a reference placement to a new node byte for byte */
+		gvals[2] = CStringGetTextDatum(GetUserNameFromId(save_userid, false));
 		gvals[3] = Int64GetDatum(fence);
 		gvals[4] = TimestampTzGetDatum(now);
 		gvals[5] = TimestampTzGetDatum(now + ttl);
@@ -817,7 +817,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		 * fence kept), or nothing (live, another holder).
 		 */
 		if (SPI_execute_with_args(psprintf("INSERT INTO %s AS l (dist, key, holder, acquired_by, fence, acquired_at, expires_at)"
-										   " VALUES (0, $1, $2, $3::pg_catalog.regrole, $4, $5, $6)"
+										   " VALUES (0, $1, $2, $3, $4, $5, $6)"
 										   " ON CONFLICT (dist, key) DO UPDATE SET holder = excluded.holder,"
 										   " acquired_by = excluded.acquired_by,"
 										   " fence = CASE WHEN l.expires_at > excluded.acquired_at THEN l.fence ELSE excluded.fence END,"

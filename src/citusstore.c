@@ -304,7 +304,7 @@ make_stores(Relation rel, void *arg)
 					 "dist %s NOT NULL,"
 					 " key pg_catalog.text COLLATE \"C\" NOT NULL,"
 					 " holder pg_catalog.text NOT NULL,"
-					 " acquired_by pg_catalog.regrole NOT NULL,"
+					 " acquired_by pg_catalog.text NOT NULL,"
 					 " fence pg_catalog.int8 NOT NULL,"
 					 " acquired_at pg_catalog.timestamptz NOT NULL,"
 					 " expires_at pg_catalog.timestamptz NOT NULL,"
@@ -845,7 +845,8 @@ read_lock(HeapTuple tup, TupleDesc desc, void *arg)
 	bool		isnull;
 
 	sl->holder = TextDatumGetCString(getattr_named(tup, desc, "holder", &isnull));
-	sl->acquired_by = DatumGetObjectId(getattr_named(tup, desc, "acquired_by", &isnull));
+	/* by name: Citus copies a store shard to another node byte for byte (a move), where role OIDs differ */
+	sl->acquired_by = get_role_oid(TextDatumGetCString(getattr_named(tup, desc, "acquired_by", &isnull)), true);
 	sl->fence = DatumGetInt64(getattr_named(tup, desc, "fence", &isnull));
 	sl->expires_at = DatumGetTimestampTz(getattr_named(tup, desc, "expires_at", &isnull));
 	sl->updater = tuple_updater(tup);
@@ -1291,7 +1292,7 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 	Oid			save_userid;
 	int			save_sec;
 	int			level;
-	Oid			types[7] = {disttype, TEXTOID, TEXTOID, OIDOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Oid			types[7] = {disttype, TEXTOID, TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		vals[7];
 	Oid			ttypes[3] = {disttype, BYTEAOID, INT8OID};
 	Datum		tvals[3];
@@ -1299,7 +1300,7 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 	vals[0] = dist;
 	vals[1] = CStringGetTextDatum(key);
 	vals[2] = CStringGetTextDatum(holder);
-	vals[3] = ObjectIdGetDatum(GetUserId());
+	vals[3] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	vals[4] = Int64GetDatum(fence);
 	vals[5] = TimestampTzGetDatum(now);
 	vals[6] = TimestampTzGetDatum(expires_at);
@@ -1329,7 +1330,7 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 							fence, key, get_rel_name(ss->table))));
 	}
 	if (SPI_execute_with_args(psprintf("INSERT INTO %s (dist, key, holder, acquired_by, fence, acquired_at, expires_at)"
-									   " VALUES ($1, $2, $3, $4::pg_catalog.regrole, $5, $6, $7)"
+									   " VALUES ($1, $2, $3, $4, $5, $6, $7)"
 									   " ON CONFLICT (dist, key) DO UPDATE SET holder = excluded.holder,"
 									   " acquired_by = excluded.acquired_by, fence = excluded.fence,"
 									   " acquired_at = CASE WHEN %s.fence = excluded.fence THEN %s.acquired_at ELSE excluded.acquired_at END,"
