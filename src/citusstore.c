@@ -1644,7 +1644,7 @@ reclock_citus_refresh(PG_FUNCTION_ARGS)
 
 /* c-moves: against moves, and for atomicity under failure (end of file) */
 static void lock_store_shard(Oid store, Datum dist);
-static void mark_store_modified(Oid store, Datum dist, Oid caller);
+static void mark_store_modified(Oid store, Datum dist, Oid caller, Oid table);
 
 /*
  * reclock_refresh of a token that the coordinator's own lock table does not
@@ -1699,7 +1699,7 @@ ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at)
 				*expires_at = DatumGetTimestampTz(d);
 				done = true;
 				/* the worker's part counts as a write (2PC, a failed part fails COMMIT) */
-				mark_store_modified(route.tokens, route.dist, save_userid);
+				mark_store_modified(route.tokens, route.dist, save_userid, route.table);
 				routes_follow(route.fence, *expires_at);
 			}
 		}
@@ -1840,7 +1840,7 @@ ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 
 		/* a grant: its part on the row's node counts as a modification */
 		if (DatumGetBool(SPI_getbinval(row, rowdesc, 1, &isnull)))
-			mark_store_modified(tokens, keyvals[distidx], GetUserId());
+			mark_store_modified(tokens, keyvals[distidx], GetUserId(), RelationGetRelid(rel));
 		spicxt = MemoryContextSwitchTo(callercxt);
 
 		/* the result in the caller's memory, out of SPI's */
@@ -3410,12 +3410,18 @@ lock_store_shard(Oid store, Datum dist)
  * refuse the caller's own writes of the row's shard group in that
  * transaction ("cannot perform query on placements that were modified in
  * this transaction by a different user"): an acquire after an UPDATE, an
- * UPDATE after an acquire or a refresh (test review4_roles).  Making other
- * callers' grants count as writes needs a write of theirs on their
- * connection (section 3).
+ * UPDATE after an acquire or a refresh (test review4_roles).  Another
+ * caller's grant counts as a write by a write of its own, on its own
+ * connection: a routed UPDATE of no row of the protected table itself (the
+ * distribution value names the shard, so Citus sends it over the
+ * connection that ran the grant; "column::text IS NULL" matches no row of a
+ * primary key column, and Citus cannot prune on it), as the caller, who has
+ * UPDATE on the table (acquire checked it; a refresh by a role without it
+ * is left as it was).  No row matches, so no row trigger fires.  Test:
+ * restart.sh, an application role's acquire across a worker crash.
  */
 static void
-mark_store_modified(Oid store, Datum dist, Oid caller)
+mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
 {
 	Oid			types[1];
 	Datum		vals[1] = {dist};
@@ -3425,9 +3431,29 @@ mark_store_modified(Oid store, Datum dist, Oid caller)
 	int32		typmod;
 	Oid			collid;
 
-	if (caller != ReclockStoreOwner())
-		return;
 	get_atttypetypmodcoll(store, get_attnum(store, "dist"), &types[0], &typmod, &collid);
+	if (caller != ReclockStoreOwner())
+	{
+		Relation	rel;
+		const char *column;
+		TypeCacheEntry *tce = lookup_type_cache(types[0], TYPECACHE_EQ_OPR);
+
+		if (!OidIsValid(table) || !OidIsValid(tce->eq_opr) ||
+			pg_class_aclcheck(table, caller, ACL_UPDATE) != ACLCHECK_OK)
+			return;
+		rel = relation_open(table, AccessShareLock);
+		column = quote_identifier(distribution_column(rel));
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(caller, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		if (SPI_execute_with_args(psprintf("UPDATE %s SET %s = %s WHERE %s %s $1 AND (%s)::pg_catalog.text IS NULL",
+										   ReclockRelationSql(rel), column, column, column,
+										   ReclockOperatorSql(tce->eq_opr), column),
+								  1, types, vals, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not mark a grant as a modification");
+		SetUserIdAndSecContext(save_userid, save_sec);
+		relation_close(rel, AccessShareLock);
+		return;
+	}
 	level = store_owner_begin(&save_userid, &save_sec);
 	/* hash is NOT NULL (primary key): no row, but a task Citus cannot prune */
 	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND hash IS NULL", qualified(store)),

@@ -24,12 +24,14 @@ C -c "CREATE TABLE rs (id int PRIMARY KEY, v text)" \
   -c "SELECT create_reference_table('rs_ref')" \
   -c "INSERT INTO rs_ref VALUES (1, 'ref')" >/dev/null
 C -c "SELECT reclock_protect('rs')" >/dev/null
+# a role of the application's (not reclock's owner): its acquire must count as a write too
+C -c "CREATE ROLE rs_app LOGIN" -c "GRANT SELECT, UPDATE ON rs TO rs_app" >/dev/null
 # rows on the worker of row 1's shard: a, b, c, d, e; on the other worker,
 # one row of each of its shards: x, y
 w=$(node_of rs 1)
-read -r a b c d e <<<"$(C -c "SELECT string_agg(id::text, ' ') FROM (SELECT id FROM rs
+read -r a b c d e f <<<"$(C -c "SELECT string_agg(id::text, ' ') FROM (SELECT id FROM rs
    WHERE get_shard_id_for_distribution_column('rs', id) IN (SELECT shardid FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid) WHERE n.nodeport = ${RC_PORT[$w]})
-   ORDER BY id LIMIT 5) s")"
+   ORDER BY id LIMIT 6) s")"
 read -r x y <<<"$(C -c "SELECT string_agg(min::text, ' ') FROM (SELECT min(id) FROM rs
    WHERE get_shard_id_for_distribution_column('rs', id) IN (SELECT shardid FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid) WHERE n.nodeport <> ${RC_PORT[$w]})
    GROUP BY get_shard_id_for_distribution_column('rs', id) ORDER BY 1 LIMIT 2) s")"
@@ -74,7 +76,7 @@ fifo=$RC_DIR/restart.fifo
 # prints the session's output (rows as "label|value", errors)
 during_crash() {
   rm -f "$fifo"; mkfifo "$fifo"
-  PGAPPNAME=rs_acq "$RC_BINDIR/psql" -X -At -q -h "$RC_DIR" -p "${RC_PORT[0]}" -U postgres -d reclock_citus \
+  PGAPPNAME=rs_acq "$RC_BINDIR/psql" -X -At -q -h "$RC_DIR" -p "${RC_PORT[0]}" -U "${RS_USER:-postgres}" -d reclock_citus \
     <"$fifo" >"$RC_DIR/restart.acq.out" 2>&1 &
   local bg=$!
   exec 3>"$fifo"
@@ -95,6 +97,16 @@ if [ -z "$err" ]; then
 else
   is "$(C -c "SELECT reclock_valid('$tc')")" f "an acquire whose COMMIT failed in the crash left no lock"
   is "$(write "$c")" "" "... and row $c can be written"
+fi
+# the same as a role of the application's: its COMMIT fails too, or the lock is there
+out=$(RS_USER=rs_app during_crash "SELECT 'token', token FROM reclock_acquire('rs', '$f', 'frank', '1 hour');")
+tf=$(sed -n 's/^token|//p' <<<"$out")
+err=$(grep "^ERROR" <<<"$out" | head -1)
+echo "# acquire by rs_app during the crash: token '$tf'; ${err:-committed}"
+if [ -z "$err" ]; then
+  is "$(C -c "SELECT reclock_valid('$tf')")" t "an acquire by an application role that committed across the crash has its lock"
+else
+  is "$(C -c "SELECT reclock_valid('$tf')")" f "an acquire by an application role whose COMMIT failed in the crash left no lock"
 fi
 locks=reclock_store_$(C -c "SELECT 'rs'::regclass::oid")_locks
 out=$(during_crash "SELECT 'refreshed', reclock_refresh('$ta', '3 hours') > now() + interval '2 hours';")
@@ -150,6 +162,6 @@ is "$([ "$fe" -gt "$f_before" ] && echo larger)" larger "after a coordinator cra
 is "$(C -c "SELECT reclock_valid('$ta')")" t "row $a's lock is still live"
 
 C -c "DROP TABLE rs_ref" >/dev/null
-C -c "SELECT reclock_unprotect('rs')" -c "DROP TABLE rs" >/dev/null
+C -c "SELECT reclock_unprotect('rs')" -c "DROP TABLE rs" -c "DROP OWNED BY rs_app" -c "DROP ROLE rs_app" >/dev/null
 rm -f "$fifo"
 done_testing
