@@ -1054,25 +1054,7 @@ ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_a
 static bool
 placement_has_live_lock(Oid locks)
 {
-	Relation	rel = table_open(locks, AccessShareLock);
-	TableScanDesc scan;
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	HeapTuple	tup;
-	TimestampTz now = ReclockNow();
-	bool		live = false;
-
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while (!live && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		bool		isnull;
-		Datum		d = getattr_named(tup, RelationGetDescr(rel), "expires_at", &isnull);
-
-		live = !isnull && DatumGetTimestampTz(d) > now;
-	}
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	table_close(rel, AccessShareLock);
-	return live;
+	return ReclockCitusStoreHasLive(locks);	/* citusstore.c: the same scan */
 }
 
 /*

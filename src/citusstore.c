@@ -1023,7 +1023,7 @@ ReclockCitusGuardShardTruncate(Relation shardrel, Oid table)
 {
 	ShardStores *ss = shard_stores(shardrel, table);
 	Relation	locks;
-	TableScanDesc scan;
+	SysScanDesc scan;
 	Snapshot	snapshot;
 	HeapTuple	tup;
 	TimestampTz now = ReclockNow();
@@ -1033,15 +1033,16 @@ ReclockCitusGuardShardTruncate(Relation shardrel, Oid table)
 		return false;
 	locks = table_open(ss->locks, AccessShareLock);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(locks, snapshot, 0, NULL);
-	while (!live && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	/* a heap scan (no index): systable's API is the same on every major */
+	scan = systable_beginscan(locks, InvalidOid, false, snapshot, 0, NULL);
+	while (!live && (tup = systable_getnext(scan)) != NULL)
 	{
 		bool		isnull;
 		Datum		d = getattr_named(tup, RelationGetDescr(locks), "expires_at", &isnull);
 
 		live = !isnull && DatumGetTimestampTz(d) > now;
 	}
-	table_endscan(scan);
+	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(locks, AccessShareLock);
 	if (live)
@@ -3248,19 +3249,19 @@ ReclockCitusStoreHasLive(Oid locks)
 {
 	Relation	rel = table_open(locks, AccessShareLock);
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
 	TimestampTz now = ReclockNow();
 	HeapTuple	tup;
 	bool		live = false;
 
-	while (!live && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	while (!live && (tup = systable_getnext(scan)) != NULL)
 	{
 		bool		isnull;
 		Datum		d = getattr_named(tup, RelationGetDescr(rel), "expires_at", &isnull);
 
 		live = !isnull && DatumGetTimestampTz(d) > now;
 	}
-	table_endscan(scan);
+	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, AccessShareLock);
 	return live;
