@@ -3454,7 +3454,19 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
 			pg_class_aclcheck(table, caller, ACL_UPDATE) != ACLCHECK_OK)
 			return;
 		rel = relation_open(table, AccessShareLock);
-		column = quote_identifier(distribution_column(rel));
+		column = distribution_column(rel);
+		/*
+		 * rev5: the statement reads the column too (its WHERE, its SET): a
+		 * role with UPDATE but not SELECT of it, whose refresh passed before
+		 * the mark, is left as a role without UPDATE (review5_refresh)
+		 */
+		if (pg_attribute_aclcheck(table, get_attnum(table, column), caller, ACL_SELECT) != ACLCHECK_OK &&
+			pg_class_aclcheck(table, caller, ACL_SELECT) != ACLCHECK_OK)
+		{
+			relation_close(rel, AccessShareLock);
+			return;
+		}
+		column = quote_identifier(column);
 		GetUserIdAndSecContext(&save_userid, &save_sec);
 		SetUserIdAndSecContext(caller, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		if (SPI_execute_with_args(psprintf("UPDATE %s SET %s = %s WHERE %s %s $1 AND " NO_ROW,
