@@ -3415,12 +3415,24 @@ lock_store_shard(Oid store, Datum dist)
  * caller's grant counts as a write by a write of its own, on its own
  * connection: a routed UPDATE of no row of the protected table itself (the
  * distribution value names the shard, so Citus sends it over the
- * connection that ran the grant; "column::text IS NULL" matches no row of a
- * primary key column, and Citus cannot prune on it), as the caller, who has
+ * connection that ran the grant; NO_ROW matches no row without reading one,
+ * and Citus cannot prune on it), as the caller, who has
  * UPDATE on the table (acquire checked it; a refresh by a role without it
  * is left as it was).  No row matches, so no row trigger fires.  Test:
  * restart.sh, an application role's acquire across a worker crash.
  */
+/*
+ * rev5: the predicate that makes the mark's statement match no row without
+ * reading one.  "column::text IS NULL" (and "hash IS NULL" of the store)
+ * matched none, but only after the worker had read every row of the
+ * distribution value, and a distribution column is often one column of the
+ * key (a tenant's): every acquire and refresh read the whole tenant.  No
+ * tuple has item number 0, so a TID scan of (0,0) reads nothing, whatever
+ * the column's type; Citus prunes on the distribution value only.  Test:
+ * review5_mark.
+ */
+#define NO_ROW "ctid OPERATOR(pg_catalog.=) '(0,0)'::pg_catalog.tid"
+
 static void
 mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
 {
@@ -3443,12 +3455,24 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
 			pg_class_aclcheck(table, caller, ACL_UPDATE) != ACLCHECK_OK)
 			return;
 		rel = relation_open(table, AccessShareLock);
-		column = quote_identifier(distribution_column(rel));
+		column = distribution_column(rel);
+		/*
+		 * rev5: the statement reads the column too (its WHERE, its SET): a
+		 * role with UPDATE but not SELECT of it, whose refresh passed before
+		 * the mark, is left as a role without UPDATE (review5_refresh)
+		 */
+		if (pg_attribute_aclcheck(table, get_attnum(table, column), caller, ACL_SELECT) != ACLCHECK_OK &&
+			pg_class_aclcheck(table, caller, ACL_SELECT) != ACLCHECK_OK)
+		{
+			relation_close(rel, AccessShareLock);
+			return;
+		}
+		column = quote_identifier(column);
 		GetUserIdAndSecContext(&save_userid, &save_sec);
 		SetUserIdAndSecContext(caller, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		if (SPI_execute_with_args(psprintf("UPDATE %s SET %s = %s WHERE %s %s $1 AND (%s)::pg_catalog.text IS NULL",
+		if (SPI_execute_with_args(psprintf("UPDATE %s SET %s = %s WHERE %s %s $1 AND " NO_ROW,
 										   ReclockRelationSql(rel), column, column, column,
-										   ReclockOperatorSql(tce->eq_opr), column),
+										   ReclockOperatorSql(tce->eq_opr)),
 								  1, types, vals, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not mark a grant as a modification");
 		SetUserIdAndSecContext(save_userid, save_sec);
@@ -3456,8 +3480,8 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
 		return;
 	}
 	level = store_owner_begin(&save_userid, &save_sec);
-	/* hash is NOT NULL (primary key): no row, but a task Citus cannot prune */
-	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND hash IS NULL", qualified(store)),
+	/* no row, but a task Citus cannot prune */
+	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = $1 AND " NO_ROW, qualified(store)),
 							  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not mark a grant as a modification");
 	store_owner_end(save_userid, save_sec, level);

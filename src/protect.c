@@ -27,6 +27,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -358,7 +359,13 @@ reclock_protect(PG_FUNCTION_ARGS)
 	/*
 	 * Notices of a distributed parent do not report its children's writes
 	 * (the child guard on a worker sends none): refused, not silently left out.
+	 * rev5: the root locked first, in a mode that conflicts with itself and
+	 * that reclock_notify takes too, so that neither checks the other's state
+	 * before the other has committed (both read the latest state: catalog
+	 * scans, the notify store's probe).  Test: review5_notify_race.
 	 */
+	if (parent && ki->citus == RECLOCK_CITUS_DISTRIBUTED)
+		LockRelationOid(ReclockRootOf(RelationGetRelid(parent)), ShareUpdateExclusiveLock);
 	if (parent && ki->citus == RECLOCK_CITUS_DISTRIBUTED &&
 		(ReclockNotifyOnRelid(ReclockRootOf(RelationGetRelid(parent))) ||
 		 ReclockChildNoticesWanted(ReclockRootOf(RelationGetRelid(parent)), InvalidOid, false)))
@@ -437,7 +444,13 @@ reclock_notify(PG_FUNCTION_ARGS)
 	ReclockCheckOwner(rel, "Only the table's owner decides whether its keys and holders are broadcast.");
 	kind = ReclockCitusKindOf(relid, &table, &unsure);
 	PreventCommandIfReadOnly("reclock_notify()");
-	/* notices of a distributed parent would not report its children's writes: refused */
+	/*
+	 * notices of a distributed parent would not report its children's writes:
+	 * refused (rev5: after the root's lock, which reclock_protect of a child
+	 * takes too: no child protected in a transaction in flight is missed)
+	 */
+	if (enabled && kind == RECLOCK_CITUS_DISTRIBUTED)
+		LockRelationOid(ReclockRootOf(relid), ShareUpdateExclusiveLock);
 	if (enabled && kind == RECLOCK_CITUS_DISTRIBUTED &&
 		ReclockChildTablesOf(ReclockRootOf(relid)) != NIL)
 		ereport(ERROR,
