@@ -1284,6 +1284,8 @@ presents_grant(ShardStores *ss, Datum dist, int64 fence, ArrayType *presented)
 
 PG_FUNCTION_INFO_V1(reclock_citus_grant);
 
+static void note_citus_reclaim(ShardStores *ss, Oid disttype, Datum dist);
+
 /* the store shard's row for (dist, key) written as the extension owner */
 static void
 write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
@@ -1344,30 +1346,10 @@ write_grant(ShardStores *ss, Oid disttype, Datum dist, const char *key,
 		elog(ERROR, "could not write the grant of row %s", key);
 
 	/*
-	 * Storage stays bounded by the live locks, with no sweep scheduled:
-	 * the hashes of grants of this distribution value that have no lock row
-	 * any more (the grant this one replaced), and a few dead lock rows of
-	 * this store shard with their hashes.  Rows locked by others (a refresh
-	 * in flight) are skipped, never waited for.
+	 * Storage stays bounded by the live locks, with no sweep scheduled: a
+	 * few dead rows of this store shard are deleted when this node's part
+	 * commits (note_citus_reclaim), not here.
 	 */
-	{
-		Oid			rtypes[1] = {disttype};
-		Datum		rvals[1] = {dist};
-		Oid			dtypes[1] = {TIMESTAMPTZOID};
-		Datum		dvals[1] = {TimestampTzGetDatum(now)};
-
-		if (SPI_execute_with_args(psprintf("DELETE FROM %s t WHERE t.dist = $1 AND NOT EXISTS"
-										   " (SELECT FROM %s l WHERE l.dist = t.dist AND l.fence = t.fence)",
-										   qualified(ss->tokens), qualified(ss->locks)),
-								  1, rtypes, rvals, NULL, false, 0) != SPI_OK_DELETE ||
-			SPI_execute_with_args(psprintf("WITH d AS (DELETE FROM %s WHERE ctid = ANY (ARRAY("
-										   "SELECT ctid FROM %s WHERE expires_at <= $1 LIMIT 8 FOR UPDATE SKIP LOCKED))"
-										   " RETURNING dist, fence)"
-										   " DELETE FROM %s t USING d WHERE t.dist = d.dist AND t.fence = d.fence",
-										   qualified(ss->locks), qualified(ss->locks), qualified(ss->tokens)),
-								  1, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not reclaim dead locks beside row %s", key);
-	}
 	store_owner_end(save_userid, save_sec, level);
 }
 
@@ -1494,6 +1476,7 @@ reclock_citus_grant(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("a fence of row %s of table \"%s\" would go back", key, get_rel_name(ss->table))));
 		write_grant(ss, disttype, dist, key, holder, fence, now, now + ttl, hash);
+		note_citus_reclaim(ss, disttype, dist);
 		result[0] = BoolGetDatum(true);
 		result[1] = CStringGetTextDatum(holder);
 		result[2] = TimestampTzGetDatum(now + ttl);
@@ -3485,4 +3468,184 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
 							  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not mark a grant as a modification");
 	store_owner_end(save_userid, save_sec, level);
+}
+
+/*
+ * c6-reclaim: a grant's reclaim of dead lock rows, at the commit of this
+ * node's part.
+ *
+ * Storage stays bounded by the live locks without anyone scheduling a
+ * sweep: each grant on a row's node deletes the token hashes of grants of
+ * its distribution value that have no lock row any more (the grant it
+ * replaced), and up to CITUS_RECLAIM dead lock rows of its store shard with
+ * their hashes.  Not in the grant itself: a delete holds its row until the
+ * transaction ends, and an acquire of that dead row by another session (or
+ * another grant reclaiming the same hashes) would wait for whatever the
+ * acquiring transaction does next, as long as the application keeps it
+ * open (contract, "No role holds up another").  At commit nothing waits:
+ * rows another transaction holds are skipped, a lock made live again since
+ * is left (the expiry is judged again under the row lock), and an acquire
+ * of a row deleted here waits for this commit only.  Test:
+ * citus_reclaim_waits (and citus_reclaim for what is reclaimed).
+ *
+ * Not in a prepared transaction (it would hold the deleted rows until
+ * Citus's recovery or its COMMIT PREPARED), nor a serializable one (its
+ * reads would take predicate locks at commit).  Under REPEATABLE READ a row
+ * changed since the transaction's snapshot makes the delete fail with a
+ * serialization error: the reclaim then runs in a subtransaction and gives
+ * up quietly on that error; any other error fails the commit.
+ */
+#define CITUS_RECLAIM	8
+
+typedef struct CitusReclaim
+{
+	Oid			locks;
+	Oid			tokens;
+	Oid			disttype;
+	Datum		dist;
+} CitusReclaim;
+
+static List *citus_reclaims = NIL;	/* in TopTransactionContext */
+static LocalTransactionId citus_reclaims_lxid = InvalidLocalTransactionId;
+static bool citus_reclaim_callback = false;
+
+static void citus_reclaim_xact(XactEvent event, void *arg);
+
+static void
+note_citus_reclaim(ShardStores *ss, Oid disttype, Datum dist)
+{
+	MemoryContext oldcxt;
+	CitusReclaim *r;
+	ListCell   *lc;
+	int16		typlen;
+	bool		typbyval;
+
+	if (!citus_reclaim_callback)
+	{
+		ReclockOnXactEvent(RECLOCK_XACT_CITUS_RECLAIM, citus_reclaim_xact);
+		citus_reclaim_callback = true;
+	}
+	if (ReclockNewTransaction(&citus_reclaims_lxid))
+		citus_reclaims = NIL;	/* its memory went with the old transaction */
+	get_typlenbyval(disttype, &typlen, &typbyval);
+	foreach(lc, citus_reclaims)
+	{
+		r = lfirst(lc);
+		if (r->locks == ss->locks && r->disttype == disttype &&
+			datumIsEqual(r->dist, dist, typbyval, typlen))
+			return;
+	}
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	r = palloc(sizeof(CitusReclaim));
+	r->locks = ss->locks;
+	r->tokens = ss->tokens;
+	r->disttype = disttype;
+	r->dist = datumCopy(dist, typbyval, typlen);
+	citus_reclaims = lappend(citus_reclaims, r);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* the deletes of one noted grant (in SPI, as the store owner) */
+static void
+reclaim_beside(CitusReclaim *r, TimestampTz now, bool dead_rows)
+{
+	Oid			rtypes[1] = {r->disttype};
+	Datum		rvals[1] = {r->dist};
+	Oid			dtypes[1] = {TIMESTAMPTZOID};
+	Datum		dvals[1] = {TimestampTzGetDatum(now)};
+	const char *locks = qualified(r->locks);
+	const char *tokens = qualified(r->tokens);
+
+	/* hashes of this distribution value's grants that have no lock row */
+	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+									   "SELECT t.ctid FROM %s t WHERE t.dist = $1 AND NOT EXISTS"
+									   " (SELECT FROM %s l WHERE l.dist = t.dist AND l.fence = t.fence)"
+									   " FOR UPDATE OF t SKIP LOCKED))",
+									   tokens, tokens, locks),
+							  1, rtypes, rvals, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not reclaim the token hashes of ended grants");
+	/* a few dead lock rows of the store shard, with their hashes */
+	if (dead_rows &&
+		SPI_execute_with_args(psprintf("WITH d AS (DELETE FROM %s WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+									   "SELECT ctid FROM %s WHERE expires_at <= $1 LIMIT %d FOR UPDATE SKIP LOCKED))"
+									   " AND expires_at <= $1 RETURNING dist, fence)"
+									   " DELETE FROM %s t USING d WHERE t.dist = d.dist AND t.fence = d.fence",
+									   locks, locks, CITUS_RECLAIM, tokens),
+							  1, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not reclaim dead locks");
+}
+
+static void
+citus_reclaim_run(List *pending)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ListCell   *lc;
+
+	/* the stores are gone with the table, or the extension, in this transaction */
+	foreach(lc, pending)
+	{
+		CitusReclaim *r = lfirst(lc);
+
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(r->locks)) ||
+			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(r->tokens)))
+			return;
+	}
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		Oid			save_userid;
+		int			save_sec;
+		int			level;
+		TimestampTz now = ReclockNow();
+		List	   *done = NIL;
+
+		/* at commit no statement has a snapshot: take the transaction's */
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		level = store_owner_begin(&save_userid, &save_sec);
+		foreach(lc, pending)
+		{
+			CitusReclaim *r = lfirst(lc);
+
+			/* dead rows once per store shard */
+			reclaim_beside(r, now, !list_member_oid(done, r->locks));
+			done = lappend_oid(done, r->locks);
+		}
+		store_owner_end(save_userid, save_sec, level);
+		SPI_finish();
+		PopActiveSnapshot();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		/* out of the subtransaction first, also to fail the commit */
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_T_R_SERIALIZATION_FAILURE)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+static void
+citus_reclaim_xact(XactEvent event, void *arg)
+{
+	List	   *pending = citus_reclaims;
+
+	if (citus_reclaims_lxid != MY_LXID || pending == NIL)
+		return;
+	citus_reclaims = NIL;
+	if (event == XACT_EVENT_PRE_COMMIT && !IsolationIsSerializable())
+		citus_reclaim_run(pending);
 }

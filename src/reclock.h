@@ -154,6 +154,7 @@ typedef enum ReclockXactSlot
 	RECLOCK_XACT_CHILD_RECHECK,	/* children.c: child rows checked at commit */
 	RECLOCK_XACT_RENEWALS,		/* store.c: renewals checked at commit */
 	RECLOCK_XACT_CITUS_RENEWALS,	/* citusstore.c: a worker's renewals checked at commit */
+	RECLOCK_XACT_CITUS_RECLAIM, /* citusstore.c: a worker's dead lock rows reclaimed */
 	RECLOCK_XACT_CITUS_NOTICES, /* citusstore.c: workers' notices collected, checked */
 	RECLOCK_XACT_CITUS_CHILDREN,	/* children.c: a worker's child rows checked at commit */
 	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
