@@ -102,6 +102,7 @@ typedef struct Route
 	int64		fence;
 } Route;
 static bytea *token_hash(const pg_uuid_t *token);
+static void note_routes_reclaim(void);
 static void route_write(Oid table, bytea *hash, int64 fence, Oid disttype, Datum dist,
 						TimestampTz expires_at);
 static bool route_find(bytea *hash, Route *route);
@@ -2171,7 +2172,7 @@ token_hash(const pg_uuid_t *token)
  * written as the extension owner in the acquiring transaction: a rollback
  * takes it away with the grant.  The grant's other routes (its holder's
  * earlier tokens, on a renewal) follow its expiry, and a few dead routes
- * are reclaimed.
+ * are reclaimed when the transaction commits.
  */
 static void
 route_write(Oid table, bytea *hash, int64 fence, Oid disttype, Datum dist,
@@ -2197,17 +2198,8 @@ route_write(Oid table, bytea *hash, int64 fence, Oid disttype, Datum dist,
 								  5, types, vals, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not write a token's route");
 	}
-	{
-		Oid			types[1] = {TIMESTAMPTZOID};
-		Datum		vals[1] = {TimestampTzGetDatum(ReclockNow() - ROUTE_GRACE_USECS)};
-
-		/* the oldest first, by the expiry index; none that another acquire is reclaiming */
-		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
-										   " WHERE expires_at < $1 ORDER BY expires_at LIMIT %d"
-										   " FOR UPDATE SKIP LOCKED))", routes, routes, ROUTE_RECLAIM),
-								  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not reclaim routes");
-	}
+	/* a few dead routes, when this transaction commits (note_routes_reclaim) */
+	note_routes_reclaim();
 	store_owner_end(save_userid, save_sec, level);
 }
 
@@ -3488,6 +3480,12 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
  * of a row deleted here waits for this commit only.  Test:
  * citus_reclaim_waits (and citus_reclaim for what is reclaimed).
  *
+ * The coordinator's routing index is reclaimed the same way: each acquire
+ * deletes up to ROUTE_RECLAIM routes of grants that ended more than
+ * ROUTE_GRACE_USECS ago, when its transaction commits; in the acquire, the
+ * deleted routes were held, and a release of such a token (whose routes_end
+ * deletes its route) waited for the acquiring transaction.
+ *
  * Not in a prepared transaction (it would hold the deleted rows until
  * Citus's recovery or its COMMIT PREPARED), nor a serializable one (its
  * reads would take predicate locks at commit).  Under REPEATABLE READ a row
@@ -3506,10 +3504,33 @@ typedef struct CitusReclaim
 } CitusReclaim;
 
 static List *citus_reclaims = NIL;	/* in TopTransactionContext */
+static bool citus_reclaim_routes = false;
 static LocalTransactionId citus_reclaims_lxid = InvalidLocalTransactionId;
 static bool citus_reclaim_callback = false;
 
 static void citus_reclaim_xact(XactEvent event, void *arg);
+
+static void
+reclaim_begin(void)
+{
+	if (!citus_reclaim_callback)
+	{
+		ReclockOnXactEvent(RECLOCK_XACT_CITUS_RECLAIM, citus_reclaim_xact);
+		citus_reclaim_callback = true;
+	}
+	if (ReclockNewTransaction(&citus_reclaims_lxid))
+	{
+		citus_reclaims = NIL;	/* its memory went with the old transaction */
+		citus_reclaim_routes = false;
+	}
+}
+
+static void
+note_routes_reclaim(void)
+{
+	reclaim_begin();
+	citus_reclaim_routes = true;
+}
 
 static void
 note_citus_reclaim(ShardStores *ss, Oid disttype, Datum dist)
@@ -3520,13 +3541,7 @@ note_citus_reclaim(ShardStores *ss, Oid disttype, Datum dist)
 	int16		typlen;
 	bool		typbyval;
 
-	if (!citus_reclaim_callback)
-	{
-		ReclockOnXactEvent(RECLOCK_XACT_CITUS_RECLAIM, citus_reclaim_xact);
-		citus_reclaim_callback = true;
-	}
-	if (ReclockNewTransaction(&citus_reclaims_lxid))
-		citus_reclaims = NIL;	/* its memory went with the old transaction */
+	reclaim_begin();
 	get_typlenbyval(disttype, &typlen, &typbyval);
 	foreach(lc, citus_reclaims)
 	{
@@ -3576,7 +3591,7 @@ reclaim_beside(CitusReclaim *r, TimestampTz now, bool dead_rows)
 }
 
 static void
-citus_reclaim_run(List *pending)
+citus_reclaim_run(List *pending, bool routes)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -3591,6 +3606,8 @@ citus_reclaim_run(List *pending)
 			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(r->tokens)))
 			return;
 	}
+	if (routes && !OidIsValid(get_relname_relid(ROUTES, ReclockExtensionSchema())))
+		return;
 	BeginInternalSubTransaction(NULL);
 	PG_TRY();
 	{
@@ -3612,6 +3629,20 @@ citus_reclaim_run(List *pending)
 			/* dead rows once per store shard */
 			reclaim_beside(r, now, !list_member_oid(done, r->locks));
 			done = lappend_oid(done, r->locks);
+		}
+		if (routes)
+		{
+			Oid			types[1] = {TIMESTAMPTZOID};
+			Datum		vals[1] = {TimestampTzGetDatum(now - ROUTE_GRACE_USECS)};
+			const char *rname = routes_name();
+
+			/* the oldest first, by the expiry index; none that another acquire is reclaiming */
+			if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
+											   " WHERE expires_at < $1 ORDER BY expires_at LIMIT %d"
+											   " FOR UPDATE SKIP LOCKED)) AND expires_at < $1",
+											   rname, rname, ROUTE_RECLAIM),
+									  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
+				elog(ERROR, "could not reclaim routes");
 		}
 		store_owner_end(save_userid, save_sec, level);
 		SPI_finish();
@@ -3642,10 +3673,12 @@ static void
 citus_reclaim_xact(XactEvent event, void *arg)
 {
 	List	   *pending = citus_reclaims;
+	bool		routes = citus_reclaim_routes;
 
-	if (citus_reclaims_lxid != MY_LXID || pending == NIL)
+	if (citus_reclaims_lxid != MY_LXID || (pending == NIL && !routes))
 		return;
 	citus_reclaims = NIL;
+	citus_reclaim_routes = false;
 	if (event == XACT_EVENT_PRE_COMMIT && !IsolationIsSerializable())
-		citus_reclaim_run(pending);
+		citus_reclaim_run(pending, routes);
 }
