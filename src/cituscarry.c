@@ -429,6 +429,16 @@ carry_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnly
 
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from)
 		carry_if_changed();
+	/* DROP EXTENSION reclock: the stores of Citus tables first (citusstore.c) */
+	if (IsA(pstmt->utilityStmt, DropStmt) &&
+		((DropStmt *) pstmt->utilityStmt)->removeType == OBJECT_EXTENSION)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) pstmt->utilityStmt)->objects)
+			if (strcmp(strVal(lfirst(lc)), "reclock") == 0)
+				ReclockCitusDropExtension();
+	}
 	if (IsA(pstmt->utilityStmt, VariableSetStmt) && !carrying)
 	{
 		VariableSetStmt *set = (VariableSetStmt *) pstmt->utilityStmt;

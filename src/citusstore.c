@@ -3682,3 +3682,55 @@ citus_reclaim_xact(XactEvent event, void *arg)
 	if (event == XACT_EVENT_PRE_COMMIT && !IsolationIsSerializable())
 		citus_reclaim_run(pending, routes);
 }
+
+/*
+ * c6-dropext: DROP EXTENSION reclock on the coordinator (called from the
+ * utility hook, before the command runs): the stores of protected Citus
+ * tables are Citus tables of their own, made at protect time and not
+ * members of the extension, so the drop would leave them (with their shards
+ * on the workers), and a later CREATE EXTENSION and protect of the same
+ * table would fail on their names.  They go first, in the dropping
+ * transaction: if the drop fails (no CASCADE while tables are protected, no
+ * right), they come back with its rollback.  The locks in them go with the
+ * extension, as the single-node lock table does.  Test: zz_drop_extension.
+ */
+static void
+drop_all_stores(Relation unused, void *arg)
+{
+	uint64		i;
+	uint64		n;
+	List	   *stores = NIL;
+	ListCell   *lc;
+
+	run_sql(psprintf("SELECT locks::pg_catalog.regclass::pg_catalog.oid, tokens::pg_catalog.regclass::pg_catalog.oid FROM %s",
+					 registry_name()), SPI_OK_SELECT);
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		stores = lappend_oid(stores, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+		stores = lappend_oid(stores, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull)));
+	}
+	foreach(lc, stores)
+	{
+		Oid			store = lfirst_oid(lc);
+
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(store)))
+			continue;
+		if (foreach_current_index(lc) % 2 == 0)
+			drop_notices_store(store);
+		run_sql(psprintf("DROP TABLE %s", qualified(store)), SPI_OK_UTILITY);
+	}
+}
+
+void
+ReclockCitusDropExtension(void)
+{
+	if (!OidIsValid(get_extension_oid("reclock", true)) ||
+		!OidIsValid(get_extension_oid("citus", true)) ||
+		!OidIsValid(get_relname_relid(REGISTRY, ReclockExtensionSchema())) ||
+		!ReclockCitusOnCoordinator())
+		return;
+	as_store_owner(drop_all_stores, NULL, NULL);
+}

@@ -489,6 +489,7 @@ extern void ReclockCitusRefuseTruncate(Relation rel, ReclockCitusKind kind);
 extern bool ReclockCitusGuardShardTruncate(Relation shardrel, Oid table);
 extern bool ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at);
 extern void ReclockCitusForget(List *relids);
+extern void ReclockCitusDropExtension(void);
 extern bool ReclockCitusHasLiveLock(Oid relid);
 extern bool ReclockCitusRegistered(Oid relid);
 extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
