@@ -1006,8 +1006,6 @@ reclock_cas_children(PG_FUNCTION_ARGS)
 		relation_close(ks.rel, AccessShareLock);
 		PG_RETURN_NULL();
 	}
-	/* a Citus child table: 0A000 where the check below cannot be made */
-	ReclockCitusCasChildrenCheck(ks.rel, ks.ki);
 	/* every row is read (and so locked), whatever the answer */
 	for (r = 0; r < SPI_processed; r++)
 	{
@@ -1041,7 +1039,26 @@ reclock_cas_children(PG_FUNCTION_ARGS)
 	 * in since is not visible to it.  Counted with the latest snapshot (the
 	 * parent row is locked now: no more can come): a difference is 40001.
 	 */
-	if (IsolationUsesXactSnapshot())
+	if (IsolationUsesXactSnapshot() && ks.ki->citus != RECLOCK_CITUS_NONE)
+	{
+		/* on the parent row's worker (citusstore.c) */
+		uint64		locked = SPI_processed;
+		int			exact = exact_text_begin(&ks.parent);
+		int64		latest = ReclockCitusChildrenLatest(ks.rel, ks.parent.rel, ks.link.conname,
+													   ks.link.nkeys, ks.link.refattnums,
+													   ks.ptypes, ks.params);
+
+		exact_text_end(exact);
+		if (latest != (int64) locked)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent insert of child rows"),
+					 errdetail("Rows of table \"%s\" were added to row %s of table \"%s\" after this transaction's snapshot was taken.",
+							   RelationGetRelationName(ks.rel), ks.parent_key,
+							   RelationGetRelationName(ks.parent.rel)),
+					 errhint("Retry the transaction.")));
+	}
+	else if (IsolationUsesXactSnapshot())
 	{
 		uint64		locked = SPI_processed;
 		StringInfoData shape;

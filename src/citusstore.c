@@ -63,6 +63,9 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/uuid.h"
+#include "storage/itemptr.h"
+#include "nodes/makefuncs.h"
+#include "utils/varlena.h"
 #include "utils/acl.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -3243,28 +3246,6 @@ ReclockCitusStoreHasLive(Oid locks)
 }
 
 /*
- * reclock_cas_children of a Citus child table, through the coordinator:
- * its statements go through Citus's planner, routed to the parent row's
- * worker (the parent row FOR UPDATE, the child rows FOR UPDATE, in the
- * coordinated transaction: a child write there waits for them).  Under
- * REPEATABLE READ or SERIALIZABLE the rows are read with the worker's
- * snapshot, and the count with the latest snapshot that catches rows added
- * after it (one node) would run on the coordinator, not there: refused.
- */
-void
-ReclockCitusCasChildrenCheck(Relation rel, ReclockKeyInfo *ki)
-{
-	if (ki->citus != RECLOCK_CITUS_NONE && IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot check the child rows of Citus table \"%s\" under %s isolation",
-						RelationGetRelationName(rel),
-						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
-				 errdetail("The rows are read on a worker with its own snapshot; rows added after that snapshot cannot be counted there as reclock counts them on one node."),
-				 errhint("Run the formset check in a READ COMMITTED transaction.")));
-}
-
-/*
  * ---- c-moves: shard moves and splits racing a grant (build plan step 9) ----
  *
  * An acquire's or refresh's routed statement is a SELECT (F8): Citus takes
@@ -3733,4 +3714,194 @@ ReclockCitusDropExtension(void)
 		!ReclockCitusOnCoordinator())
 		return;
 	as_store_owner(drop_all_stores, NULL, NULL);
+}
+
+/*
+ * c6-rr: reclock_cas_children of a Citus child table under REPEATABLE READ
+ * or SERIALIZABLE.  Its rows are read, FOR UPDATE, on the parent row's
+ * worker with that worker's snapshot, as on one node with the
+ * transaction's; one node then counts the children with the latest snapshot
+ * (the parent row is locked: no more can come), so that a child inserted or
+ * moved in after the snapshot is a serialization failure instead of a
+ * formset that matched without it.  Here that count is made on the worker,
+ * by one routed statement called for the parent row itself (its shard's
+ * OID and its ctid), as the caller: its rights and row-level security
+ * apply as to the read.  The foreign key is found on the worker by its
+ * name on the child shard (Citus names it <name>_<child shard id>) and must
+ * reference the parent shard; its columns and operators are the worker's
+ * own.  Test: citus_documents_rr (and the spec citus_documents_waits).
+ */
+int64
+ReclockCitusChildrenLatest(Relation child, Relation parent, const char *conname,
+						   int nkeys, const AttrNumber *refattnums,
+						   const Oid *types, const Datum *values)
+{
+	Oid			parentid = RelationGetRelid(parent);
+	StringInfoData sql;
+	Oid			argtypes[INDEX_MAX_KEYS + 2];
+	Datum		args[INDEX_MAX_KEYS + 2];
+	int			i;
+	int64		n;
+	bool		isnull;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.reclock_citus_children_latest(p.tableoid, p.ctid, $%d, $%d) FROM %s p WHERE ",
+					 quote_identifier(get_namespace_name(ReclockExtensionSchema())),
+					 nkeys + 1, nkeys + 2, ReclockRelationSql(parent));
+	for (i = 0; i < nkeys; i++)
+	{
+		TypeCacheEntry *tce = lookup_type_cache(types[i], TYPECACHE_EQ_OPR);
+
+		if (!OidIsValid(tce->eq_opr))
+			elog(ERROR, "no equality operator for type %u", types[i]);
+		appendStringInfo(&sql, "%sp.%s %s $%d", i > 0 ? " AND " : "",
+						 quote_identifier(get_attname(parentid, refattnums[i], false)),
+						 ReclockOperatorSql(tce->eq_opr), i + 1);
+		argtypes[i] = types[i];
+		args[i] = values[i];
+	}
+	argtypes[nkeys] = TEXTOID;
+	args[nkeys] = CStringGetTextDatum(quote_qualified_identifier(get_namespace_name(RelationGetNamespace(child)),
+																 RelationGetRelationName(child)));
+	argtypes[nkeys + 1] = NAMEOID;
+	args[nkeys + 1] = DirectFunctionCall1(namein, CStringGetDatum(conname));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql.data, nkeys + 2, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the child rows of row of table \"%s\"", RelationGetRelationName(parent));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent update of a parent row"),
+				 errdetail("A row of table \"%s\" changed after this transaction's snapshot was taken.",
+						   RelationGetRelationName(parent)),
+				 errhint("Retry the transaction.")));
+	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return n;
+}
+
+PG_FUNCTION_INFO_V1(reclock_citus_children_latest);
+
+/* one array column of a foreign key's pg_constraint row, deconstructed */
+static Datum *
+fk_columns(HeapTuple contup, AttrNumber attno, Oid elemtype, int *n)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(CONSTROID, contup, attno, &isnull);
+	Datum	   *elems;
+
+	if (isnull)
+		elog(ERROR, "null array in constraint %u", ((Form_pg_constraint) GETSTRUCT(contup))->oid);
+	if (elemtype == INT2OID)
+		deconstruct_array(DatumGetArrayTypeP(d), INT2OID, 2, true, TYPALIGN_SHORT, &elems, NULL, n);
+	else
+		deconstruct_array(DatumGetArrayTypeP(d), OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems, NULL, n);
+	return elems;
+}
+
+/* the worker side (see above): reclock_citus_children_latest(regclass, tid, text, name) */
+Datum
+reclock_citus_children_latest(PG_FUNCTION_ARGS)
+{
+	Oid			pshard = PG_GETARG_OID(0);
+	ItemPointer ptid = (ItemPointer) PG_GETARG_POINTER(1);
+	char	   *childname = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *conname = NameStr(*PG_GETARG_NAME(3));
+	Relation	prel;
+	ReclockKeyInfo *ki;
+	Oid			childid;
+	Oid			cshard;
+	const char *sep;
+	char	   *shardfk;
+	Oid			conoid;
+	Datum	   *conkey;
+	Datum	   *confkey;
+	Datum	   *pfeqop;
+	int			nkeys;
+	int			n2;
+	int			n3;
+	StringInfoData sql;
+	Oid			types[INDEX_MAX_KEYS];
+	Datum		vals[INDEX_MAX_KEYS];
+	char		nulls[INDEX_MAX_KEYS];
+	Oid			tidtype[1] = {TIDOID};
+	Datum		tidval[1] = {PointerGetDatum(ptid)};
+	int			i;
+	int64		count;
+	bool		isnull;
+	HeapTuple	contup;
+
+	prel = table_open(pshard, AccessShareLock);
+	ki = ReclockGetKeyInfo(prel);
+	childid = RangeVarGetRelid(makeRangeVarFromNameList(textToQualifiedNameList(PG_GETARG_TEXT_PP(2))),
+							   AccessShareLock, false);
+	if (ki->citus != RECLOCK_CITUS_SHARD ||
+		!OidIsValid(cshard = ReclockCitusShardBeside(prel, ki->citus_table, childid)) ||
+		(sep = strrchr(get_rel_name(cshard), '_')) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("\"%s\" is not a shard of a Citus table with child table %s beside it",
+						RelationGetRelationName(prel), childname)));
+	/* the foreign key of the child shard, by its name there, to this shard */
+	shardfk = psprintf("%s%s", conname, sep);
+	conoid = get_relation_constraint_oid(cshard, shardfk, false);
+	contup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	if (!HeapTupleIsValid(contup))
+		elog(ERROR, "cache lookup failed for constraint %u", conoid);
+	if (((Form_pg_constraint) GETSTRUCT(contup))->contype != CONSTRAINT_FOREIGN ||
+		((Form_pg_constraint) GETSTRUCT(contup))->confrelid != pshard)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("constraint \"%s\" of \"%s\" is not a foreign key to \"%s\"",
+						shardfk, get_rel_name(cshard), RelationGetRelationName(prel))));
+	conkey = fk_columns(contup, Anum_pg_constraint_conkey, INT2OID, &nkeys);
+	confkey = fk_columns(contup, Anum_pg_constraint_confkey, INT2OID, &n2);
+	pfeqop = fk_columns(contup, Anum_pg_constraint_conpfeqop, OIDOID, &n3);
+	ReleaseSysCache(contup);
+	if (nkeys != n2 || nkeys != n3 || nkeys > INDEX_MAX_KEYS)
+		elog(ERROR, "foreign key \"%s\" is malformed", shardfk);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* the parent row's referenced values, as this transaction sees (and locked) it */
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (i = 0; i < nkeys; i++)
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(get_attname(pshard, DatumGetInt16(confkey[i]), false)));
+	appendStringInfo(&sql, " FROM %s WHERE ctid OPERATOR(pg_catalog.=) $1", ReclockRelationSql(prel));
+	if (SPI_execute_with_args(sql.data, 1, tidtype, tidval, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the parent row");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent update of a parent row"),
+				 errhint("Retry the transaction.")));
+	for (i = 0; i < nkeys; i++)
+	{
+		types[i] = SPI_gettypeid(SPI_tuptable->tupdesc, i + 1);
+		vals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull);
+		nulls[i] = isnull ? 'n' : ' ';
+	}
+	/* the child rows of those values, with the latest snapshot */
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT pg_catalog.count(*) FROM %s WHERE ",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(cshard)), get_rel_name(cshard)));
+	for (i = 0; i < nkeys; i++)
+		appendStringInfo(&sql, "%s$%d %s %s", i > 0 ? " AND " : "", i + 1,
+						 ReclockOperatorSql(DatumGetObjectId(pfeqop[i])),
+						 quote_identifier(get_attname(cshard, DatumGetInt16(conkey[i]), false)));
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql.data, nkeys, types);
+
+		if (plan == NULL ||
+			SPI_execute_snapshot(plan, vals, nulls, GetLatestSnapshot(), InvalidSnapshot,
+								 true, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not count the child rows");
+	}
+	count = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	table_close(prel, AccessShareLock);
+	PG_RETURN_INT64(count);
 }

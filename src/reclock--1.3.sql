@@ -450,6 +450,17 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'reclock_citus_grant'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
+-- Citus (1.3): the worker side of reclock_cas_children under REPEATABLE READ
+-- or SERIALIZABLE, run on the parent row's node by one routed statement
+-- from the coordinator, as the caller, for the parent row itself (its
+-- shard and ctid): the children of that row in the co-located child shard
+-- counted with the latest snapshot, as one node counts them.
+CREATE FUNCTION @extschema@.reclock_citus_children_latest(parent_shard pg_catalog.regclass,
+	parent_row pg_catalog.tid, child pg_catalog.text, fk pg_catalog.name)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'reclock_citus_children_latest'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
 -- Citus (1.3): the worker side of reclock_refresh of a grant of a protected
 -- distributed table's row, run on the row's node by one routed statement
 -- from the coordinator, as the extension owner (no one else executes it).

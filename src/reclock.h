@@ -465,7 +465,6 @@ extern bool ReclockHoldsToken(int64 fence);
 
 /*--- citusstore.c: the lock stores of protected Citus distributed tables ---*/
 extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent, Oid fkoid);
-extern void ReclockCitusCasChildrenCheck(Relation rel, ReclockKeyInfo *ki);
 /* what the guard of a Citus child shard asks of the stores (c-docs) */
 typedef struct ReclockCitusShard
 {
@@ -490,6 +489,9 @@ extern bool ReclockCitusGuardShardTruncate(Relation shardrel, Oid table);
 extern bool ReclockCitusRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_at);
 extern void ReclockCitusForget(List *relids);
 extern void ReclockCitusDropExtension(void);
+extern int64 ReclockCitusChildrenLatest(Relation child, Relation parent, const char *conname,
+										int nkeys, const AttrNumber *refattnums,
+										const Oid *types, const Datum *values);
 extern bool ReclockCitusHasLiveLock(Oid relid);
 extern bool ReclockCitusRegistered(Oid relid);
 extern Datum ReclockCitusAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
