@@ -246,9 +246,27 @@ ref_registered(Oid table, Oid *locks, Oid *tokens)
 	Oid			t;
 	bool		unsure;
 
-	return OidIsValid(get_extension_oid("citus", true)) &&
-		ReclockCitusKindOf(table, &t, &unsure) == RECLOCK_CITUS_REFERENCE &&
-		registry_row("tbl", table, &tbl, locks, tokens);
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		ReclockCitusKindOf(table, &t, &unsure) != RECLOCK_CITUS_REFERENCE)
+		return false;
+	/*
+	 * c6-addnode: the registry's placement is right on the coordinator only
+	 * (a node added later gets it by binary copy, with the coordinator's
+	 * OIDs); a worker finds the stores through T's guard (citusstore.c)
+	 */
+	if (ReclockCitusOnCoordinator())
+		return registry_row("tbl", table, &tbl, locks, tokens);
+	return ReclockCitusGuardStores(table, locks, tokens);
+}
+
+/* the table and stores of lock store locks on this node (as ref_registered) */
+static bool
+ref_of_store(Oid locks, Oid *tbl, Oid *locksout, Oid *tokens)
+{
+	if (ReclockCitusOnCoordinator())
+		return registry_row("locks", locks, tbl, locksout, tokens);
+	return OidIsValid(*tbl = ReclockCitusTableOfStores(locks)) &&
+		ReclockCitusGuardStores(*tbl, locksout, tokens);
 }
 
 /*---------------------------------------------------------------------------
@@ -485,7 +503,7 @@ reclock_citus_ref_meet(PG_FUNCTION_ARGS)
 	sdesc = RelationGetDescr(store);
 	newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
 	if (ReclockCitusKindOf(RelationGetRelid(store), &storetable, &unsure) != RECLOCK_CITUS_SHARD ||
-		!registry_row("locks", storetable, &tbl, &locks, &tokens) ||
+		!ref_of_store(storetable, &tbl, &locks, &tokens) ||
 		!OidIsValid(placement = ref_placement(tbl)))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

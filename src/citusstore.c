@@ -16,7 +16,9 @@
  * distribution value, so a row's lock lives in the store shard on the node
  * of the row's shard, and moves with it.  reclock_citus_tables, a Citus
  * reference table (made one by the first such protect), names T's stores
- * on every node by that node's OIDs.  All of it is made in the protecting
+ * on the coordinator; on a worker, T's guard trigger names them (its
+ * argument stores=reclock_store_<oid>: the c6-addnode block at the end).
+ * All of it is made in the protecting
  * transaction (Citus propagates the DDL), as the extension owner, and
  * dropped by reclock_unprotect.
  *
@@ -68,6 +70,7 @@
 #include "utils/varlena.h"
 #include "utils/acl.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_trigger.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -273,7 +276,9 @@ registered(Oid relid)
 }
 
 static void drop_notices_store(Oid locks);
+static char *store_stem(const char *name, const char *suffix);
 static bool registry_lookup(Oid table, Oid *locks, Oid *tokens);
+static bool registry_lookup_oid(Oid table, Oid *locks, Oid *tokens);
 
 static void
 make_stores(Relation rel, void *arg)
@@ -356,7 +361,7 @@ drop_stores(Relation rel, void *arg)
 		Oid			tokid;
 
 		/* its notice store (c-notices) */
-		if (registry_lookup(relid, &lockid, &tokid))
+		if (registry_lookup_oid(relid, &lockid, &tokid))
 			drop_notices_store(lockid);
 		run_sql(psprintf("DELETE FROM %s WHERE tbl = %s", registry, regclass_literal(relid)), SPI_OK_DELETE);
 		run_sql(psprintf("DROP TABLE %s, %s", locks, tokens), SPI_OK_UTILITY);
@@ -661,9 +666,15 @@ any_shard(HeapTuple tup, TupleDesc desc, void *arg)
 	return false;
 }
 
-/* T's stores on this node, from the registry's placement here */
+/*
+ * T's stores, from the registry's placement on this node: right on the
+ * coordinator only, where every row was written by SQL (each regclass
+ * resolved by name).  A node added later gets its placement by Citus's
+ * binary copy, with the coordinator's OIDs in it (c6-addnode: workers find
+ * the stores through T's guard, registry_lookup).
+ */
 static bool
-registry_lookup(Oid table, Oid *locks, Oid *tokens)
+registry_lookup_oid(Oid table, Oid *locks, Oid *tokens)
 {
 	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
 	int64		shardid = 0;
@@ -1083,7 +1094,7 @@ forget_table(Relation unused, void *arg)
 	char	   *lname;
 	char	   *tname;
 
-	if (!registry_lookup(relid, &locks, &tokens))
+	if (!registry_lookup_oid(relid, &locks, &tokens))
 		return;
 	lname = qualified(locks);
 	tname = qualified(tokens);
@@ -1491,63 +1502,36 @@ reclock_citus_grant(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, result, nulls)));
 }
 
-/* the registry row whose token store is rr->tbl (locks out) */
-static bool
-registry_match_tokens(HeapTuple tup, TupleDesc desc, void *arg)
-{
-	RegistryRow *rr = (RegistryRow *) arg;
-	bool		isnull;
-
-	if (DatumGetObjectId(getattr_named(tup, desc, "tokens", &isnull)) != rr->tbl)
-		return true;
-	rr->locks = DatumGetObjectId(getattr_named(tup, desc, "locks", &isnull));
-	rr->tokens = rr->tbl;
-	return false;
-}
-
-/* the lock store shard beside a token store shard on this node, or InvalidOid */
+/*
+ * The lock store shard beside a token store shard on this node, or
+ * InvalidOid.  By name (c6-addnode): the two stores of a table are made
+ * together, reclock_store_<n>_tokens and reclock_store_<n>_locks in
+ * reclock's schema, on every node by Citus's DDL; the registry's placement
+ * on a node added later holds the coordinator's OIDs.
+ */
 static Oid
 locks_beside_tokens(Oid tokshard)
 {
-	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
 	Oid			table;
 	bool		unsure;
-	int64		regshard = 0;
-	Oid			placement;
-	RegistryRow rr = {InvalidOid, InvalidOid, InvalidOid};
 	ShardFind	sf = {0, NULL, InvalidOid, 0};
 	const char *name = get_rel_name(tokshard);
 	const char *sep = name ? strrchr(name, '_') : NULL;
-	Relation	rel;
-	SysScanDesc scan;
-	Snapshot	snapshot;
-	HeapTuple	tup;
+	char	   *stem;
+	Oid			locks;
 
-	if (!OidIsValid(registry) || sep == NULL ||
-		ReclockCitusKindOf(tokshard, &table, &unsure) != RECLOCK_CITUS_SHARD)
-		return InvalidOid;
-	scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(registry),
-				  any_shard, &regshard);
-	if (regshard == 0 || !OidIsValid(placement = shard_relation(registry, regshard)))
-		return InvalidOid;
-	rr.tbl = table;
-	rel = table_open(placement, AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		if (!registry_match_tokens(tup, RelationGetDescr(rel), &rr))
-			break;
-	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(rr.locks))
+	if (sep == NULL ||
+		ReclockCitusKindOf(tokshard, &table, &unsure) != RECLOCK_CITUS_SHARD ||
+		get_rel_namespace(table) != ReclockExtensionSchema() ||
+		(stem = store_stem(get_rel_name(table), "_tokens")) == NULL ||
+		!OidIsValid(locks = get_relname_relid(psprintf("%s_locks", stem), ReclockExtensionSchema())))
 		return InvalidOid;
 	sf.shardid = strtoi64(sep + 1, NULL, 10);
 	scan_metadata("pg_dist_shard", "shardid", F_INT8EQ, Int64GetDatum(sf.shardid),
 				  shard_match, &sf);
 	if (!sf.found || sf.logical != table)
 		return InvalidOid;
-	return colocated_shard(rr.locks, sf.minvalue);
+	return colocated_shard(locks, sf.minvalue);
 }
 
 PG_FUNCTION_INFO_V1(reclock_citus_refresh);
@@ -3904,4 +3888,213 @@ reclock_citus_children_latest(PG_FUNCTION_ARGS)
 	SPI_finish();
 	table_close(prel, AccessShareLock);
 	PG_RETURN_INT64(count);
+}
+
+/*---------------------------------------------------------------------------
+ * c6-addnode: a protected table's stores on a worker, named by its guard.
+ *
+ * Citus copies a reference table's placement to a node added later (and
+ * moves shards) by binary COPY: the registry's regclass columns arrive
+ * there as the coordinator's OIDs, which name nothing or another table
+ * (review3_addnode).  So only the coordinator reads the registry (its rows
+ * were all written by SQL); a worker finds T's stores through T's guard
+ * trigger, whose argument stores=reclock_store_<n> names them
+ * (reclock_store_<n>_locks and _tokens in reclock's schema).  Citus makes
+ * that trigger on every node from the coordinator's definition (SQL), on T
+ * and on each shard or placement, also on a node added later and on a
+ * moved shard; it follows T by OID through RENAME and SET SCHEMA, and
+ * pg_dump keeps its argument.
+ *
+ * Refused (no stores: the guard refuses every write, an acquire fails): a
+ * guard without the argument, stores that are not here, stores not
+ * co-located with T, and stores that the guard of another table of their
+ * co-location group names too (a guard made by hand, by a role with the
+ * TRIGGER privilege on that table: never guessed which is T's).
+ *---------------------------------------------------------------------------
+ */
+#define STORES_ARG	"stores="
+
+/* "reclock_store_<digits>" if name is that followed by suffix, else NULL */
+static char *
+store_stem(const char *name, const char *suffix)
+{
+	size_t		len = name ? strlen(name) : 0;
+	size_t		slen = strlen(suffix);
+	size_t		plen = strlen("reclock_store_");
+	size_t		i;
+
+	if (len <= plen + slen || strncmp(name, "reclock_store_", plen) != 0 ||
+		strcmp(name + len - slen, suffix) != 0)
+		return NULL;
+	for (i = plen; i < len - slen; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return NULL;
+	return pnstrdup(name, len - slen);
+}
+
+/* is foid reclock's guard (reclock_guard or reclock_guard_child)? */
+static bool
+is_guard_function(Oid foid)
+{
+	char	   *name = get_func_name(foid);
+
+	return name != NULL && get_func_namespace(foid) == ReclockExtensionSchema() &&
+		(strcmp(name, "reclock_guard") == 0 || strcmp(name, "reclock_guard_child") == 0);
+}
+
+/*
+ * The stem that relid's guard names (its stores=... argument), or NULL:
+ * read in pg_trigger by its index, without locking relid.
+ */
+static char *
+guard_stem(Oid relid)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *stem = NULL;
+
+	ScanKeyInit(&keys[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&keys[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(RECLOCK_GUARD_TRIGGER));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 2, keys);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)) &&
+		is_guard_function(((Form_pg_trigger) GETSTRUCT(tup))->tgfoid))
+	{
+		int16		nargs = ((Form_pg_trigger) GETSTRUCT(tup))->tgnargs;
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_trigger_tgargs, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+		{
+			bytea	   *args = DatumGetByteaPP(d);
+			char	   *p = VARDATA_ANY(args);
+			char	   *end = p + VARSIZE_ANY_EXHDR(args);
+			int			i;
+
+			for (i = 0; i < nargs && p < end; i++)
+			{
+				size_t		len = strnlen(p, end - p);
+
+				if (len > strlen(STORES_ARG) && strncmp(p, STORES_ARG, strlen(STORES_ARG)) == 0)
+					stem = store_stem(psprintf("%.*s_locks", (int) (len - strlen(STORES_ARG)),
+											   p + strlen(STORES_ARG)), "_locks");
+				p += len + 1;
+			}
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return stem;
+}
+
+/* (colocation_of: the c-docs block above) */
+typedef struct StemFind
+{
+	const char *stem;			/* in */
+	Oid			table;			/* out: a table whose guard names it */
+	int			n;				/* out: how many */
+} StemFind;
+
+static bool
+stem_match(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	StemFind   *sf = (StemFind *) arg;
+	bool		isnull;
+	Oid			relid = DatumGetObjectId(getattr_named(tup, desc, "logicalrelid", &isnull));
+	char	   *stem = guard_stem(relid);
+
+	if (stem != NULL && strcmp(stem, sf->stem) == 0)
+	{
+		sf->table = relid;
+		sf->n++;
+	}
+	return true;
+}
+
+/*
+ * The one Citus table of co-location group colocation whose guard names
+ * stem's stores; InvalidOid if none, or more than one.
+ */
+static Oid
+table_of_stem(int64 colocation, const char *stem)
+{
+	StemFind	sf = {stem, InvalidOid, 0};
+
+	if (colocation < 0)
+		return InvalidOid;
+	scan_metadata("pg_dist_partition", "colocationid", F_INT4EQ, Int32GetDatum((int32) colocation),
+				  stem_match, &sf);
+	return sf.n == 1 ? sf.table : InvalidOid;
+}
+
+/*
+ * T's stores on this node as T's guard names them: by name in reclock's
+ * schema, this node's OIDs.  Any node; false if T has no guard naming
+ * stores, they are not here, or the guard's claim is not T's alone.
+ */
+bool
+ReclockCitusGuardStores(Oid table, Oid *locks, Oid *tokens)
+{
+	char	   *stem = guard_stem(table);
+	int64		colocation;
+
+	if (stem == NULL)
+		return false;
+	*locks = get_relname_relid(psprintf("%s_locks", stem), ReclockExtensionSchema());
+	*tokens = get_relname_relid(psprintf("%s_tokens", stem), ReclockExtensionSchema());
+	return OidIsValid(*locks) && OidIsValid(*tokens) &&
+		(colocation = colocation_of(table)) >= 0 &&
+		colocation_of(*locks) == colocation && colocation_of(*tokens) == colocation &&
+		table_of_stem(colocation, stem) == table;
+}
+
+/*
+ * The Citus table whose stores lock store locks (a logical store table) is,
+ * as the guards on this node name them, or InvalidOid.
+ */
+Oid
+ReclockCitusTableOfStores(Oid locks)
+{
+	char	   *stem = store_stem(get_rel_name(locks), "_locks");
+	Oid			table;
+	Oid			l;
+	Oid			t;
+
+	if (stem == NULL || get_rel_namespace(locks) != ReclockExtensionSchema() ||
+		!OidIsValid(table = table_of_stem(colocation_of(locks), stem)) ||
+		!ReclockCitusGuardStores(table, &l, &t) || l != locks)
+		return InvalidOid;
+	return table;
+}
+
+/*
+ * The guard's argument that names T's stores ("stores=reclock_store_<n>"),
+ * for reclock_protect to give T's guard (protect.c), or NULL if T has no
+ * stores: from the registry, on the coordinator, in T's protecting
+ * transaction (its stores were made just before).
+ */
+char *
+ReclockCitusStoresArg(Oid relid)
+{
+	Oid			locks;
+	Oid			tokens;
+	char	   *stem;
+
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		!registry_lookup_oid(relid, &locks, &tokens) ||
+		(stem = store_stem(get_rel_name(locks), "_locks")) == NULL)
+		return NULL;
+	return psprintf(STORES_ARG "%s", stem);
+}
+
+/* T's stores on this node: the registry's on the coordinator, T's guard's on a worker */
+static bool
+registry_lookup(Oid table, Oid *locks, Oid *tokens)
+{
+	if (ReclockCitusOnCoordinator())
+		return registry_lookup_oid(table, locks, tokens);
+	return ReclockCitusGuardStores(table, locks, tokens);
 }

@@ -94,6 +94,7 @@ set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk, O
 	if (add)
 	{
 		StringInfoData args;
+		char	   *stores;
 
 		initStringInfo(&args);
 		if (require_lock)
@@ -101,6 +102,10 @@ set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk, O
 		if (parent_fk)
 			appendStringInfo(&args, "%s%s", require_lock ? ", " : "",
 							 quote_literal_cstr(psprintf("parent_fk=%s", parent_fk)));
+		/* c6-addnode: a Citus table's guard names its stores (citusstore.c) */
+		if ((stores = ReclockCitusStoresArg(RelationGetRelid(rel))) != NULL)
+			appendStringInfo(&args, "%s%s", args.len > 0 ? ", " : "",
+							 quote_literal_cstr(stores));
 		/* a child table: INSERT under a locked parent is guarded too */
 		run_ddl(psprintf("CREATE TRIGGER %s BEFORE %sUPDATE OR DELETE ON %s"
 						 " FOR EACH ROW EXECUTE FUNCTION %s.%s(%s)",

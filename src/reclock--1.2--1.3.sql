@@ -9,9 +9,11 @@
 -- co-located with its table (its shards sit beside the table's shards, on
 -- the node where the guard fires), made by reclock_protect and dropped by
 -- reclock_unprotect.  This table is made a Citus reference table by the
--- first reclock_protect of a distributed table, so that the guard on every
--- node finds the stores by its own OIDs (regclass travels as a name).  On a
--- database without Citus it stays empty.
+-- first reclock_protect of a distributed table; it is read on the
+-- coordinator only (a node added later gets its placement by Citus's
+-- binary copy, with the coordinator's OIDs): a worker finds a table's stores
+-- through the table's guard trigger, which names them.  On a database
+-- without Citus it stays empty.
 --
 CREATE TABLE @extschema@.reclock_citus_tables (
 	tbl			pg_catalog.regclass NOT NULL,

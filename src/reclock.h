@@ -510,6 +510,10 @@ extern ReclockLock *ReclockCitusLastLock(void);
 extern void ReclockCitusNoticesInit(void);
 
 extern void ReclockCitusMakeShardTruncateChecks(Relation rel);
+/* c6-addnode: a protected table's stores named by its guard */
+extern bool ReclockCitusGuardStores(Oid table, Oid *locks, Oid *tokens);
+extern char *ReclockCitusStoresArg(Oid relid);
+extern Oid	ReclockCitusTableOfStores(Oid locks);
 
 /*--- citusref.c: the locks of protected Citus reference tables ---*/
 extern bool ReclockCitusRefGuard(Relation rel, ReclockKeyInfo *ki, TriggerData *td,
