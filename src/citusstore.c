@@ -3452,11 +3452,15 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
  * deletes its route) waited for the acquiring transaction.
  *
  * Not in a prepared transaction (it would hold the deleted rows until
- * Citus's recovery or its COMMIT PREPARED), nor a serializable one (its
- * reads would take predicate locks at commit).  Under REPEATABLE READ a row
- * changed since the transaction's snapshot makes the delete fail with a
- * serialization error: the reclaim then runs in a subtransaction and gives
- * up quietly on that error; any other error fails the commit.
+ * Citus's recovery or its COMMIT PREPARED), and only under READ COMMITTED:
+ * under REPEATABLE READ or SERIALIZABLE a dead row its snapshot sees, made
+ * live since, would fail the commit with a serialization error, and the
+ * subtransaction that could catch it must not be opened on a coordinator at
+ * commit (Citus sends its SAVEPOINT to the workers; with a worker gone it
+ * marks that connection failed and then commits without it: an acquire
+ * whose worker crashed committed without its lock, restart.sh).  Those
+ * transactions leave their dead rows to the next grant under READ
+ * COMMITTED, or to reclock_sweep().
  */
 #define CITUS_RECLAIM	8
 
@@ -3558,9 +3562,12 @@ reclaim_beside(CitusReclaim *r, TimestampTz now, bool dead_rows)
 static void
 citus_reclaim_run(List *pending, bool routes)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	ListCell   *lc;
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+	TimestampTz now = ReclockNow();
+	List	   *done = NIL;
 
 	/* the stores are gone with the table, or the extension, in this transaction */
 	foreach(lc, pending)
@@ -3573,65 +3580,36 @@ citus_reclaim_run(List *pending, bool routes)
 	}
 	if (routes && !OidIsValid(get_relname_relid(ROUTES, ReclockExtensionSchema())))
 		return;
-	BeginInternalSubTransaction(NULL);
-	PG_TRY();
+	/* at commit no statement has a snapshot: take the transaction's */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	level = store_owner_begin(&save_userid, &save_sec);
+	foreach(lc, pending)
 	{
-		Oid			save_userid;
-		int			save_sec;
-		int			level;
-		TimestampTz now = ReclockNow();
-		List	   *done = NIL;
+		CitusReclaim *r = lfirst(lc);
 
-		/* at commit no statement has a snapshot: take the transaction's */
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		level = store_owner_begin(&save_userid, &save_sec);
-		foreach(lc, pending)
-		{
-			CitusReclaim *r = lfirst(lc);
-
-			/* dead rows once per store shard */
-			reclaim_beside(r, now, !list_member_oid(done, r->locks));
-			done = lappend_oid(done, r->locks);
-		}
-		if (routes)
-		{
-			Oid			types[1] = {TIMESTAMPTZOID};
-			Datum		vals[1] = {TimestampTzGetDatum(now - ROUTE_GRACE_USECS)};
-			const char *rname = routes_name();
-
-			/* the oldest first, by the expiry index; none that another acquire is reclaiming */
-			if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
-											   " WHERE expires_at < $1 ORDER BY expires_at LIMIT %d"
-											   " FOR UPDATE SKIP LOCKED)) AND expires_at < $1",
-											   rname, rname, ROUTE_RECLAIM),
-									  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
-				elog(ERROR, "could not reclaim routes");
-		}
-		store_owner_end(save_userid, save_sec, level);
-		SPI_finish();
-		PopActiveSnapshot();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		/* dead rows once per store shard */
+		reclaim_beside(r, now, !list_member_oid(done, r->locks));
+		done = lappend_oid(done, r->locks);
 	}
-	PG_CATCH();
+	if (routes)
 	{
-		ErrorData  *edata;
+		Oid			types[1] = {TIMESTAMPTZOID};
+		Datum		vals[1] = {TimestampTzGetDatum(now - ROUTE_GRACE_USECS)};
+		const char *rname = routes_name();
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		/* out of the subtransaction first, also to fail the commit */
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_T_R_SERIALIZATION_FAILURE)
-			ReThrowError(edata);
-		FreeErrorData(edata);
+		/* the oldest first, by the expiry index; none that another acquire is reclaiming */
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
+										   " WHERE expires_at < $1 ORDER BY expires_at LIMIT %d"
+										   " FOR UPDATE SKIP LOCKED)) AND expires_at < $1",
+										   rname, rname, ROUTE_RECLAIM),
+								  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not reclaim routes");
 	}
-	PG_END_TRY();
+	store_owner_end(save_userid, save_sec, level);
+	SPI_finish();
+	PopActiveSnapshot();
 }
 
 static void
@@ -3644,7 +3622,7 @@ citus_reclaim_xact(XactEvent event, void *arg)
 		return;
 	citus_reclaims = NIL;
 	citus_reclaim_routes = false;
-	if (event == XACT_EVENT_PRE_COMMIT && !IsolationIsSerializable())
+	if (event == XACT_EVENT_PRE_COMMIT && !IsolationUsesXactSnapshot())
 		citus_reclaim_run(pending, routes);
 }
 
