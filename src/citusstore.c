@@ -3438,7 +3438,7 @@ lock_store_shard(Oid store, Datum dist)
  * connection: an INSERT of no row into T's marks store, as the caller
  * (c6-mark, at the end of the file: no statement on T, so none of T's
  * triggers, rules or policies take part, and it needs no right on T; test
- * c6_mark).  A table protected before its marks store existed keeps the
+ * review6_mark).  A table protected before its marks store existed keeps the
  * earlier mark until it is protected again: a routed UPDATE of no row of
  * the protected table itself (the
  * distribution value names the shard, so Citus sends it over the

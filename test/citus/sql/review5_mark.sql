@@ -26,7 +26,7 @@ CREATE FUNCTION r5seen(t int, i int) RETURNS bool STABLE LANGUAGE plpgsql
 ALTER TABLE r5 ENABLE ROW LEVEL SECURITY;
 CREATE POLICY r5seen ON r5 TO r5app USING (r5seen(tenant, id));
 -- the mark is no statement on r5 any more (an INSERT of no row into its
--- marks store, c6_mark): none is issued, and the policy sees the acquire's row only
+-- marks store, review6_mark): none is issued; the policy sees the acquire's row only
 SET citus.log_remote_commands = on;
 SET citus.grep_remote_commands = '%UPDATE ONLY public.r5_%';
 SET ROLE r5app;
