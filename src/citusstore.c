@@ -3528,7 +3528,8 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
  * row trigger reclock_citus_mark, BEFORE INSERT OR UPDATE OR DELETE, skips
  * every row (returns NULL), on the coordinator's table and on each shard
  * (Citus copies the trigger to the shards, and to those a move or split
- * makes).  Every role may INSERT into it (no other right: UPDATE, DELETE,
+ * makes), and a CHECK (false) refuses any row that reaches it without the
+ * trigger.  Every role may INSERT into it (no other right: UPDATE, DELETE,
  * TRUNCATE, and so LOCK TABLE in a mode stronger than ROW EXCLUSIVE, are
  * the store owner's), and an INSERT of no row is the write mark of an
  * application role's acquire or refresh: routed by the row's distribution
@@ -3614,7 +3615,13 @@ make_marks_store(Oid relid, const char *type, Oid locks)
 		return;
 	schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
 	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(locks)), name);
-	run_sql(psprintf("CREATE TABLE %s (dist %s NOT NULL) USING heap", name, type), SPI_OK_UTILITY);
+	/*
+	 * The trigger skips a row before constraints are checked; without it (a
+	 * DROP EXTENSION CASCADE drops it and leaves the store) the CHECK
+	 * refuses every row
+	 */
+	run_sql(psprintf("CREATE TABLE %s (dist %s NOT NULL, CONSTRAINT reclock_no_row CHECK (false)) USING heap",
+					 name, type), SPI_OK_UTILITY);
 	/*
 	 * A shard move by logical replication (Citus's default transfer mode,
 	 * and the rebalancer's) refuses a shard group with a table that has no

@@ -112,6 +112,15 @@ SELECT mk_try(format('INSERT INTO %s SELECT g FROM generate_series(1, 20) g', :'
 SELECT result FROM run_command_on_placements(:'marks', 'INSERT INTO %s VALUES (1), (2), (3), (4)') ORDER BY shardid;
 SELECT count(*) AS rows_in_marks FROM :marks;
 SELECT result FROM run_command_on_placements(:'marks', 'SELECT count(*) FROM %s') ORDER BY shardid;
+-- without its trigger (DROP EXTENSION CASCADE drops it), its CHECK refuses every row
+SELECT success, result ~ 'violates check constraint' AS refused
+  FROM run_command_on_placements(:'marks', $c$DO $x$BEGIN
+         PERFORM set_config('citus.enable_manual_changes_to_shards', 'on', true);
+         ALTER TABLE %1$s DISABLE TRIGGER USER; INSERT INTO %1$s VALUES (1); END$x$$c$)
+ ORDER BY shardid;
+SELECT result FROM run_command_on_placements(:'marks',
+  'SELECT count(*) FROM pg_trigger WHERE tgrelid = ''%s''::regclass AND tgenabled = ''O'' AND NOT tgisinternal')
+ ORDER BY shardid;
 
 -- 6. a table protected before its marks store (its store dropped here by
 -- hand): the mark of the no-op UPDATE of mk, as before (mk_stmt fires);
