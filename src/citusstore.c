@@ -10,6 +10,8 @@
  *   reclock_store_<oid>_locks (dist, key, holder, acquired_by, fence,
  *                              acquired_at, expires_at), PRIMARY KEY (dist, key)
  *   reclock_store_<oid>_tokens (dist, hash, fence), PRIMARY KEY (dist, hash)
+ *   reclock_store_<oid>_marks (dist), never a row (the write mark: c6-mark,
+ *                              at the end of the file)
  *
  * (<oid>: T's OID on the coordinator when it was protected; only a name).
  * dist is of T's distribution column's type and holds the row's
@@ -279,6 +281,11 @@ static void drop_notices_store(Oid locks);
 static char *store_stem(const char *name, const char *suffix);
 static bool registry_lookup(Oid table, Oid *locks, Oid *tokens);
 static bool registry_lookup_oid(Oid table, Oid *locks, Oid *tokens);
+/* c6-mark: the marks store (end of file) */
+static void make_marks_store(Oid relid, const char *type, Oid locks);
+static void drop_marks_store(Oid locks);
+static Oid	marks_store(Oid table);
+static bool mark_by_marks_store(Oid table, Oid disttype, Datum dist, Oid caller);
 
 static void
 make_stores(Relation rel, void *arg)
@@ -295,12 +302,20 @@ make_stores(Relation rel, void *arg)
 	char	   *locks;
 	char	   *tokens;
 
-	if (registered(relid))
-		return;
 	get_atttypetypmodcoll(relid, attnum, &typid, &typmod, &collid);
 	type = format_type_with_typemod(typid, typmod);
 	if (OidIsValid(collid))
 		type = psprintf("%s COLLATE %s", type, generate_collation_name(collid));
+	if (registered(relid))
+	{
+		Oid			lockid;
+		Oid			tokid;
+
+		/* c6-mark: a table protected before the marks store gets it now */
+		if (registry_lookup(relid, &lockid, &tokid))
+			make_marks_store(relid, type, lockid);
+		return;
+	}
 	locks = psprintf("%s.%s", schema, quote_identifier(psprintf("reclock_store_%u_locks", relid)));
 	tokens = psprintf("%s.%s", schema, quote_identifier(psprintf("reclock_store_%u_tokens", relid)));
 
@@ -339,6 +354,9 @@ make_stores(Relation rel, void *arg)
 	run_sql(psprintf("INSERT INTO %s (tbl, locks, tokens) VALUES (%s, '%s', '%s')",
 					 registry, quote_literal_cstr(qualified(relid)), locks, tokens),
 			SPI_OK_INSERT);
+	/* c6-mark: the marks store, beside the lock store */
+	make_marks_store(relid, type, get_relname_relid(psprintf("reclock_store_%u_locks", relid),
+													 ReclockExtensionSchema()));
 }
 
 static void
@@ -362,7 +380,10 @@ drop_stores(Relation rel, void *arg)
 
 		/* its notice store (c-notices) */
 		if (registry_lookup_oid(relid, &lockid, &tokid))
+		{
 			drop_notices_store(lockid);
+			drop_marks_store(lockid);	/* c6-mark */
+		}
 		run_sql(psprintf("DELETE FROM %s WHERE tbl = %s", registry, regclass_literal(relid)), SPI_OK_DELETE);
 		run_sql(psprintf("DROP TABLE %s, %s", locks, tokens), SPI_OK_UTILITY);
 		routes_forget(relid);
@@ -1116,6 +1137,7 @@ forget_table(Relation unused, void *arg)
 					 errhint("Let the locks end, or end them with reclock_break(), then run the command again.")));
 	}
 	drop_notices_store(locks);	/* its notice store (c-notices) */
+	drop_marks_store(locks);	/* its marks store (c6-mark) */
 	/* by the store's name: the dropped table's OID names nothing on the workers */
 	run_sql(psprintf("DELETE FROM %s WHERE locks = %s", registry_name(), regclass_literal(locks)),
 			SPI_OK_DELETE);
@@ -3353,7 +3375,12 @@ lock_store_shard(Oid store, Datum dist)
  * this transaction by a different user"): an acquire after an UPDATE, an
  * UPDATE after an acquire or a refresh (test review4_roles).  Another
  * caller's grant counts as a write by a write of its own, on its own
- * connection: a routed UPDATE of no row of the protected table itself (the
+ * connection: an INSERT of no row into T's marks store, as the caller
+ * (c6-mark, at the end of the file: no statement on T, so none of T's
+ * triggers, rules or policies take part, and it needs no right on T; test
+ * review6_mark).  A table protected before its marks store existed keeps the
+ * earlier mark until it is protected again: a routed UPDATE of no row of
+ * the protected table itself (the
  * distribution value names the shard, so Citus sends it over the
  * connection that ran the grant; NO_ROW matches no row without reading one,
  * and Citus cannot prune on it), as the caller, who has
@@ -3389,8 +3416,13 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
 	{
 		Relation	rel;
 		const char *column;
-		TypeCacheEntry *tce = lookup_type_cache(types[0], TYPECACHE_EQ_OPR);
+		TypeCacheEntry *tce;
 
+		/* c6-mark: an INSERT of no row into T's marks store, as the caller */
+		if (OidIsValid(table) && mark_by_marks_store(table, types[0], dist, caller))
+			return;
+		/* a table protected before its marks store: the no-op UPDATE of T */
+		tce = lookup_type_cache(types[0], TYPECACHE_EQ_OPR);
 		if (!OidIsValid(table) || !OidIsValid(tce->eq_opr) ||
 			pg_class_aclcheck(table, caller, ACL_UPDATE) != ACLCHECK_OK)
 			return;
@@ -3662,7 +3694,10 @@ drop_all_stores(Relation unused, void *arg)
 		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(store)))
 			continue;
 		if (foreach_current_index(lc) % 2 == 0)
+		{
 			drop_notices_store(store);
+			drop_marks_store(store);	/* c6-mark */
+		}
 		run_sql(psprintf("DROP TABLE %s", qualified(store)), SPI_OK_UTILITY);
 	}
 }
@@ -4075,4 +4110,178 @@ registry_lookup(Oid table, Oid *locks, Oid *tokens)
 	if (ReclockCitusOnCoordinator())
 		return registry_lookup_oid(table, locks, tokens);
 	return ReclockCitusGuardStores(table, locks, tokens);
+}
+
+/*-------------------------------------------------------------------------
+ * c6-mark: the marks store
+ *
+ * reclock_store_<oid>_marks (dist), beside T's lock and token stores
+ * (distributed by dist, co-located with T: a move or split carries it with
+ * them; made by make_stores, dropped with them), never holds a row: its
+ * row trigger reclock_citus_mark, BEFORE INSERT OR UPDATE OR DELETE, skips
+ * every row (returns NULL), on the coordinator's table and on each shard
+ * (Citus copies the trigger to the shards, and to those a move or split
+ * makes), and a CHECK (false) refuses any row that reaches it without the
+ * trigger.  Every role may INSERT into it (no other right: UPDATE, DELETE,
+ * TRUNCATE, and so LOCK TABLE in a mode stronger than ROW EXCLUSIVE, are
+ * the store owner's), and an INSERT of no row is the write mark of an
+ * application role's acquire or refresh: routed by the row's distribution
+ * value to the row's shard group, as the caller (so over the connection
+ * that ran the grant), and a modification in Citus's accounting (a
+ * MODIFY_TASK: the connection's placement access had DML), without a
+ * statement on the application's table: none of its triggers, rules or
+ * row-level security policies take part, and it needs no right on it.
+ *
+ * Not DELETE of an empty table granted to PUBLIC: DELETE lets a role LOCK
+ * the table in ACCESS EXCLUSIVE mode, and any role holding that lock would
+ * stall every application role's acquire of T; INSERT allows ROW
+ * EXCLUSIVE at most, which an INSERT's own lock does not wait for.
+ *
+ * Found by name beside the lock store (..._locks -> ..._marks), as the
+ * notice store, and used only when the store owner owns it (a table of
+ * that name made by another role would run its triggers as the caller).
+ * A table protected before the marks store existed has none until it is
+ * protected again (reclock_protect makes the missing store): until then its
+ * application roles' mark is the routed no-op UPDATE of T itself (below).
+ *-------------------------------------------------------------------------
+ */
+#define MARKS_SUFFIX	"_marks"
+#define MARKS_TRIGGER	"reclock_citus_mark"
+
+/* the marks store's name for a lock store's (..._locks -> ..._marks), or NULL */
+static char *
+marks_name(const char *locksname)
+{
+	size_t		len = locksname ? strlen(locksname) : 0;
+
+	if (len < 6 || strcmp(locksname + len - 6, "_locks") != 0)
+		return NULL;
+	return psprintf("%.*s%s", (int) (len - 6), locksname, MARKS_SUFFIX);
+}
+
+/* the marks store beside lock store locks, if the store owner owns it */
+static Oid
+marks_beside(Oid locks)
+{
+	char	   *name = OidIsValid(locks) ? marks_name(get_rel_name(locks)) : NULL;
+	Oid			marks;
+	HeapTuple	tup;
+	bool		ours = false;
+
+	if (name == NULL || !OidIsValid(marks = get_relname_relid(name, get_rel_namespace(locks))))
+		return InvalidOid;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(marks));
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+
+		ours = form->relowner == ReclockStoreOwner() && form->relkind == RELKIND_RELATION;
+		ReleaseSysCache(tup);
+	}
+	return ours ? marks : InvalidOid;
+}
+
+/* T's marks store on this node (InvalidOid: not protected, or none) */
+static Oid
+marks_store(Oid table)
+{
+	Oid			locks;
+	Oid			tokens;
+
+	if (!registry_lookup(table, &locks, &tokens))
+		return InvalidOid;
+	return marks_beside(locks);
+}
+
+/* make T's marks store beside lock store locks unless it is there (as the store owner, in SPI) */
+static void
+make_marks_store(Oid relid, const char *type, Oid locks)
+{
+	char	   *name = OidIsValid(locks) ? marks_name(get_rel_name(locks)) : NULL;
+	const char *schema;
+	int			tlevel;
+
+	if (name == NULL)
+		elog(ERROR, "table \"%s\" has no lock store", get_rel_name(relid));
+	/* there (a protect again); a table of its name that is not ours makes CREATE fail */
+	if (OidIsValid(marks_beside(locks)))
+		return;
+	schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(locks)), name);
+	/*
+	 * The trigger skips a row before constraints are checked; without it (a
+	 * DROP EXTENSION CASCADE drops it and leaves the store) the CHECK
+	 * refuses every row
+	 */
+	run_sql(psprintf("CREATE TABLE %s (dist %s NOT NULL, CONSTRAINT reclock_no_row CHECK (false)) USING heap",
+					 name, type), SPI_OK_UTILITY);
+	/*
+	 * A shard move by logical replication (Citus's default transfer mode,
+	 * and the rebalancer's) refuses a shard group with a table that has no
+	 * replica identity; the store has no key, and no row to identify
+	 */
+	run_sql(psprintf("ALTER TABLE %s REPLICA IDENTITY FULL", name), SPI_OK_UTILITY);
+	run_sql(psprintf("SELECT pg_catalog.create_distributed_table('%s', 'dist', colocate_with => %s)",
+					 name, quote_literal_cstr(qualified(relid))), SPI_OK_SELECT);
+	tlevel = ReclockCitusTriggersBegin(RECLOCK_CITUS_DISTRIBUTED);
+	run_sql(psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s.%s()",
+					 MARKS_TRIGGER, name, schema, MARKS_TRIGGER), SPI_OK_UTILITY);
+	ReclockCitusTriggersEnd(tlevel);
+	run_sql(psprintf("REVOKE ALL ON %s FROM PUBLIC", name), SPI_OK_UTILITY);
+	run_sql(psprintf("GRANT INSERT ON %s TO PUBLIC", name), SPI_OK_UTILITY);
+}
+
+/* drop the marks store beside lock store locks, if any (as the store owner, in SPI) */
+static void
+drop_marks_store(Oid locks)
+{
+	char	   *name = OidIsValid(locks) ? marks_name(get_rel_name(locks)) : NULL;
+	Oid			marks;
+
+	if (name != NULL && OidIsValid(marks = get_relname_relid(name, get_rel_namespace(locks))))
+		run_sql(psprintf("DROP TABLE %s", qualified(marks)), SPI_OK_UTILITY);
+}
+
+PG_FUNCTION_INFO_V1(reclock_citus_mark);
+
+/*
+ * BEFORE INSERT OR UPDATE OR DELETE FOR EACH ROW on a marks store (and its
+ * shards): skip the row, so that the store never holds one.
+ */
+Datum
+reclock_citus_mark(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("reclock_citus_mark: must be fired before insert, update or delete, for each row")));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * The write mark of caller's grant or refresh of a row of table (dist: its
+ * distribution value, of type disttype): an INSERT of no row into T's marks
+ * store, as the caller.  False if T has no marks store (protected before it).
+ */
+static bool
+mark_by_marks_store(Oid table, Oid disttype, Datum dist, Oid caller)
+{
+	Oid			marks = marks_store(table);
+	Oid			types[1] = {disttype};
+	Datum		vals[1] = {dist};
+	Oid			save_userid;
+	int			save_sec;
+
+	if (!OidIsValid(marks))
+		return false;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(caller, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_execute_with_args(psprintf("INSERT INTO %s (dist) VALUES ($1)", qualified(marks)),
+							  1, types, vals, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not mark a grant as a modification");
+	SetUserIdAndSecContext(save_userid, save_sec);
+	return true;
 }

@@ -493,3 +493,14 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'reclock_citus_ref_meet'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION @extschema@.reclock_citus_ref_meet() FROM PUBLIC;
+
+-- Citus (1.3, c6-mark): the row trigger of a protected distributed table's
+-- marks store (reclock_store_<oid>_marks, co-located with the table): it
+-- skips every row, so the store never holds one.  An application role's
+-- INSERT of no row into it is the write mark of its acquire or refresh
+-- (docs/citus.md, "Atomicity of an acquire under failure").
+CREATE FUNCTION @extschema@.reclock_citus_mark()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_citus_mark'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.reclock_citus_mark() FROM PUBLIC;

@@ -62,7 +62,14 @@ SELECT success, result FROM run_command_on_workers($$
   SELECT string_agg(DISTINCT c.relname ~ '^reclock_' || ':' ||
                     (has_table_privilege('public', c.oid, 'SELECT') OR has_table_privilege('public', c.oid, 'INSERT')
                      OR has_table_privilege('public', c.oid, 'UPDATE') OR has_table_privilege('public', c.oid, 'DELETE')), ',')
-    FROM pg_class c WHERE c.relkind = 'r' AND (c.relname LIKE 'reclock\_store\_%' OR c.relname LIKE 'reclock\_citus\_tables%')$$);
+    FROM pg_class c WHERE c.relkind = 'r' AND (c.relname LIKE 'reclock\_store\_%' OR c.relname LIKE 'reclock\_citus\_tables%')
+     AND c.relname NOT LIKE 'reclock\_store\_%\_marks%'$$);
+-- but the marks store (review6_mark), which never holds a row: INSERT only
+SELECT success, result FROM run_command_on_workers($$
+  SELECT string_agg(DISTINCT has_table_privilege('public', c.oid, 'INSERT') || ':' ||
+                    (has_table_privilege('public', c.oid, 'SELECT') OR has_table_privilege('public', c.oid, 'UPDATE')
+                     OR has_table_privilege('public', c.oid, 'DELETE') OR has_table_privilege('public', c.oid, 'TRUNCATE')), ',')
+    FROM pg_class c WHERE c.relkind = 'r' AND c.relname LIKE 'reclock\_store\_%\_marks%'$$);
 SELECT success, result FROM run_command_on_workers($$
   SELECT count(*) FROM pg_class c WHERE c.relkind = 'r' AND (c.relname LIKE 'reclock\_store\_%' OR c.relname LIKE 'reclock\_citus\_tables\_%')$$);
 -- protect again: the same stores

@@ -80,8 +80,10 @@ during_crash() {
     <"$fifo" >"$RC_DIR/restart.acq.out" 2>&1 &
   local bg=$!
   exec 3>"$fifo"
-  echo "BEGIN; $1" >&3
-  poll 0 "SELECT state FROM pg_stat_activity WHERE application_name = 'rs_acq'" "idle in transaction"
+  # psql sends the statements one by one, idle in transaction between them:
+  # the last one names the session ready, so the crash comes after $1 ran
+  echo "BEGIN; $1 SET application_name = 'rs_acq_ready';" >&3
+  poll 0 "SELECT state FROM pg_stat_activity WHERE application_name = 'rs_acq_ready'" "idle in transaction"
   crash_restart "$w"
   echo "COMMIT;" >&3
   exec 3>&-
