@@ -24,8 +24,12 @@ SELECT reclock_protect('sw');
 SELECT reclock_protect('swr');
 SELECT locks, tokens FROM reclock_citus_tables WHERE tbl = 'sw'::regclass \gset
 SELECT locks AS rlocks, tokens AS rtokens FROM reclock_citus_tables WHERE tbl = 'swr'::regclass \gset
--- what other files left dead
+-- what other files left that is dead seven minutes from now
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL reclock.test_clock_offset = 420;
 SELECT reclock_sweep() >= 0 AS swept_before;
+COMMIT;
 
 -- three grants of one minute (one re-entered: two hashes), one of an hour;
 -- on the reference table one of each
