@@ -718,8 +718,15 @@ reclock_break(PG_FUNCTION_ARGS)
 Datum
 reclock_sweep(PG_FUNCTION_ARGS)
 {
+	TimestampTz now;
+	int64		n;
+
 	check_writable("reclock_sweep()");
-	PG_RETURN_INT64(ReclockStoreSweep(ReclockNow()));
+	now = ReclockNow();
+	n = ReclockStoreSweep(now);
+	/* c6-view: and the stores of protected Citus tables, on a coordinator */
+	n += ReclockCitusSweep(now);
+	PG_RETURN_INT64(n);
 }
 
 /*
@@ -755,6 +762,17 @@ lock_visible(ReclockLock *lock)
 	return check_enable_rls(lock->relid, InvalidOid, true) != RLS_ENABLED;
 }
 
+/* c6-view: lock_visible of a Citus table's lock (only its table counts) */
+static bool
+relation_locks_visible(Oid relid)
+{
+	ReclockLock lock;
+
+	memset(&lock, 0, sizeof(lock));
+	lock.relid = relid;
+	return lock_visible(&lock);
+}
+
 /*
  * reclock_visible_locks() returns setof record: the live locks the caller
  * may see (see lock_visible), the rows of the view reclock_locks.  The view
@@ -771,7 +789,9 @@ reclock_visible_locks(PG_FUNCTION_ARGS)
 	Tuplestorestate *store;
 	MemoryContext oldcxt;
 	List	   *locks;
+	List	   *citus;
 	ListCell   *lc;
+	TimestampTz now;
 
 	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
 		!(rsinfo->allowedModes & SFRM_Materialize))
@@ -781,7 +801,10 @@ reclock_visible_locks(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	locks = ReclockStoreLiveLocks(ReclockNow(), CurrentMemoryContext);
+	now = ReclockNow();
+	locks = ReclockStoreLiveLocks(now, CurrentMemoryContext);
+	/* c6-view: on a Citus coordinator, the locks of its protected tables' stores */
+	citus = ReclockCitusVisibleLocks(now, relation_locks_visible);
 	oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	tupdesc = CreateTupleDescCopy(tupdesc);
 	store = tuplestore_begin_heap(true, false, work_mem);
@@ -802,6 +825,24 @@ reclock_visible_locks(PG_FUNCTION_ARGS)
 		values[4] = TimestampTzGetDatum(lock->acquired_at);
 		values[5] = TimestampTzGetDatum(lock->expires_at);
 		values[6] = DirectFunctionCall1(pg_get_userbyid, ObjectIdGetDatum(lock->acquired_by));
+		oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	/* (filtered by lock_visible in there, before their stores were read) */
+	foreach(lc, citus)
+	{
+		ReclockCitusViewLock *lock = lfirst(lc);
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
+
+		values[0] = ObjectIdGetDatum(lock->relid);
+		values[1] = CStringGetTextDatum(lock->key);
+		values[2] = CStringGetTextDatum(lock->holder);
+		values[3] = Int64GetDatum(lock->fence);
+		values[4] = TimestampTzGetDatum(lock->acquired_at);
+		values[5] = TimestampTzGetDatum(lock->expires_at);
+		values[6] = DirectFunctionCall1(namein, CStringGetDatum(lock->acquired_by));
 		oldcxt = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 		MemoryContextSwitchTo(oldcxt);

@@ -4285,3 +4285,554 @@ mark_by_marks_store(Oid table, Oid disttype, Datum dist, Oid caller)
 	SetUserIdAndSecContext(save_userid, save_sec);
 	return true;
 }
+
+/*-------------------------------------------------------------------------
+ * c6-view: reclock_locks and reclock_sweep() over the stores of protected
+ * Citus tables, on the coordinator (issue 24).
+ *
+ * The tables come from the registry's placement on this node (a local
+ * read): on a node without Citus, on a worker, or with no table registered,
+ * nothing more is read.  The stores are read through Citus as the extension
+ * owner (search_path pinned, values printed exactly), one query per table
+ * the caller may see (reclock_locks) or per table (the sweep's count).
+ *
+ * Those reads hold nothing: they run in a subtransaction that is rolled
+ * back, which releases the relation locks they took on the coordinator and,
+ * in a transaction Citus already coordinates, on the workers (Citus mirrors
+ * the savepoint there), with citus.select_opens_transaction_block off so
+ * that a transaction that has not yet touched a worker reads outside a
+ * worker transaction block.  A reader of the view or a sweep in a
+ * transaction left open thus holds no lock on any store that a DROP TABLE
+ * or reclock_unprotect of another role's table, or an acquire, would wait
+ * for.
+ *
+ * The sweep's deletes happen at the sweeping transaction's pre-commit
+ * (RECLOCK_XACT_CITUS_SWEEP, after the checks, before Citus commits the
+ * workers), none under PREPARE TRANSACTION, as on one node:
+ * - a reference table's dead locks: one DELETE through Citus (every
+ *   placement alike, by the coordinator's clock; Citus serializes it with
+ *   the grants and refreshes of that store, so one in flight is waited for
+ *   and then wins: the DELETE re-reads the row it waited for);
+ * - a distributed table's dead locks: reclock_citus_sweep_lock on the row's
+ *   node for each lock row dead by the coordinator's clock; it deletes the
+ *   row only if it is dead by that node's clock too and nobody holds it
+ *   (FOR UPDATE SKIP LOCKED: a renewal or acquire in flight is never waited
+ *   for, and wins);
+ * - the routes of grants dead for longer than their grace.
+ * A failure there (a store dropped meanwhile, a Citus refusal) leaves that
+ * table's dead locks for later with a WARNING; the commit goes on.
+ *-------------------------------------------------------------------------
+ */
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+typedef struct CitusSwept
+{
+	Oid			tbl;
+	Oid			locks;
+	Oid			tokens;
+	bool		reference;
+} CitusSwept;
+
+/* every table in the registry (its placement here), on a coordinator; else NIL */
+static List *
+registered_tables(void)
+{
+	Oid			registry;
+	int64		shardid = 0;
+	Oid			placement;
+	Relation	rel;
+	SysScanDesc scan;
+	Snapshot	snapshot;
+	HeapTuple	tup;
+	List	   *tables = NIL;
+
+	if (!OidIsValid(get_extension_oid("citus", true)) ||
+		!OidIsValid(registry = get_relname_relid(REGISTRY, ReclockExtensionSchema())))
+		return NIL;
+	scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(registry),
+				  any_shard, &shardid);
+	if (shardid == 0 || !OidIsValid(placement = shard_relation(registry, shardid)) ||
+		!ReclockCitusOnCoordinator())
+		return NIL;
+	rel = table_open(placement, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		CitusSwept *t = palloc0(sizeof(CitusSwept));
+		Oid			table;
+		bool		unsure;
+		bool		isnull;
+
+		t->tbl = DatumGetObjectId(getattr_named(tup, desc, "tbl", &isnull));
+		t->locks = DatumGetObjectId(getattr_named(tup, desc, "locks", &isnull));
+		t->tokens = DatumGetObjectId(getattr_named(tup, desc, "tokens", &isnull));
+		if (get_rel_name(t->tbl) == NULL || get_rel_name(t->locks) == NULL ||
+			get_rel_name(t->tokens) == NULL)
+			continue;			/* dropped in this transaction: its rows go too */
+		t->reference = ReclockCitusKindOf(t->tbl, &table, &unsure) == RECLOCK_CITUS_REFERENCE;
+		tables = lappend(tables, t);
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return tables;
+}
+
+/*
+ * fn(t, arg) reading table t's stores through Citus: in a subtransaction
+ * that is rolled back after it (every lock the read took released), in an
+ * SPI connection, outside worker transaction blocks where Citus allows,
+ * values printed exactly, as the extension owner.  False (with Citus's
+ * error in *edata) where Citus refuses the read in this transaction (25001:
+ * the transaction wrote the table's shards as another role, and Citus lets
+ * no other role read them in it); any other error is raised.
+ */
+static bool
+read_stores(void (*fn) (CitusSwept *t, void *arg), CitusSwept *t, void *arg, ErrorData **edata)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		int			exact;
+		int			level;
+		Oid			save_userid;
+		int			save_sec;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		exact = ReclockCitusExactTextBegin();
+		(void) set_config_option("citus.select_opens_transaction_block", "off", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		level = store_owner_begin(&save_userid, &save_sec);
+		fn(t, arg);
+		store_owner_end(save_userid, save_sec, level);
+		AtEOXact_GUC(true, exact);
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (e->sqlerrcode != ERRCODE_ACTIVE_SQL_TRANSACTION)
+			ReThrowError(e);
+		*edata = e;
+		ok = false;
+	}
+	PG_END_TRY();
+	if (ok)
+	{
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	return ok;
+}
+
+typedef struct ViewRead
+{
+	TimestampTz now;
+	MemoryContext cxt;
+	List	   *rows;
+} ViewRead;
+
+static void
+view_read(CitusSwept *t, void *arg)
+{
+	ViewRead   *vr = (ViewRead *) arg;
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		vals[1] = {TimestampTzGetDatum(vr->now)};
+	uint64		i;
+
+	if (SPI_execute_with_args(psprintf("SELECT key, holder, acquired_by, fence, acquired_at, expires_at"
+									   " FROM %s WHERE expires_at > $1",
+									   qualified(t->locks)),
+							  1, types, vals, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the locks of table \"%s\"", get_rel_name(t->tbl));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext oldcxt = MemoryContextSwitchTo(vr->cxt);
+		ReclockCitusViewLock *l = palloc0(sizeof(ReclockCitusViewLock));
+		bool		isnull;
+
+		l->relid = t->tbl;
+		l->key = pstrdup(SPI_getvalue(tup, desc, 1));
+		l->holder = pstrdup(SPI_getvalue(tup, desc, 2));
+		l->acquired_by = pstrdup(SPI_getvalue(tup, desc, 3));
+		l->fence = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		l->acquired_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
+		l->expires_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 6, &isnull));
+		vr->rows = lappend(vr->rows, l);
+		MemoryContextSwitchTo(oldcxt);
+	}
+}
+
+/*
+ * The live locks (by the coordinator's clock, now) of the protected Citus
+ * tables that pass visible, for reclock_visible_locks: a table that does
+ * not pass is not read at all.
+ */
+List *
+ReclockCitusVisibleLocks(TimestampTz now, bool (*visible) (Oid relid))
+{
+	List	   *tables = registered_tables();
+	ListCell   *lc;
+	ViewRead	vr = {now, CurrentMemoryContext, NIL};
+
+	foreach(lc, tables)
+	{
+		CitusSwept *t = lfirst(lc);
+		ErrorData  *edata;
+
+		if (!visible(t->tbl))
+			continue;
+		if (!read_stores(view_read, t, &vr, &edata))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot list the locks of Citus table \"%s\" in this transaction",
+							get_rel_name(t->tbl)),
+					 errdetail("%s", edata->message),
+					 errhint("Read reclock_locks in a transaction that has not written the table as another role.")));
+	}
+	return vr.rows;
+}
+
+static bool citus_sweep_pending = false;
+static LocalTransactionId citus_sweep_lxid = InvalidLocalTransactionId;
+static bool citus_sweep_registered = false;
+static List *citus_sweep_skipped = NIL;	/* in TopTransactionContext */
+static void citus_sweep_xact(XactEvent event, void *arg);
+
+static void
+sweep_count(CitusSwept *t, void *arg)
+{
+	ViewRead   *vr = (ViewRead *) arg;
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		vals[1] = {TimestampTzGetDatum(vr->now)};
+	bool		isnull;
+
+	if (SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE expires_at <= $1",
+									   qualified(t->locks)),
+							  1, types, vals, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not count the dead locks of table \"%s\"", get_rel_name(t->tbl));
+	vr->rows = lappend_int(vr->rows,
+						   (int) Min(DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+																 SPI_tuptable->tupdesc, 1, &isnull)),
+									 PG_INT32_MAX));
+}
+
+/*
+ * reclock_sweep() on a coordinator: how many locks of protected Citus
+ * tables are dead by the coordinator's clock; they are deleted at the
+ * transaction's pre-commit (citus_sweep_xact).  A table that Citus does
+ * not let reclock read in this transaction (it wrote the table as another
+ * role) is left out, with a WARNING.
+ */
+int64
+ReclockCitusSweep(TimestampTz now)
+{
+	List	   *tables = registered_tables();
+	ListCell   *lc;
+	int64		n = 0;
+
+	if (tables == NIL)
+		return 0;
+	if (citus_sweep_lxid != MY_LXID)
+		citus_sweep_skipped = NIL;
+	foreach(lc, tables)
+	{
+		CitusSwept *t = lfirst(lc);
+		ViewRead	vr = {now, CurrentMemoryContext, NIL};
+		ErrorData  *edata;
+
+		if (read_stores(sweep_count, t, &vr, &edata))
+			n += linitial_int(vr.rows);
+		else
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+
+			citus_sweep_skipped = lappend_oid(citus_sweep_skipped, t->tbl);
+			MemoryContextSwitchTo(oldcxt);
+			ereport(WARNING,
+					(errmsg("the dead locks of Citus table \"%s\" are not swept in this transaction",
+							get_rel_name(t->tbl)),
+					 errdetail("%s", edata->message),
+					 errhint("Sweep in a transaction that has not written the table as another role.")));
+		}
+	}
+	if (!citus_sweep_registered)
+	{
+		ReclockOnXactEvent(RECLOCK_XACT_CITUS_SWEEP, citus_sweep_xact);
+		citus_sweep_registered = true;
+	}
+	citus_sweep_pending = true;
+	citus_sweep_lxid = MY_LXID;
+	return n;
+}
+
+/* one table's dead locks deleted, in the SPI connection, as the extension owner */
+static void
+sweep_table(CitusSwept *t, TimestampTz now)
+{
+	const char *schema = quote_identifier(get_namespace_name(ReclockExtensionSchema()));
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		vals[1] = {TimestampTzGetDatum(now)};
+
+	if (t->reference)
+	{
+		Datum	   *fences;
+		Oid			ftypes[1] = {INT8ARRAYOID};
+		Datum		fvals[1];
+		uint64		i;
+		bool		isnull;
+
+		/* every placement alike; then the token hashes of the grants deleted */
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = 0 AND expires_at <= $1 RETURNING fence",
+										   qualified(t->locks)),
+								  1, types, vals, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
+			elog(ERROR, "could not delete the dead locks of table \"%s\"", get_rel_name(t->tbl));
+		if (SPI_processed == 0)
+			return;
+		fences = palloc(sizeof(Datum) * SPI_processed);
+		for (i = 0; i < SPI_processed; i++)
+			fences[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		fvals[0] = PointerGetDatum(construct_array(fences, (int) SPI_processed, INT8OID,
+												   sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE dist = 0 AND fence = ANY ($1)",
+										   qualified(t->tokens)),
+								  1, ftypes, fvals, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not delete the token hashes of dead locks");
+		return;
+	}
+	if (SPI_execute_with_args(psprintf("SELECT %s.reclock_citus_sweep_lock(l.tableoid, l.fence, $1)"
+									   " FROM %s l WHERE l.expires_at <= $1",
+									   schema, qualified(t->locks)),
+							  1, types, vals, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not delete the dead locks of table \"%s\"", get_rel_name(t->tbl));
+}
+
+/* the pre-commit part of a sweep: each table in a subtransaction of its own */
+static void
+citus_sweep_now(void)
+{
+	List	   *tables = registered_tables();
+	ListCell   *lc;
+	TimestampTz now = ReclockNow();
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	/* reference tables first: their DELETE may wait, before anything of the sweep is held */
+	for (int pass = 0; pass < 2; pass++)
+	{
+		foreach(lc, tables)
+		{
+			CitusSwept *t = lfirst(lc);
+			int			exact;
+			int			level;
+			Oid			save_userid;
+			int			save_sec;
+
+			if (t->reference != (pass == 0) || list_member_oid(citus_sweep_skipped, t->tbl))
+				continue;
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(cxt);
+			PG_TRY();
+			{
+				if (SPI_connect() != SPI_OK_CONNECT)
+					elog(ERROR, "SPI_connect failed");
+				exact = ReclockCitusExactTextBegin();
+				level = store_owner_begin(&save_userid, &save_sec);
+				sweep_table(t, now);
+				store_owner_end(save_userid, save_sec, level);
+				AtEOXact_GUC(true, exact);
+				SPI_finish();
+				ReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(cxt);
+				CurrentResourceOwner = owner;
+			}
+			PG_CATCH();
+			{
+				ErrorData  *edata;
+
+				MemoryContextSwitchTo(cxt);
+				edata = CopyErrorData();
+				FlushErrorState();
+				RollbackAndReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(cxt);
+				CurrentResourceOwner = owner;
+				ereport(WARNING,
+						(errmsg("dead locks of table \"%s\" were not swept", get_rel_name(t->tbl)),
+						 errdetail("%s", edata->message)));
+				FreeErrorData(edata);
+			}
+			PG_END_TRY();
+		}
+	}
+
+	/* the routes of grants dead for longer than their grace */
+	if (OidIsValid(get_relname_relid(ROUTES, ReclockExtensionSchema())))
+	{
+		Oid			types[1] = {TIMESTAMPTZOID};
+		Datum		vals[1] = {TimestampTzGetDatum(now - ROUTE_GRACE_USECS)};
+		const char *routes = routes_name();
+		int			level;
+		Oid			save_userid;
+		int			save_sec;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		level = store_owner_begin(&save_userid, &save_sec);
+		/* none that an acquire or refresh in flight holds */
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
+										   " WHERE expires_at < $1 FOR UPDATE SKIP LOCKED)) AND expires_at < $1",
+										   routes, routes),
+								  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not sweep routes");
+		store_owner_end(save_userid, save_sec, level);
+		SPI_finish();
+	}
+}
+
+static void
+citus_sweep_xact(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_COMMIT)
+	{
+		if (citus_sweep_pending && citus_sweep_lxid == MY_LXID &&
+			OidIsValid(get_extension_oid("reclock", true)))
+		{
+			citus_sweep_pending = false;
+			/* SPI at pre-commit needs a snapshot of its own */
+			PushActiveSnapshot(GetTransactionSnapshot());
+			citus_sweep_now();
+			PopActiveSnapshot();
+		}
+		citus_sweep_pending = false;
+		citus_sweep_skipped = NIL;
+	}
+	else
+	{
+		citus_sweep_skipped = NIL;	/* its memory went with the transaction */
+		/*
+		 * Not in a prepared transaction (as on one node): it would hold the
+		 * rows it deleted until someone commits or rolls it back.  The dead
+		 * locks stay for the next sweep.
+		 */
+		citus_sweep_pending = false;
+	}
+}
+
+/* the token store shard beside lock store shard lockshard on this node, or InvalidOid */
+static Oid
+tokens_beside_locks(Oid lockshard)
+{
+	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
+	Oid			logical;
+	bool		unsure;
+	int64		regshard = 0;
+	Oid			placement;
+	Oid			tokens = InvalidOid;
+	ShardFind	sf = {0, NULL, InvalidOid, 0};
+	const char *name = get_rel_name(lockshard);
+	const char *sep = name ? strrchr(name, '_') : NULL;
+	Relation	rel;
+	SysScanDesc scan;
+	Snapshot	snapshot;
+	HeapTuple	tup;
+
+	if (!OidIsValid(registry) || sep == NULL ||
+		ReclockCitusKindOf(lockshard, &logical, &unsure) != RECLOCK_CITUS_SHARD)
+		return InvalidOid;
+	scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(registry),
+				  any_shard, &regshard);
+	if (regshard == 0 || !OidIsValid(placement = shard_relation(registry, regshard)))
+		return InvalidOid;
+	rel = table_open(placement, AccessShareLock);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+
+		if (DatumGetObjectId(getattr_named(tup, RelationGetDescr(rel), "locks", &isnull)) == logical)
+		{
+			tokens = DatumGetObjectId(getattr_named(tup, RelationGetDescr(rel), "tokens", &isnull));
+			break;
+		}
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(tokens))
+		return InvalidOid;
+	sf.shardid = strtoi64(sep + 1, NULL, 10);
+	scan_metadata("pg_dist_shard", "shardid", F_INT8EQ, Int64GetDatum(sf.shardid),
+				  shard_match, &sf);
+	if (!sf.found || sf.logical != logical)
+		return InvalidOid;
+	return colocated_shard(tokens, sf.minvalue);
+}
+
+PG_FUNCTION_INFO_V1(reclock_citus_sweep_lock);
+
+/*
+ * reclock_citus_sweep_lock(shard oid, fence int8, now timestamptz) returns
+ * bool, on a lock row's node, called by the coordinator's sweep at its
+ * pre-commit (as the extension owner; no one else may execute it): the lock
+ * row of grant fence in lock store shard shard deleted, with its token
+ * hashes beside it, if it is dead by now (the coordinator's clock) and by
+ * this node's clock, and no one holds it (a renewal or acquire in flight is
+ * skipped, never waited for; one that committed meanwhile made the row
+ * live, or gave it another fence, and it is left alone).
+ */
+Datum
+reclock_citus_sweep_lock(PG_FUNCTION_ARGS)
+{
+	Oid			shard = PG_GETARG_OID(0);
+	int64		fence = PG_GETARG_INT64(1);
+	TimestampTz now = Min(PG_GETARG_TIMESTAMPTZ(2), ReclockNow());
+	Oid			tokshard = tokens_beside_locks(shard);
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+	bool		deleted;
+	bool		isnull;
+	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		vals[2] = {Int64GetDatum(fence), TimestampTzGetDatum(now)};
+
+	if (!OidIsValid(tokshard))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("\"%s\" is not a lock store shard of a protected Citus distributed table",
+						get_rel_name(shard) ? get_rel_name(shard) : "?")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	level = store_owner_begin(&save_userid, &save_sec);
+	if (SPI_execute_with_args(psprintf("WITH d AS (DELETE FROM ONLY %s WHERE ctid = ANY (ARRAY("
+									   "SELECT ctid FROM ONLY %s WHERE fence = $1 AND expires_at <= $2 FOR UPDATE SKIP LOCKED))"
+									   " AND fence = $1 AND expires_at <= $2 RETURNING dist, fence),"
+									   " t AS (DELETE FROM ONLY %s t USING d WHERE t.dist = d.dist AND t.fence = d.fence)"
+									   " SELECT pg_catalog.count(*) FROM d",
+									   qualified(shard), qualified(shard), qualified(tokshard)),
+							  2, types, vals, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not sweep a dead lock");
+	deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0;
+	store_owner_end(save_userid, save_sec, level);
+	SPI_finish();
+	PG_RETURN_BOOL(deleted);
+}

@@ -504,3 +504,15 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'reclock_citus_mark'
 LANGUAGE C;
 REVOKE ALL ON FUNCTION @extschema@.reclock_citus_mark() FROM PUBLIC;
+-- Citus (1.3, c6-view): the worker side of reclock_sweep() on a protected
+-- distributed table, run on the lock row's node by the coordinator's sweep at
+-- its pre-commit, as the extension owner (no one else executes it): deletes
+-- the lock row of grant fence in a lock store shard if it is dead by both
+-- the coordinator's clock (now) and this node's, and not locked by anyone
+-- (a renewal in flight wins), with its token hashes beside it.
+CREATE FUNCTION @extschema@.reclock_citus_sweep_lock(shard pg_catalog.oid, fence pg_catalog.int8,
+	now pg_catalog.timestamptz)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'reclock_citus_sweep_lock'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.reclock_citus_sweep_lock(pg_catalog.oid, pg_catalog.int8, pg_catalog.timestamptz) FROM PUBLIC;

@@ -159,6 +159,7 @@ typedef enum ReclockXactSlot
 	RECLOCK_XACT_CITUS_CHILDREN,	/* children.c: a worker's child rows checked at commit */
 	RECLOCK_XACT_NOTICES,		/* notify.c: refused at PREPARE */
 	RECLOCK_XACT_RECLAIM,		/* store.c: reclaim and sweep at commit */
+	RECLOCK_XACT_CITUS_SWEEP,	/* citusstore.c: the sweep of Citus stores at commit */
 	RECLOCK_XACT_LIVE_KEYS,		/* livekeys.c: the live-key sets carried over */
 	RECLOCK_XACT_KEYS,			/* keys.c: retired key facts freed */
 	RECLOCK_XACT_SLOTS
@@ -514,6 +515,19 @@ extern void ReclockCitusMakeShardTruncateChecks(Relation rel);
 extern bool ReclockCitusGuardStores(Oid table, Oid *locks, Oid *tokens);
 extern char *ReclockCitusStoresArg(Oid relid);
 extern Oid	ReclockCitusTableOfStores(Oid locks);
+/* c6-view: reclock_locks and reclock_sweep() over the Citus stores (citusstore.c) */
+typedef struct ReclockCitusViewLock
+{
+	Oid			relid;
+	char	   *key;
+	char	   *holder;
+	char	   *acquired_by;	/* a role name (stores keep names) */
+	int64		fence;
+	TimestampTz acquired_at;
+	TimestampTz expires_at;
+} ReclockCitusViewLock;
+extern List *ReclockCitusVisibleLocks(TimestampTz now, bool (*visible) (Oid relid));
+extern int64 ReclockCitusSweep(TimestampTz now);
 
 /*--- citusref.c: the locks of protected Citus reference tables ---*/
 extern bool ReclockCitusRefGuard(Relation rel, ReclockKeyInfo *ki, TriggerData *td,
