@@ -3487,11 +3487,9 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
  * Citus's recovery or its COMMIT PREPARED), and only under READ COMMITTED:
  * under REPEATABLE READ or SERIALIZABLE a dead row its snapshot sees, made
  * live since, would fail the commit with a serialization error, and the
- * subtransaction that could catch it must not be opened on a coordinator at
- * commit (Citus sends its SAVEPOINT to the workers; with a worker gone it
- * marks that connection failed and then commits without it: an acquire
- * whose worker crashed committed without its lock, restart.sh).  Those
- * transactions leave their dead rows to the next grant under READ
+ * subtransaction that could catch it would cost, on a coordinator, a
+ * SAVEPOINT round trip to every worker of the transaction at each commit.
+ * Those transactions leave their dead rows to the next grant under READ
  * COMMITTED, or to reclock_sweep().
  */
 #define CITUS_RECLAIM	8
