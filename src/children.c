@@ -2119,6 +2119,20 @@ ReclockCitusChildShardNotices(Relation shardrel, ReclockKeyInfo *ki, TriggerData
 	/* not protected as a distributed table: its guard refused the write */
 	if (!ReclockCitusShardStores(shardrel, ki->citus_table, &own))
 		return true;
+	/* a table with notices of its own below tables without: no walk per row */
+	{
+		Oid			up = ReclockGuardParentOf(ki->citus_table);
+		bool		any = false;
+		int			depth = 0;
+
+		while (!any && OidIsValid(up) && depth++ < RECLOCK_MAX_CHAIN_DEPTH)
+		{
+			any = ReclockCitusNotifying(up);
+			up = ReclockGuardParentOf(up);
+		}
+		if (!any)
+			return true;
+	}
 	link = doc_level(shardrel, ki->citus_table, conname)->link;
 	if (oldtup != NULL)
 		citus_child_notices_row(shardrel, ki->citus_table, conname, oldtup);
