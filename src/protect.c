@@ -359,24 +359,19 @@ reclock_protect(PG_FUNCTION_ARGS)
 	/*
 	 * c6-childnotices: the notices of notifying distributed tables above
 	 * report this child's writes (children.c, citusstore.c): its notice
-	 * trigger is made below, on its shards too.  rev5: each table above
-	 * locked first, in a mode that conflicts with itself and that
-	 * reclock_notify takes too, so that neither misses the other's
-	 * uncommitted state (this one the notices switched on, that one this
-	 * child): both read the latest state after the lock.  Test:
-	 * review5_notify_race.
+	 * trigger is made below, on its shards too.  rev5: the parent locked
+	 * first, in a mode that conflicts with itself and that reclock_notify
+	 * takes too, so that neither misses the other's uncommitted state (this
+	 * one the notices switched on, that one this child): both read the
+	 * latest state after the lock.  A table higher up is ordered with this
+	 * through the parent as well: reclock_notify of it re-makes the notice
+	 * trigger of every table below it (the parent too), whose lock conflicts
+	 * with this one.  (Not every table above is locked here: reclock_notify
+	 * takes them top-down, this would take them bottom-up, a deadlock.)
+	 * Test: review5_notify_race.
 	 */
 	if (parent && ki->citus == RECLOCK_CITUS_DISTRIBUTED)
-	{
-		Oid			up = ReclockRootOf(RelationGetRelid(parent));
-		int			depth = 0;
-
-		while (OidIsValid(up) && depth++ < RECLOCK_MAX_CHAIN_DEPTH)
-		{
-			LockRelationOid(up, ShareUpdateExclusiveLock);
-			up = ReclockGuardParentOf(up);
-		}
-	}
+		LockRelationOid(ReclockRootOf(RelationGetRelid(parent)), ShareUpdateExclusiveLock);
 	if (parent)
 		relation_close(parent, AccessShareLock);
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -121,6 +121,33 @@ SELECT reclock_release(:'tok');
 SELECT * FROM received(:'nfile');
 SELECT count(*) AS queued FROM :"notices";
 
+-- a direct write of a line's shard on its worker is not the coordinator's:
+-- it notifies that worker's own listeners, and nothing is left queued; a
+-- transaction that claims to be a coordinator's (Citus's application_name)
+-- and whose notices nobody collects is refused at its COMMIT, never
+-- committed without its notice
+SELECT shard_name('dn_line', get_shard_id_for_distribution_column('dn_line', 1)) AS lineshard \gset
+SELECT n.nodename AS whost, n.nodeport AS wport
+  FROM pg_dist_node n JOIN pg_dist_placement p ON p.groupid = n.groupid
+ WHERE p.shardid = get_shard_id_for_distribution_column('dn_line', 1) \gset
+\set chost :HOST
+\set cport :PORT
+\c reclock_citus postgres :whost :wport
+\o :nfile
+LISTEN reclock;
+UPDATE :lineshard SET qty = 8 WHERE order_id = 1 AND n = 1;
+\o
+SELECT * FROM received(:'nfile');
+SET application_name = 'citus_internal gpid=1';
+BEGIN;
+UPDATE :lineshard SET qty = 9 WHERE order_id = 1 AND n = 1;
+COMMIT;
+RESET application_name;
+SELECT qty FROM :lineshard WHERE order_id = 1 AND n = 1;
+\c reclock_citus postgres :chost :cport
+LISTEN reclock;
+SELECT count(*) AS queued FROM :"notices";
+
 -- three levels: a note reports to its order (lines do not notify) ...
 SELECT reclock_protect('dn_note', parent => 'dn_line');
 SELECT notice_triggers('dn_note') AS note_triggers;
