@@ -148,6 +148,20 @@ SELECT qty FROM :lineshard WHERE order_id = 1 AND n = 1;
 LISTEN reclock;
 SELECT count(*) AS queued FROM :"notices";
 
+-- a function call Citus delegates to a worker that writes a line: its
+-- notices could not be collected, so it is refused (0A000) before anything
+-- is written, as a delegated write of the order's own rows is
+CREATE FUNCTION dn_line_set(o int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN UPDATE dn_line SET qty = 10 WHERE order_id = o AND n = 1; END $$;
+SELECT create_distributed_function('dn_line_set(int)', 'o', colocate_with => 'dn_order');
+\o :nfile
+SELECT dn_line_set(3);
+\o
+\echo :SQLSTATE
+SELECT * FROM received(:'nfile');
+SELECT qty FROM dn_line WHERE order_id = 3 AND n = 1;
+DROP FUNCTION dn_line_set(int);
+
 -- three levels: a note reports to its order (lines do not notify) ...
 SELECT reclock_protect('dn_note', parent => 'dn_line');
 SELECT notice_triggers('dn_note') AS note_triggers;
