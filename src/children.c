@@ -2007,3 +2007,139 @@ ReclockCitusChildTruncate(Relation shardrel, Oid table)
 		table = lv.parenttable;
 	}
 }
+
+
+/*=========================================================================
+ * c6-childnotices: change notices of child rows of Citus distributed
+ * tables (issue 24).
+ *
+ * The notice trigger of a child table below a notifying table reaches its
+ * shards as the table's other triggers do (protect.c makes it on the Citus
+ * table with citus.enable_unsafe_triggers; Citus makes it on every shard).
+ * On a child shard it fires on the shard's node, after the guard locked
+ * the chain above the row (the shards beside, c-docs above): the chain is
+ * read again from there, without row locks, and each notifying table's
+ * row in it gets "updated" with "child" naming the written table, as
+ * child_notices_of on one node.  A row of the chain that is not there
+ * (a deferred foreign key, a row in flight) ends the walk, as on one node
+ * (its level does not notify).  The payload goes into that table's notice
+ * store shard beside the row (citusstore.c), collected by the coordinator.
+ *=========================================================================*/
+
+/* the notices of one version of a written child row (see above) */
+static void
+citus_child_notices_row(Relation shardrel, Oid table, const char *conname0, HeapTuple tuple)
+{
+	ReclockChildLink link = doc_level(shardrel, table, conname0)->link;
+	Datum		cur[INDEX_MAX_KEYS];
+	char		conname[NAMEDATALEN];
+	Oid			child = RelationGetRelid(shardrel);
+	Oid			childtable = table;
+	int			depth;
+
+	if (!doc_fk_values(&link, tuple, RelationGetDescr(shardrel), cur))
+		return;					/* no parent */
+	strlcpy(conname, conname0, NAMEDATALEN);
+	for (depth = 0; depth < RECLOCK_MAX_CHAIN_DEPTH; depth++)
+	{
+		Relation	crel = relation_open(child, AccessShareLock);
+		DocLevel	l = *doc_level(crel, childtable, conname);
+		Relation	prel;
+		ParentSqlArg pa;
+		char	   *key = NULL;
+		Datum		next[INDEX_MAX_KEYS];
+		bool		has_next = false;
+		bool		found;
+
+		relation_close(crel, NoLock);
+		if (!OidIsValid(l.parent))
+			break;				/* a parent without stores: no notices above */
+		prel = relation_open(l.parent, AccessShareLock);
+		pa.link = &l.link;
+		pa.parent = prel;
+		pa.pki = ReclockGetKeyInfo(prel);
+		pa.plink = l.has_plink ? &l.plink : NULL;
+		pa.mode = NULL;
+		found = run_parent(&pa, PARENT_READ, cur, CurrentMemoryContext, &key, next, &has_next);
+		relation_close(prel, NoLock);
+		if (!found || key == NULL)
+			break;
+		if (ReclockCitusNotifying(l.parenttable))
+		{
+			ReclockLock lock;
+			bool		presented;
+
+			/* the parent's live lock, as read_parent_lock gives it on one node */
+			(void) ReclockCitusShardLock(&l.stores, cur[l.distarg], key, &lock, &presented);
+			lock.relid = l.parenttable;
+			ReclockCitusChildNoticeSend(shardrel, l.parenttable, cur[l.distarg],
+										l.link.fktypes[l.distarg],
+										ReclockNotifyChildPayload(l.parenttable, key, table, &lock));
+		}
+		if (!has_next)
+			break;
+		child = l.parent;
+		childtable = l.parenttable;
+		strlcpy(conname, l.plink.conname, NAMEDATALEN);
+		memcpy(cur, next, sizeof(Datum) * l.plink.nkeys);
+	}
+}
+
+/*
+ * The notice trigger fired on a shard of a Citus table (reclock_notice,
+ * any event): true when the shard is handled here (a child shard's notices
+ * sent, or none due), so that one node's ReclockChildNotices, which reads
+ * local stores, never runs on a shard.
+ */
+bool
+ReclockCitusChildShardNotices(Relation shardrel, ReclockKeyInfo *ki, TriggerData *td)
+{
+	TriggerDesc *trig = shardrel->trigdesc;
+	const char *fk = NULL;
+	char		conname[NAMEDATALEN];
+	ReclockCitusShard own;
+	bool		is_insert = TRIGGER_FIRED_BY_INSERT(td->tg_event);
+	HeapTuple	oldtup = is_insert ? NULL : td->tg_trigtuple;
+	HeapTuple	newtup = is_insert ? td->tg_trigtuple :
+		TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : NULL;
+	ReclockChildLink link;
+	int			i;
+
+	for (i = 0; trig != NULL && i < trig->numtriggers; i++)
+		/* on a shard, Citus names it reclock_guard_<shardid> */
+		if (strcmp(trig->triggers[i].tgname, RECLOCK_GUARD_TRIGGER) == 0 ||
+			ReclockCitusIsShardCopy(shardrel, trig->triggers[i].tgname, RECLOCK_GUARD_TRIGGER))
+		{
+			fk = ReclockTriggerParentFk(&trig->triggers[i]);
+			break;
+		}
+	if (fk == NULL)
+		return true;			/* not a child shard: no child notices */
+	strlcpy(conname, fk, NAMEDATALEN);
+	/* not protected as a distributed table: its guard refused the write */
+	if (!ReclockCitusShardStores(shardrel, ki->citus_table, &own))
+		return true;
+	/* a table with notices of its own below tables without: no walk per row */
+	{
+		Oid			up = ReclockGuardParentOf(ki->citus_table);
+		bool		any = false;
+		int			depth = 0;
+
+		while (!any && OidIsValid(up) && depth++ < RECLOCK_MAX_CHAIN_DEPTH)
+		{
+			any = ReclockCitusNotifying(up);
+			up = ReclockGuardParentOf(up);
+		}
+		if (!any)
+			return true;
+	}
+	link = doc_level(shardrel, ki->citus_table, conname)->link;
+	if (oldtup != NULL)
+		citus_child_notices_row(shardrel, ki->citus_table, conname, oldtup);
+	if (newtup != NULL &&
+		(oldtup == NULL ||
+		 !ReclockColumnsUnchanged(link.nkeys, link.attnums, link.typbyvals, link.typlens,
+								  oldtup, newtup, RelationGetDescr(shardrel))))
+		citus_child_notices_row(shardrel, ki->citus_table, conname, newtup);
+	return true;
+}

@@ -428,7 +428,14 @@ carry_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnly
 	bool		propagated = false;
 
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from)
+	{
+		CopyStmt   *copy = (CopyStmt *) pstmt->utilityStmt;
+
 		carry_if_changed();
+		/* c6-childnotices: a child table's notices above it are collected */
+		if (copy->relation != NULL && IsTransactionState())
+			ReclockCitusChildNoticesCopy(RangeVarGetRelid(copy->relation, NoLock, true));
+	}
 	/* DROP EXTENSION reclock: the stores of Citus tables first (citusstore.c) */
 	if (IsA(pstmt->utilityStmt, DropStmt) &&
 		((DropStmt *) pstmt->utilityStmt)->removeType == OBJECT_EXTENSION)

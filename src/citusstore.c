@@ -2953,6 +2953,7 @@ notifying_table(Oid relid)
 }
 
 static ExecutorStart_hook_type prev_executor_start = NULL;
+static void child_notices_mark(Oid relid);	/* c6-childnotices, below */
 
 /* a statement that writes a notifying distributed table marks it (see above) */
 static void
@@ -2970,7 +2971,11 @@ notices_executor_start(QueryDesc *queryDesc, int eflags)
 			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
 			if (rte->rtekind != RTE_RELATION || rte->rellockmode != RowExclusiveLock ||
-				rte->relkind != RELKIND_RELATION || !notifying_table(rte->relid))
+				rte->relkind != RELKIND_RELATION)
+				continue;
+			/* c6-childnotices: a child table marks the notifying tables above it */
+			child_notices_mark(rte->relid);
+			if (!notifying_table(rte->relid))
 				continue;
 
 			/*
@@ -4833,4 +4838,173 @@ reclock_citus_sweep_lock(PG_FUNCTION_ARGS)
 	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
 	PG_RETURN_BOOL(deleted);
+}
+
+/*=========================================================================
+ * c6-childnotices: change notices of child rows of distributed tables
+ * (issue 24; children.c's block of the same name makes the payloads).
+ *
+ * A child row written on a worker reports to each notifying table above
+ * it: the payload goes into that table's notice store shard beside the
+ * child shard (the same co-location group, so the same hash range on the
+ * same node, written in the write's own local transaction), and the worker
+ * checks at pre-commit that it was collected, as for the table's own rows.
+ * The coordinator collects the notifying table's store when a statement
+ * writes the table or a child table below it: at ExecutorStart, and for
+ * COPY FROM (which writes the shards without an executor here) in the
+ * utility hook (cituscarry.c), before Citus opens its connections.
+ *=========================================================================*/
+
+/* are change notices of distributed table T on (its notice store is here)? */
+bool
+ReclockCitusNotifying(Oid table)
+{
+	return OidIsValid(notices_store(table));
+}
+
+/* the last payload queued in an outbox shard, not queued again at once */
+static LocalTransactionId child_last_lxid = InvalidLocalTransactionId;
+static SubTransactionId child_last_subid = InvalidSubTransactionId;
+static Oid	child_last_shard = InvalidOid;
+static char *child_last_payload = NULL;
+
+/*
+ * The notice of a child row of shard shardrel for the notifying table
+ * parenttable above it (dist: the parent's distribution value, of type
+ * disttype): queued in parenttable's notice store shard beside shardrel
+ * when the write came over a Citus connection in a transaction block (see
+ * ReclockCitusShardNoticeCarry), else sent by this node's own NOTIFY.
+ * Row after row of one parent (a bulk write) queues it once per
+ * subtransaction: the coordinator folds identical notices anyway.
+ */
+void
+ReclockCitusChildNoticeSend(Relation shardrel, Oid parenttable, Datum dist, Oid disttype,
+							const char *payload)
+{
+	Oid			outbox;
+	char	   *minvalue;
+	Oid			outshard;
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+	MemoryContext old;
+
+	if (!citus_connection() || !IsTransactionBlock())
+	{
+		ReclockNotifySend(parenttable, payload);
+		return;
+	}
+	outbox = notices_store(parenttable);
+	minvalue = OidIsValid(outbox) ? shard_minvalue(shardrel) : NULL;
+	outshard = minvalue ? colocated_shard(outbox, minvalue) : InvalidOid;
+	if (!OidIsValid(outshard))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot write to table \"%s\": the notice store of table \"%s\" above it is not on this node",
+						get_rel_name(ReclockGetKeyInfo(shardrel)->citus_table),
+						get_rel_name(parenttable)),
+				 errdetail("Shard \"%s\" of a child table of a table with change notices has no notice store shard beside it here.",
+						   RelationGetRelationName(shardrel)),
+				 errhint("Turn the notices off and on again with reclock_notify() on the coordinator.")));
+	if (child_last_lxid == MY_LXID && child_last_subid == GetCurrentSubTransactionId() &&
+		child_last_shard == outshard && child_last_payload != NULL &&
+		strcmp(child_last_payload, payload) == 0)
+		return;
+	{
+		Oid			types[3] = {disttype, INT8OID, TEXTOID};
+		Datum		vals[3] = {dist, Int64GetDatum(++notice_seq), CStringGetTextDatum(payload)};
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		level = store_owner_begin(&save_userid, &save_sec);
+		if (SPI_execute_with_args(psprintf("INSERT INTO %s (dist, xid, n, payload)"
+										   " VALUES ($1, pg_catalog.pg_current_xact_id(), $2, $3)",
+										   qualified(outshard)),
+								  3, types, vals, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not queue a change notice");
+		store_owner_end(save_userid, save_sec, level);
+		SPI_finish();
+	}
+	notice_state();
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	notice_shards = list_append_unique_oid(notice_shards, outshard);
+	child_last_payload = pstrdup(payload);
+	MemoryContextSwitchTo(old);
+	child_last_lxid = MY_LXID;
+	child_last_subid = GetCurrentSubTransactionId();
+	child_last_shard = outshard;
+}
+
+/* mark notifying table relid as written by this statement (notices_executor_start's) */
+static void
+child_mark_table(Oid relid, Oid written)
+{
+	Oid			user = GetUserId();
+	ListCell   *lt;
+	ListCell   *lu;
+	bool		seen = false;
+	MemoryContext old;
+
+	/* a delegated function call: as for the table's own rows (above) */
+	if (citus_connection())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot write table \"%s\" in a function call that Citus delegated to a worker: the change notices of table \"%s\" above it are on",
+						get_rel_name(written), get_rel_name(relid)),
+				 errdetail("The notices of a write are collected by the node that started the transaction, which does not see the writes of a delegated function."),
+				 errhint("Call the function without delegation (create_distributed_function without a distribution argument), or turn the notices off with reclock_notify(table, false).")));
+	notice_state();
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	forboth(lt, notice_tables, lu, notice_users)
+		if (lfirst_oid(lt) == relid && lfirst_oid(lu) == user)
+			seen = true;
+	if (!seen)
+	{
+		notice_tables = lappend_oid(notice_tables, relid);
+		notice_users = lappend_oid(notice_users, user);
+	}
+	MemoryContextSwitchTo(old);
+	if (!IsTransactionBlock() && !notice_coordinated)
+	{
+		/* a coordinated transaction: see notices_executor_start */
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		run_sql("SELECT pg_catalog.create_intermediate_result('reclock_notices', 'SELECT 1 WHERE false')",
+				SPI_OK_SELECT);
+		SPI_finish();
+		notice_coordinated = true;
+	}
+}
+
+/*
+ * A statement writes relid (a Citus table): if it is a protected child
+ * table, mark each notifying distributed table above it, whose notice
+ * store then holds notices of its rows (see above).
+ */
+static void
+child_notices_mark(Oid relid)
+{
+	Oid			up = ReclockGuardParentOf(relid);
+	Oid			table;
+	bool		unsure;
+	int			depth = 0;
+
+	if (!OidIsValid(up) ||
+		ReclockCitusKindOf(relid, &table, &unsure) != RECLOCK_CITUS_DISTRIBUTED)
+		return;
+	while (OidIsValid(up) && up != relid && depth++ < RECLOCK_MAX_CHAIN_DEPTH)
+	{
+		if (notifying_table(up))
+			child_mark_table(up, relid);
+		up = ReclockGuardParentOf(up);
+	}
+}
+
+/* COPY FROM relid on this node (cituscarry.c's utility hook), before Citus runs it */
+void
+ReclockCitusChildNoticesCopy(Oid relid)
+{
+	if (OidIsValid(relid) && IsTransactionState() && !IsParallelWorker() &&
+		GetConfigOption("citus.shard_count", true, false) != NULL)
+		child_notices_mark(relid);
 }

@@ -441,8 +441,14 @@ reclock_notice(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(rel);
 	deleted = TRIGGER_FIRED_BY_DELETE(trigdata->tg_event);
 
-	/* a child row: the notices of the notifying rows above it */
-	ReclockChildNotices(rel,
+	/*
+	 * a child row: the notices of the notifying rows above it (c6-childnotices:
+	 * on a shard of a Citus table, through the shards beside it)
+	 */
+	ki = ReclockGetKeyInfo(rel);
+	if (!(unlikely(ki->citus == RECLOCK_CITUS_SHARD) &&
+		  ReclockCitusChildShardNotices(rel, ki, trigdata)))
+		ReclockChildNotices(rel,
 						TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? NULL : trigdata->tg_trigtuple,
 						TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? trigdata->tg_trigtuple :
 						TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : NULL);

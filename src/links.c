@@ -640,3 +640,13 @@ ReclockChildTablesOf(Oid parentid)
 	table_close(trg, AccessShareLock);
 	return children;
 }
+
+/*
+ * c6-childnotices: the parent table of a child table's guard (InvalidOid:
+ * not a child table), for the Citus notice collector (citusstore.c).
+ */
+Oid
+ReclockGuardParentOf(Oid relid)
+{
+	return guard_parent_of(relid);
+}

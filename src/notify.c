@@ -253,3 +253,14 @@ ReclockNotifyChild(Oid relid, const char *key, Oid childid, ReclockLock *lock)
 {
 	notify("updated", relid, key, NULL, childid, lock);
 }
+
+/*
+ * c6-childnotices: the payload of a child row's notice ("updated" of the
+ * parent row relid/key, "child" naming childid), made on a Citus worker and
+ * sent by the coordinator (citusstore.c).
+ */
+char *
+ReclockNotifyChildPayload(Oid relid, const char *key, Oid childid, ReclockLock *lock)
+{
+	return fitting_payload("updated", relid, key, NULL, childid, lock);
+}

@@ -362,32 +362,30 @@ reclock_protect(PG_FUNCTION_ARGS)
 	ReclockCitusProtect(rel, ki, parent, fkoid);
 	ReclockCitusRefProtect(rel, ki);	/* a reference table (citusref.c) */
 	/*
-	 * Notices of a distributed parent do not report its children's writes
-	 * (the child guard on a worker sends none): refused, not silently left out.
-	 * rev5: the root locked first, in a mode that conflicts with itself and
-	 * that reclock_notify takes too, so that neither checks the other's state
-	 * before the other has committed (both read the latest state: catalog
-	 * scans, the notify store's probe).  Test: review5_notify_race.
+	 * c6-childnotices: the notices of notifying distributed tables above
+	 * report this child's writes (children.c, citusstore.c): its notice
+	 * trigger is made below, on its shards too.  rev5: the parent locked
+	 * first, in a mode that conflicts with itself and that reclock_notify
+	 * takes too, so that neither misses the other's uncommitted state (this
+	 * one the notices switched on, that one this child): both read the
+	 * latest state after the lock.  A table higher up is ordered with this
+	 * through the parent as well: reclock_notify of it re-makes the notice
+	 * trigger of every table below it (the parent too), whose lock conflicts
+	 * with this one.  (Not every table above is locked here: reclock_notify
+	 * takes them top-down, this would take them bottom-up, a deadlock.)
+	 * Test: review5_notify_race.
 	 */
 	if (parent && ki->citus == RECLOCK_CITUS_DISTRIBUTED)
 		LockRelationOid(ReclockRootOf(RelationGetRelid(parent)), ShareUpdateExclusiveLock);
-	if (parent && ki->citus == RECLOCK_CITUS_DISTRIBUTED &&
-		(ReclockNotifyOnRelid(ReclockRootOf(RelationGetRelid(parent))) ||
-		 ReclockChildNoticesWanted(ReclockRootOf(RelationGetRelid(parent)), InvalidOid, false)))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot protect \"%s\" as a child table of \"%s\": change notices are on above it",
-						RelationGetRelationName(rel), RelationGetRelationName(parent)),
-				 errdetail("Change notices of a Citus distributed parent table do not report its child rows' writes yet."),
-				 errhint("Turn the parent's notices off with reclock_notify(parent, false) first.")));
 	if (parent)
 		relation_close(parent, AccessShareLock);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	level = ReclockCitusTriggersBegin(ki->citus);
 	set_triggers(rel, true, require_lock, parent_fk, fkoid);
-	ReclockCitusTriggersEnd(level);
+	/* c6-childnotices: a distributed child's notice trigger goes to its shards */
 	ReclockRefreshNoticeTrigger(ReclockRootOf(RelationGetRelid(rel)), InvalidOid, false);
+	ReclockCitusTriggersEnd(level);
 	SPI_finish();
 	citus_owner_end(&owner);
 	relation_close(rel, AccessShareLock);
@@ -450,20 +448,13 @@ reclock_notify(PG_FUNCTION_ARGS)
 	kind = ReclockCitusKindOf(relid, &table, &unsure);
 	PreventCommandIfReadOnly("reclock_notify()");
 	/*
-	 * notices of a distributed parent would not report its children's writes:
-	 * refused (rev5: after the root's lock, which reclock_protect of a child
-	 * takes too: no child protected in a transaction in flight is missed)
+	 * c6-childnotices: the notices of a distributed table report its child
+	 * tables' writes too (their notice triggers are made below).  rev5: after
+	 * the table's lock, which reclock_protect of a child below takes too: no
+	 * child protected in a transaction in flight is missed.
 	 */
-	if (enabled && kind == RECLOCK_CITUS_DISTRIBUTED)
+	if (kind == RECLOCK_CITUS_DISTRIBUTED)
 		LockRelationOid(ReclockRootOf(relid), ShareUpdateExclusiveLock);
-	if (enabled && kind == RECLOCK_CITUS_DISTRIBUTED &&
-		ReclockChildTablesOf(ReclockRootOf(relid)) != NIL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot switch on change notices of Citus distributed table \"%s\": it has protected child tables",
-						RelationGetRelationName(rel)),
-				 errdetail("Change notices of a Citus distributed parent table do not report its child rows' writes yet."),
-				 errhint("Unprotect the child tables first, or leave the notices off.")));
 	/* a protected distributed table: its notice store (citusstore.c); others refused */
 	ReclockCitusNotify(rel, kind, enabled);
 	rootid = ReclockRootOf(relid);

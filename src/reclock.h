@@ -605,6 +605,17 @@ extern void ReclockGuardNewPartition(Oid relid);
 
 /*--- ddl.c: the DDL watch (SQL entry points only) ---*/
 
+/*--- c6-childnotices: change notices of child rows of Citus distributed tables ---*/
+extern char *ReclockNotifyChildPayload(Oid relid, const char *key, Oid childid,
+									   ReclockLock *lock);	/* notify.c */
+extern Oid	ReclockGuardParentOf(Oid relid);	/* links.c */
+extern bool ReclockCitusChildShardNotices(Relation shardrel, ReclockKeyInfo *ki,
+										  TriggerData *td);	/* children.c */
+extern bool ReclockCitusNotifying(Oid table);	/* citusstore.c */
+extern void ReclockCitusChildNoticeSend(Relation shardrel, Oid parenttable, Datum dist,
+										Oid disttype, const char *payload);
+extern void ReclockCitusChildNoticesCopy(Oid relid);
+
 /*--- init.c: _PG_init (reclock.c's settings, then the hooks of the files above it) ---*/
 
 #endif							/* RECLOCK_H */
