@@ -3606,7 +3606,9 @@ citus_reclaim_run(List *pending, bool routes)
 			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(r->tokens)))
 			return;
 	}
-	if (routes && !OidIsValid(get_relname_relid(ROUTES, ReclockExtensionSchema())))
+	/* the routing index is gone with the extension, in this transaction */
+	if (routes && (!OidIsValid(get_extension_oid("reclock", true)) ||
+				   !OidIsValid(get_relname_relid(ROUTES, ReclockExtensionSchema()))))
 		return;
 	BeginInternalSubTransaction(NULL);
 	PG_TRY();
