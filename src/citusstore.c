@@ -343,11 +343,18 @@ drop_stores(Relation rel, void *arg)
 						   registry)) == NULL ||
 		!registered(relid))
 		return;
-	run_sql(psprintf("SELECT locks::text, tokens::text FROM %s WHERE tbl = %s", registry, regclass_literal(relid)),
+	/*
+	 * By OID, not as regclass text: that text is printed by whichever
+	 * node's session read the reference table (a worker's, when the
+	 * coordinator holds shards), unqualified under its search_path.
+	 */
+	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid FROM %s WHERE tbl = %s",
+					 registry, regclass_literal(relid)),
 			SPI_OK_SELECT);
 	{
-		char	   *locks = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		char	   *tokens = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		bool		isnull;
+		const char *locks = qualified(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)));
+		const char *tokens = qualified(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
 
 		Oid			lockid;
 		Oid			tokid;
