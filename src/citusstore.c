@@ -3597,6 +3597,49 @@ reclaim_beside(CitusReclaim *r, TimestampTz now, bool dead_rows)
 		elog(ERROR, "could not reclaim dead locks");
 }
 
+/* the deletes of a commit's reclaim (citus_reclaim_run) */
+static void
+reclaim_deletes(List *pending, bool routes)
+{
+	ListCell   *lc;
+	Oid			save_userid;
+	int			save_sec;
+	int			level;
+	TimestampTz now = ReclockNow();
+	List	   *done = NIL;
+
+	/* at commit no statement has a snapshot: take the transaction's */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	level = store_owner_begin(&save_userid, &save_sec);
+	foreach(lc, pending)
+	{
+		CitusReclaim *r = lfirst(lc);
+
+		/* dead rows once per store shard */
+		reclaim_beside(r, now, !list_member_oid(done, r->locks));
+		done = lappend_oid(done, r->locks);
+	}
+	if (routes)
+	{
+		Oid			types[1] = {TIMESTAMPTZOID};
+		Datum		vals[1] = {TimestampTzGetDatum(now - ROUTE_GRACE_USECS)};
+		const char *rname = routes_name();
+
+		/* the oldest first, by the expiry index; none that another acquire is reclaiming */
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
+										   " WHERE expires_at < $1 ORDER BY expires_at LIMIT %d"
+										   " FOR UPDATE SKIP LOCKED)) AND expires_at < $1",
+										   rname, rname, ROUTE_RECLAIM),
+								  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not reclaim routes");
+	}
+	store_owner_end(save_userid, save_sec, level);
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
 static void
 citus_reclaim_run(List *pending, bool routes)
 {
@@ -3617,45 +3660,21 @@ citus_reclaim_run(List *pending, bool routes)
 	if (routes && (!OidIsValid(get_extension_oid("reclock", true)) ||
 				   !OidIsValid(get_relname_relid(ROUTES, ReclockExtensionSchema()))))
 		return;
+	/*
+	 * READ COMMITTED: no serialization failure to give up on, so no
+	 * subtransaction (on the coordinator Citus mirrors one on every worker
+	 * connection of the transaction: SAVEPOINT and RELEASE, two round trips
+	 * each).  Test: review1_savepoint.
+	 */
+	if (!IsolationUsesXactSnapshot())
+	{
+		reclaim_deletes(pending, routes);
+		return;
+	}
 	BeginInternalSubTransaction(NULL);
 	PG_TRY();
 	{
-		Oid			save_userid;
-		int			save_sec;
-		int			level;
-		TimestampTz now = ReclockNow();
-		List	   *done = NIL;
-
-		/* at commit no statement has a snapshot: take the transaction's */
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		level = store_owner_begin(&save_userid, &save_sec);
-		foreach(lc, pending)
-		{
-			CitusReclaim *r = lfirst(lc);
-
-			/* dead rows once per store shard */
-			reclaim_beside(r, now, !list_member_oid(done, r->locks));
-			done = lappend_oid(done, r->locks);
-		}
-		if (routes)
-		{
-			Oid			types[1] = {TIMESTAMPTZOID};
-			Datum		vals[1] = {TimestampTzGetDatum(now - ROUTE_GRACE_USECS)};
-			const char *rname = routes_name();
-
-			/* the oldest first, by the expiry index; none that another acquire is reclaiming */
-			if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
-											   " WHERE expires_at < $1 ORDER BY expires_at LIMIT %d"
-											   " FOR UPDATE SKIP LOCKED)) AND expires_at < $1",
-											   rname, rname, ROUTE_RECLAIM),
-									  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
-				elog(ERROR, "could not reclaim routes");
-		}
-		store_owner_end(save_userid, save_sec, level);
-		SPI_finish();
-		PopActiveSnapshot();
+		reclaim_deletes(pending, routes);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
