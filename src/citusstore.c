@@ -344,26 +344,21 @@ drop_stores(Relation rel, void *arg)
 		!registered(relid))
 		return;
 	/*
-	 * By OID, not as regclass text: that text is printed by whichever
-	 * node's session read the reference table (a worker's, when the
-	 * coordinator holds shards), unqualified under its search_path.
+	 * By the OIDs of this node's placement of the registry, not by the
+	 * regclass text an SQL read returns: with the coordinator holding
+	 * shards that text came out unqualified (a worker's placement may
+	 * answer a read of a reference table, printing its own names and OIDs).
 	 */
-	run_sql(psprintf("SELECT locks::pg_catalog.oid, tokens::pg_catalog.oid FROM %s WHERE tbl = %s",
-					 registry, regclass_literal(relid)),
-			SPI_OK_SELECT);
 	{
-		bool		isnull;
-		const char *locks = qualified(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)));
-		const char *tokens = qualified(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
-
 		Oid			lockid;
 		Oid			tokid;
 
+		if (!registry_lookup(relid, &lockid, &tokid))
+			elog(ERROR, "could not find the stores of table \"%s\"", get_rel_name(relid));
 		/* its notice store (c-notices) */
-		if (registry_lookup(relid, &lockid, &tokid))
-			drop_notices_store(lockid);
+		drop_notices_store(lockid);
 		run_sql(psprintf("DELETE FROM %s WHERE tbl = %s", registry, regclass_literal(relid)), SPI_OK_DELETE);
-		run_sql(psprintf("DROP TABLE %s, %s", locks, tokens), SPI_OK_UTILITY);
+		run_sql(psprintf("DROP TABLE %s, %s", qualified(lockid), qualified(tokid)), SPI_OK_UTILITY);
 		routes_forget(relid);
 	}
 }
