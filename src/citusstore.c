@@ -369,23 +369,24 @@ drop_stores(Relation rel, void *arg)
 						   registry)) == NULL ||
 		!registered(relid))
 		return;
-	run_sql(psprintf("SELECT locks::text, tokens::text FROM %s WHERE tbl = %s", registry, regclass_literal(relid)),
-			SPI_OK_SELECT);
+	/*
+	 * By the OIDs of this node's placement of the registry, not by the
+	 * regclass text an SQL read returns: with the coordinator holding
+	 * shards that text came out unqualified (a worker's placement may
+	 * answer a read of a reference table, printing its own names and OIDs;
+	 * review1_localshards).
+	 */
 	{
-		char	   *locks = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		char	   *tokens = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-
 		Oid			lockid;
 		Oid			tokid;
 
-		/* its notice store (c-notices) */
-		if (registry_lookup_oid(relid, &lockid, &tokid))
-		{
-			drop_notices_store(lockid);
-			drop_marks_store(lockid);	/* c6-mark */
-		}
+		if (!registry_lookup_oid(relid, &lockid, &tokid))
+			elog(ERROR, "could not find the stores of table \"%s\"", get_rel_name(relid));
+		/* its notice store (c-notices) and marks store (c6-mark) */
+		drop_notices_store(lockid);
+		drop_marks_store(lockid);
 		run_sql(psprintf("DELETE FROM %s WHERE tbl = %s", registry, regclass_literal(relid)), SPI_OK_DELETE);
-		run_sql(psprintf("DROP TABLE %s, %s", locks, tokens), SPI_OK_UTILITY);
+		run_sql(psprintf("DROP TABLE %s, %s", qualified(lockid), qualified(tokid)), SPI_OK_UTILITY);
 		routes_forget(relid);
 	}
 }
@@ -3613,7 +3614,9 @@ citus_reclaim_run(List *pending, bool routes)
 			!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(r->tokens)))
 			return;
 	}
-	if (routes && !OidIsValid(get_relname_relid(ROUTES, ReclockExtensionSchema())))
+	/* the routing index is gone with the extension, in this transaction (review1) */
+	if (routes && (!OidIsValid(get_extension_oid("reclock", true)) ||
+				   !OidIsValid(get_relname_relid(ROUTES, ReclockExtensionSchema()))))
 		return;
 	/* at commit no statement has a snapshot: take the transaction's */
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -3672,23 +3675,47 @@ citus_reclaim_xact(XactEvent event, void *arg)
  * right), they come back with its rollback.  The locks in them go with the
  * extension, as the single-node lock table does.  Test: zz_drop_extension.
  */
+/* collect every registry row's stores (scan_registry callback) */
+static bool
+registry_all(HeapTuple tup, TupleDesc desc, void *arg)
+{
+	List	  **stores = (List **) arg;
+	bool		isnull;
+
+	*stores = lappend_oid(*stores, DatumGetObjectId(getattr_named(tup, desc, "locks", &isnull)));
+	*stores = lappend_oid(*stores, DatumGetObjectId(getattr_named(tup, desc, "tokens", &isnull)));
+	return true;
+}
+
 static void
 drop_all_stores(Relation unused, void *arg)
 {
-	uint64		i;
-	uint64		n;
+	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
+	int64		shardid = 0;
+	Oid			placement;
 	List	   *stores = NIL;
 	ListCell   *lc;
 
-	run_sql(psprintf("SELECT locks::pg_catalog.regclass::pg_catalog.oid, tokens::pg_catalog.regclass::pg_catalog.oid FROM %s",
-					 registry_name()), SPI_OK_SELECT);
-	n = SPI_processed;
-	for (i = 0; i < n; i++)
+	/*
+	 * From this node's placement of the registry (the coordinator's rows,
+	 * with its OIDs), never by an SQL read that a worker's placement may
+	 * answer with its own (review1_localshards)
+	 */
+	scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(registry),
+				  any_shard, &shardid);
+	if (shardid == 0 || !OidIsValid(placement = shard_relation(registry, shardid)))
+		return;
 	{
-		bool		isnull;
+		Relation	rel = table_open(placement, AccessShareLock);
+		Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
+		HeapTuple	tup;
 
-		stores = lappend_oid(stores, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
-		stores = lappend_oid(stores, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull)));
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			registry_all(tup, RelationGetDescr(rel), &stores);
+		systable_endscan(scan);
+		UnregisterSnapshot(snapshot);
+		table_close(rel, AccessShareLock);
 	}
 	foreach(lc, stores)
 	{
