@@ -3489,14 +3489,11 @@ mark_store_modified(Oid store, Datum dist, Oid caller, Oid table)
  * deleted routes were held, and a release of such a token (whose routes_end
  * deletes its route) waited for the acquiring transaction.
  *
- * Not in a prepared transaction (it would hold the deleted rows until
- * Citus's recovery or its COMMIT PREPARED), and only under READ COMMITTED:
- * under REPEATABLE READ or SERIALIZABLE a dead row its snapshot sees, made
- * live since, would fail the commit with a serialization error, and the
- * subtransaction that could catch it would cost, on a coordinator, a
- * SAVEPOINT round trip to every worker of the transaction at each commit.
- * Those transactions leave their dead rows to the next grant under READ
- * COMMITTED, or to reclock_sweep().
+ * Not under SERIALIZABLE, and at PREPARE on a worker only: see
+ * citus_reclaim_xact.  Under REPEATABLE READ the statements read with the
+ * latest snapshot (reclaim_exec).  A transaction that does not reclaim
+ * leaves its dead rows to the next grant of the store shard, or to
+ * reclock_sweep().
  */
 #define CITUS_RECLAIM	8
 
@@ -3566,33 +3563,48 @@ note_citus_reclaim(ShardStores *ss, Oid disttype, Datum dist)
 }
 
 /* the deletes of one noted grant (in SPI, as the store owner) */
+/*
+ * One reclaim statement.  Under REPEATABLE READ with the latest snapshot,
+ * not the transaction's: a dead row the transaction's snapshot sees may
+ * have been made live since (its FOR UPDATE would fail the commit); what
+ * is left is the moment between this snapshot and the row lock, where a
+ * commit of that row makes this one fail with 40001 as any REPEATABLE READ
+ * write may.
+ */
+static void
+reclaim_exec(const char *sql, Oid type, Datum value, const char *what)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, 1, &type);
+
+	if (plan == NULL ||
+		SPI_execute_snapshot(plan, &value, NULL,
+							 IsolationUsesXactSnapshot() ? GetLatestSnapshot() : InvalidSnapshot,
+							 InvalidSnapshot, false, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not reclaim %s", what);
+	SPI_freeplan(plan);
+}
+
 static void
 reclaim_beside(CitusReclaim *r, TimestampTz now, bool dead_rows)
 {
-	Oid			rtypes[1] = {r->disttype};
-	Datum		rvals[1] = {r->dist};
-	Oid			dtypes[1] = {TIMESTAMPTZOID};
-	Datum		dvals[1] = {TimestampTzGetDatum(now)};
 	const char *locks = qualified(r->locks);
 	const char *tokens = qualified(r->tokens);
 
 	/* hashes of this distribution value's grants that have no lock row */
-	if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
-									   "SELECT t.ctid FROM %s t WHERE t.dist = $1 AND NOT EXISTS"
-									   " (SELECT FROM %s l WHERE l.dist = t.dist AND l.fence = t.fence)"
-									   " FOR UPDATE OF t SKIP LOCKED))",
-									   tokens, tokens, locks),
-							  1, rtypes, rvals, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not reclaim the token hashes of ended grants");
+	reclaim_exec(psprintf("DELETE FROM %s WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+						  "SELECT t.ctid FROM %s t WHERE t.dist = $1 AND NOT EXISTS"
+						  " (SELECT FROM %s l WHERE l.dist = t.dist AND l.fence = t.fence)"
+						  " FOR UPDATE OF t SKIP LOCKED))",
+						  tokens, tokens, locks),
+				 r->disttype, r->dist, "the token hashes of ended grants");
 	/* a few dead lock rows of the store shard, with their hashes */
-	if (dead_rows &&
-		SPI_execute_with_args(psprintf("WITH d AS (DELETE FROM %s WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
-									   "SELECT ctid FROM %s WHERE expires_at <= $1 LIMIT %d FOR UPDATE SKIP LOCKED))"
-									   " AND expires_at <= $1 RETURNING dist, fence)"
-									   " DELETE FROM %s t USING d WHERE t.dist = d.dist AND t.fence = d.fence",
-									   locks, locks, CITUS_RECLAIM, tokens),
-							  1, dtypes, dvals, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not reclaim dead locks");
+	if (dead_rows)
+		reclaim_exec(psprintf("WITH d AS (DELETE FROM %s WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+							  "SELECT ctid FROM %s WHERE expires_at <= $1 LIMIT %d FOR UPDATE SKIP LOCKED))"
+							  " AND expires_at <= $1 RETURNING dist, fence)"
+							  " DELETE FROM %s t USING d WHERE t.dist = d.dist AND t.fence = d.fence",
+							  locks, locks, CITUS_RECLAIM, tokens),
+					 TIMESTAMPTZOID, TimestampTzGetDatum(now), "dead locks");
 }
 
 static void
@@ -3633,17 +3645,14 @@ citus_reclaim_run(List *pending, bool routes)
 	}
 	if (routes)
 	{
-		Oid			types[1] = {TIMESTAMPTZOID};
-		Datum		vals[1] = {TimestampTzGetDatum(now - ROUTE_GRACE_USECS)};
 		const char *rname = routes_name();
 
 		/* the oldest first, by the expiry index; none that another acquire is reclaiming */
-		if (SPI_execute_with_args(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
-										   " WHERE expires_at < $1 ORDER BY expires_at LIMIT %d"
-										   " FOR UPDATE SKIP LOCKED)) AND expires_at < $1",
-										   rname, rname, ROUTE_RECLAIM),
-								  1, types, vals, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not reclaim routes");
+		reclaim_exec(psprintf("DELETE FROM %s WHERE hash = ANY (ARRAY(SELECT hash FROM %s"
+							  " WHERE expires_at < $1 ORDER BY expires_at LIMIT %d"
+							  " FOR UPDATE SKIP LOCKED)) AND expires_at < $1",
+							  rname, rname, ROUTE_RECLAIM),
+					 TIMESTAMPTZOID, TimestampTzGetDatum(now - ROUTE_GRACE_USECS), "routes");
 	}
 	store_owner_end(save_userid, save_sec, level);
 	SPI_finish();
@@ -3660,8 +3669,20 @@ citus_reclaim_xact(XactEvent event, void *arg)
 		return;
 	citus_reclaims = NIL;
 	citus_reclaim_routes = false;
-	if (event == XACT_EVENT_PRE_COMMIT && !IsolationUsesXactSnapshot())
-		citus_reclaim_run(pending, routes);
+	/*
+	 * At PREPARE too, on a worker: Citus prepares a worker's part when the
+	 * transaction wrote more than one node (an acquire of rows on two
+	 * workers does), and commits it at once (review1_reclaim_2pc); the
+	 * deleted rows are held until then.  Not on a coordinator, where a
+	 * PREPARE is the application's, whose COMMIT PREPARED may come at any
+	 * time.  Never under SERIALIZABLE (its reads at commit would take
+	 * predicate locks).
+	 */
+	if (IsolationIsSerializable())
+		return;
+	if (event == XACT_EVENT_PRE_COMMIT ||
+		(event == XACT_EVENT_PRE_PREPARE && !ReclockCitusOnCoordinator()))
+		citus_reclaim_run(pending, routes && event == XACT_EVENT_PRE_COMMIT);
 }
 
 /*
