@@ -2460,6 +2460,8 @@ make_notices_store(Relation rel, void *arg)
 					 " xid pg_catalog.xid8 NOT NULL,"
 					 " n pg_catalog.int8 NOT NULL,"
 					 " payload pg_catalog.text NOT NULL) USING heap", name, type), SPI_OK_UTILITY);
+	/* a move of the shard group by logical replication needs one (review6_notify_move) */
+	run_sql(psprintf("ALTER TABLE %s REPLICA IDENTITY FULL", name), SPI_OK_UTILITY);
 	run_sql(psprintf("SELECT pg_catalog.create_distributed_table('%s', 'dist', colocate_with => %s)",
 					 name, quote_literal_cstr(qualified(relid))), SPI_OK_SELECT);
 	/*
