@@ -15,9 +15,9 @@
 -- puts every table of the same shard count and distribution type in one
 -- group; citus.enable_unsafe_triggers is a user setting; reclock_guard is
 -- executable by PUBLIC).  A reference table's group holds every reference
--- table, so the same holds there (ReclockCitusTableOfStores).  She can
+-- table, so the same holds there (section 5, seen).  She can
 -- also make the trigger directly on a worker's shell table
--- (citus.enable_ddl_propagation is a user setting), so a check on the
+-- (citus.enable_ddl_propagation is a user setting; section 4, seen), so a check on the
 -- coordinator alone does not close it.  It fails closed (no write passes).
 --
 --
@@ -115,9 +115,33 @@ SELECT token AS tok FROM reclock_acquire('g7', '6', 'app') \gset
 UPDATE g7 SET v = 'free' WHERE id = 7;
 RESET ROLE;
 
+-- 5. a protected reference table: mallory's own reference table (every
+-- reference table is in one co-location group) with the same trigger
+-- (correct: refused, and the acquire and the free write work)
+CREATE TABLE g7r (id int PRIMARY KEY, v text);
+SELECT create_reference_table('g7r');
+INSERT INTO g7r SELECT g, 'r' || g FROM generate_series(1, 5) g;
+SELECT reclock_protect('g7r');
+GRANT SELECT, UPDATE ON g7r TO g7_app;
+SELECT 'stores=reclock_store_' || 'g7r'::regclass::oid AS rarg \gset
+SET ROLE g7_mallory;
+CREATE TABLE g7m.anr (id int PRIMARY KEY);
+SELECT create_reference_table('g7m.anr');
+SET citus.enable_unsafe_triggers = on;
+\set VERBOSITY sqlstate
+CREATE TRIGGER reclock_guard BEFORE UPDATE ON g7m.anr FOR EACH ROW
+  EXECUTE FUNCTION public.reclock_guard(:'rarg');
+\set VERBOSITY terse
+RESET citus.enable_unsafe_triggers;
+RESET ROLE;
+SET ROLE g7_app;
+SELECT acquired FROM reclock_acquire('g7r', '1', 'app');
+UPDATE g7r SET v = 'free' WHERE id = 2;
+RESET ROLE;
+
 -- clean up
 SET citus.enable_unsafe_triggers = on;
-DROP TABLE g7m.anx, g7m.anx2;
+DROP TABLE g7m.anx, g7m.anx2, g7m.anr, g7r;
 DROP SCHEMA g7m;
 DROP TABLE g7;
 RESET citus.enable_unsafe_triggers;
