@@ -90,6 +90,14 @@
 static ExecutorStart_hook_type prev_executor_start = NULL;
 static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
+static void (*carry_utility_hook) (Node *stmt) = NULL;
+
+/* the utility statements of a file above this one (init.c sets it) */
+void
+ReclockCarryUtilityHook(void (*fn) (Node *stmt))
+{
+	carry_utility_hook = fn;
+}
 static const char *(*presented_value) (void) = NULL;
 
 /* does this database need the carry?  (see the header) */
@@ -428,24 +436,15 @@ carry_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnly
 	bool		propagated = false;
 
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from)
-	{
-		CopyStmt   *copy = (CopyStmt *) pstmt->utilityStmt;
-
 		carry_if_changed();
-		/* c6-childnotices: a child table's notices above it are collected */
-		if (copy->relation != NULL && IsTransactionState())
-			ReclockCitusChildNoticesCopy(RangeVarGetRelid(copy->relation, NoLock, true));
-	}
-	/* DROP EXTENSION reclock: the stores of Citus tables first (citusstore.c) */
-	if (IsA(pstmt->utilityStmt, DropStmt) &&
-		((DropStmt *) pstmt->utilityStmt)->removeType == OBJECT_EXTENSION)
-	{
-		ListCell   *lc;
-
-		foreach(lc, ((DropStmt *) pstmt->utilityStmt)->objects)
-			if (strcmp(strVal(lfirst(lc)), "reclock") == 0)
-				ReclockCitusDropExtension();
-	}
+	/*
+	 * citusstore.c's part (set by init.c: that file is above this one): a
+	 * COPY FROM a child table marks the notifying tables above it; DROP
+	 * EXTENSION reclock drops the stores of Citus tables first
+	 */
+	if (carry_utility_hook != NULL &&
+		(IsA(pstmt->utilityStmt, CopyStmt) || IsA(pstmt->utilityStmt, DropStmt)))
+		carry_utility_hook(pstmt->utilityStmt);
 	if (IsA(pstmt->utilityStmt, VariableSetStmt) && !carrying)
 	{
 		VariableSetStmt *set = (VariableSetStmt *) pstmt->utilityStmt;

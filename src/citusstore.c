@@ -4905,6 +4905,21 @@ reclock_citus_sweep_lock(PG_FUNCTION_ARGS)
  * utility hook (cituscarry.c), before Citus opens its connections.
  *=========================================================================*/
 
+/*
+ * links.c's parent of a child table and notify.c's NOTIFY: those files are
+ * above this one (reclock.h), so init.c hands them over.
+ */
+static Oid	(*child_parent_of) (Oid relid) = NULL;
+static void (*child_notify_send) (Oid relid, const char *payload) = NULL;
+
+void
+ReclockCitusChildNoticeHooks(Oid (*parent_of) (Oid relid),
+							 void (*notify_send) (Oid relid, const char *payload))
+{
+	child_parent_of = parent_of;
+	child_notify_send = notify_send;
+}
+
 /* are change notices of distributed table T on (its notice store is here)? */
 bool
 ReclockCitusNotifying(Oid table)
@@ -4941,7 +4956,9 @@ ReclockCitusChildNoticeSend(Relation shardrel, Oid parenttable, Datum dist, Oid 
 
 	if (!citus_connection() || !IsTransactionBlock())
 	{
-		ReclockNotifySend(parenttable, payload);
+		if (child_notify_send == NULL)
+			elog(ERROR, "reclock: change notices of child rows are not set up");
+		child_notify_send(parenttable, payload);
 		return;
 	}
 	outbox = notices_store(parenttable);
@@ -5034,7 +5051,7 @@ child_mark_table(Oid relid, Oid written)
 static void
 child_notices_mark(Oid relid)
 {
-	Oid			up = ReclockGuardParentOf(relid);
+	Oid			up = child_parent_of ? child_parent_of(relid) : InvalidOid;
 	Oid			table;
 	bool		unsure;
 	int			depth = 0;
@@ -5046,7 +5063,7 @@ child_notices_mark(Oid relid)
 	{
 		if (notifying_table(up))
 			child_mark_table(up, relid);
-		up = ReclockGuardParentOf(up);
+		up = child_parent_of(up);
 	}
 }
 
@@ -5057,4 +5074,30 @@ ReclockCitusChildNoticesCopy(Oid relid)
 	if (OidIsValid(relid) && IsTransactionState() && !IsParallelWorker() &&
 		GetConfigOption("citus.shard_count", true, false) != NULL)
 		child_notices_mark(relid);
+}
+
+/*
+ * The utility statements citusstore.c takes part in, from cituscarry.c's
+ * utility hook before the statement runs: COPY FROM a child table (the
+ * notifying tables above it are marked, c6-childnotices) and DROP
+ * EXTENSION reclock (the stores of Citus tables go first).
+ */
+void
+ReclockCitusUtility(Node *stmt)
+{
+	if (IsA(stmt, CopyStmt))
+	{
+		CopyStmt   *copy = (CopyStmt *) stmt;
+
+		if (copy->is_from && copy->relation != NULL && IsTransactionState())
+			ReclockCitusChildNoticesCopy(RangeVarGetRelid(copy->relation, NoLock, true));
+	}
+	else if (IsA(stmt, DropStmt) && ((DropStmt *) stmt)->removeType == OBJECT_EXTENSION)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) stmt)->objects)
+			if (strcmp(strVal(lfirst(lc)), "reclock") == 0)
+				ReclockCitusDropExtension();
+	}
 }

@@ -29,4 +29,7 @@ _PG_init(void)
 	ReclockInit();
 	/* change notices of Citus distributed tables: the ExecutorStart hook */
 	ReclockCitusNoticesInit();
+	/* citusstore.c's utility statements, and what it needs of links.c and notify.c */
+	ReclockCarryUtilityHook(ReclockCitusUtility);
+	ReclockCitusChildNoticeHooks(ReclockGuardParentOf, ReclockNotifySend);
 }

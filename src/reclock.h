@@ -130,6 +130,7 @@ ReclockCheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
 typedef struct ReclockKeyInfo ReclockKeyInfo;	/* keys.c */
 
 /*--- cituscarry.c: the token carry to Citus workers (installed by reclock.c) ---*/
+extern void ReclockCarryUtilityHook(void (*fn) (Node *stmt));
 extern bool ReclockCarryInit(const char *(*presented) (void));
 extern void ReclockCarryInvalidate(Datum arg, Oid relid);
 
@@ -465,6 +466,13 @@ ReclockKeyIsLive(ReclockKeyInfo *ki, const char *key)
 extern bool ReclockHoldsToken(int64 fence);
 
 /*--- citusstore.c: the lock stores of protected Citus distributed tables ---*/
+extern bool ReclockCitusNotifying(Oid table);
+extern void ReclockCitusChildNoticeSend(Relation shardrel, Oid parenttable, Datum dist,
+										Oid disttype, const char *payload);
+extern void ReclockCitusChildNoticesCopy(Oid relid);
+extern void ReclockCitusUtility(Node *stmt);
+extern void ReclockCitusChildNoticeHooks(Oid (*parent_of) (Oid relid),
+										 void (*notify_send) (Oid relid, const char *payload));
 extern void ReclockCitusProtect(Relation rel, ReclockKeyInfo *ki, Relation parent, Oid fkoid);
 /* what the guard of a Citus child shard asks of the stores (c-docs) */
 typedef struct ReclockCitusShard
@@ -543,6 +551,8 @@ extern bool ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampT
 extern bool ReclockCitusRefTruncate(Relation rel, ReclockCitusKind kind, Oid table);
 
 /*--- notify.c: change notices ---*/
+extern char *ReclockNotifyChildPayload(Oid relid, const char *key, Oid childid,
+									   ReclockLock *lock);
 extern bool ReclockNotifyOn(ReclockKeyInfo *ki);
 extern bool ReclockNotifyOnRelid(Oid rootid);
 extern void ReclockNotify(const char *event, Oid relid, const char *key,
@@ -554,6 +564,7 @@ extern char *ReclockNotifyPayload(const char *event, Oid relid, const char *key,
 extern void ReclockNotifySend(Oid relid, const char *payload);
 
 /*--- links.c: child tables' links to their parents, chains ---*/
+extern Oid	ReclockGuardParentOf(Oid relid);
 /* a child table's foreign key to its parent, as its guard uses it */
 typedef struct ReclockChildLink
 {
@@ -584,6 +595,8 @@ extern bool ReclockChildNoticesWanted(Oid rootid, Oid known_relid, bool known_on
 extern List *ReclockChildTablesOf(Oid parentid);
 
 /*--- children.c: documents (a parent row's lock covers its child rows) ---*/
+extern bool ReclockCitusChildShardNotices(Relation shardrel, ReclockKeyInfo *ki,
+										  TriggerData *td);
 extern bool ReclockChildGuard(Relation rel, const char *conname, TriggerData *td,
 							  bool require_lock);
 extern void ReclockChildTruncateCheck(Relation rel);
@@ -604,17 +617,6 @@ extern void ReclockGuardNewPartition(Oid relid);
 /*--- cas.c: compare-and-swap, diff (SQL entry points only) ---*/
 
 /*--- ddl.c: the DDL watch (SQL entry points only) ---*/
-
-/*--- c6-childnotices: change notices of child rows of Citus distributed tables ---*/
-extern char *ReclockNotifyChildPayload(Oid relid, const char *key, Oid childid,
-									   ReclockLock *lock);	/* notify.c */
-extern Oid	ReclockGuardParentOf(Oid relid);	/* links.c */
-extern bool ReclockCitusChildShardNotices(Relation shardrel, ReclockKeyInfo *ki,
-										  TriggerData *td);	/* children.c */
-extern bool ReclockCitusNotifying(Oid table);	/* citusstore.c */
-extern void ReclockCitusChildNoticeSend(Relation shardrel, Oid parenttable, Datum dist,
-										Oid disttype, const char *payload);
-extern void ReclockCitusChildNoticesCopy(Oid relid);
 
 /*--- init.c: _PG_init (reclock.c's settings, then the hooks of the files above it) ---*/
 
