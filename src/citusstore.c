@@ -3998,14 +3998,18 @@ store_stem(const char *name, const char *suffix)
 	return pnstrdup(name, len - slen);
 }
 
-/* is foid reclock's guard (reclock_guard or reclock_guard_child)? */
+/*
+ * is foid reclock's guard of a Citus table (reclock_guard_citus or
+ * reclock_guard_child_citus, which only reclock's owner may execute, so
+ * that only reclock_protect makes such a guard: review7_guard)?
+ */
 static bool
 is_guard_function(Oid foid)
 {
 	char	   *name = get_func_name(foid);
 
 	return name != NULL && get_func_namespace(foid) == ReclockExtensionSchema() &&
-		(strcmp(name, "reclock_guard") == 0 || strcmp(name, "reclock_guard_child") == 0);
+		(strcmp(name, "reclock_guard_citus") == 0 || strcmp(name, "reclock_guard_child_citus") == 0);
 }
 
 /*

@@ -106,11 +106,31 @@ set_triggers(Relation rel, bool add, bool require_lock, const char *parent_fk, O
 		if ((stores = ReclockCitusStoresArg(RelationGetRelid(rel))) != NULL)
 			appendStringInfo(&args, "%s%s", args.len > 0 ? ", " : "",
 							 quote_literal_cstr(stores));
-		/* a child table: INSERT under a locked parent is guarded too */
-		run_ddl(psprintf("CREATE TRIGGER %s BEFORE %sUPDATE OR DELETE ON %s"
-						 " FOR EACH ROW EXECUTE FUNCTION %s.%s(%s)",
-						 GUARD_TRIGGER, parent_fk ? "INSERT OR " : "", qname, schema,
-						 parent_fk ? "reclock_guard_child" : "reclock_guard", args.data));
+		/*
+		 * A child table: INSERT under a locked parent is guarded too.  A
+		 * Citus table's guard (naming its stores) calls the _citus
+		 * function, which only reclock's owner may execute: made as that
+		 * owner, and no other role can make a guard that the workers
+		 * believe (citusstore.c, ReclockCitusGuardStores).
+		 */
+		if (stores != NULL)
+		{
+			Oid			save_userid;
+			int			save_sec;
+
+			GetUserIdAndSecContext(&save_userid, &save_sec);
+			SetUserIdAndSecContext(ReclockStoreOwner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+			run_ddl(psprintf("CREATE TRIGGER %s BEFORE %sUPDATE OR DELETE ON %s"
+							 " FOR EACH ROW EXECUTE FUNCTION %s.%s(%s)",
+							 GUARD_TRIGGER, parent_fk ? "INSERT OR " : "", qname, schema,
+							 parent_fk ? "reclock_guard_child_citus" : "reclock_guard_citus", args.data));
+			SetUserIdAndSecContext(save_userid, save_sec);
+		}
+		else
+			run_ddl(psprintf("CREATE TRIGGER %s BEFORE %sUPDATE OR DELETE ON %s"
+							 " FOR EACH ROW EXECUTE FUNCTION %s.%s(%s)",
+							 GUARD_TRIGGER, parent_fk ? "INSERT OR " : "", qname, schema,
+							 parent_fk ? "reclock_guard_child" : "reclock_guard", args.data));
 		if (parent_fk)
 		{
 			/*

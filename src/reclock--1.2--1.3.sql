@@ -68,6 +68,25 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'reclock_citus_grant'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
+-- Citus (1.3, review2): the guards of protected Citus tables.  The same C
+-- functions as reclock_guard and reclock_guard_child; on a worker, a
+-- guard names its table's stores (stores=reclock_store_<n>), and only a
+-- guard that calls one of these is believed.  No role but reclock's owner
+-- may execute them, so none but reclock_protect (which makes the guard as
+-- reclock's owner) can make such a guard: a role that could make a trigger
+-- naming another table's stores on a table of its own could otherwise stop
+-- that table's writes on the workers.
+CREATE FUNCTION @extschema@.reclock_guard_citus()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_guard'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.reclock_guard_citus() FROM PUBLIC;
+CREATE FUNCTION @extschema@.reclock_guard_child_citus()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reclock_guard_child'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.reclock_guard_child_citus() FROM PUBLIC;
+
 -- Citus (1.3): the worker side of reclock_cas_children under REPEATABLE READ
 -- or SERIALIZABLE, run on the parent row's node by one routed statement
 -- from the coordinator, as the caller, for the parent row itself (its
