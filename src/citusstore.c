@@ -4380,6 +4380,19 @@ registered_tables(void)
 }
 
 /*
+ * review3: store locks (the coordinator's Citus table) locked ACCESS SHARE
+ * in the current (sub)transaction if nobody holds it exclusively, and
+ * still there; false, without waiting, else.
+ */
+static bool
+store_free(Oid locks)
+{
+	if (!ConditionalLockRelationOid(locks, AccessShareLock))
+		return false;
+	return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(locks));
+}
+
+/*
  * fn(t, arg) reading table t's stores through Citus: in a subtransaction
  * that is rolled back after it (every lock the read took released), in an
  * SPI connection, outside worker transaction blocks where Citus allows,
@@ -4404,16 +4417,25 @@ read_stores(void (*fn) (CitusSwept *t, void *arg), CitusSwept *t, void *arg, Err
 		Oid			save_userid;
 		int			save_sec;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		exact = ReclockCitusExactTextBegin();
-		(void) set_config_option("citus.select_opens_transaction_block", "off", PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		level = store_owner_begin(&save_userid, &save_sec);
-		fn(t, arg);
-		store_owner_end(save_userid, save_sec, level);
-		AtEOXact_GUC(true, exact);
-		SPI_finish();
+		/*
+		 * review3: never wait for another transaction that holds the store
+		 * (a DROP TABLE or reclock_unprotect of the table in flight): that
+		 * table is left out, as if gone (its locks go with it if it
+		 * commits).  The lock is released with the subtransaction.
+		 */
+		if (store_free(t->locks))
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			exact = ReclockCitusExactTextBegin();
+			(void) set_config_option("citus.select_opens_transaction_block", "off", PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+			level = store_owner_begin(&save_userid, &save_sec);
+			fn(t, arg);
+			store_owner_end(save_userid, save_sec, level);
+			AtEOXact_GUC(true, exact);
+			SPI_finish();
+		}
 	}
 	PG_CATCH();
 	{
@@ -4559,7 +4581,7 @@ ReclockCitusSweep(TimestampTz now)
 		ErrorData  *edata;
 
 		if (read_stores(sweep_count, t, &vr, &edata))
-			n += linitial_int(vr.rows);
+			n += vr.rows != NIL ? linitial_int(vr.rows) : 0;	/* NIL: left out */
 		else
 		{
 			MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
@@ -4651,14 +4673,18 @@ citus_sweep_now(void)
 			MemoryContextSwitchTo(cxt);
 			PG_TRY();
 			{
-				if (SPI_connect() != SPI_OK_CONNECT)
-					elog(ERROR, "SPI_connect failed");
-				exact = ReclockCitusExactTextBegin();
-				level = store_owner_begin(&save_userid, &save_sec);
-				sweep_table(t, now);
-				store_owner_end(save_userid, save_sec, level);
-				AtEOXact_GUC(true, exact);
-				SPI_finish();
+				/* review3: a store held by another transaction: left for later */
+				if (store_free(t->locks) && store_free(t->tokens))
+				{
+					if (SPI_connect() != SPI_OK_CONNECT)
+						elog(ERROR, "SPI_connect failed");
+					exact = ReclockCitusExactTextBegin();
+					level = store_owner_begin(&save_userid, &save_sec);
+					sweep_table(t, now);
+					store_owner_end(save_userid, save_sec, level);
+					AtEOXact_GUC(true, exact);
+					SPI_finish();
+				}
 				ReleaseCurrentSubTransaction();
 				MemoryContextSwitchTo(cxt);
 				CurrentResourceOwner = owner;
