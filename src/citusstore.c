@@ -70,6 +70,8 @@
 #include "storage/itemptr.h"
 #include "nodes/makefuncs.h"
 #include "utils/varlena.h"
+#include "common/hashfn.h"
+#include "mb/pg_wchar.h"
 #include "utils/acl.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_trigger.h"
@@ -3795,6 +3797,25 @@ fk_columns(HeapTuple contup, AttrNumber attno, Oid elemtype, int *n)
 	return elems;
 }
 
+/*
+ * review3: the name Citus gives a shard's copy of object name (its
+ * AppendShardIdToName), suffix being "_<shard id>": the name and the
+ * suffix, or, where that would not fit in an identifier, the name clipped,
+ * "_", the name's hash in 8 hex digits and the suffix.
+ */
+static char *
+citus_shard_object_name(const char *name, const char *suffix)
+{
+	int			len = strlen(name);
+	int			slen = strlen(suffix);
+
+	if (len < NAMEDATALEN - slen)
+		return psprintf("%s%s", name, suffix);
+	return psprintf("%.*s_%.8x%s",
+					pg_mbcliplen(name, len, NAMEDATALEN - slen - 10), name,
+					DatumGetUInt32(hash_any((const unsigned char *) name, len)), suffix);
+}
+
 /* the worker side (see above): reclock_citus_children_latest(regclass, tid, text, name) */
 Datum
 reclock_citus_children_latest(PG_FUNCTION_ARGS)
@@ -3839,7 +3860,7 @@ reclock_citus_children_latest(PG_FUNCTION_ARGS)
 				 errmsg("\"%s\" is not a shard of a Citus table with child table %s beside it",
 						RelationGetRelationName(prel), childname)));
 	/* the foreign key of the child shard, by its name there, to this shard */
-	shardfk = psprintf("%s%s", conname, sep);
+	shardfk = citus_shard_object_name(conname, sep);
 	conoid = get_relation_constraint_oid(cshard, shardfk, false);
 	contup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
 	if (!HeapTupleIsValid(contup))
