@@ -868,6 +868,7 @@ child_rows_read(FunctionCallInfo fcinfo, ChildRowsState *ks, bool for_update, co
 	StringInfoData shape;
 	int			i;
 	int			ret;
+	int			level;
 
 	ReclockCheckNotNull(fcinfo, 0, "tbl");
 	ReclockCheckNotNull(fcinfo, 1, "parent_key");
@@ -920,7 +921,10 @@ child_rows_read(FunctionCallInfo fcinfo, ChildRowsState *ks, bool for_update, co
 	st.arg = ks;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* the parent's key values reach a Citus worker as text: printed exactly */
+	level = exact_text_begin(&ks->parent);
 	ret = ReclockPlanRun(&st, params, NULL, 0);
+	exact_text_end(level);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	return true;

@@ -70,6 +70,8 @@
 #include "storage/itemptr.h"
 #include "nodes/makefuncs.h"
 #include "utils/varlena.h"
+#include "common/hashfn.h"
+#include "mb/pg_wchar.h"
 #include "utils/acl.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_trigger.h"
@@ -3850,6 +3852,25 @@ fk_columns(HeapTuple contup, AttrNumber attno, Oid elemtype, int *n)
 	return elems;
 }
 
+/*
+ * review3: the name Citus gives a shard's copy of object name (its
+ * AppendShardIdToName), suffix being "_<shard id>": the name and the
+ * suffix, or, where that would not fit in an identifier, the name clipped,
+ * "_", the name's hash in 8 hex digits and the suffix.
+ */
+static char *
+citus_shard_object_name(const char *name, const char *suffix)
+{
+	int			len = strlen(name);
+	int			slen = strlen(suffix);
+
+	if (len < NAMEDATALEN - slen)
+		return psprintf("%s%s", name, suffix);
+	return psprintf("%.*s_%.8x%s",
+					pg_mbcliplen(name, len, NAMEDATALEN - slen - 10), name,
+					DatumGetUInt32(hash_any((const unsigned char *) name, len)), suffix);
+}
+
 /* the worker side (see above): reclock_citus_children_latest(regclass, tid, text, name) */
 Datum
 reclock_citus_children_latest(PG_FUNCTION_ARGS)
@@ -3894,7 +3915,7 @@ reclock_citus_children_latest(PG_FUNCTION_ARGS)
 				 errmsg("\"%s\" is not a shard of a Citus table with child table %s beside it",
 						RelationGetRelationName(prel), childname)));
 	/* the foreign key of the child shard, by its name there, to this shard */
-	shardfk = psprintf("%s%s", conname, sep);
+	shardfk = citus_shard_object_name(conname, sep);
 	conoid = get_relation_constraint_oid(cshard, shardfk, false);
 	contup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
 	if (!HeapTupleIsValid(contup))
@@ -4439,6 +4460,19 @@ registered_tables(void)
 }
 
 /*
+ * review3: store locks (the coordinator's Citus table) locked ACCESS SHARE
+ * in the current (sub)transaction if nobody holds it exclusively, and
+ * still there; false, without waiting, else.
+ */
+static bool
+store_free(Oid locks)
+{
+	if (!ConditionalLockRelationOid(locks, AccessShareLock))
+		return false;
+	return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(locks));
+}
+
+/*
  * fn(t, arg) reading table t's stores through Citus: in a subtransaction
  * that is rolled back after it (every lock the read took released), in an
  * SPI connection, outside worker transaction blocks where Citus allows,
@@ -4463,16 +4497,25 @@ read_stores(void (*fn) (CitusSwept *t, void *arg), CitusSwept *t, void *arg, Err
 		Oid			save_userid;
 		int			save_sec;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		exact = ReclockCitusExactTextBegin();
-		(void) set_config_option("citus.select_opens_transaction_block", "off", PGC_USERSET,
-								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		level = store_owner_begin(&save_userid, &save_sec);
-		fn(t, arg);
-		store_owner_end(save_userid, save_sec, level);
-		AtEOXact_GUC(true, exact);
-		SPI_finish();
+		/*
+		 * review3: never wait for another transaction that holds the store
+		 * (a DROP TABLE or reclock_unprotect of the table in flight): that
+		 * table is left out, as if gone (its locks go with it if it
+		 * commits).  The lock is released with the subtransaction.
+		 */
+		if (store_free(t->locks))
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			exact = ReclockCitusExactTextBegin();
+			(void) set_config_option("citus.select_opens_transaction_block", "off", PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+			level = store_owner_begin(&save_userid, &save_sec);
+			fn(t, arg);
+			store_owner_end(save_userid, save_sec, level);
+			AtEOXact_GUC(true, exact);
+			SPI_finish();
+		}
 	}
 	PG_CATCH();
 	{
@@ -4618,7 +4661,7 @@ ReclockCitusSweep(TimestampTz now)
 		ErrorData  *edata;
 
 		if (read_stores(sweep_count, t, &vr, &edata))
-			n += linitial_int(vr.rows);
+			n += vr.rows != NIL ? linitial_int(vr.rows) : 0;	/* NIL: left out */
 		else
 		{
 			MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
@@ -4710,14 +4753,18 @@ citus_sweep_now(void)
 			MemoryContextSwitchTo(cxt);
 			PG_TRY();
 			{
-				if (SPI_connect() != SPI_OK_CONNECT)
-					elog(ERROR, "SPI_connect failed");
-				exact = ReclockCitusExactTextBegin();
-				level = store_owner_begin(&save_userid, &save_sec);
-				sweep_table(t, now);
-				store_owner_end(save_userid, save_sec, level);
-				AtEOXact_GUC(true, exact);
-				SPI_finish();
+				/* review3: a store held by another transaction: left for later */
+				if (store_free(t->locks) && store_free(t->tokens))
+				{
+					if (SPI_connect() != SPI_OK_CONNECT)
+						elog(ERROR, "SPI_connect failed");
+					exact = ReclockCitusExactTextBegin();
+					level = store_owner_begin(&save_userid, &save_sec);
+					sweep_table(t, now);
+					store_owner_end(save_userid, save_sec, level);
+					AtEOXact_GUC(true, exact);
+					SPI_finish();
+				}
 				ReleaseCurrentSubTransaction();
 				MemoryContextSwitchTo(cxt);
 				CurrentResourceOwner = owner;
