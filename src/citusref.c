@@ -560,26 +560,6 @@ reclock_citus_ref_meet(PG_FUNCTION_ARGS)
  * protect, unprotect (on the coordinator)
  *---------------------------------------------------------------------------
  */
-static int
-as_owner_begin(Oid *save_userid, int *save_sec)
-{
-	int			level = NewGUCNestLevel();
-
-	/* no role's operator or function resolves in reclock's statements */
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	GetUserIdAndSecContext(save_userid, save_sec);
-	SetUserIdAndSecContext(ReclockStoreOwner(), *save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	return level;
-}
-
-static void
-as_owner_end(Oid save_userid, int save_sec, int level)
-{
-	SetUserIdAndSecContext(save_userid, save_sec);
-	AtEOXact_GUC(true, level);
-}
-
 static void
 make_ref_stores(Relation rel)
 {
@@ -595,7 +575,7 @@ make_ref_stores(Relation rel)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	level = as_owner_begin(&save_userid, &save_sec);
+	level = ReclockCitusOwnerBegin(&save_userid, &save_sec);
 	/* the registry becomes a reference table with the first store */
 	run_sql(psprintf("SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = '%s'::pg_catalog.regclass",
 					 registry), SPI_OK_SELECT);
@@ -604,7 +584,7 @@ make_ref_stores(Relation rel)
 	run_sql(psprintf("SELECT 1 FROM %s WHERE tbl = %s", registry, regclass_literal(relid)), SPI_OK_SELECT);
 	if (SPI_processed > 0)
 	{
-		as_owner_end(save_userid, save_sec, level);
+		ReclockCitusOwnerEnd(save_userid, save_sec, level);
 		SPI_finish();
 		return;
 	}
@@ -636,7 +616,7 @@ make_ref_stores(Relation rel)
 	run_sql(psprintf("INSERT INTO %s (tbl, locks, tokens) VALUES (%s, '%s', '%s')",
 					 registry, quote_literal_cstr(qualified(relid)), locks, tokens),
 			SPI_OK_INSERT);
-	as_owner_end(save_userid, save_sec, level);
+	ReclockCitusOwnerEnd(save_userid, save_sec, level);
 	SPI_finish();
 }
 
@@ -674,10 +654,10 @@ ReclockCitusRefUnprotect(Relation rel, ReclockCitusKind kind)
 		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	level = as_owner_begin(&save_userid, &save_sec);
+	level = ReclockCitusOwnerBegin(&save_userid, &save_sec);
 	run_sql(psprintf("DELETE FROM %s WHERE tbl = %s", registry_name(), regclass_literal(relid)), SPI_OK_DELETE);
 	run_sql(psprintf("DROP TABLE %s, %s", qualified(locks), qualified(tokens)), SPI_OK_UTILITY);
-	as_owner_end(save_userid, save_sec, level);
+	ReclockCitusOwnerEnd(save_userid, save_sec, level);
 	SPI_finish();
 }
 
@@ -780,7 +760,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 	fence = ReclockStoreNextFence();
 	now = ReclockNow();
 
-	level = as_owner_begin(&save_userid, &save_sec);
+	level = ReclockCitusOwnerBegin(&save_userid, &save_sec);
 	/*
 	 * reclock.reentry = token: the fences of the grants whose tokens this
 	 * transaction presents, read here once and sent as a constant, so that
@@ -888,7 +868,7 @@ ReclockCitusRefAcquire(Relation rel, ReclockKeyInfo *ki, const char *keytext,
 		result[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 		result[4] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
 	}
-	as_owner_end(save_userid, save_sec, level);
+	ReclockCitusOwnerEnd(save_userid, save_sec, level);
 	{
 		char	   *lockholder = acquired ? NULL : SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		MemoryContext spicxt = MemoryContextSwitchTo(callercxt);
@@ -951,7 +931,7 @@ ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool
 			keyvals[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &knulls[i]);
 		key = ReclockKeyText(ki, keyvals, knulls);
 	}
-	level = as_owner_begin(&save_userid, &save_sec);
+	level = ReclockCitusOwnerBegin(&save_userid, &save_sec);
 	{
 		Oid			ltypes[1] = {TEXTOID};
 		Datum		lvals[1] = {CStringGetTextDatum(key)};
@@ -970,7 +950,7 @@ ReclockCitusRefBreak(Relation rel, ReclockKeyInfo *ki, const char *keytext, bool
 								  1, ltypes, lvals, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not end the tokens of row %s", key);
 	}
-	as_owner_end(save_userid, save_sec, level);
+	ReclockCitusOwnerEnd(save_userid, save_sec, level);
 	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return broken;
@@ -1010,7 +990,7 @@ ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_a
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	exact = ReclockCitusExactTextBegin();	/* parameters travel as text */
-	level = as_owner_begin(&save_userid, &save_sec);
+	level = ReclockCitusOwnerBegin(&save_userid, &save_sec);
 	run_sql(psprintf("SELECT r.locks::pg_catalog.oid, r.tokens::pg_catalog.oid FROM %s r"
 					 " JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid = r.tokens"
 					 " WHERE p.partmethod = 'n' AND p.repmodel = 't'", registry_name()),
@@ -1057,7 +1037,7 @@ ReclockCitusRefRefresh(const pg_uuid_t *token, int64 ttl, TimestampTz *expires_a
 		}
 		break;
 	}
-	as_owner_end(save_userid, save_sec, level);
+	ReclockCitusOwnerEnd(save_userid, save_sec, level);
 	AtEOXact_GUC(true, exact);
 	SPI_finish();
 	return done;
@@ -1117,12 +1097,12 @@ ReclockCitusRefTruncate(Relation rel, ReclockCitusKind kind, Oid table)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		exact = ReclockCitusExactTextBegin();	/* parameters travel as text */
-		level = as_owner_begin(&save_userid, &save_sec);
+		level = ReclockCitusOwnerBegin(&save_userid, &save_sec);
 		if (SPI_execute_with_args(psprintf("SELECT FROM %s WHERE expires_at > $1 LIMIT 1", qualified(locks)),
 								  1, types, vals, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the locks of table \"%s\"", get_rel_name(table));
 		live = SPI_processed > 0;
-		as_owner_end(save_userid, save_sec, level);
+		ReclockCitusOwnerEnd(save_userid, save_sec, level);
 		AtEOXact_GUC(true, exact);
 		SPI_finish();
 	}

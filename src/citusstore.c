@@ -245,6 +245,19 @@ store_owner_end(Oid save_userid, int save_sec, int level)
 	AtEOXact_GUC(true, level);
 }
 
+/* the same for citusref.c (the reference tables' store sections) */
+int
+ReclockCitusOwnerBegin(Oid *save_userid, int *save_sec)
+{
+	return store_owner_begin(save_userid, save_sec);
+}
+
+void
+ReclockCitusOwnerEnd(Oid save_userid, int save_sec, int level)
+{
+	store_owner_end(save_userid, save_sec, level);
+}
+
 /* run fn as the extension owner, in an SPI connection of its own */
 static void
 as_store_owner(void (*fn) (Relation rel, void *arg), Relation rel, void *arg)
@@ -1528,35 +1541,41 @@ reclock_citus_grant(PG_FUNCTION_ARGS)
 }
 
 /*
- * The lock store shard beside a token store shard on this node, or
- * InvalidOid.  By name (c6-addnode): the two stores of a table are made
+ * The store shard (suffix to) beside a store shard (suffix from) on this
+ * node, or InvalidOid.  By name (c6-addnode): the two stores of a table are made
  * together, reclock_store_<n>_tokens and reclock_store_<n>_locks in
  * reclock's schema, on every node by Citus's DDL; the registry's placement
  * on a node added later holds the coordinator's OIDs.
  */
 static Oid
-locks_beside_tokens(Oid tokshard)
+store_beside(Oid shard, const char *from, const char *to)
 {
 	Oid			table;
 	bool		unsure;
 	ShardFind	sf = {0, NULL, InvalidOid, 0};
-	const char *name = get_rel_name(tokshard);
+	const char *name = get_rel_name(shard);
 	const char *sep = name ? strrchr(name, '_') : NULL;
 	char	   *stem;
-	Oid			locks;
+	Oid			other;
 
 	if (sep == NULL ||
-		ReclockCitusKindOf(tokshard, &table, &unsure) != RECLOCK_CITUS_SHARD ||
+		ReclockCitusKindOf(shard, &table, &unsure) != RECLOCK_CITUS_SHARD ||
 		get_rel_namespace(table) != ReclockExtensionSchema() ||
-		(stem = store_stem(get_rel_name(table), "_tokens")) == NULL ||
-		!OidIsValid(locks = get_relname_relid(psprintf("%s_locks", stem), ReclockExtensionSchema())))
+		(stem = store_stem(get_rel_name(table), from)) == NULL ||
+		!OidIsValid(other = get_relname_relid(psprintf("%s%s", stem, to), ReclockExtensionSchema())))
 		return InvalidOid;
 	sf.shardid = strtoi64(sep + 1, NULL, 10);
 	scan_metadata("pg_dist_shard", "shardid", F_INT8EQ, Int64GetDatum(sf.shardid),
 				  shard_match, &sf);
 	if (!sf.found || sf.logical != table)
 		return InvalidOid;
-	return colocated_shard(locks, sf.minvalue);
+	return colocated_shard(other, sf.minvalue);
+}
+
+static Oid
+locks_beside_tokens(Oid tokshard)
+{
+	return store_beside(tokshard, "_tokens", "_locks");
 }
 
 PG_FUNCTION_INFO_V1(reclock_citus_refresh);
@@ -4845,51 +4864,8 @@ citus_sweep_xact(XactEvent event, void *arg)
 static Oid
 tokens_beside_locks(Oid lockshard)
 {
-	Oid			registry = get_relname_relid(REGISTRY, ReclockExtensionSchema());
-	Oid			logical;
-	bool		unsure;
-	int64		regshard = 0;
-	Oid			placement;
-	Oid			tokens = InvalidOid;
-	ShardFind	sf = {0, NULL, InvalidOid, 0};
-	const char *name = get_rel_name(lockshard);
-	const char *sep = name ? strrchr(name, '_') : NULL;
-	Relation	rel;
-	SysScanDesc scan;
-	Snapshot	snapshot;
-	HeapTuple	tup;
-
-	if (!OidIsValid(registry) || sep == NULL ||
-		ReclockCitusKindOf(lockshard, &logical, &unsure) != RECLOCK_CITUS_SHARD)
-		return InvalidOid;
-	scan_metadata("pg_dist_shard", "logicalrelid", F_OIDEQ, ObjectIdGetDatum(registry),
-				  any_shard, &regshard);
-	if (regshard == 0 || !OidIsValid(placement = shard_relation(registry, regshard)))
-		return InvalidOid;
-	rel = table_open(placement, AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-
-		if (DatumGetObjectId(getattr_named(tup, RelationGetDescr(rel), "locks", &isnull)) == logical)
-		{
-			tokens = DatumGetObjectId(getattr_named(tup, RelationGetDescr(rel), "tokens", &isnull));
-			break;
-		}
-	}
-	systable_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(tokens))
-		return InvalidOid;
-	sf.shardid = strtoi64(sep + 1, NULL, 10);
-	scan_metadata("pg_dist_shard", "shardid", F_INT8EQ, Int64GetDatum(sf.shardid),
-				  shard_match, &sf);
-	if (!sf.found || sf.logical != logical)
-		return InvalidOid;
-	return colocated_shard(tokens, sf.minvalue);
+	/* by name, as locks_beside_tokens: a node added later has the coordinator's OIDs in the registry */
+	return store_beside(lockshard, "_locks", "_tokens");
 }
 
 PG_FUNCTION_INFO_V1(reclock_citus_sweep_lock);

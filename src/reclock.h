@@ -466,6 +466,8 @@ ReclockKeyIsLive(ReclockKeyInfo *ki, const char *key)
 extern bool ReclockHoldsToken(int64 fence);
 
 /*--- citusstore.c: the lock stores of protected Citus distributed tables ---*/
+extern int	ReclockCitusOwnerBegin(Oid *save_userid, int *save_sec);
+extern void ReclockCitusOwnerEnd(Oid save_userid, int save_sec, int level);
 extern bool ReclockCitusNotifying(Oid table);
 extern void ReclockCitusChildNoticeSend(Relation shardrel, Oid parenttable, Datum dist,
 										Oid disttype, const char *payload);
